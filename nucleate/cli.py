@@ -1,0 +1,178 @@
+"""The ``nucleate`` command: thin subcommands over importable functions.
+
+Every subcommand parses its options with jsonargparse, so each also reads them from a YAML file
+(``--config FILE``) and can print its full configuration (``--print_config``). Errors from bad input
+come out as one line, ``nucleate: error: ...``, with exit status 2; nothing prints a traceback
+unless ``NUCLEATE_DEBUG=1`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from nucleate import __version__
+from nucleate.errors import NotAvailableError, NucleateError
+
+log = logging.getLogger("nucleate")
+
+#: every subcommand, in the order of the pipeline, with its one-line help
+SUBCOMMANDS: dict[str, str] = {
+    "generate": "make labelled data with LAMMPS (equilibrium frames, cooling ramps, propensity)",
+    "featurize": "turn interfaces into density images, atomic graphs and descriptors",
+    "train": "train a CNN or GNN model from a YAML config",
+    "select": "select descriptors by correlation clustering and fit descriptor models",
+    "predict": "predict the nucleation temperature of a new substrate or trajectory",
+    "report": "build an HTML dashboard comparing training runs",
+    "quickstart": "train, predict and report on the bundled lj-fcc data set in one go",
+    "inspect": "read a trajectory, find the substrate surface and the interfacial liquid layers",
+}
+#: subcommands that are planned but not part of this release yet (the issue that brings each)
+NOT_AVAILABLE: dict[str, int] = {
+    "generate": 3,
+    "featurize": 4,
+    "train": 5,
+    "select": 6,
+    "predict": 8,
+    "report": 5,
+    "quickstart": 8,
+}
+
+
+def _parser():
+    from jsonargparse import ActionConfigFile, ArgumentParser
+
+    parser = ArgumentParser(
+        prog="nucleate",
+        description="Predict how well a substrate makes a liquid crystallise, from the structure "
+        "and dynamics of the liquid in contact with it.",
+        env_prefix="NUCLEATE",
+        default_env=False,
+    )
+    parser.add_argument("--version", action="version", version=f"nucleate {__version__}")
+    subcommands = parser.add_subcommands(dest="command", required=True)
+    for name, text in SUBCOMMANDS.items():
+        sub = ArgumentParser(description=text)
+        sub.add_argument("-c", "--config", action=ActionConfigFile, help="options from YAML")
+        if name == "inspect":
+            _add_inspect_arguments(sub)
+        if name in NOT_AVAILABLE:
+            text = f"{text} (not available yet)"
+        subcommands.add_subcommand(name, sub, help=text)
+    return parser
+
+
+def _add_inspect_arguments(p) -> None:
+    from typing import Literal
+
+    p.add_argument("path", type=str, help="trajectory or structure file (any ASE format)")
+    p.add_argument("--format", type=str | None, default=None, help="ASE format; guessed if unset")
+    p.add_argument("--index", type=str, default=":", help="frames to read, ASE syntax (':', '-1')")
+    p.add_argument(
+        "--units", type=Literal["lj", "real", "metal"] | None, default=None,
+        help="unit system of the file (default: recorded in the file, else lj)",
+    )  # fmt: skip
+    p.add_argument(
+        "--substrate_types", type=list[int | str] | None, default=None,
+        help="substrate species (type numbers or symbols), e.g. [1] or [Pt]",
+    )  # fmt: skip
+    p.add_argument("--substrate_array", type=str | None, default=None)
+    p.add_argument("--substrate_below", type=float | None, default=None, help="height cut")
+    p.add_argument("--liquid_types", type=list[int | str] | None, default=None, help="e.g. [O]")
+    p.add_argument("--atom_style", type=str | None, default=None, help="LAMMPS data atom style")
+    p.add_argument("--n_layers", type=int, default=2)
+    p.add_argument("--reference", type=Literal["auto", "flat", "local"], default="auto")
+    p.add_argument("--plot", type=str | None, default=None, help="write the density profile here")
+    p.add_argument("--json", type=str | None, default=None, help="write the summary as JSON here")
+
+
+def run_inspect(cfg) -> dict:
+    """Read frames, detect layers, print and optionally save the result; returns the summary."""
+    from nucleate.data.io import Selection, iter_frames
+    from nucleate.featurize.layers import LayerDetector
+
+    def _types(values):
+        return None if values is None else tuple(values)
+
+    selection = Selection(
+        substrate_types=_types(cfg.substrate_types),
+        substrate_array=cfg.substrate_array,
+        substrate_below=cfg.substrate_below,
+        liquid_types=_types(cfg.liquid_types),
+    )
+    index = int(cfg.index) if cfg.index.lstrip("-").isdigit() else cfg.index
+    frames = iter_frames(
+        cfg.path,
+        index=index,
+        format=cfg.format,
+        selection=selection,
+        units=cfg.units,
+        atom_style=cfg.atom_style,
+    )
+    profile = LayerDetector(n_layers=cfg.n_layers, reference=cfg.reference)(_progress(frames))
+    summary = {"path": str(cfg.path), **profile.summary()}
+    print(format_profile(profile, cfg.path))
+    if cfg.json:
+        Path(cfg.json).write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"summary written to {cfg.json}")
+    if cfg.plot:
+        from nucleate.featurize.plots import plot_profile
+
+        plot_profile(profile, cfg.plot, title=str(cfg.path))
+        print(f"profile plot written to {cfg.plot}")
+    return summary
+
+
+def _progress(frames):
+    from tqdm.auto import tqdm
+
+    return tqdm(frames, desc="frames", unit="frame", disable=None, leave=False)
+
+
+def format_profile(profile, path) -> str:
+    """A short human-readable table of the layers found."""
+    u = {"lj": "σ", "real": "Å", "metal": "Å"}[profile.units]
+    lines = [
+        f"{path}: {profile.n_frames} frame(s), units {profile.units}",
+        f"  substrate surface at z = {profile.substrate_top:.4g} {u} (roughness "
+        f"{profile.roughness:.3g} {u}; heights measured from the {profile.reference} surface)",
+        f"  liquid: bulk density {profile.bulk_density:.4g} {u}^-3, nearest neighbour "
+        f"{profile.d_liquid:.4g} {u}",
+        "  layer   lower    peak   upper  atoms/area  upper from",
+    ]
+    for k, layer in enumerate(profile.layers, start=1):
+        lines.append(
+            f"  {k:5d} {layer.lower:7.3f} {layer.peak:7.3f} {layer.upper:7.3f} "
+            f"{layer.atoms_per_area:11.4f}  {layer.upper_from}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 success, 2 error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        if argv and argv[0] in NOT_AVAILABLE and not {"-h", "--help"} & set(argv[1:]):
+            raise NotAvailableError(
+                f"'{argv[0]}' is not available yet in nucleate {__version__} "
+                f"(it arrives with issue {NOT_AVAILABLE[argv[0]]}); "
+                f"try 'nucleate inspect FILE' or 'nucleate --help'"
+            )
+        cfg = _parser().parse_args(argv)
+        if cfg.command == "inspect":
+            run_inspect(cfg.inspect)
+        return 0
+    except NucleateError as err:
+        if os.environ.get("NUCLEATE_DEBUG"):
+            raise
+        print(f"nucleate: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Reading and writing frames: ASE at the edge, Frames inside.
+
+Any format ASE reads works (extxyz, LAMMPS data and text dumps, POSCAR, ...). Trajectories are read
+lazily, one frame at a time. Which atoms are substrate and which are the analysed liquid comes from a
+:class:`Selection`. Lengths are never converted: a LAMMPS file in reduced units stays in σ, a real-units
+file in Å; the unit system is recorded on every Frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nucleate.data.frame import Frame, check_units
+from nucleate.errors import InputError
+
+log = logging.getLogger(__name__)
+
+# LAMMPS formats: ASE would convert lengths from `units`; "metal" leaves lengths as they are.
+_LAMMPS_FORMATS = {"lammps-data", "lammps-dump-text", "lammps-dump-binary"}
+_SUBSTRATE_ARRAY = "substrate"
+_LIQUID_ARRAY = "liquid"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which atoms are substrate and which are the liquid sites analysed.
+
+    Exactly one way to find the substrate is used, in this order: ``substrate_types`` (species given
+    as atomic numbers / LAMMPS types or chemical symbols), ``substrate_array`` (a per-atom array in
+    the file, non-zero meaning substrate), ``substrate_below`` (a height cut: atoms with z below it).
+    With none given, a per-atom array named ``substrate`` is used when the file has one (nucleate
+    writes it). ``liquid_types`` picks the liquid sites (e.g. ``("O",)`` for water, whose oxygens
+    stand for molecules); by default every atom that is not substrate.
+    """
+
+    substrate_types: tuple[int | str, ...] | None = None
+    substrate_array: str | None = None
+    substrate_below: float | None = None
+    liquid_types: tuple[int | str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        given = [
+            name
+            for name in ("substrate_types", "substrate_array", "substrate_below")
+            if getattr(self, name) is not None
+        ]
+        if len(given) > 1:
+            raise InputError(f"give one way to find the substrate, not {' and '.join(given)}")
+
+    def masks(self, atoms, source: str = "frame") -> tuple[np.ndarray, np.ndarray]:
+        """(substrate, liquid) boolean masks for an ``ase.Atoms``."""
+        numbers = atoms.numbers
+        if self.substrate_types is not None:
+            substrate = np.isin(numbers, _type_numbers(self.substrate_types))
+            how = f"types {list(self.substrate_types)}"
+        elif self.substrate_below is not None:
+            substrate = atoms.positions[:, 2] < self.substrate_below
+            how = f"z < {self.substrate_below}"
+        else:
+            name = self.substrate_array or _SUBSTRATE_ARRAY
+            if name not in atoms.arrays:
+                if self.substrate_array is None:
+                    raise InputError(
+                        f"{source}: no substrate given; name its types (--substrate-types), a "
+                        f"per-atom array (--substrate-array) or a height cut (--substrate-below)"
+                    )
+                have = ", ".join(sorted(atoms.arrays)) or "none"
+                raise InputError(f"{source}: no per-atom array {name!r} (arrays: {have})")
+            substrate = np.asarray(atoms.arrays[name]).reshape(len(atoms), -1)[:, 0] != 0
+            how = f"array {name!r}"
+        if self.liquid_types is not None:
+            liquid = np.isin(numbers, _type_numbers(self.liquid_types)) & ~substrate
+            liquid_how = f"types {list(self.liquid_types)}"
+        elif (
+            self.substrate_types is None
+            and self.substrate_array is None
+            and _LIQUID_ARRAY in (atoms.arrays)
+        ):
+            liquid = (np.asarray(atoms.arrays[_LIQUID_ARRAY]) != 0) & ~substrate
+            liquid_how = "array 'liquid'"
+        else:
+            liquid = ~substrate
+            liquid_how = "all non-substrate atoms"
+        if not substrate.any():
+            raise InputError(f"{source}: no substrate atoms (substrate by {how})")
+        if not liquid.any():
+            raise InputError(f"{source}: no liquid atoms (liquid: {liquid_how})")
+        return substrate, liquid
+
+
+def _type_numbers(types: Iterable[int | str]) -> list[int]:
+    from ase.data import atomic_numbers
+
+    out = []
+    for t in types:
+        if isinstance(t, str) and not t.strip().lstrip("-").isdigit():
+            if t not in atomic_numbers:
+                raise InputError(f"unknown species {t!r}: give a chemical symbol or a type number")
+            out.append(atomic_numbers[t])
+        else:
+            out.append(int(t))
+    return out
+
+
+def from_ase(
+    atoms,
+    selection: Selection | None = None,
+    units: str | None = None,
+    wrap: bool = True,
+    source: str = "frame",
+) -> Frame:
+    """Convert an ``ase.Atoms`` to a :class:`Frame`.
+
+    Args:
+        atoms: the ASE atoms; per-atom arrays other than positions/numbers are kept in
+            ``Frame.arrays``.
+        selection: how to find substrate and liquid atoms (default :class:`Selection()`).
+        units: unit system; default the ``units`` entry of ``atoms.info``, else ``"lj"``.
+        wrap: wrap atoms outside the cell back in along periodic axes.
+        source: a name for error messages.
+    """
+    selection = selection or Selection()
+    recorded = atoms.info.get("units")
+    if units is not None and recorded is not None and units != recorded:
+        raise InputError(f"{source}: file records units {recorded!r} but {units!r} was asked for")
+    units = check_units(units or recorded or "lj")
+    positions = atoms.get_positions()
+    if not np.all(np.isfinite(positions)):
+        bad = int(np.sum(~np.all(np.isfinite(positions), axis=1)))
+        raise InputError(f"{source}: {bad} of {len(atoms)} atoms have NaN or infinite coordinates")
+    substrate, liquid = selection.masks(atoms, source)
+    skip = {"numbers", "positions", _SUBSTRATE_ARRAY, _LIQUID_ARRAY}
+    arrays = {k: v for k, v in atoms.arrays.items() if k not in skip}
+    info = {k: v for k, v in atoms.info.items() if k != "units"}
+    info.setdefault("source", source)
+    frame = Frame(
+        positions=positions,
+        types=atoms.numbers,
+        cell=atoms.cell.array,
+        pbc=atoms.pbc,
+        substrate=substrate,
+        liquid=liquid,
+        units=units,
+        info=info,
+        arrays=arrays,
+    )
+    if wrap and np.any(frame.pbc) and abs(np.linalg.det(frame.cell)) > 1e-12:
+        outside = int(frame.outside_cell().sum())
+        if outside:
+            log.debug("%s: wrapped %d atoms back into the periodic cell", source, outside)
+            frame = frame.wrapped()
+    return frame
+
+
+def to_ase(frame: Frame):
+    """Convert a :class:`Frame` to ``ase.Atoms``; masks become per-atom arrays, units go to info."""
+    from ase import Atoms
+
+    atoms = Atoms(numbers=frame.types, positions=frame.positions, cell=frame.cell, pbc=frame.pbc)
+    atoms.arrays[_SUBSTRATE_ARRAY] = frame.substrate.copy()
+    atoms.arrays[_LIQUID_ARRAY] = frame.liquid.copy()
+    for key, value in frame.arrays.items():
+        atoms.arrays[key] = np.array(value)
+    atoms.info.update({k: v for k, v in frame.info.items() if k != "source"})
+    atoms.info["units"] = frame.units
+    return atoms
+
+
+def _check_path(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: not readable (permission denied)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    return path
+
+
+def _guess_format(path: Path, format: str | None) -> str | None:
+    if format is not None:
+        return format
+    from ase.io.formats import filetype
+
+    try:
+        return filetype(str(path), guess=True)
+    except Exception as err:  # ASE raises several types for unknown content
+        raise InputError(
+            f"{path}: cannot tell the file format ({err}); pass the format (e.g. extxyz, "
+            f"lammps-data, lammps-dump-text)"
+        ) from None
+
+
+def _read_kwargs(format: str | None, atom_style: str | None) -> dict:
+    if format in _LAMMPS_FORMATS:
+        kwargs = {"units": "metal"}  # metal: ASE leaves lengths untouched
+        if format == "lammps-data" and atom_style:
+            kwargs["atom_style"] = atom_style
+        return kwargs
+    return {}
+
+
+def iter_frames(
+    path: str | os.PathLike,
+    index: str | int | slice = ":",
+    format: str | None = None,
+    selection: Selection | None = None,
+    units: str | None = None,
+    atom_style: str | None = None,
+    wrap: bool = True,
+) -> Iterator[Frame]:
+    """Yield the frames of a file one at a time (lazily: long trajectories never sit in memory).
+
+    Args:
+        path: any file ASE reads; gzip/bz2 compression is recognised by extension.
+        index: which frames, in ASE syntax (``":"`` all, ``-1`` the last, ``"::10"`` every tenth).
+        format: ASE format name; guessed from the name and content when omitted.
+        selection: how to find substrate and liquid atoms.
+        units: the file's unit system (see :data:`nucleate.data.frame.UNITS`).
+        atom_style: LAMMPS atom style of a data file, when its ``Atoms`` section does not say.
+        wrap: wrap atoms outside the cell back in.
+
+    Raises:
+        InputError: missing, unreadable, truncated or malformed files; bad selections.
+    """
+    from ase.io import iread
+
+    path = _check_path(path)
+    fmt = _guess_format(path, format)
+    count = 0
+    frames = iread(str(path), index=index, format=fmt, **_read_kwargs(fmt, atom_style))
+    while True:
+        try:
+            with warnings.catch_warnings():  # ASE warns about info it cannot parse; not ours
+                warnings.simplefilter("ignore", UserWarning)
+                atoms = next(frames)
+        except StopIteration:
+            break
+        except InputError:
+            raise
+        except Exception as err:
+            what = "file" if count == 0 else f"frame {count} (after {count} good frames)"
+            detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise InputError(
+                f"{path}: cannot read {what} as {fmt}; truncated or malformed? ({detail})"
+            ) from None
+        source = f"{path}" if count == 0 else f"{path} frame {count}"
+        yield from_ase(atoms, selection, units, wrap=wrap, source=source)
+        count += 1
+    if count == 0:
+        raise InputError(f"{path}: no frames (index {index!r})")
+
+
+def read_frames(path: str | os.PathLike, index: str | int | slice = ":", **kwargs) -> list[Frame]:
+    """All selected frames of a file as a list (see :func:`iter_frames` for the arguments)."""
+    return list(iter_frames(path, index=index, **kwargs))
+
+
+def read_frame(path: str | os.PathLike, index: int = -1, **kwargs) -> Frame:
+    """One frame of a file, by default the last (see :func:`iter_frames` for the arguments)."""
+    frames = read_frames(path, index=index, **kwargs)
+    return frames[0]
+
+
+def write_frames(
+    path: str | os.PathLike, frames: Frame | Sequence[Frame], format: str | None = None
+) -> Path:
+    """Write frames to any format ASE writes, atomically (a temporary file renamed into place).
+
+    extxyz keeps everything (masks, units, extra arrays). A LAMMPS data file keeps positions, cell
+    and types (species are numbered 1, 2, ... in order of ascending ``types``, so frames whose types
+    already are 1..k keep them); the masks follow from the types on reading.
+    """
+    from ase.io import write
+
+    path = Path(path)
+    frames = [frames] if isinstance(frames, Frame) else list(frames)
+    if not frames:
+        raise InputError("no frames to write")
+    images = [to_ase(f) for f in frames]
+    fmt = format
+    if fmt is None:
+        from ase.io.formats import filetype
+
+        fmt = "extxyz" if path.suffix in (".xyz", ".extxyz") else filetype(str(path), read=False)
+    kwargs: dict = {}
+    if fmt == "lammps-data":
+        if len(images) != 1:
+            raise InputError("a LAMMPS data file holds one frame")
+        from ase.data import chemical_symbols
+
+        kwargs = {
+            "specorder": [chemical_symbols[z] for z in np.unique(frames[0].types)],
+            "masses": True,
+            "units": "metal",
+            "atom_style": "atomic",
+        }
+        images = images[0]
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(str(tmp), images, format=fmt, **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
