@@ -25,6 +25,10 @@ UNITS: Mapping[str, tuple[str, str, str, str]] = MappingProxyType(
 )
 
 
+#: fractional tolerance for wrapping: atoms this close below a cell face count as inside
+_WRAP_EPS = 1e-7
+
+
 def check_units(units: str) -> str:
     """Return ``units`` if nucleate knows it, else raise :class:`InputError`."""
     if units not in UNITS:
@@ -119,9 +123,9 @@ class Frame:
         return replace(self, **changes)
 
     def outside_cell(self) -> np.ndarray:
-        """(n,) bool: atoms whose fractional coordinate lies outside [0, 1) along a periodic axis."""
+        """(n,) bool: atoms outside [0, 1) in fractional coordinates along a periodic axis."""
         frac = self.fractional()
-        return np.any(((frac < 0) | (frac >= 1)) & self.pbc, axis=1)
+        return np.any(((frac < -_WRAP_EPS) | (frac >= 1 - _WRAP_EPS)) & self.pbc, axis=1)
 
     def fractional(self) -> np.ndarray:
         """(n, 3) fractional coordinates; needs a cell of full rank."""
@@ -134,9 +138,8 @@ class Frame:
         if not np.any(self.pbc):
             return self
         frac = self.fractional()
-        periodic = frac[:, self.pbc] % 1.0
-        periodic[periodic >= 1.0] = 0.0  # rounding can map -1e-17 % 1 to exactly 1
-        frac[:, self.pbc] = periodic
+        # like ASE's wrap: atoms within eps below a face stay there instead of jumping across
+        frac[:, self.pbc] = (frac[:, self.pbc] + _WRAP_EPS) % 1.0 - _WRAP_EPS
         return self.replace(positions=frac @ self.cell)
 
     def __repr__(self) -> str:

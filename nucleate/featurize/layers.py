@@ -202,7 +202,8 @@ class LayerProfile:
         roughness: standard deviation of the substrate surface height (length).
         reference: ``"flat"`` or ``"local"``, the surface heights are measured from.
         probe_radius: lateral probe radius of the surface map (length).
-        d_liquid, d_substrate: nearest-neighbour distances of liquid and substrate (length).
+        d_liquid: mean spacing of the liquid, bulk density^(-1/3) (length).
+        d_substrate: nearest-neighbour distance of the substrate (length).
         n_frames: frames averaged; units: the frames' unit system.
     """
 
@@ -250,17 +251,17 @@ class LayerProfile:
 class LayerDetector:
     """Find the substrate surface and the first liquid layers from the density profile along z.
 
-    Configured callable: ``LayerDetector(...)(frames) -> LayerProfile``. The profile is averaged over
-    all frames given. Peaks of the smoothed profile count as layers when their prominence exceeds
-    both ``min_prominence`` × bulk density and four times the counting noise of the profile, so a
-    short trajectory does not turn noise into layers. Each layer runs from the density minimum before
+    Configured callable: ``LayerDetector(...)(frames) -> LayerProfile``. The profile is averaged
+    over all frames given. Peaks of the smoothed profile count as layers when their prominence
+    exceeds both ``min_prominence`` × bulk density and five standard deviations of the counting
+    noise, so a short trajectory does not turn noise into layers. Each layer runs from the density minimum before
     its peak to the one after it; the first layer starts where the density first rises (IcePic's
     "first occupied bin to the trough after the peak"). Where the next peak is not resolved (weakly
     layered liquids) the layer ends half a layer spacing above its peak.
 
     Args:
         n_layers: how many layers to report (1 or more).
-        bin_width: histogram bin, in units of the liquid's nearest-neighbour distance ``d``.
+        bin_width: histogram bin, in units of the liquid's mean spacing ``d`` = bulk density^(-1/3).
         smoothing: Gaussian smoothing width, in units of ``d``.
         min_prominence: minimal peak prominence, as a fraction of the bulk density.
         reference: ``"flat"`` (heights above the mean surface), ``"local"`` (above the local
@@ -276,7 +277,7 @@ class LayerDetector:
         self,
         n_layers: int = 2,
         bin_width: float = 0.02,
-        smoothing: float = 0.04,
+        smoothing: float = 0.06,
         min_prominence: float = 0.05,
         reference: Reference = "auto",
         probe_radius: float = 1.0,
@@ -311,7 +312,6 @@ class LayerDetector:
             if first is None:
                 check_slab(frame)
                 first = frame
-                d_liq = nearest_neighbour_distance(frame.positions[frame.liquid])
                 d_sub = nearest_neighbour_distance(frame.positions[frame.substrate])
                 probe = self.probe_radius * d_sub
             elif frame.units != first.units:
@@ -334,6 +334,7 @@ class LayerDetector:
         rho_bulk = float(np.mean(bulk)) if bulk else np.nan
         if not np.isfinite(rho_bulk) or rho_bulk <= 0:
             raise NoLayerError("no liquid layer: the liquid atoms do not form a film")
+        d_liq = rho_bulk ** (-1 / 3)  # mean spacing: robust where nearest neighbours are not
 
         dh = self.bin_width * d_liq
         sigma = self.smoothing * d_liq
@@ -367,11 +368,15 @@ class LayerDetector:
     def _layers(self, h, rho, rho_bulk, area, n_frames, sigma, d, allh) -> tuple[Layer, ...]:
         from scipy.signal import find_peaks
 
-        # counting noise of the smoothed density at bulk density: N in a window of 2 sqrt(pi) sigma
-        window = 2.0 * np.sqrt(np.pi) * sigma
-        noise = rho_bulk / np.sqrt(max(rho_bulk * area * n_frames * window, 1.0))
-        threshold = max(self.min_prominence * rho_bulk, 4.0 * noise)
-        peaks, _ = find_peaks(rho, prominence=threshold)
+        # a peak counts when it stands min_prominence * bulk density above its contour line and
+        # that difference is 5 standard deviations of the counting noise of the smoothed profile
+        # (Poisson counts smoothed by a Gaussian of width sigma: var = rho / (A n_frames 2 sqrt(pi)
+        # sigma)); so short trajectories do not turn noise into layers
+        peaks, props = find_peaks(rho, prominence=self.min_prominence * rho_bulk)
+        per_density = 1.0 / (area * n_frames * 2.0 * np.sqrt(np.pi) * sigma)
+        contour = rho[peaks] - props["prominences"]
+        noise = np.sqrt((rho[peaks] + contour) * per_density)
+        peaks = peaks[props["prominences"] >= 5.0 * noise]
         peaks = peaks[h[peaks] > -0.25 * d]  # liquid sunk into the substrate is no layer
         near = h[peaks] <= self.max_first_layer * d
         if len(peaks) == 0 or not near[0]:

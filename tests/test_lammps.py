@@ -1,0 +1,93 @@
+"""LAMMPS from Python: a tiny LJ system runs, and frames cross between LAMMPS and nucleate."""
+
+import numpy as np
+import pytest
+
+from nucleate.data.io import Selection, from_ase, read_frame, read_frames, write_frames
+from nucleate.data.simulate import start_lammps
+
+from conftest import same_site
+
+
+def test_tiny_lj_system_runs_and_conserves_energy(tmp_path):
+    log = tmp_path / "log.lammps"
+    lmp = start_lammps(log_file=log)
+    try:
+        lmp.commands_string(
+            """
+            units lj
+            atom_style atomic
+            lattice fcc 0.8442
+            region box block 0 4 0 4 0 4
+            create_box 1 box
+            create_atoms 1 box
+            mass 1 1.0
+            velocity all create 1.2 87287 loop geom
+            pair_style lj/cut 2.5
+            pair_coeff 1 1 1.0 1.0 2.5
+            pair_modify shift yes
+            neighbor 0.3 bin
+            fix 1 all nve
+            thermo 50
+            """
+        )
+        lmp.command("run 0")
+        e0 = lmp.get_thermo("etotal")
+        lmp.command("run 300")
+        e1 = lmp.get_thermo("etotal")
+        assert lmp.get_natoms() == 256
+        assert lmp.extract_global("ntimestep") == 300
+        assert abs(e1 - e0) < 5e-3 * abs(e0)  # velocity Verlet, dt 0.005: energy is conserved
+        assert lmp.get_thermo("temp") > 0.3  # the crystal melted and exchanged energy
+    finally:
+        lmp.close()
+    assert "Loop time" in log.read_text()  # the log went where we said
+
+
+def test_frames_cross_between_lammps_and_nucleate(tmp_path, film):
+    atoms, _, _ = film(size=(4, 4), n_liquid=4, noise=0.05)
+    sel = Selection(substrate_types=(1,))
+    frame = from_ase(atoms, sel)
+    write_frames(tmp_path / "in.data", frame, format="lammps-data")
+    lmp = start_lammps()
+    try:
+        lmp.commands_string(
+            f"""
+            units lj
+            atom_style atomic
+            boundary p p f
+            read_data {tmp_path / "in.data"}
+            pair_style lj/cut 2.5
+            pair_coeff * * 1.0 1.0
+            group liquid type 2
+            velocity liquid create 0.5 1 loop geom
+            fix 1 liquid nve
+            dump d all custom 10 {tmp_path / "traj.dump"} id type x y z
+            dump_modify d sort id format float %20.15g
+            run 20
+            write_data {tmp_path / "out.data"}
+            """
+        )
+        final = np.array(lmp.numpy.extract_atom("x"))[: lmp.get_natoms()].copy()
+        ids = np.array(lmp.numpy.extract_atom("id"))[: lmp.get_natoms()].copy()
+    finally:
+        lmp.close()
+    final = final[np.argsort(ids)]
+    dump = read_frames(tmp_path / "traj.dump", format="lammps-dump-text", selection=sel)
+    assert len(dump) == 3
+    same_site(dump[0].positions, frame.positions, frame.cell)
+    same_site(dump[-1].positions, final, frame.cell)
+    np.testing.assert_allclose(dump[-1].cell, frame.cell, atol=1e-6)
+    assert (dump[-1].substrate == frame.substrate).all()
+    out = read_frame(tmp_path / "out.data", format="lammps-data", selection=sel)
+    same_site(out.positions, final, frame.cell)
+    assert (out.substrate == frame.substrate).all()
+    assert not np.allclose(final[frame.liquid], frame.positions[frame.liquid])  # liquid moved
+    same_site(final[frame.substrate], frame.positions[frame.substrate], frame.cell)
+
+
+@pytest.mark.parametrize("missing", ["libmpi"])
+def test_import_is_idempotent(missing):
+    from nucleate.data.simulate import import_lammps
+
+    assert import_lammps() is import_lammps()

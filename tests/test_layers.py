@@ -1,0 +1,204 @@
+"""Layer detection on synthetic interfaces with known layers."""
+
+import numpy as np
+import pytest
+from ase import Atoms
+
+from nucleate.data.io import Selection, from_ase
+from nucleate.featurize.layers import LayerDetector, substrate_surface
+from nucleate.errors import InputError, NoLayerError
+
+from conftest import shaken
+
+SUB = Selection(substrate_types=(1,))
+
+
+def frames_of(atoms_list, units="lj"):
+    return [from_ase(a, SUB, units=units) for a in atoms_list]
+
+
+def test_crystal_slab_layers_sit_at_the_planes(film):
+    atoms, d, top = film()
+    profile = LayerDetector()(frames_of([atoms]))
+    assert profile.reference == "flat"
+    assert profile.substrate_top == pytest.approx(top)
+    assert profile.roughness == pytest.approx(0.0, abs=1e-9)
+    bin_ = 0.02 * profile.d_liquid
+    l1, l2 = profile.layers
+    assert l1.peak == pytest.approx(d, abs=bin_)
+    assert l2.peak == pytest.approx(2 * d, abs=bin_)
+    # the empty gap between planes is cut halfway
+    assert l1.upper == pytest.approx(1.5 * d, abs=bin_)
+    assert l2.upper == pytest.approx(2.5 * d, abs=bin_)
+    assert l1.upper_from == l2.upper_from == "trough"
+    # one plane per layer: 6 x 6 atoms over the lateral area
+    area = from_ase(atoms, SUB).lateral_area
+    assert l1.atoms_per_area == pytest.approx(36 / area)
+    assert l2.atoms_per_area == pytest.approx(36 / area)
+
+
+def test_shaken_crystal_is_a_layered_liquid(film):
+    atoms, d, _ = film(size=(8, 8), n_liquid=10)
+    frames = frames_of(shaken(atoms, 0.12, 6))
+    profile = LayerDetector(n_layers=3)(frames)
+    tol = 0.08 * d
+    for k, layer in enumerate(profile.layers, start=1):
+        assert layer.peak == pytest.approx(k * d, abs=tol)
+        assert layer.upper == pytest.approx((k + 0.5) * d, abs=tol)
+    assert profile.layers[0].lower < 0.75 * d
+    # atoms are assigned to the layer of the plane they came from (noise << spacing / 2)
+    plane_layer = np.rint((frames[0].positions[:, 2] - profile.substrate_top) / d)
+    truth = np.where(frames[0].liquid & (plane_layer <= 3), plane_layer, 0)
+    assert np.mean(profile.assign(frames[0]) == truth) > 0.99
+
+
+def _random_film(rng, n_atoms, area_side, heights):
+    """A substrate plane (type 1) at z = 0 and liquid atoms at the given heights, random in x, y."""
+    m = int(area_side / 1.0)
+    g = (np.arange(m) + 0.5) * area_side / m
+    sub = np.array([[x, y, 0.0] for x in g for y in g])
+    liq = np.column_stack([rng.uniform(0, area_side, (n_atoms, 2)), heights])
+    atoms = Atoms(
+        numbers=[1] * len(sub) + [2] * n_atoms,
+        positions=np.concatenate([sub, liq]),
+        cell=[area_side, area_side, heights.max() + 10],
+        pbc=(True, True, False),
+    )
+    return atoms
+
+
+def _sample_heights(rng, n, amplitude, decay, spacing=1.0, first=1.0, thickness=8.0):
+    """Heights from rho(h) ~ [1 + A exp(-(h - first)/decay) cos(2 pi (h - first)/spacing)],
+    rising smoothly from zero density below first - spacing/2."""
+    h = np.linspace(0, first + thickness, 20000)
+    rise = 0.5 * (1 + np.tanh((h - (first - 0.45 * spacing)) / 0.05))
+    osc = amplitude * np.exp(-np.clip(h - first, 0, None) / decay)
+    rho = rise * (1 + osc * np.cos(2 * np.pi * (h - first) / spacing))
+    cdf = np.cumsum(np.clip(rho, 0, None))
+    return np.interp(rng.uniform(0, cdf[-1], n), cdf, h)
+
+
+def test_weakly_layered_liquid_finds_first_and_second_layer():
+    rng = np.random.default_rng(1)
+    frames = [
+        from_ase(_random_film(rng, 3000, 12.0, _sample_heights(rng, 3000, 0.5, 0.9)), SUB)
+        for _ in range(40)
+    ]
+    profile = LayerDetector()(frames)
+    l1, l2 = profile.layers
+    assert l1.peak == pytest.approx(1.0, abs=0.06)
+    assert l2.peak == pytest.approx(1.97, abs=0.1)  # e^-x cos(2 pi x) peaks at x = 0.97
+    assert l1.upper == pytest.approx(1.5, abs=0.1)
+    assert l1.upper_from == "trough"
+
+
+def test_single_peak_falls_back_to_a_fixed_width():
+    rng = np.random.default_rng(2)
+    frames = [
+        from_ase(_random_film(rng, 3000, 12.0, _sample_heights(rng, 3000, 1.5, 0.12)), SUB)
+        for _ in range(10)
+    ]
+    profile = LayerDetector()(frames)
+    l1, l2 = profile.layers
+    assert l1.peak == pytest.approx(1.0, abs=0.06)
+    assert l1.upper_from == "fixed-width"
+    spacing = profile.bulk_density ** (-1 / 3)
+    assert l1.upper == pytest.approx(l1.peak + 0.5 * spacing)
+    assert np.isnan(l2.peak) and l2.upper == pytest.approx(l1.upper + spacing)
+
+
+def test_noise_is_not_a_layer():
+    # a structureless liquid above the surface: one peak at most (the rise), never many
+    rng = np.random.default_rng(3)
+    frames = [
+        from_ase(_random_film(rng, 1500, 12.0, _sample_heights(rng, 1500, 0.0, 1.0)), SUB)
+        for _ in range(2)
+    ]
+    try:
+        profile = LayerDetector()(frames)
+    except NoLayerError:
+        return
+    assert profile.layers[1].upper_from == "fixed-width"
+
+
+def test_stepped_substrate_needs_the_local_surface(film):
+    atoms, d, _ = film(size=(12, 6), n_liquid=8, step=True)
+    frames = frames_of(shaken(atoms, 0.05, 3))
+    auto = LayerDetector()(frames)
+    flat = LayerDetector(reference="flat")(frames)
+    assert auto.reference == "local"
+    assert auto.roughness > 0.3 * d
+    # truth: the first liquid plane above each terrace
+    f = frames[0]
+    z = np.asarray(atoms.positions[:, 2])
+    planes = np.unique(np.round(z, 6))
+    plane = np.searchsorted(planes, np.round(z, 6))
+    frac = atoms.cell.scaled_positions(atoms.positions)[:, 0] % 1.0
+    upper = frac < 0.5
+    first = f.liquid & (((plane == 4) & upper) | ((plane == 3) & ~upper))
+    # away from the step edges (more than a probe radius laterally) every atom is found
+    edge = np.minimum.reduce([abs(frac), abs(frac - 0.5), abs(1 - frac)]) * np.linalg.norm(
+        atoms.cell[0]
+    )
+    far = edge > auto.probe_radius + 0.3
+    got = auto.assign(f) == 1
+    assert got[first & far].all()
+    assert not got[~first & far].any()
+    assert np.mean(got[first]) > 0.75
+    # measured from one flat plane, the terraces smear the layers
+    assert np.mean(flat.assign(f)[first] == 1) < np.mean(got[first])
+
+
+def test_units_scale_lj_to_angstrom(film):
+    atoms, d, _ = film(noise=0.0)
+    lj = LayerDetector()(frames_of([atoms]))
+    big = atoms.copy()
+    big.set_cell(big.cell.array * 3.405, scale_atoms=True)
+    real = LayerDetector()(frames_of([big], units="real"))
+    assert real.units == "real"
+    for a, b in zip(lj.layers, real.layers, strict=True):
+        assert b.peak == pytest.approx(3.405 * a.peak, rel=1e-3)
+        assert b.upper == pytest.approx(3.405 * a.upper, rel=1e-3)
+
+
+def test_periodic_z_with_the_substrate_across_the_boundary(film):
+    atoms, d, _ = film(vacuum=4.0)
+    ref = LayerDetector()(frames_of([atoms]))
+    moved = atoms.copy()
+    moved.pbc = True
+    moved.positions[:, 2] -= 1.5 * d + 4.0  # the lowest planes cross z = 0
+    moved.wrap()
+    got = LayerDetector()(frames_of([moved]))
+    for a, b in zip(ref.layers, got.layers, strict=True):
+        assert b.peak == pytest.approx(a.peak, abs=1e-6)
+        assert b.upper == pytest.approx(a.upper, abs=1e-6)
+
+
+def test_orthogonal_and_hexagonal_cells_agree(film):
+    hexa = LayerDetector()(frames_of([film()[0]]))
+    orth = LayerDetector()(frames_of([film(size=(6, 6), orthogonal=True)[0]]))
+    for a, b in zip(hexa.layers, orth.layers, strict=True):
+        assert b.peak == pytest.approx(a.peak, abs=1e-6)
+        assert b.atoms_per_area == pytest.approx(a.atoms_per_area, rel=1e-6)
+
+
+def test_surface_of_a_perfect_slab_is_flat(film):
+    atoms, d, top = film()
+    f = from_ase(atoms, SUB)
+    s = substrate_surface(f, probe_radius=np.sqrt(2) * d)
+    np.testing.assert_allclose(s.heights, top)
+
+
+def test_detached_liquid_has_no_layer(film):
+    atoms, d, _ = film()
+    atoms.positions[atoms.numbers == 2, 2] += 6.0  # lift the liquid 6 sigma off the substrate
+    atoms.cell[2, 2] += 6.0
+    with pytest.raises(NoLayerError, match="no liquid layer detected"):
+        LayerDetector()(frames_of([atoms]))
+
+
+def test_non_periodic_cell_is_refused(film):
+    atoms, _, _ = film()
+    atoms.pbc = False
+    with pytest.raises(InputError, match="periodic"):
+        LayerDetector()(frames_of([atoms]))
