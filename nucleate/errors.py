@@ -1,4 +1,4 @@
-"""Errors that nucleate reports to users as one clear line (the CLI prints them without a traceback)."""
+"""Errors that nucleate reports to users as one clear line (the CLI prints no traceback)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -19,8 +21,8 @@ def layered_film(
     orthogonal: bool = False,
     step: bool = False,
 ):
-    """An fcc(111) crystal: the lowest ``n_substrate`` planes are substrate (type 1), the planes above
-    are "liquid" (type 2), optionally shaken by Gaussian noise. Plane spacing a/sqrt(3).
+    """An fcc(111) crystal: the lowest ``n_substrate`` planes are substrate (type 1), the planes
+    above are "liquid" (type 2), optionally shaken by Gaussian noise. Plane spacing a/sqrt(3).
 
     With ``step`` the plane just above the substrate is substrate too where the fractional x < 1/2,
     making a monatomic step; the liquid follows the local surface.
@@ -70,3 +72,6 @@ def same_site(a, b, cell, atol=1e-8):
     frac[:, :2] -= np.round(frac[:, :2])
     np.testing.assert_allclose(frac @ np.asarray(cell), 0.0, atol=atol)
 
+
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("MPLBACKEND", "Agg")

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
+from conftest import same_site
 
 from nucleate.data.frame import Frame
 from nucleate.data.io import Selection, from_ase, to_ase
 from nucleate.errors import InputError
-
-from conftest import same_site
 
 
 def _frame(**kw):

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import same_site
 
 from nucleate.data.io import Selection, from_ase, read_frame, read_frames, write_frames
 from nucleate.data.simulate import start_lammps
-
-from conftest import same_site
 
 
 def test_tiny_lj_system_runs_and_conserves_energy(tmp_path):

@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 from ase import Atoms
+from conftest import shaken
 
 from nucleate.data.io import Selection, from_ase
-from nucleate.featurize.layers import LayerDetector, substrate_surface
 from nucleate.errors import InputError, NoLayerError
-
-from conftest import shaken
+from nucleate.featurize.layers import LayerDetector, substrate_surface
 
 SUB = Selection(substrate_types=(1,))
 
@@ -150,7 +149,7 @@ def test_stepped_substrate_needs_the_local_surface(film):
 
 
 def test_units_scale_lj_to_angstrom(film):
-    atoms, d, _ = film(noise=0.0)
+    atoms, _d, _ = film(noise=0.0)
     lj = LayerDetector()(frames_of([atoms]))
     big = atoms.copy()
     big.set_cell(big.cell.array * 3.405, scale_atoms=True)
@@ -190,7 +189,7 @@ def test_surface_of_a_perfect_slab_is_flat(film):
 
 
 def test_detached_liquid_has_no_layer(film):
-    atoms, d, _ = film()
+    atoms, _d, _ = film()
     atoms.positions[atoms.numbers == 2, 2] += 6.0  # lift the liquid 6 sigma off the substrate
     atoms.cell[2, 2] += 6.0
     with pytest.raises(NoLayerError, match="no liquid layer detected"):

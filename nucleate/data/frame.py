@@ -38,7 +38,9 @@ def check_units(units: str) -> str:
 
 def _frozen(array: Any, dtype: Any, shape: tuple[int | None, ...], name: str) -> np.ndarray:
     out = np.array(array, dtype=dtype, copy=True)
-    if out.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, out.shape)):
+    if out.ndim != len(shape) or any(
+        s is not None and s != n for s, n in zip(shape, out.shape, strict=False)
+    ):
         want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
         raise InputError(f"frame {name} has shape {out.shape}, expected {want}")
     out.flags.writeable = False

@@ -1,9 +1,9 @@
 """Reading and writing frames: ASE at the edge, Frames inside.
 
-Any format ASE reads works (extxyz, LAMMPS data and text dumps, POSCAR, ...). Trajectories are read
-lazily, one frame at a time. Which atoms are substrate and which are the analysed liquid comes from a
-:class:`Selection`. Lengths are never converted: a LAMMPS file in reduced units stays in σ, a real-units
-file in Å; the unit system is recorded on every Frame.
+Any format ASE reads works (extxyz, LAMMPS data and text dumps, POSCAR, ...). Trajectories are
+read lazily, one frame at a time. Which atoms are substrate and which are the analysed liquid
+comes from a :class:`Selection`. Lengths are never converted: a LAMMPS file in reduced units stays
+in σ, a real-units file in Å; the unit system is recorded on every Frame.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ _LIQUID_ARRAY = "liquid"
 class Selection:
     """Which atoms are substrate and which are the liquid sites analysed.
 
-    Exactly one way to find the substrate is used, in this order: ``substrate_types`` (species given
-    as atomic numbers / LAMMPS types or chemical symbols), ``substrate_array`` (a per-atom array in
-    the file, non-zero meaning substrate), ``substrate_below`` (a height cut: atoms with z below it).
+    Exactly one way to find the substrate is used: ``substrate_types`` (species given as atomic
+    numbers / LAMMPS types or chemical symbols), ``substrate_array`` (a per-atom array in the file,
+    non-zero meaning substrate), or ``substrate_below`` (a height cut: atoms with z below it).
     With none given, a per-atom array named ``substrate`` is used when the file has one (nucleate
     writes it). ``liquid_types`` picks the liquid sites (e.g. ``("O",)`` for water, whose oxygens
     stand for molecules); by default every atom that is not substrate.
@@ -188,16 +188,21 @@ def _check_path(path: str | os.PathLike) -> Path:
 
 def _guess_format(path: Path, format: str | None) -> str | None:
     if format is not None:
-        return format
-    from ase.io.formats import filetype
+        from ase.io.formats import ioformats
 
+        if format not in ioformats or not ioformats[format].can_read:
+            raise InputError(f"unknown or write-only format {format!r} (see 'ase info --formats')")
+        return format
+    from ase.io.formats import filetype, ioformats
+
+    hint = "pass the format (e.g. extxyz, lammps-data, lammps-dump-text)"
     try:
-        return filetype(str(path), guess=True)
+        fmt = filetype(str(path), guess=True)
     except Exception as err:  # ASE raises several types for unknown content
-        raise InputError(
-            f"{path}: cannot tell the file format ({err}); pass the format (e.g. extxyz, "
-            f"lammps-data, lammps-dump-text)"
-        ) from None
+        raise InputError(f"{path}: cannot tell the file format ({err}); {hint}") from None
+    if fmt not in ioformats or not ioformats[fmt].can_read:
+        raise InputError(f"{path}: not a structure file nucleate can read; {hint}")
+    return fmt
 
 
 def _read_kwargs(format: str | None, atom_style: str | None) -> dict:

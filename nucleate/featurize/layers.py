@@ -1,11 +1,11 @@
 """Interfacial layers: the substrate surface, the density profile of the liquid above it, and the
 first and second liquid layers.
 
-The surface normal is z: the first two cell vectors must lie in the xy plane and be periodic. Heights
-are measured from the substrate surface, either one flat plane (the mean surface height) or, on
-rough substrates, the local surface under each atom (the highest substrate atom within a lateral
-probe radius). Lengths are in the frame's units; the settings of :class:`LayerDetector` are in units
-of the nearest-neighbour distance ``d`` (liquid or substrate, as said), so the same settings work in
+The surface normal is z: the first two cell vectors must lie in the xy plane and be periodic.
+Heights are measured from the substrate surface, either one flat plane (the mean surface height)
+or, on rough substrates, the local surface under each atom (the highest substrate atom within a
+lateral probe radius). Lengths are in the frame's units; the settings of :class:`LayerDetector` are
+in units of a length ``d`` of the liquid or the substrate (as said), so the same settings work in
 reduced LJ units and in Å.
 """
 
@@ -72,8 +72,8 @@ class Surface:
     """The substrate surface of one frame on a periodic lateral grid.
 
     Attributes:
-        heights: (na, nb) surface height at grid node (i/na, j/nb) in fractional lateral coordinates:
-            the highest substrate atom within ``probe_radius`` of the node, laterally.
+        heights: (na, nb) surface height at grid node (i/na, j/nb) in fractional lateral
+            coordinates: the highest substrate atom within ``probe_radius`` of the node, laterally.
         top: mean surface height (length).
         roughness: standard deviation of the surface height over the grid (length).
         probe_radius: lateral probe radius (length).
@@ -254,10 +254,10 @@ class LayerDetector:
     Configured callable: ``LayerDetector(...)(frames) -> LayerProfile``. The profile is averaged
     over all frames given. Peaks of the smoothed profile count as layers when their prominence
     exceeds both ``min_prominence`` × bulk density and five standard deviations of the counting
-    noise, so a short trajectory does not turn noise into layers. Each layer runs from the density minimum before
-    its peak to the one after it; the first layer starts where the density first rises (IcePic's
-    "first occupied bin to the trough after the peak"). Where the next peak is not resolved (weakly
-    layered liquids) the layer ends half a layer spacing above its peak.
+    noise, so a short trajectory does not turn noise into layers. Each layer runs from the density
+    minimum before its peak to the one after it; the first layer starts where the density first
+    rises (IcePic's "first occupied bin to the trough after the peak"). Where the next peak is not
+    resolved (weakly layered liquids) the layer ends half a layer spacing above its peak.
 
     Args:
         n_layers: how many layers to report (1 or more).

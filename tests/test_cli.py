@@ -1,0 +1,158 @@
+"""The CLI in-process: help, the inspect command, and one clear line for each kind of bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from ase.io import write
+from conftest import shaken
+
+from nucleate import cli
+
+ALL = ["generate", "featurize", "train", "select", "predict", "report", "quickstart"]
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in [*ALL, "inspect"]:
+        assert name in out
+
+
+@pytest.mark.parametrize("name", sorted(cli.NOT_AVAILABLE))
+def test_planned_subcommands_say_so(capsys, name):
+    code, _out, err = run(capsys, name)
+    assert code == 2
+    assert err.startswith("nucleate: error:") and "not available yet" in err
+    assert err.count("\n") == 1
+
+
+@pytest.fixture
+def film_file(tmp_path, film):
+    atoms, d, _ = film(size=(6, 6), n_liquid=8)
+    path = tmp_path / "film.extxyz"
+    write(path, shaken(atoms, 0.08, 3))
+    return path, d
+
+
+def test_inspect_writes_summary_and_plot(capsys, tmp_path, film_file):
+    path, d = film_file
+    code, out, err = run(
+        capsys, "inspect", path, "--substrate_types", "[1]", "--json", tmp_path / "s.json",
+        "--plot", tmp_path / "p.png",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "layer" in out and "substrate surface" in out
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["layers"][0]["peak"] == pytest.approx(d, abs=0.1 * d)
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+
+
+def test_inspect_reads_options_from_yaml(capsys, tmp_path, film_file):
+    path, _ = film_file
+    config = tmp_path / "inspect.yaml"
+    config.write_text(f"path: {path}\nsubstrate_types: [1]\nn_layers: 3\n")
+    code, out, err = run(capsys, "inspect", "--config", config)
+    assert code == 0, err
+    assert "\n      3 " in out
+
+
+def _one_line_error(capsys, *argv, match):
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (out, err)
+    assert err.startswith("nucleate: error: ")
+    assert err.count("\n") == 1, err  # one line, no traceback
+    assert match in err, err
+    return err
+
+
+def test_missing_file(capsys, tmp_path):
+    _one_line_error(capsys, "inspect", tmp_path / "nope.xyz", match="no such file")
+
+
+def test_empty_and_garbage_files(capsys, tmp_path):
+    (tmp_path / "empty.xyz").write_text("")
+    _one_line_error(capsys, "inspect", tmp_path / "empty.xyz", match="file is empty")
+    (tmp_path / "junk.bin").write_bytes(bytes(range(256)) * 4)
+    _one_line_error(capsys, "inspect", tmp_path / "junk.bin", match="junk.bin")
+    (tmp_path / "bad.extxyz").write_text("3\nPBC=T\nAr 0 0\nAr 0 0 x\n")
+    _one_line_error(capsys, "inspect", tmp_path / "bad.extxyz", match="malformed")
+    _one_line_error(capsys, "inspect", tmp_path, match="directory")
+
+
+def test_truncated_trajectory(capsys, tmp_path, film_file):
+    path, _ = film_file
+    text = path.read_text()
+    path.write_text(text[: len(text) - 500])
+    _one_line_error(capsys, "inspect", path, "--substrate_types", "[1]", match="frame 2")
+
+
+def test_no_substrate_and_no_liquid(capsys, film_file):
+    path, _ = film_file
+    _one_line_error(capsys, "inspect", path, "--substrate_types", "[7]", match="no substrate atoms")
+    _one_line_error(capsys, "inspect", path, match="no substrate given")
+    _one_line_error(
+        capsys, "inspect", path, "--substrate_types", "[1]", "--liquid_types", "[O]",
+        match="no liquid atoms",
+    )  # fmt: skip
+
+
+def test_nan_coordinates(capsys, tmp_path, film):
+    atoms, _, _ = film()
+    atoms.positions[5, 2] = np.nan
+    write(tmp_path / "nan.extxyz", atoms)
+    _one_line_error(
+        capsys, "inspect", tmp_path / "nan.extxyz", "--substrate_types", "[1]", match="NaN"
+    )
+
+
+def test_non_periodic_cell(capsys, tmp_path, film):
+    atoms, _, _ = film()
+    atoms.pbc = False
+    write(tmp_path / "np.extxyz", atoms)
+    _one_line_error(
+        capsys, "inspect", tmp_path / "np.extxyz", "--substrate_types", "[1]", match="periodic"
+    )
+    atoms.pbc = True
+    atoms.cell = np.zeros((3, 3))
+    write(tmp_path / "nocell.xyz", atoms, format="xyz")
+    _one_line_error(
+        capsys, "inspect", tmp_path / "nocell.xyz", "--substrate_types", "[1]", match="periodic"
+    )
+
+
+def test_atoms_outside_the_cell_are_wrapped(capsys, tmp_path, film):
+    atoms, _, _ = film(noise=0.05)
+    write(tmp_path / "in.extxyz", atoms)
+    moved = atoms.copy()
+    moved.positions[::3] += 2 * moved.cell[0] - 3 * moved.cell[1]  # whole periods away
+    write(tmp_path / "out.extxyz", moved)
+    a = cli_summary(tmp_path / "in.extxyz")
+    b = cli_summary(tmp_path / "out.extxyz")
+    for la, lb in zip(a["layers"], b["layers"], strict=True):
+        for key in ("lower", "upper", "peak", "atoms_per_area"):
+            assert lb[key] == pytest.approx(la[key], abs=1e-9)
+
+
+def cli_summary(path):
+    cfg = cli._parser().parse_args(["inspect", str(path), "--substrate_types", "[1]"])
+    return cli.run_inspect(cfg.inspect)
+
+
+def test_no_detectable_layer(capsys, tmp_path, film):
+    atoms, _, _ = film()
+    atoms.positions[atoms.numbers == 2, 2] += 6.0
+    atoms.cell[2, 2] += 6.0
+    write(tmp_path / "detached.extxyz", atoms)
+    _one_line_error(
+        capsys, "inspect", tmp_path / "detached.extxyz", "--substrate_types", "[1]",
+        match="no liquid layer detected",
+    )  # fmt: skip

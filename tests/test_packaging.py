@@ -1,0 +1,43 @@
+"""The project is installable as the README says, and CI runs exactly the README's commands."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_commands_are_the_ones_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    setup = re.findall(r"^python3 -m venv \.venv && .*$", readme, flags=re.M)
+    tests = re.findall(r"^\.venv/bin/python -m pytest$", readme, flags=re.M)
+    assert len(setup) == 1 and setup[0].endswith(" && .venv/bin/nucleate quickstart")
+    assert "pip install torch==2.13.0 -e '.[dev]'" in setup[0]
+    assert len(tests) == 1
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "grep -m1 '^python3 -m venv .venv && ' README.md" in ci
+    assert 'eval "$install"' in ci and 'eval "$tests"' in ci
+    assert "WANDB_MODE=offline" in ci
+
+
+def test_torch_is_bounded_and_console_script_declared():
+    tomllib = pytest.importorskip("tomllib")
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    torch = next(
+        d for d in meta["dependencies"] if d.startswith("torch>") or d.startswith("torch<")
+    )
+    assert "<" in torch, "an unbounded torch pulls a multi-GB CUDA build"
+    assert meta["scripts"]["nucleate"] == "nucleate.cli:main"
+    assert {"dev", "cluster"} <= set(meta["optional-dependencies"])
+
+
+def test_featurizers_and_io_do_not_import_torch():
+    code = (
+        "import sys, nucleate.data.io, nucleate.featurize.layers, nucleate.cli;"
+        "print('torch' in sys.modules, 'ase' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
