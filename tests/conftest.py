@@ -34,6 +34,7 @@ def layered_film(
         "Ar", size=(*size, n_substrate + n_liquid), a=a, vacuum=vacuum, orthogonal=orthogonal
     )
     atoms.pbc = (True, True, False)
+    atoms.info.clear()  # ASE's adsorbate_info is no part of a frame
     z = atoms.positions[:, 2]
     planes = np.unique(np.round(z, 6))
     plane = np.searchsorted(planes, np.round(z, 6))

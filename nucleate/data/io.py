@@ -168,7 +168,11 @@ def to_ase(frame: Frame):
     atoms.arrays[_LIQUID_ARRAY] = frame.liquid.copy()
     for key, value in frame.arrays.items():
         atoms.arrays[key] = np.array(value)
-    atoms.info.update({k: v for k, v in frame.info.items() if k != "source"})
+    # only plain values: formats such as extxyz cannot store nested dictionaries
+    plain = (str, int, float, bool, np.integer, np.floating, np.ndarray)
+    atoms.info.update(
+        {k: v for k, v in frame.info.items() if k != "source" and isinstance(v, plain)}
+    )
     atoms.info["units"] = frame.units
     return atoms
 
