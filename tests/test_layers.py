@@ -106,18 +106,20 @@ def test_single_peak_falls_back_to_a_fixed_width():
     assert np.isnan(l2.peak) and l2.upper == pytest.approx(l1.upper + spacing)
 
 
-def test_noise_is_not_a_layer():
-    # a structureless liquid above the surface: one peak at most (the rise), never many
+def test_structureless_liquid_gets_a_fixed_width_contact_layer():
+    # no layering at all (a drying interface seen in few frames): the contact layer starts where
+    # the density rises and is one mean spacing wide; noise is not taken for layers
     rng = np.random.default_rng(3)
     frames = [
         from_ase(_random_film(rng, 1500, 12.0, _sample_heights(rng, 1500, 0.0, 1.0)), SUB)
         for _ in range(2)
     ]
-    try:
-        profile = LayerDetector()(frames)
-    except NoLayerError:
-        return
-    assert profile.layers[1].upper_from == "fixed-width"
+    profile = LayerDetector()(frames)
+    l1, l2 = profile.layers
+    assert l1.upper_from == l2.upper_from == "fixed-width"
+    assert np.isnan(l1.peak) and np.isnan(l2.peak)
+    assert l1.lower == pytest.approx(0.42, abs=0.1)  # rho(h) rises through 2 % near 0.45
+    assert l1.upper - l1.lower == pytest.approx(profile.d_liquid)
 
 
 def test_stepped_substrate_needs_the_local_surface(film):

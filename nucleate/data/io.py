@@ -314,7 +314,7 @@ def write_frames(
             "atom_style": "atomic",
         }
         images = images[0]
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = path.with_name(f".tmp{os.getpid()}-{path.name}")  # keeps the extension (.gz)
     try:
         write(str(tmp), images, format=fmt, **kwargs)
         os.replace(tmp, path)

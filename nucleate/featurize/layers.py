@@ -253,8 +253,8 @@ class LayerDetector:
 
     Configured callable: ``LayerDetector(...)(frames) -> LayerProfile``. The profile is averaged
     over all frames given. Peaks of the smoothed profile count as layers when their prominence
-    exceeds both ``min_prominence`` × bulk density and five standard deviations of the counting
-    noise, so a short trajectory does not turn noise into layers. Each layer runs from the density
+    exceeds both ``min_prominence`` × bulk density and ``significance`` standard deviations of the
+    counting noise, so a short trajectory does not turn noise into layers. Each layer runs from the density
     minimum before its peak to the one after it; the first layer starts where the density first
     rises (IcePic's "first occupied bin to the trough after the peak"). Where the next peak is not
     resolved (weakly layered liquids) the layer ends half a layer spacing above its peak.
@@ -264,6 +264,7 @@ class LayerDetector:
         bin_width: histogram bin, in units of the liquid's mean spacing ``d`` = bulk density^(-1/3).
         smoothing: Gaussian smoothing width, in units of ``d``.
         min_prominence: minimal peak prominence, as a fraction of the bulk density.
+        significance: minimal peak prominence in standard deviations of the counting noise.
         reference: ``"flat"`` (heights above the mean surface), ``"local"`` (above the local
             surface under each atom: rough or stepped substrates) or ``"auto"`` (local when the
             surface roughness exceeds ``rough_threshold`` × the substrate's ``d``).
@@ -277,8 +278,9 @@ class LayerDetector:
         self,
         n_layers: int = 2,
         bin_width: float = 0.02,
-        smoothing: float = 0.06,
+        smoothing: float = 0.08,
         min_prominence: float = 0.05,
+        significance: float = 4.0,
         reference: Reference = "auto",
         probe_radius: float = 1.0,
         rough_threshold: float = 0.15,
@@ -295,6 +297,7 @@ class LayerDetector:
         self.bin_width = bin_width
         self.smoothing = smoothing
         self.min_prominence = min_prominence
+        self.significance = significance
         self.reference = reference
         self.probe_radius = probe_radius
         self.rough_threshold = rough_threshold
@@ -369,31 +372,41 @@ class LayerDetector:
         from scipy.signal import find_peaks
 
         # a peak counts when it stands min_prominence * bulk density above its contour line and
-        # that difference is 5 standard deviations of the counting noise of the smoothed profile
-        # (Poisson counts smoothed by a Gaussian of width sigma: var = rho / (A n_frames 2 sqrt(pi)
+        # that difference is `significance` standard deviations of the counting noise of the
+        # smoothed profile (Poisson counts smoothed by a Gaussian of width sigma: var = rho / (A n_frames 2 sqrt(pi)
         # sigma)); so short trajectories do not turn noise into layers
         peaks, props = find_peaks(rho, prominence=self.min_prominence * rho_bulk)
         per_density = 1.0 / (area * n_frames * 2.0 * np.sqrt(np.pi) * sigma)
         contour = rho[peaks] - props["prominences"]
         noise = np.sqrt((rho[peaks] + contour) * per_density)
-        peaks = peaks[props["prominences"] >= 5.0 * noise]
+        peaks = peaks[props["prominences"] >= self.significance * noise]
         peaks = peaks[h[peaks] > -0.25 * d]  # liquid sunk into the substrate is no layer
-        near = h[peaks] <= self.max_first_layer * d
-        if len(peaks) == 0 or not near[0]:
-            n_near = int(np.sum((allh > -0.25 * d) & (allh < self.max_first_layer * d)))
-            raise NoLayerError(
-                f"no liquid layer detected within {self.max_first_layer:g} d = "
-                f"{self.max_first_layer * d:.3g} of the substrate ({n_near / n_frames:.0f} liquid "
-                f"atoms per frame there; peak density {rho.max():.3g} vs bulk {rho_bulk:.3g})"
-            )
-        # lower bound of the first layer: walk down from the peak while the density falls and is
-        # above 1 % of the peak (the first occupied height, or the minimum before the peak)
-        p0 = peaks[0]
-        k = p0
-        while k > 0 and rho[k - 1] <= rho[k] and rho[k - 1] > 0.01 * rho[p0]:
-            k -= 1
-        lower = float(h[k])
-        spacing = float(h[peaks[1]] - h[peaks[0]]) if len(peaks) > 1 else rho_bulk ** (-1 / 3)
+        reach = self.max_first_layer * d
+        if len(peaks) and h[peaks[0]] <= reach:
+            # lower bound of the first layer: walk down from the peak while the density falls and
+            # is above 1 % of the peak (the first occupied height, or the minimum before the peak)
+            p0 = peaks[0]
+            k = p0
+            while k > 0 and rho[k - 1] <= rho[k] and rho[k - 1] > 0.01 * rho[p0]:
+                k -= 1
+            lower = float(h[k])
+        else:
+            # no resolved peak (weak layering, few frames): the contact layer starts where the
+            # density first rises, provided the liquid does reach the substrate
+            dense = np.flatnonzero((rho >= 0.5 * rho_bulk) & (h > -0.25 * d))
+            if len(dense) == 0 or h[dense[0]] > reach:
+                n_near = int(np.sum((allh > -0.25 * d) & (allh < reach)))
+                raise NoLayerError(
+                    f"no liquid layer detected within {self.max_first_layer:g} d = {reach:.3g} "
+                    f"of the substrate ({n_near / n_frames:.0f} liquid atoms per frame there; "
+                    f"peak density {rho.max():.3g} vs bulk {rho_bulk:.3g})"
+                )
+            k = dense[0]
+            while k > 0 and rho[k - 1] > 0.02 * rho_bulk:
+                k -= 1
+            lower = float(h[k])
+            peaks = peaks[:0]
+        spacing = float(h[peaks[1]] - h[peaks[0]]) if len(peaks) > 1 else d
         layers = []
         for n in range(self.n_layers):
             if n < len(peaks):

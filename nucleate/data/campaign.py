@@ -1,0 +1,430 @@
+"""Campaigns: many liquid-on-substrate simulations from one config, in parallel and resumable.
+
+One task is one substrate: an equilibrium run at T_eq (frames of the interfacial region kept) and
+several cooling ramps from it (seeds), giving T_n, its spread, censoring and the polymorph. Each task
+is one single-core LAMMPS process; tasks run over a local process pool, or a Dask cluster when the
+config says so. A finished task is a complete sample directory (see :mod:`nucleate.data.dataset`);
+running the campaign again skips finished samples, so a killed campaign resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from nucleate import __version__
+from nucleate.data import dataset
+from nucleate.data.simulate.md import Potential
+from nucleate.data.substrates import FACETS
+from nucleate.errors import InputError
+
+
+@dataclass
+class SubstrateGrid:
+    """Substrates: fcc facets × mismatch × ε_sl (a_s = a0 (1 + mismatch)), plus slab files.
+
+    Attributes:
+        facets: any of "111", "100", "110".
+        mismatch: lattice mismatches (fractions, e.g. -0.04).
+        eps_sl: substrate–liquid interaction strengths.
+        files: user-supplied slabs (any ASE format); each is one sample at each ``eps_sl``.
+        n_layers: frozen substrate layers.
+        min_lateral: smallest lateral box length.
+        sigma_sl: substrate–liquid σ.
+    """
+
+    facets: list[str] = field(default_factory=lambda: list(FACETS))
+    mismatch: list[float] = field(default_factory=lambda: [-0.04, 0.0, 0.04])
+    eps_sl: list[float] = field(default_factory=lambda: [0.5, 1.0])
+    files: list[str] = field(default_factory=list)
+    n_layers: int = 3
+    min_lateral: float = 10.0
+    sigma_sl: float = 1.0
+
+
+@dataclass
+class InterfaceConfig:
+    """The liquid film: atoms, starting density, gap to the substrate."""
+
+    n_liquid: int = 1500
+    density: float = 0.75
+    gap: float = 1.0
+
+
+@dataclass
+class EquilibriumConfig:
+    """Melt at ``t_melt``, equilibrate at ``t_eq``, then keep ``n_frames`` frames ``frame_every``
+    time units apart. Times in the potential's time unit (τ for LJ)."""
+
+    t_melt: float = 1.2
+    t_eq: float = 0.70
+    melt_time: float = 20.0
+    eq_time: float = 50.0
+    n_frames: int = 10
+    frame_every: float = 5.0
+    damp: float = 1.0
+
+
+@dataclass
+class RampConfig:
+    """Cooling ramps from T_eq to ``t_floor`` at ``rate`` (temperature per time unit), ``seeds``
+    per substrate. T_n: the crystal beyond the contact layers reaches ``threshold`` of the liquid
+    there (see :func:`nucleate.data.simulate.md.cooling_ramp`)."""
+
+    t_floor: float = 0.35
+    rate: float = 0.0015
+    seeds: int = 2
+    threshold: float = 0.1
+    check_every: int = 500
+    stop_factor: float = 2.0
+    stop_below: float = 0.03
+    restart_time: float = 10.0
+    r_cut: float = 1.5
+    q_threshold: float = 0.7
+    solid_threshold: int = 7
+
+
+@dataclass
+class StoreConfig:
+    """What each sample keeps: substrate layers and liquid up to ``keep_height`` above the surface
+    (length unit), positions rounded to ``decimals``."""
+
+    keep_height: float = 4.0
+    substrate_layers: int = 2
+    decimals: int = 4
+
+
+@dataclass
+class ExecutorConfig:
+    """Where tasks run: ``process`` (a local pool of ``workers`` processes; 0 = all cores) or
+    ``dask`` (a Dask cluster at ``address``, or a LocalCluster of ``workers`` when unset)."""
+
+    kind: Literal["process", "dask"] = "process"
+    workers: int = 0
+    address: str | None = None
+
+
+@dataclass
+class Campaign:
+    """A data-generation campaign (one YAML file)."""
+
+    name: str = "lj-fcc"
+    out: str = "data/lj-fcc"
+    a0: float = 1.6
+    seed: int = 0
+    potential: Potential = field(default_factory=Potential)
+    substrates: SubstrateGrid = field(default_factory=SubstrateGrid)
+    interface: InterfaceConfig = field(default_factory=InterfaceConfig)
+    equilibrium: EquilibriumConfig = field(default_factory=EquilibriumConfig)
+    ramp: RampConfig = field(default_factory=RampConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` on the first bad value, before any simulation starts."""
+        s, i, e, r = self.substrates, self.interface, self.equilibrium, self.ramp
+        for facet in s.facets:
+            if str(facet) not in FACETS:
+                raise InputError(f"unknown facet {facet!r}; use one of {', '.join(FACETS)}")
+        positive = {
+            "a0": self.a0,
+            "interface.n_liquid": i.n_liquid,
+            "interface.density": i.density,
+            "substrates.n_layers": s.n_layers,
+            "substrates.min_lateral": s.min_lateral,
+            "equilibrium.t_eq": e.t_eq,
+            "equilibrium.t_melt": e.t_melt,
+            "equilibrium.n_frames": e.n_frames,
+            "equilibrium.frame_every": e.frame_every,
+            "ramp.rate": r.rate,
+            "ramp.seeds": r.seeds,
+            "ramp.check_every": r.check_every,
+            "ramp.threshold": r.threshold,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise InputError(f"{name} must be positive, not {value}")
+        for name, value in {"equilibrium.melt_time": e.melt_time, "equilibrium.eq_time": e.eq_time,
+                            "ramp.t_floor": r.t_floor}.items():  # fmt: skip
+            if value < 0:
+                raise InputError(f"{name} must not be negative, not {value}")
+        for m in s.mismatch:
+            if not -0.5 < m < 0.5:
+                raise InputError(f"mismatch {m} is outside (-0.5, 0.5): give fractions, not %")
+        for eps in s.eps_sl:
+            if eps < 0:
+                raise InputError(f"eps_sl must not be negative, not {eps}")
+        if r.t_floor >= e.t_eq:
+            raise InputError(f"the ramp floor {r.t_floor} must lie below T_eq {e.t_eq}")
+        if self.executor.workers < 0:
+            raise InputError("executor.workers must be 0 (all cores) or positive")
+        if not (s.facets and s.mismatch and s.eps_sl) and not s.files:
+            raise InputError("the campaign has no substrates")
+        for f in s.files:
+            if not Path(f).exists():
+                raise InputError(f"substrate file {f}: no such file")
+        from nucleate.data.simulate import start_lammps
+
+        lmp = start_lammps()
+        try:
+            self.potential.check(lmp)
+        finally:
+            lmp.close()
+
+    def tasks(self) -> list[dict]:
+        """One task per substrate, each a plain dict a worker process can take."""
+        s = self.substrates
+        out = []
+        config = asdict(self)
+        for facet in s.facets:
+            for m in s.mismatch:
+                for eps in s.eps_sl:
+                    sid = f"fcc{facet}_m{m * 100:+05.1f}_e{eps:.2f}"
+                    out.append(
+                        {"id": sid, "kind": "fcc", "facet": str(facet), "mismatch": float(m),
+                         "eps_sl": float(eps), "campaign": config}
+                    )  # fmt: skip
+        for f in s.files:
+            for eps in s.eps_sl:
+                stem = Path(f).name.split(".")[0]
+                out.append(
+                    {"id": f"file-{stem}_e{eps:.2f}", "kind": "file", "path": str(Path(f).resolve()),
+                     "eps_sl": float(eps), "campaign": config}
+                )  # fmt: skip
+        ids = [t["id"] for t in out]
+        if len(ids) != len(set(ids)):
+            raise InputError("two substrates have the same id (repeated grid values or file names)")
+        return out
+
+
+def _seed(base: int, sample_id: str, k: int) -> int:
+    digest = hashlib.sha256(f"{base}:{sample_id}:{k}".encode()).hexdigest()
+    return int(digest[:7], 16) % 900_000_000 + 1
+
+
+def run_task(task: dict, root: str) -> dict:
+    """Simulate one substrate and write its sample directory; returns the sample record.
+
+    Runs in a worker process: one serial LAMMPS instance, threads limited to one.
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from nucleate.data.io import write_frames
+    from nucleate.data.labels import Crystallinity
+    from nucleate.data.simulate import start_lammps
+    from nucleate.data.simulate.md import (
+        build_interface,
+        cooling_ramp,
+        equilibrium,
+        load_interface,
+        thermalise,
+    )
+    from nucleate.data.substrates import fcc_slab, load_substrate
+    from nucleate.featurize.layers import LayerDetector
+
+    c = task["campaign"]
+    pot = Potential(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in c["potential"].items()}
+    )
+    sub, inter, eq, rp, store = (
+        c["substrates"], c["interface"], c["equilibrium"], c["ramp"], c["store"],
+    )  # fmt: skip
+    sid = task["id"]
+    start = time.time()
+    if task["kind"] == "fcc":
+        a_s = c["a0"] * (1.0 + task["mismatch"])
+        slab = fcc_slab(task["facet"], a_s, sub["n_layers"], sub["min_lateral"])
+        params = {"facet": task["facet"], "mismatch": task["mismatch"], "a_s": a_s}
+        family = f"fcc{task['facet']}"
+    else:
+        slab = load_substrate(task["path"])
+        params = {"facet": "user", "file": task["path"]}
+        family = "user"
+    params.update(eps_sl=task["eps_sl"], sigma_sl=sub["sigma_sl"], n_liquid=inter["n_liquid"])
+    atoms, _ = build_interface(
+        slab, inter["n_liquid"], inter["density"], inter["gap"], _seed(c["seed"], sid, 0)
+    )
+    top = float(atoms.info["substrate_top"])
+    dt = pot.timestep
+
+    def steps(time_units: float) -> int:
+        return max(1, round(time_units / dt))
+
+    lmp = start_lammps()
+    try:
+        load_interface(lmp, atoms, pot, task["eps_sl"], sub["sigma_sl"])
+        frames = equilibrium(
+            lmp, pot.units, eq["t_melt"], eq["t_eq"], steps(eq["melt_time"]),
+            steps(eq["eq_time"]), eq["n_frames"], steps(eq["frame_every"]),
+            _seed(c["seed"], sid, 1), eq["damp"],
+        )  # fmt: skip
+        profile = LayerDetector(n_layers=2)(frames)
+        contact = profile.layers[-1].upper
+        n = lmp.get_natoms()
+        x_eq = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
+        crystallinity = Crystallinity(rp["r_cut"], rp["q_threshold"], rp["solid_threshold"])
+        ramps = []
+        for k in range(rp["seeds"]):
+            seed = _seed(c["seed"], sid, 10 + k)
+            if k > 0:  # back to the equilibrium configuration, decorrelated at T_eq
+                lmp.numpy.extract_atom("x")[:n] = x_eq
+            thermalise(lmp, eq["t_eq"], steps(rp["restart_time"]), seed + 1, eq["damp"])
+            result = cooling_ramp(
+                lmp, pot.units, eq["t_eq"], rp["t_floor"], rp["rate"], seed, top, contact,
+                rp["threshold"], rp["check_every"], rp["stop_factor"], rp["stop_below"],
+                crystallinity, eq["damp"], dt,
+            )  # fmt: skip
+            ramps.append(
+                {"seed": seed, "tn": result.tn, "censored": result.censored,
+                 "polymorph": result.polymorph, "steps": result.steps,
+                 "trace": asdict(result.trace)}
+            )  # fmt: skip
+    finally:
+        lmp.close()
+
+    tns = [r["tn"] for r in ramps if not r["censored"]]
+    n_cens = sum(r["censored"] for r in ramps)
+    censored = n_cens * 2 > len(ramps)
+    poly = {}
+    if tns:
+        keys = ("fcc", "hcp", "bcc", "other")
+        poly = {
+            k: float(np.mean([r["polymorph"][k] for r in ramps if r["polymorph"]])) for k in keys
+        }
+    labels = {
+        "tn": None if censored or not tns else float(np.mean(tns)),
+        "tn_std": float(np.std(tns, ddof=1)) if len(tns) > 1 and not censored else None,
+        "tn_censored": bool(censored),
+        "tn_upper_bound": rp["t_floor"] if censored else None,
+        "n_ramps": len(ramps),
+        "n_censored": int(n_cens),
+        "polymorph": poly,
+    }
+    staging = dataset.staging_dir(root, sid)
+    kept = [_interfacial(f, top, profile, store) for f in frames]
+    write_frames(staging / "frames.extxyz.gz", kept)
+    record = {
+        "id": sid,
+        "family": family,
+        "parameters": params,
+        "labels": labels,
+        "ramps": ramps,
+        "layers": profile.summary(),
+        "units": pot.units,
+        "t_eq": eq["t_eq"],
+        "substrate_top": top,
+        "wall_seconds": round(time.time() - start, 1),
+        "nucleate_version": __version__,
+        "lammps_version": _lammps_version(),
+    }
+    dataset.commit_sample(root, staging, record)
+    return record
+
+
+def _lammps_version() -> int:
+    from nucleate.data.simulate import import_lammps
+
+    return int(import_lammps().__version__) if hasattr(import_lammps(), "__version__") else 0
+
+
+def _interfacial(frame, top: float, profile, store: dict):
+    """The interfacial region of a frame: the top substrate layers and the liquid below
+    ``keep_height`` above the surface; positions rounded."""
+    z = frame.positions[:, 2]
+    spacing = profile.d_substrate
+    sub_keep = frame.substrate & (z >= top - (store["substrate_layers"] - 0.5) * spacing * 0.9)
+    liq_keep = frame.liquid & (z - top <= store["keep_height"])
+    keep = sub_keep | liq_keep
+    return frame.replace(
+        positions=np.round(frame.positions[keep], store["decimals"]),
+        types=frame.types[keep],
+        substrate=frame.substrate[keep],
+        liquid=frame.liquid[keep],
+        arrays={},
+    )
+
+
+def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
+    """Run every unfinished task of a campaign; returns counts. Safe to kill and run again."""
+    from tqdm.auto import tqdm
+
+    campaign.validate()
+    root = Path(campaign.out)
+    (root / dataset.SAMPLES).mkdir(parents=True, exist_ok=True)
+    dataset.clean_staging(root)
+    tasks = campaign.tasks()
+    done = {r["id"] for r in dataset.iter_records(root, verify=True)}
+    for path in (root / dataset.SAMPLES).iterdir():  # complete-looking but corrupt: redo
+        if path.name not in done and not path.name.startswith(dataset.TMP_PREFIX):
+            import shutil
+
+            shutil.rmtree(path)
+    pending = [t for t in tasks if t["id"] not in done]
+    dataset.write_manifest(root)
+    _write_config(campaign, root)
+    workers = campaign.executor.workers or os.cpu_count() or 1
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc=campaign.name,
+               unit="substrate", disable=not progress, smoothing=0.1)  # fmt: skip
+    try:
+        for _record in _execute(pending, str(root), campaign.executor, workers):
+            dataset.write_manifest(root)
+            bar.update(1)
+    finally:
+        bar.close()
+    n = dataset.write_manifest(root)
+    return {"total": len(tasks), "complete": n, "ran": len(pending)}
+
+
+def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: int):
+    if not tasks:
+        return
+    if executor.kind == "dask":
+        try:
+            from dask.distributed import Client, LocalCluster, as_completed
+        except ImportError:
+            raise InputError(
+                "executor kind 'dask' needs: pip install 'nucleate[cluster]'"
+            ) from None
+        cluster = None
+        if executor.address:
+            client = Client(executor.address)
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+            client = Client(cluster)
+        try:
+            futures = [client.submit(run_task, t, root, pure=False) for t in tasks]
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(run_task, t, root) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def _write_config(campaign: Campaign, root: Path) -> None:
+    import yaml
+
+    dataset.atomic_write_text(
+        root / "campaign.yaml", yaml.safe_dump(_plain(asdict(campaign)), sort_keys=False)
+    )
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

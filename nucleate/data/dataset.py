@@ -1,0 +1,189 @@
+"""The dataset directory: ``manifest.csv`` + ``samples/<id>/`` + a ``README.md`` data card.
+
+A sample directory appears only when it is complete: it is written under a temporary name and
+renamed into place in one step. The manifest lists only complete samples, each with the sha256 of
+its files, and is itself replaced atomically. A crashed or killed writer therefore leaves either a
+complete sample or a temporary directory that the next run removes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from nucleate.errors import InputError
+
+MANIFEST = "manifest.csv"
+SAMPLES = "samples"
+SAMPLE_JSON = "sample.json"
+TMP_PREFIX = ".tmp-"
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def sample_dir(root: str | os.PathLike, sample_id: str) -> Path:
+    return Path(root) / SAMPLES / sample_id
+
+
+def staging_dir(root: str | os.PathLike, sample_id: str) -> Path:
+    """A fresh temporary directory to write a sample into before :func:`commit_sample`."""
+    path = Path(root) / SAMPLES / f"{TMP_PREFIX}{sample_id}-{os.getpid()}"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def commit_sample(root: str | os.PathLike, staging: Path, record: dict) -> Path:
+    """Seal a staged sample: hash its files into ``sample.json`` and rename it into place."""
+    files = sorted(p.name for p in staging.iterdir() if p.name != SAMPLE_JSON)
+    record = {**record, "files": {name: sha256_of(staging / name) for name in files}}
+    (staging / SAMPLE_JSON).write_text(json.dumps(record, indent=1, default=_json_default) + "\n")
+    final = sample_dir(root, record["id"])
+    if final.exists():  # a finished duplicate (two runs racing): keep the first
+        shutil.rmtree(staging)
+        return final
+    os.rename(staging, final)
+    return final
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in sample.json")
+
+
+def clean_staging(root: str | os.PathLike) -> int:
+    """Remove temporary sample directories left by killed runs; returns how many."""
+    base = Path(root) / SAMPLES
+    if not base.exists():
+        return 0
+    stale = [p for p in base.iterdir() if p.name.startswith(TMP_PREFIX)]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return len(stale)
+
+
+def verify_sample(path: Path) -> dict | None:
+    """The sample record if every file's sha256 matches, else None."""
+    try:
+        record = json.loads((path / SAMPLE_JSON).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    for name, digest in record.get("files", {}).items():
+        f = path / name
+        if not f.exists() or sha256_of(f) != digest:
+            return None
+    return record
+
+
+def iter_records(root: str | os.PathLike, verify: bool = False) -> Iterator[dict]:
+    """Records of the complete samples, in id order."""
+    base = Path(root) / SAMPLES
+    if not base.exists():
+        return
+    for path in sorted(base.iterdir()):
+        if path.name.startswith(TMP_PREFIX) or not (path / SAMPLE_JSON).exists():
+            continue
+        record = verify_sample(path) if verify else json.loads((path / SAMPLE_JSON).read_text())
+        if record is not None:
+            yield record
+
+
+#: manifest columns before the per-sample parameters and labels
+MANIFEST_COLUMNS = (
+    "id", "family", "facet", "mismatch", "a_s", "eps_sl", "tn", "tn_std", "tn_censored",
+    "n_ramps", "n_censored", "fcc", "hcp", "bcc", "other", "files", "sha256",
+)  # fmt: skip
+
+
+def manifest_row(record: dict) -> dict:
+    params = record.get("parameters", {})
+    labels = record.get("labels", {})
+    poly = labels.get("polymorph") or {}
+    files = record.get("files", {})
+    return {
+        "id": record["id"],
+        "family": record.get("family", ""),
+        "facet": params.get("facet", ""),
+        "mismatch": params.get("mismatch", ""),
+        "a_s": params.get("a_s", ""),
+        "eps_sl": params.get("eps_sl", ""),
+        "tn": _num(labels.get("tn")),
+        "tn_std": _num(labels.get("tn_std")),
+        "tn_censored": labels.get("tn_censored", ""),
+        "n_ramps": labels.get("n_ramps", ""),
+        "n_censored": labels.get("n_censored", ""),
+        **{k: _num(poly.get(k)) for k in ("fcc", "hcp", "bcc", "other")},
+        "files": ";".join(f"{SAMPLES}/{record['id']}/{name}" for name in sorted(files)),
+        "sha256": ";".join(files[name] for name in sorted(files)),
+    }
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+def write_manifest(root: str | os.PathLike) -> int:
+    """Rewrite ``manifest.csv`` from the complete samples (atomically); returns the row count."""
+    rows = [manifest_row(r) for r in iter_records(root)]
+    path = Path(root) / MANIFEST
+    tmp = path.with_name(f".{MANIFEST}.tmp{os.getpid()}")
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+    return len(rows)
+
+
+def read_manifest(root: str | os.PathLike) -> list[dict]:
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        raise InputError(f"{root}: no {MANIFEST}; is this a nucleate data set?")
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def verify_dataset(root: str | os.PathLike) -> list[str]:
+    """Problems with a data set (empty list when it is sound): manifest rows whose files are
+    missing or whose sha256 differs, duplicate ids, complete samples missing from the manifest."""
+    root = Path(root)
+    problems = []
+    rows = read_manifest(root)
+    ids = [r["id"] for r in rows]
+    if len(ids) != len(set(ids)):
+        problems.append("duplicate ids in the manifest")
+    for row in rows:
+        for name, digest in zip(row["files"].split(";"), row["sha256"].split(";"), strict=True):
+            f = root / name
+            if not f.exists():
+                problems.append(f"{row['id']}: {name} missing")
+            elif sha256_of(f) != digest:
+                problems.append(f"{row['id']}: {name} sha256 differs")
+    on_disk = {r["id"] for r in iter_records(root)}
+    for missing in sorted(on_disk - set(ids)):
+        problems.append(f"{missing}: complete on disk but not in the manifest")
+    return problems
