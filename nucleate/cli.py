@@ -33,7 +33,6 @@ SUBCOMMANDS: dict[str, str] = {
 }
 #: subcommands that are planned but not part of this release yet (the issue that brings each)
 NOT_AVAILABLE: dict[str, int] = {
-    "generate": 3,
     "featurize": 4,
     "train": 5,
     "select": 6,
@@ -60,6 +59,8 @@ def _parser():
         sub.add_argument("-c", "--config", action=ActionConfigFile, help="options from YAML")
         if name == "inspect":
             _add_inspect_arguments(sub)
+        if name == "generate":
+            _add_generate_arguments(sub)
         if name in NOT_AVAILABLE:
             text = f"{text} (not available yet)"
         subcommands.add_subcommand(name, sub, help=text)
@@ -88,6 +89,44 @@ def _add_inspect_arguments(p) -> None:
     p.add_argument("--reference", type=Literal["auto", "flat", "local"], default="auto")
     p.add_argument("--plot", type=str | None, default=None, help="write the density profile here")
     p.add_argument("--json", type=str | None, default=None, help="write the summary as JSON here")
+
+
+def _add_generate_arguments(p) -> None:
+    from nucleate.data.campaign import Campaign
+
+    p.add_class_arguments(Campaign)
+    p.add_argument("--dry_run", type=bool, default=False, help="validate and list the tasks only")
+    p.add_argument("--verify", type=bool, default=False, help="only verify the data set on disk")
+
+
+def run_generate(cfg) -> dict:
+    """Run (or resume) a data-generation campaign; see :mod:`nucleate.data.campaign`."""
+    from dataclasses import fields
+
+    from nucleate.data import dataset
+    from nucleate.data.campaign import Campaign, run_campaign
+
+    campaign = Campaign(**{f.name: cfg[f.name] for f in fields(Campaign)})
+    if cfg.verify:
+        problems = dataset.verify_dataset(campaign.out)
+        for problem in problems:
+            print(problem)
+        n = len(dataset.read_manifest(campaign.out))
+        print(f"{campaign.out}: {n} samples, {len(problems)} problems")
+        return {"complete": n, "problems": problems}
+    campaign.validate()
+    if cfg.dry_run:
+        tasks = campaign.tasks()
+        print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")
+        for t in tasks:
+            print(f"  {t['id']}")
+        return {"total": len(tasks)}
+    result = run_campaign(campaign)
+    print(
+        f"{campaign.name}: {result['complete']} of {result['total']} substrates complete in "
+        f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
+    )
+    return result
 
 
 def run_inspect(cfg) -> dict:
@@ -163,9 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"(it arrives with issue {NOT_AVAILABLE[argv[0]]}); "
                 f"try 'nucleate inspect FILE' or 'nucleate --help'"
             )
-        cfg = _parser().parse_args(argv)
+        parser = _parser()
+        cfg = parser.instantiate(parser.parse_args(argv))  # builds the dataclasses of configs
         if cfg.command == "inspect":
             run_inspect(cfg.inspect)
+        elif cfg.command == "generate":
+            run_generate(cfg.generate)
         return 0
     except NucleateError as err:
         if os.environ.get("NUCLEATE_DEBUG"):

@@ -22,7 +22,7 @@ from nucleate import __version__
 from nucleate.data import dataset
 from nucleate.data.simulate.md import Potential
 from nucleate.data.substrates import FACETS
-from nucleate.errors import InputError
+from nucleate.errors import InputError, NucleateError
 
 
 @dataclass
@@ -39,7 +39,7 @@ class SubstrateGrid:
         sigma_sl: substrate–liquid σ.
     """
 
-    facets: list[str] = field(default_factory=lambda: list(FACETS))
+    facets: list[str | int] = field(default_factory=lambda: list(FACETS))
     mismatch: list[float] = field(default_factory=lambda: [-0.04, 0.0, 0.04])
     eps_sl: list[float] = field(default_factory=lambda: [0.5, 1.0])
     files: list[str] = field(default_factory=list)
@@ -131,7 +131,7 @@ class Campaign:
         s, i, e, r = self.substrates, self.interface, self.equilibrium, self.ramp
         for facet in s.facets:
             if str(facet) not in FACETS:
-                raise InputError(f"unknown facet {facet!r}; use one of {', '.join(FACETS)}")
+                raise InputError(f"unknown facet '{facet}'; use one of {', '.join(FACETS)}")
         positive = {
             "a0": self.a0,
             "interface.n_liquid": i.n_liquid,
@@ -408,10 +408,18 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from concurrent.futures.process import BrokenProcessPool
+
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
         futures = [pool.submit(run_task, t, root) for t in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        except BrokenProcessPool:
+            raise NucleateError(
+                "a simulation worker died (killed, or out of memory); finished samples are kept: "
+                "run the same command again to resume"
+            ) from None
 
 
 def _write_config(campaign: Campaign, root: Path) -> None:

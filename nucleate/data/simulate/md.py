@@ -42,9 +42,9 @@ class Potential:
         """Raise :class:`InputError` if this LAMMPS build lacks the pair style."""
         style = self.pair_style.split()[0]
         if not lmp.has_style("pair", style):
-            raise InputError(f"this LAMMPS build has no pair style {style:.10g}")
+            raise InputError(f"this LAMMPS build has no pair style {style!r}")
         if self.units not in ("lj", "real", "metal"):
-            raise InputError(f"unknown LAMMPS units {self.units:.10g}")
+            raise InputError(f"unknown LAMMPS units {self.units!r}")
         if not self.timestep > 0:
             raise InputError("timestep must be positive")
 

@@ -1,0 +1,5 @@
+import sys
+
+from nucleate.cli import main
+
+sys.exit(main())
