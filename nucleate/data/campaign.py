@@ -407,7 +407,6 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
-
     from concurrent.futures.process import BrokenProcessPool
 
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
