@@ -64,20 +64,34 @@ _NOISE = tuple(np.round(np.arange(0.0, 0.161, 0.02), 3))
 
 
 def polymorph_fractions(
-    positions: np.ndarray, cell: np.ndarray, pbc, atoms: np.ndarray, max_distance: float = 0.06
+    positions: np.ndarray,
+    cell: np.ndarray,
+    pbc,
+    atoms: np.ndarray,
+    max_distance: float = 0.06,
+    interior: bool = True,
 ) -> dict[str, float]:
     """Fractions of ``atoms`` (indices or mask) of each polymorph by their (q̄4, q̄6).
 
     q̄_l are Lechner–Dellago averages over the 12 nearest neighbours. Each polymorph's reference is
     a curve in the q̄4–q̄6 plane, traced by its perfect crystal under growing thermal disorder; an
     atom takes the polymorph whose curve passes nearest, or ``other`` when every curve is further
-    than ``max_distance``. Returns fractions over fcc, hcp, bcc, other (summing to 1).
+    than ``max_distance``. With ``interior``, only the atoms whose 12 nearest neighbours all
+    belong to ``atoms`` are classified (when there are any). Returns fractions over fcc, hcp, bcc,
+    other (summing to 1).
     """
     atoms = np.flatnonzero(atoms) if np.asarray(atoms).dtype == bool else np.asarray(atoms)
     out = {name: 0.0 for name in (*POLYMORPHS, "other")}
     if len(atoms) == 0:
         return out
-    q = steinhardt(positions, cell, pbc, (4, 6), average=True, num_neighbors=12)[atoms]
+    q = steinhardt(positions, cell, pbc, (4, 6), average=True, num_neighbors=12)
+    if interior:
+        # atoms at the crystal's surface have liquid among their neighbours, which drags q̄ toward
+        # the liquid; classify the crystal by its inside when it has one
+        inside = _interior(positions, cell, pbc, atoms)
+        if inside.any():
+            atoms = atoms[inside]
+    q = q[atoms]
     refs = reference_order(noise=_NOISE)
     dist = np.stack([_distance_to_curve(q, refs[name]) for name in POLYMORPHS], axis=1)
     best = np.argmin(dist, axis=1)
@@ -86,6 +100,24 @@ def polymorph_fractions(
         out[name] = float(np.mean((best == k) & ~far))
     out["other"] = float(np.mean(far))
     return out
+
+
+def _interior(positions: np.ndarray, cell: np.ndarray, pbc, atoms: np.ndarray) -> np.ndarray:
+    """(len(atoms),) bool: whose 12 nearest neighbours are all among ``atoms``."""
+    import freud
+
+    box, points = freud_system(positions, cell, pbc)
+    nl = (
+        freud.locality.AABBQuery(box, points)
+        .query(points[atoms], {"num_neighbors": 12, "exclude_ii": False})
+        .toNeighborList()
+    )
+    member = np.zeros(len(points), dtype=bool)
+    member[atoms] = True
+    ok = member[np.asarray(nl.point_indices)]
+    self_hit = np.asarray(nl.point_indices) == atoms[np.asarray(nl.query_point_indices)]
+    bad = np.bincount(np.asarray(nl.query_point_indices)[~ok & ~self_hit], minlength=len(atoms))
+    return bad == 0
 
 
 def _distance_to_curve(points: np.ndarray, curve: np.ndarray) -> np.ndarray:
