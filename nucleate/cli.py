@@ -97,6 +97,11 @@ def _add_generate_arguments(p) -> None:
     p.add_class_arguments(Campaign)
     p.add_argument("--dry_run", type=bool, default=False, help="validate and list the tasks only")
     p.add_argument("--verify", type=bool, default=False, help="only verify the data set on disk")
+    p.add_argument(
+        "--calibrate", type=bool, default=False,
+        help="first measure a_0, T_m and bulk crystallisation of the liquid (for the data card)",
+    )  # fmt: skip
+    p.add_argument("--card", type=bool, default=False, help="only rewrite the data card")
 
 
 def run_generate(cfg) -> dict:
@@ -114,7 +119,22 @@ def run_generate(cfg) -> dict:
         n = len(dataset.read_manifest(campaign.out))
         print(f"{campaign.out}: {n} samples, {len(problems)} problems")
         return {"complete": n, "problems": problems}
+    if cfg.card:
+        from dataclasses import asdict
+
+        from nucleate.data.campaign import _plain
+        from nucleate.data.card import write_card
+
+        path = write_card(campaign.out, _plain(asdict(campaign)))
+        print(f"data card written to {path}")
+        return {"card": str(path)}
     campaign.validate()
+    if cfg.calibrate:
+        from nucleate.data.campaign import run_calibration
+
+        cal = run_calibration(campaign)
+        print(f"calibration: T_m = {cal['t_m']:.3f}, a_0 = {cal['a0']:.4f}, bulk T_x = "
+              f"{cal['bulk_ramp']['t_x']} -> {campaign.out}/calibration.json")  # fmt: skip
     if cfg.dry_run:
         tasks = campaign.tasks()
         print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")

@@ -138,6 +138,9 @@ def test_tiny_campaign_labels_and_frames(capsys, tmp_path):
     assert f.units == "lj" and f.substrate.any() and f.liquid.any()
     h = f.positions[f.liquid, 2] - record["substrate_top"]
     assert h.max() <= 4.0 + 1e-6  # only the interfacial region is kept
+    card = (out / "README.md").read_text()
+    assert "## Labels" in card and "Censored:" in card
+    assert (out / "figures" / "tn_map.png").stat().st_size > 5000
     # a second run finds everything done and runs nothing
     code, stdout, _ = generate(capsys, "--out", out)
     assert code == 0 and "(0 run now)" in stdout

@@ -269,6 +269,7 @@ def run_task(task: dict, root: str) -> dict:
         x_eq = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
         crystallinity = Crystallinity(rp["r_cut"], rp["q_threshold"], rp["solid_threshold"])
         ramps = []
+        crystals = []
         for k in range(rp["seeds"]):
             seed = _seed(c["seed"], sid, 10 + k)
             if k > 0:  # back to the equilibrium configuration, decorrelated at T_eq
@@ -279,6 +280,8 @@ def run_task(task: dict, root: str) -> dict:
                 rp["threshold"], rp["check_every"], rp["stop_factor"], rp["stop_below"],
                 crystallinity, eq["damp"], dt,
             )  # fmt: skip
+            if result.crystal is not None:
+                crystals.append(_crystal_region(result.final, result.crystal, store))
             ramps.append(
                 {"seed": seed, "tn": result.tn, "censored": result.censored,
                  "polymorph": result.polymorph, "steps": result.steps,
@@ -308,6 +311,8 @@ def run_task(task: dict, root: str) -> dict:
     staging = dataset.staging_dir(root, sid)
     kept = [_interfacial(f, top, profile, store) for f in frames]
     write_frames(staging / "frames.extxyz.gz", kept)
+    if crystals:  # the grown crystals with the liquid around them, to revisit their polymorph
+        write_frames(staging / "crystals.extxyz.gz", crystals)
     record = {
         "id": sid,
         "family": family,
@@ -349,6 +354,28 @@ def _interfacial(frame, top: float, profile, store: dict):
     )
 
 
+def _crystal_region(frame, crystal: np.ndarray, store: dict, margin: float = 2.5):
+    """The grown crystal of a ramp's last frame and the liquid within ``margin`` of it (enough to
+    recompute averaged bond order of its atoms); per-atom array ``crystal`` marks the cluster."""
+    import vesin
+
+    liquid = np.flatnonzero(frame.liquid)
+    i, j = vesin.NeighborList(cutoff=margin, full_list=True).compute(
+        points=frame.positions[liquid], box=frame.cell, periodic=list(frame.pbc), quantities="ij"
+    )
+    member = crystal[liquid]
+    near = member.copy()
+    near[j[member[i]]] = True
+    keep = liquid[near]
+    return frame.replace(
+        positions=np.round(frame.positions[keep], store["decimals"]),
+        types=frame.types[keep],
+        substrate=frame.substrate[keep],
+        liquid=frame.liquid[keep],
+        arrays={"crystal": crystal[keep]},
+    )
+
+
 def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     """Run every unfinished task of a campaign; returns counts. Safe to kill and run again."""
     from tqdm.auto import tqdm
@@ -377,7 +404,31 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     finally:
         bar.close()
     n = dataset.write_manifest(root)
+    from nucleate.data.card import write_card
+
+    write_card(root, _plain(asdict(campaign)))
     return {"total": len(tasks), "complete": n, "ran": len(pending)}
+
+
+def run_calibration(campaign: Campaign) -> dict:
+    """Bulk calibration of the campaign's liquid (see :mod:`nucleate.data.calibrate`), written to
+    ``calibration.json`` in the data set."""
+    import json
+
+    from nucleate.data.calibrate import calibrate
+
+    eq, rp = campaign.equilibrium, campaign.ramp
+    result = calibrate(
+        campaign.potential,
+        ramp=(eq.t_eq, rp.t_floor, rp.rate),
+        workers=campaign.executor.workers,
+    )
+    root = Path(campaign.out)
+    root.mkdir(parents=True, exist_ok=True)
+    dataset.atomic_write_text(
+        root / "calibration.json", json.dumps(_plain(result), indent=1) + "\n"
+    )
+    return result
 
 
 def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: int):

@@ -88,8 +88,11 @@ def polymorph_fractions(
     if interior:
         # atoms at the crystal's surface have liquid among their neighbours, which drags q̄ toward
         # the liquid; classify the crystal by its inside when it has one
-        inside = _interior(positions, cell, pbc, atoms)
-        if inside.any():
+        # twice: q̄ averages over the neighbours, so their shells must be whole too
+        for _ in range(2):
+            inside = _interior(positions, cell, pbc, atoms)
+            if not inside.any():
+                break
             atoms = atoms[inside]
     q = q[atoms]
     refs = reference_order(noise=_NOISE)
@@ -103,7 +106,8 @@ def polymorph_fractions(
 
 
 def _interior(positions: np.ndarray, cell: np.ndarray, pbc, atoms: np.ndarray) -> np.ndarray:
-    """(len(atoms),) bool: whose 12 nearest neighbours are all among ``atoms``."""
+    """(len(atoms),) bool: whose 12 nearest neighbours all are among ``atoms`` and in the first
+    shell."""
     import freud
 
     box, points = freud_system(positions, cell, pbc)
@@ -114,10 +118,14 @@ def _interior(positions: np.ndarray, cell: np.ndarray, pbc, atoms: np.ndarray) -
     )
     member = np.zeros(len(points), dtype=bool)
     member[atoms] = True
-    ok = member[np.asarray(nl.point_indices)]
-    self_hit = np.asarray(nl.point_indices) == atoms[np.asarray(nl.query_point_indices)]
-    bad = np.bincount(np.asarray(nl.query_point_indices)[~ok & ~self_hit], minlength=len(atoms))
-    return bad == 0
+    qi, pj = np.asarray(nl.query_point_indices), np.asarray(nl.point_indices)
+    dist = np.asarray(nl.distances)
+    self_hit = pj == atoms[qi]
+    # a full first shell: the 12 neighbours are crystal atoms, none much further than the nearest
+    # (a crystal face has its 10th to 12th neighbours in the second shell, sqrt(2) further away)
+    d_nn = np.median(dist[~self_hit]) if (~self_hit).any() else 0.0
+    bad = (~member[pj] | (dist > 1.25 * d_nn)) & ~self_hit
+    return np.bincount(qi[bad], minlength=len(atoms)) == 0
 
 
 def _distance_to_curve(points: np.ndarray, curve: np.ndarray) -> np.ndarray:

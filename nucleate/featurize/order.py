@@ -12,9 +12,9 @@ import numpy as np
 
 
 def freud_system(positions: np.ndarray, cell: np.ndarray, pbc) -> tuple:
-    """``(box, points)`` for freud: the cell as a freud Box (periodic where ``pbc`` says) and the
-    positions shifted into freud's centred box convention. Axes that are not periodic are still
-    bounded by the cell: make the cell tall enough to hold every atom along them.
+    """``(box, points)`` for freud: the cell as a periodic freud Box and the positions shifted into
+    freud's centred box convention. Along axes that are not periodic the box is twice the cell, so
+    that atoms never meet their images; every atom must lie inside the cell along those axes.
 
     Args:
         positions: (n, 3) Cartesian positions.
@@ -25,14 +25,18 @@ def freud_system(positions: np.ndarray, cell: np.ndarray, pbc) -> tuple:
     import freud
 
     cell = np.asarray(cell, dtype=float)
-    box = freud.box.Box.from_matrix(cell.T)
-    box.periodic = tuple(bool(p) for p in np.broadcast_to(pbc, 3))
+    periodic = np.broadcast_to(np.asarray(pbc, dtype=bool), 3)
     origin = cell.sum(axis=0) / 2.0
-    points = np.ascontiguousarray(np.asarray(positions, dtype=np.float64) - origin)
-    frac = box.make_fractional(points)
-    periodic = np.array(box.periodic)
-    frac[:, periodic] %= 1.0
-    return box, np.ascontiguousarray(box.make_absolute(frac), dtype=np.float32)
+    points = np.asarray(positions, dtype=np.float64) - origin
+    frac = np.linalg.solve(cell.T, points.T).T
+    frac[:, periodic] = (frac[:, periodic] + 0.5) % 1.0 - 0.5
+    points = frac @ cell
+    # freud queries need a periodic box: along an open axis the cell is doubled, so that the
+    # periodic images lie a whole cell away and never meet
+    padded = cell.copy()
+    padded[~periodic] *= 2.0
+    box = freud.box.Box.from_matrix(padded.T)
+    return box, np.ascontiguousarray(points, dtype=np.float32)
 
 
 def steinhardt(

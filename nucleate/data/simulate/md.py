@@ -229,6 +229,7 @@ class RampResult:
     seed: int = 0
     steps: int = 0
     final: Frame | None = None
+    crystal: np.ndarray | None = None  # (n_atoms,) bool: the grown cluster in ``final``
 
 
 def cooling_ramp(
@@ -310,4 +311,8 @@ def cooling_ramp(
     if tn is not None and frame is not None and best_cluster is not None:
         liq = frame.liquid
         polymorph = polymorph_fractions(frame.positions[liq], frame.cell, frame.pbc, best_cluster)
-    return RampResult(tn, tn is None, polymorph, trace, seed, step, frame)
+    crystal = None
+    if best_cluster is not None and frame is not None:
+        crystal = np.zeros(frame.n_atoms, dtype=bool)
+        crystal[np.flatnonzero(frame.liquid)[best_cluster]] = True
+    return RampResult(tn, tn is None, polymorph, trace, seed, step, frame, crystal)

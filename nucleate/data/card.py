@@ -1,0 +1,267 @@
+"""The data card: ``README.md`` of a data set, with the calibration, the label statistics and the
+pictures (T_n map per facet, calibration curves), made from what is on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nucleate import __version__
+from nucleate.data import dataset
+
+
+def _float(value: str) -> float:
+    return float(value) if value not in ("", None) else float("nan")
+
+
+def label_statistics(rows: list[dict]) -> dict:
+    """T_n span, seed-to-seed spread, censoring and per-facet means over manifest rows."""
+    tn = np.array([_float(r["tn"]) for r in rows])
+    std = np.array([_float(r["tn_std"]) for r in rows])
+    censored = np.array([r["tn_censored"] == "True" for r in rows])
+    ok = np.isfinite(tn)
+    stats = {
+        "n_samples": len(rows),
+        "n_censored": int(censored.sum()),
+        "censored_fraction": float(censored.mean()) if len(rows) else float("nan"),
+        "tn_min": float(tn[ok].min()) if ok.any() else None,
+        "tn_max": float(tn[ok].max()) if ok.any() else None,
+        "tn_span": float(tn[ok].max() - tn[ok].min()) if ok.any() else None,
+        "tn_std_median": float(np.nanmedian(std)) if np.isfinite(std).any() else None,
+        "tn_std_rms": float(np.sqrt(np.nanmean(std**2))) if np.isfinite(std).any() else None,
+        "per_facet": {},
+    }
+    for facet in sorted({r["facet"] for r in rows}):
+        sel = np.array([r["facet"] == facet for r in rows])
+        vals = tn[sel & ok]
+        stats["per_facet"][facet] = {
+            "n": int(sel.sum()),
+            "censored": int((sel & censored).sum()),
+            "tn_mean": float(vals.mean()) if len(vals) else None,
+            "tn_max": float(vals.max()) if len(vals) else None,
+        }
+    return stats
+
+
+def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | None = None) -> None:
+    """T_n over mismatch × ε_sl, one panel per facet; censored substrates hatched."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r["facet"] in ("111", "100", "110")]
+    facets = [f for f in ("111", "100", "110") if any(r["facet"] == f for r in rows)]
+    mism = sorted({_float(r["mismatch"]) for r in rows})
+    eps = sorted({_float(r["eps_sl"]) for r in rows})
+    tn_all = [_float(r["tn"]) for r in rows]
+    finite = [t for t in tn_all if np.isfinite(t)]
+    vmin = min(finite) if finite else 0.0
+    vmax = max(finite) if finite else 1.0
+    fig, axes = plt.subplots(
+        1, len(facets), figsize=(4.2 * len(facets) + 1, 3.8), squeeze=False, layout="constrained"
+    )
+    image = None
+    for ax, facet in zip(axes[0], facets, strict=True):
+        grid = np.full((len(eps), len(mism)), np.nan)
+        cens = np.zeros_like(grid, dtype=bool)
+        for r in rows:
+            if r["facet"] != facet:
+                continue
+            i, j = eps.index(_float(r["eps_sl"])), mism.index(_float(r["mismatch"]))
+            grid[i, j] = _float(r["tn"])
+            cens[i, j] = r["tn_censored"] == "True"
+        image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=vmin, vmax=vmax, aspect="auto")
+        for i, j in zip(*np.nonzero(cens), strict=True):
+            ax.add_patch(
+                plt.Rectangle(
+                    (j - 0.5, i - 0.5), 1, 1, fill=True, color="0.85", hatch="xx", ec="0.5"
+                )
+            )
+        for i in range(len(eps)):
+            for j in range(len(mism)):
+                if np.isfinite(grid[i, j]):
+                    color = "w" if grid[i, j] < (vmin + vmax) / 2 else "k"
+                    ax.text(
+                        j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=6, color=color
+                    )
+        ax.set_xticks(range(len(mism)), [f"{100 * m:+.0f}" for m in mism])
+        ax.set_yticks(range(len(eps)), [f"{e:g}" for e in eps])
+        ax.set_xlabel("lattice mismatch (%)")
+        ax.set_ylabel("ε_sl (ε)")
+        ax.set_title(f"fcc({facet})")
+    if image is not None:
+        cb = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9)
+        floor = f"; hatched: censored (T_n < {t_floor:g})" if t_floor is not None else ""
+        cb.set_label(f"T_n (ε/k_B){floor}")
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def calibration_figure(cal: dict, path: str | os.PathLike) -> None:
+    """Lattice constant against temperature and the two-phase coexistence traces."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    temps = [float(t) for t in cal["lattice_constant"]]
+    a1.plot(temps, list(cal["lattice_constant"].values()), "o-")
+    a1.axvline(cal["t_m"], color="C3", ls="--", label=f"T_m = {cal['t_m']:.3f}")
+    a1.axhline(cal["a0"], color="0.5", ls=":", label=f"a_0 = {cal['a0']:.4f} σ")
+    a1.set_xlabel("T (ε/k_B)")
+    a1.set_ylabel("fcc lattice constant at P = 0 (σ)")
+    a1.legend(fontsize=8)
+    every = cal.get("coexistence_every_steps", 2000) * cal["potential"]["timestep"]
+    for t, trace in sorted(cal["coexistence"].items(), key=lambda kv: float(kv[0])):
+        time = every * (1 + np.arange(len(trace)))
+        a2.plot(time, trace, label=f"T = {float(t):.2f}")
+    a2.set_xlabel("time (τ)")
+    a2.set_ylabel("crystal-like fraction")
+    a2.set_title("two-phase coexistence, NPT, P = 0", fontsize=9)
+    a2.legend(fontsize=7)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def write_card(root: str | os.PathLike, campaign: dict) -> Path:
+    """Write ``README.md`` (and its figures) for the data set at ``root``."""
+    import yaml
+
+    root = Path(root)
+    rows = dataset.read_manifest(root) if (root / dataset.MANIFEST).exists() else []
+    stats = label_statistics(rows)
+    records = list(dataset.iter_records(root))
+    ramp = campaign["ramp"]
+    eq = campaign["equilibrium"]
+    fig_dir = root / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    if rows:
+        tn_map_figure(rows, fig_dir / "tn_map.png", ramp["t_floor"])
+    cal_path = root / "calibration.json"
+    cal = json.loads(cal_path.read_text()) if cal_path.exists() else None
+    if cal:
+        calibration_figure(cal, fig_dir / "calibration.png")
+    wall = sum(r.get("wall_seconds", 0.0) for r in records)
+    lammps_versions = sorted({str(r.get("lammps_version", "")) for r in records})
+    poly = (
+        np.array([[_float(r[k]) for k in ("fcc", "hcp", "bcc", "other")] for r in rows])
+        if rows
+        else np.zeros((0, 4))
+    )
+    poly_mean = np.nanmean(poly, axis=0) if len(poly) and np.isfinite(poly).any() else None
+
+    def fmt(value, spec=".3f"):
+        return "n/a" if value is None else format(value, spec)
+
+    lines = [
+        f"# {campaign['name']}",
+        "",
+        "Lennard-Jones liquid films on rigid fcc substrates, with nucleation temperatures from "
+        "cooling ramps and equilibrium frames of the interfacial region. Made by nucleate "
+        f"{__version__} with LAMMPS (version {', '.join(lammps_versions) or 'n/a'}).",
+        "",
+        "## Contents",
+        f"- {stats['n_samples']} substrates (`manifest.csv`, one row each: parameters, labels, files, "
+        "sha256); `samples/<id>/sample.json` holds each ramp's trace, the layer analysis and the "
+        "polymorph make-up; `samples/<id>/frames.extxyz.gz` the equilibrium frames at T_eq: the top "
+        f"{campaign['store']['substrate_layers']} substrate layers and the liquid up to "
+        f"{campaign['store']['keep_height']:g} σ above the surface (per-atom `substrate` and "
+        "`liquid` masks, `units=lj`).",
+        "- `campaign.yaml`: the exact configuration; regenerate or extend with "
+        "`nucleate generate -c campaign.yaml` (resumable).",
+        "- Load: `nucleate.data.io.read_frames(path)`; labels from `manifest.csv`.",
+        "",
+        "## Model and protocol",
+        f"- Liquid: LJ, ε = σ = m = 1, `{campaign['potential']['pair_style']}` with "
+        f"`pair_modify {campaign['potential']['pair_modify']}`, {campaign['interface']['n_liquid']} "
+        "atoms as a film with a free surface and a reflecting wall far above; periodic in x, y.",
+        f"- Substrate: {campaign['substrates']['n_layers']} rigid fcc layers exposing (111), (100) or "
+        "(110), a_s = a_0 (1 + mismatch), lateral box at least "
+        f"{campaign['substrates']['min_lateral']:g} σ and commensurate; substrate–liquid LJ with "
+        "ε_sl and σ_sl = 1; no substrate–substrate interaction. The substrate is held from the first "
+        "command on (forces zeroed during minimisation, never integrated).",
+        f"- Equilibrium: minimise, melt at T = {eq['t_melt']:g} for {eq['melt_time']:g} τ, "
+        f"equilibrate at T_eq = {eq['t_eq']:g} for {eq['eq_time']:g} τ, keep {eq['n_frames']} frames "
+        f"{eq['frame_every']:g} τ apart (Langevin thermostat, damping {eq['damp']:g} τ, dt = "
+        f"{campaign['potential']['timestep']:g} τ).",
+        f"- Cooling ramps: {ramp['seeds']} per substrate, each from the equilibrated liquid "
+        f"re-thermalised for {ramp['restart_time']:g} τ with fresh velocities; linear from T_eq to "
+        f"{ramp['t_floor']:g} at {ramp['rate']:g} per τ. Every {ramp['check_every']} steps the "
+        f"crystal-like atoms by the ten Wolde criterion (q6 bonds within {ramp['r_cut']:g} σ, "
+        f"normalised q6·q6 > {ramp['q_threshold']:g}, at least {ramp['solid_threshold']} bonds) "
+        "and their clusters.",
+        "- **T_n**: the temperature at which the crystalline cluster with most atoms *beyond the "
+        "contact layers* (above the upper bound of the second liquid layer, found from the "
+        f"equilibrium frames) reaches {ramp['threshold']:g} of the liquid atoms there. Contact "
+        "layers that are already ordered at T_eq therefore do not count as nucleation. A ramp "
+        "that reaches the floor first is censored. A substrate's `tn` is the mean over its "
+        "uncensored ramps, `tn_std` their standard deviation; it is censored (`tn` empty, "
+        "`tn_upper_bound` = floor) when most of its ramps are.",
+        "- Polymorph: fractions fcc / hcp / bcc / other of the grown cluster's interior atoms, by "
+        "the nearest of the q̄4–q̄6 reference curves of thermally disordered fcc, hcp and bcc.",
+        "",
+    ]
+    if cal:
+        bulk_tx = [t for t in cal["bulk_ramp"]["t_x"] if t is not None]
+        lines += [
+            "## Calibration (bulk, P = 0)",
+            "![calibration](figures/calibration.png)",
+            "",
+            "| quantity | value | how |",
+            "|---|---|---|",
+            f"| melting temperature T_m | {cal['t_m']:.3f} | two-phase coexistence, NPT (z), "
+            f"{', '.join(cal['coexistence'])}: where the crystal stops growing |",
+            f"| a_0 = a(T_m) | {cal['a0']:.4f} σ | fcc crystal, NPT, P = 0 |",
+            f"| T_eq | {eq['t_eq']:g} = {eq['t_eq'] / cal['t_m']:.2f} T_m | |",
+            f"| homogeneous crystallisation, same ramp | "
+            f"{', '.join(f'{t:.3f}' for t in bulk_tx) or 'none above the floor'} | 4000 atoms, NPT, "
+            f"{cal['bulk_ramp']['t_start']:g} → {cal['bulk_ramp']['t_floor']:g} at "
+            f"{cal['bulk_ramp']['rate']:g}/τ |",
+            "",
+        ]
+    lines += [
+        "## Labels",
+        "![T_n map](figures/tn_map.png)" if rows else "(no samples yet)",
+        "",
+        f"- T_n from {fmt(stats['tn_min'])} to {fmt(stats['tn_max'])}: span "
+        f"**{fmt(stats['tn_span'])}** ε/k_B.",
+        f"- Seed-to-seed spread of one substrate (standard deviation over its ramps): median "
+        f"**{fmt(stats['tn_std_median'])}**, rms {fmt(stats['tn_std_rms'])}.",
+        f"- Censored: **{stats['n_censored']} of {stats['n_samples']}** "
+        f"({100 * stats['censored_fraction']:.0f} %)."
+        if rows
+        else "",
+        "",
+        "| facet | substrates | censored | mean T_n | max T_n |",
+        "|---|---|---|---|---|",
+    ]
+    for facet, s in stats["per_facet"].items():
+        lines.append(
+            f"| {facet} | {s['n']} | {s['censored']} | {fmt(s['tn_mean'])} | {fmt(s['tn_max'])} |"
+        )
+    if poly_mean is not None:
+        lines += [
+            "",
+            f"Mean polymorph make-up of the grown crystals: fcc {poly_mean[0]:.2f}, hcp "
+            f"{poly_mean[1]:.2f}, bcc {poly_mean[2]:.2f}, other {poly_mean[3]:.2f}.",
+        ]
+    lines += [
+        "",
+        "## Cost",
+        f"{wall / 3600:.2f} CPU hours in all ({wall / max(len(records), 1):.0f} s per substrate on "
+        "one core of a 2-core machine; two substrates run at once).",
+        "",
+        "## Configuration",
+        "```yaml",
+        yaml.safe_dump(campaign, sort_keys=False).rstrip(),
+        "```",
+        "",
+    ]
+    path = root / "README.md"
+    dataset.atomic_write_text(path, "\n".join(lines))
+    return path
