@@ -88,7 +88,11 @@ class Selection:
         else:
             liquid = ~substrate
             liquid_how = "all non-substrate atoms"
-        if not substrate.any():
+        explicit = any(
+            v is not None
+            for v in (self.substrate_types, self.substrate_array, self.substrate_below)
+        )
+        if explicit and not substrate.any():  # a file's own all-false mask is a bulk system
             raise InputError(f"{source}: no substrate atoms (substrate by {how})")
         if not liquid.any():
             raise InputError(f"{source}: no liquid atoms (liquid: {liquid_how})")

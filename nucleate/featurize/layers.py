@@ -25,7 +25,12 @@ Reference = Literal["auto", "flat", "local"]
 
 # ----------------------------------------------------------------------------- geometry helpers
 def check_slab(frame: Frame) -> None:
-    """Raise :class:`InputError` unless the frame is a slab periodic in x and y with z as normal."""
+    """Raise :class:`InputError` unless the frame is a slab periodic in x and y with z as normal,
+    with substrate and liquid atoms."""
+    if not frame.substrate.any():
+        raise InputError("the frame has no substrate atoms")
+    if not frame.liquid.any():
+        raise InputError("the frame has no liquid atoms")
     if not (frame.pbc[0] and frame.pbc[1]):
         raise InputError(
             f"interfacial layers need a cell periodic along its first two vectors; pbc is "
