@@ -165,3 +165,11 @@ def test_user_supplied_substrate_file(capsys, tmp_path):
     frames = read_frames(out / "samples" / rows[0]["id"] / "frames.extxyz.gz")
     top = frames[0].positions[frames[0].substrate, 2]
     np.testing.assert_allclose(np.ptp(top), 1.617 * 1.02 / 2, atol=1e-3)  # two (100) layers kept
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "configs" / "data").glob("*.yaml")), ids=str)
+def test_shipped_data_configs_validate(capsys, config):
+    code = cli.main(["generate", "-c", str(config), "--dry_run", "true"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "substrates ->" in out
