@@ -173,3 +173,13 @@ def test_shipped_data_configs_validate(capsys, config):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "substrates ->" in out
+
+
+def test_campaign_on_a_dask_cluster(capsys, tmp_path):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "ds"
+    code, _stdout, err = generate(
+        capsys, "--out", out, "--executor.kind", "dask", "--substrates.facets", "[111]"
+    )
+    assert code == 0, err
+    _check_complete(out, 2)
