@@ -77,14 +77,12 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(capsys, tmp_path, vi
     proc = _run_cli(out)
     _wait_for_samples(out, 1, proc)
     if victim == "campaign":
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, workers included
+        workers = _workers(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)  # the campaign process alone: its workers must follow
+        time.sleep(1.0)
+        assert not [w for w in workers if Path(f"/proc/{w}").exists() and _cmdline(w)]
     else:
-        kids = subprocess.run(
-            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
-        ).stdout.split()
-        workers = [
-            k for k in kids if "multiprocessing" in _cmdline(k) and "spawn_main" in _cmdline(k)
-        ]
+        workers = _workers(proc.pid)
         assert workers, "no worker process found"
         os.kill(int(workers[0]), signal.SIGKILL)
     proc.wait(timeout=60)
@@ -102,6 +100,11 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(capsys, tmp_path, vi
     for sid in partial:
         assert (out / "samples" / sid / "sample.json").exists()
     assert {r["id"] for r in rows} >= partial
+
+
+def _workers(pid: int) -> list[str]:
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [k for k in kids if "spawn_main" in _cmdline(k)]
 
 
 def _cmdline(pid: str) -> str:

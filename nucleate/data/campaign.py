@@ -460,7 +460,9 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=mp.get_context("spawn"), initializer=_die_with_parent
+    ) as pool:
         futures = [pool.submit(run_task, t, root) for t in tasks]
         try:
             for fut in as_completed(futures):
@@ -470,6 +472,20 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
                 "a simulation worker died (killed, or out of memory); finished samples are kept: "
                 "run the same command again to resume"
             ) from None
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, end this worker when the campaign process dies (so a killed
+    campaign leaves no simulations running on)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
 
 def _write_config(campaign: Campaign, root: Path) -> None:
