@@ -1,0 +1,107 @@
+"""Density images: peaks at the lattice sites, normalisation, periodicity, symmetry."""
+
+import numpy as np
+import pytest
+from ase import Atoms
+from scipy.ndimage import maximum_filter
+
+from nucleate.data.io import Selection, from_ase
+from nucleate.featurize.images import DensityImage
+
+SUB = Selection(substrate_types=(1,))
+
+
+def square_film(spacing=1.1, n=9, layer_height=1.0, shift=(0.0, 0.0)):
+    """A square substrate plane at z = 0 and a square liquid layer (same lattice) above it, plus
+    a second liquid layer offset by half a site; sites at (i + 1/2) * spacing + shift."""
+    g = (np.arange(n) + 0.5) * spacing
+    x, y = np.meshgrid(g, g, indexing="ij")
+    plane = np.column_stack([x.ravel(), y.ravel()])
+    sub = np.column_stack([plane, np.zeros(len(plane))])
+    l1 = np.column_stack([plane + shift, np.full(len(plane), layer_height)])
+    l2 = np.column_stack(
+        [plane + np.asarray(shift) + spacing / 2, np.full(len(plane), 2 * layer_height)]
+    )
+    pos = np.concatenate([sub, l1, l2])
+    atoms = Atoms(
+        numbers=[1] * len(sub) + [2] * (len(l1) + len(l2)),
+        positions=pos,
+        cell=[n * spacing, n * spacing, 10.0],
+        pbc=(True, True, False),
+    )
+    return from_ase(atoms, SUB)
+
+
+def peaks(image, threshold=0.5):
+    local = (image == maximum_filter(image, size=5, mode="wrap")) & (
+        image > threshold * image.max()
+    )
+    return np.argwhere(local)
+
+
+def test_image_peaks_at_the_lattice_sites():
+    spacing = 1.1
+    frame = square_film(spacing, shift=(0.025, 0.025))  # sites on pixel centres
+    img = DensityImage(layers=(1, 2), pixel=0.05, sigma=0.12, size=66, window="origin")(frame)
+    assert img.shape == (2, 66, 66) and img.dtype == np.float32
+    # sites of layer 1 at (i + 1/2) * 1.1 + 0.025 = centre of pixel 11 + 22 i
+    found = peaks(img[0])
+    assert sorted(map(tuple, found)) == [(r, c) for r in (11, 33, 55) for c in (11, 33, 55)]
+    # layer 2 sits half a site further along x and y: pixels 22 i (the window edge included)
+    found2 = peaks(img[1])
+    assert sorted(map(tuple, found2)) == [(r, c) for r in (0, 22, 44) for c in (0, 22, 44)]
+
+
+def test_image_integrates_to_the_atoms_in_the_window():
+    spacing = 1.1
+    frame = square_film(spacing)
+    pixel, size = 0.05, 66  # a 3.3 x 3.3 window: 9 layer-1 sites, away from its edges
+    img = DensityImage(pixel=pixel, sigma=0.1, size=size, window="origin")(frame)
+    assert img[0].sum() * pixel**2 == pytest.approx(9.0, rel=1e-3)
+
+
+def test_periodic_images_leave_no_edge_artefacts():
+    # a window larger than the cell tiles it: every site's peak has the same height
+    frame = square_film(spacing=1.1, n=4)  # cell 4.4
+    img = DensityImage(pixel=0.1, sigma=0.15, size=100, window="origin")(frame)[0]
+    found = peaks(img, 0.3)
+    heights = img[found[:, 0], found[:, 1]]
+    assert len(found) >= 81
+    assert heights.std() / heights.mean() < 0.02
+
+
+def test_translation_by_a_lattice_vector_changes_nothing():
+    det = DensityImage(pixel=0.1, sigma=0.15, size=40, window="origin")
+    a = det(square_film(shift=(0.0, 0.0)))
+    b = det(square_film(shift=(1.1, -2.2)))  # whole lattice vectors, wrapped back into the cell
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_rotation_of_a_square_lattice():
+    det = DensityImage(pixel=0.1, sigma=0.15, size=44, window="origin")
+    frame = square_film()
+    pts = det.points(frame)
+    origin = np.zeros(2)
+    straight = det.render(pts, origin)
+    turned = det.render(pts, origin, angle=np.pi / 2)
+    # rotating the sampling grid by 90 degrees about the window centre rotates the image
+    np.testing.assert_allclose(np.rot90(straight[0], k=-1), turned[0], atol=1e-4)
+    mirrored = det.render(pts, origin, mirror=True)
+    np.testing.assert_allclose(straight[0][:, ::-1], mirrored[0], atol=1e-4)
+    aug = det.augment(pts, 3, rng=0)
+    assert aug.shape == (3, 1, 44, 44)
+    # every augmented render holds the same number of atoms per area, on average
+    assert aug.mean() == pytest.approx(straight.mean(), rel=0.05)
+
+
+def test_hexagonal_cell(film):
+    atoms, _d, _ = film(size=(8, 8), orthogonal=False)
+    frame = from_ase(atoms, SUB)
+    img = DensityImage(pixel=0.05, sigma=0.1, size=100, window="origin")(frame)[0]
+    # (111) plane: one atom per sqrt(3)/2 a_nn^2 of area
+    a_nn = 1.5496 / np.sqrt(2)
+    per_area = 1.0 / (np.sqrt(3) / 2 * a_nn**2)
+    assert img.sum() * 0.05**2 == pytest.approx(per_area * 25.0, rel=0.05)
+    found = peaks(img, 0.5)
+    nearest = [np.sort(np.linalg.norm(found - f, axis=1))[1] for f in found]
+    assert np.median(nearest) * 0.05 == pytest.approx(a_nn, abs=0.05)
