@@ -1,0 +1,63 @@
+"""Local order descriptors on perfect lattices with known values; invariances."""
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from scipy.spatial.transform import Rotation
+
+from nucleate.featurize.order import RadialBondOrder, steinhardt
+
+A = 1.6
+D = A / np.sqrt(2)
+
+
+def fcc():
+    return bulk("Ar", "fcc", a=A, cubic=True).repeat(5)
+
+
+def test_radial_shells_of_perfect_fcc():
+    atoms = fcc()
+    rb = RadialBondOrder(shells=(D, A), width=0.02, ls=(4, 6), coarse_grain=1.2)
+    f = rb(atoms.positions, atoms.cell.array, True)
+    names = rb.feature_names()
+    row = dict(zip(names, f[0], strict=True))
+    assert row[f"G(r={D:g})"] == pytest.approx(12.0, rel=1e-6)
+    assert row[f"q4(r={D:g})"] == pytest.approx(0.19094, abs=1e-4)
+    assert row[f"q6(r={D:g})"] == pytest.approx(0.57452, abs=1e-4)
+    # second shell: the 6 octahedral neighbours at a
+    assert row[f"G(r={A:g})"] == pytest.approx(6.0, rel=1e-3)
+    assert row[f"q4(r={A:g})"] == pytest.approx(np.sqrt(7 / 12), abs=1e-4)
+    # a perfect crystal is its own coarse-grained average
+    np.testing.assert_allclose(f[:, : len(names) // 2], f[:, len(names) // 2 :], atol=1e-9)
+    np.testing.assert_allclose(f, f[0][None, :].repeat(len(f), 0), atol=1e-9)
+
+
+def test_invariant_to_rotation_and_atom_order():
+    atoms = fcc()
+    rng = np.random.default_rng(0)
+    pos = atoms.positions + rng.normal(0, 0.08, atoms.positions.shape)
+    rb = RadialBondOrder()
+    f = rb(pos, atoms.cell.array, True)
+    perm = rng.permutation(len(pos))
+    np.testing.assert_allclose(rb(pos[perm], atoms.cell.array, True), f[perm], atol=1e-9)
+    rot = Rotation.from_euler("zyx", [0.3, -0.7, 1.1]).as_matrix()
+    np.testing.assert_allclose(rb(pos @ rot.T, atoms.cell.array @ rot.T, True), f, atol=1e-8)
+
+
+def test_species_resolved_densities_add_up():
+    atoms = fcc()
+    types = np.arange(len(atoms)) % 2 + 1
+    pos = atoms.positions
+    total = RadialBondOrder(ls=(6,), coarse_grain=None)(pos, atoms.cell.array, True)
+    split = RadialBondOrder(ls=(6,), coarse_grain=None, species=(1, 2))(
+        pos, atoms.cell.array, True, types
+    )
+    # columns per shell: G1, G2, q6 against G, q6
+    np.testing.assert_allclose(split[:, 0::3] + split[:, 1::3], total[:, 0::2], atol=1e-9)
+    np.testing.assert_allclose(split[:, 2::3], total[:, 1::2], atol=1e-9)
+
+
+def test_averaged_steinhardt_matches_freud_reference():
+    atoms = fcc()
+    q = steinhardt(atoms.positions, atoms.cell.array, True)
+    np.testing.assert_allclose(q.mean(axis=0), [0.19094, 0.57452], atol=1e-4)
