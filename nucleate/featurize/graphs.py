@@ -1,0 +1,143 @@
+"""Atomic graphs of the interfacial liquid (and of bulk liquids) as plain arrays.
+
+:class:`GraphFeaturizer` turns a Frame into an :class:`AtomGraph` (numpy only);
+:func:`nucleate.models.graph_data.to_pyg` converts it to a torch-geometric ``Data``. Edges join atoms
+closer than ``cutoff`` under the frame's periodic boundaries (vesin neighbour lists); each edge
+carries the vector from its source to its target and its length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nucleate.data.frame import Frame
+from nucleate.errors import InputError
+from nucleate.featurize.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+
+
+@dataclass(frozen=True)
+class AtomGraph:
+    """A graph of atoms.
+
+    Attributes:
+        positions: (n, 3) node positions (length).
+        node_type: (n,) int64, 0 for liquid, 1 for substrate.
+        species: (n,) int64 atom types of the frame.
+        height: (n,) height above the substrate surface (length; 0 for bulk frames).
+        layer: (n,) int64 liquid layer of each node (1, 2, ...; 0 for substrate and bulk).
+        edge_index: (2, e) int64 source and target node of each directed edge (both directions).
+        edge_vec: (e, 3) target minus source position, minimum image (length).
+        edge_dist: (e,) edge lengths.
+        node_features: (n, f) float64 extra per-node features (may have f = 0).
+        atom_index: (n,) index of each node in the frame.
+        units: the frame's unit system.
+    """
+
+    positions: np.ndarray
+    node_type: np.ndarray
+    species: np.ndarray
+    height: np.ndarray
+    layer: np.ndarray
+    edge_index: np.ndarray
+    edge_vec: np.ndarray
+    edge_dist: np.ndarray
+    node_features: np.ndarray
+    atom_index: np.ndarray
+    units: str
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.positions)
+
+    @property
+    def n_edges(self) -> int:
+        return self.edge_index.shape[1]
+
+    def degree(self) -> np.ndarray:
+        return np.bincount(self.edge_index[0], minlength=self.n_nodes)
+
+
+class GraphFeaturizer:
+    """Configured callable: Frame -> :class:`AtomGraph`.
+
+    Args:
+        cutoff: edge cutoff (length).
+        layers: liquid layers kept as nodes (1 = contact layer); ``None`` keeps every liquid atom
+            (bulk liquids, the propensity route).
+        substrate: keep substrate atoms within ``substrate_depth`` below the surface as nodes of
+            type 1 (only for interfaces).
+        substrate_depth: how deep below the surface substrate nodes reach (length).
+        local_order: an optional per-atom descriptor callable ``(positions, cell, pbc, types) ->
+            (n, f)`` (e.g. :class:`~nucleate.featurize.order.RadialBondOrder`) computed on the whole
+            frame and attached to the nodes.
+        detector: layer detector for interfaces.
+    """
+
+    def __init__(
+        self,
+        cutoff: float = 1.5,
+        layers: tuple[int, ...] | None = (1, 2),
+        substrate: bool = True,
+        substrate_depth: float = 1.5,
+        local_order=None,
+        detector: LayerDetector | None = None,
+    ) -> None:
+        if not cutoff > 0:
+            raise InputError(f"cutoff must be positive, not {cutoff}")
+        self.cutoff = float(cutoff)
+        self.layers = None if layers is None else tuple(int(k) for k in layers)
+        self.substrate = substrate
+        self.substrate_depth = float(substrate_depth)
+        self.local_order = local_order
+        self.detector = detector or LayerDetector(n_layers=max(self.layers or (1,)))
+
+    def __call__(self, frame: Frame, profile: LayerProfile | None = None) -> AtomGraph:
+        import vesin
+
+        n = frame.n_atoms
+        height = np.zeros(n)
+        layer = np.zeros(n, dtype=np.int64)
+        interface = bool(frame.substrate.any()) and self.layers is not None
+        if interface:
+            profile = profile or self.detector(frame)
+            surface = substrate_surface(frame, profile.probe_radius)
+            height[frame.liquid] = liquid_heights(frame, profile.reference, surface)
+            z = frame.positions[:, 2]
+            height[frame.substrate] = z[frame.substrate] - surface.top
+            layer = profile.assign(frame)
+            keep = np.isin(layer, self.layers) & frame.liquid
+            if self.substrate:
+                keep |= frame.substrate & (height >= -self.substrate_depth)
+        else:
+            keep = frame.liquid.copy()
+        if not keep.any():
+            raise InputError("the graph has no nodes (no liquid atoms in the requested layers)")
+        idx = np.flatnonzero(keep)
+        pos = frame.positions[idx]
+        periodic = list(frame.pbc)
+        if not all(periodic) and abs(np.linalg.det(frame.cell)) < 1e-12:
+            raise InputError("a graph needs a cell")
+        i, j, vec, dist = vesin.NeighborList(cutoff=self.cutoff, full_list=True).compute(
+            points=pos, box=frame.cell, periodic=periodic, quantities="ijDd"
+        )
+        order = np.lexsort((j, i))  # deterministic edge order
+        features = np.zeros((len(idx), 0))
+        if self.local_order is not None:
+            features = np.asarray(
+                self.local_order(frame.positions, frame.cell, frame.pbc, frame.types)
+            )[idx]
+        return AtomGraph(
+            positions=pos,
+            node_type=frame.substrate[idx].astype(np.int64),
+            species=frame.types[idx].astype(np.int64),
+            height=height[idx],
+            layer=layer[idx],
+            edge_index=np.stack([i[order], j[order]]).astype(np.int64),
+            edge_vec=vec[order],
+            edge_dist=dist[order],
+            node_features=features,
+            atom_index=idx,
+            units=frame.units,
+        )
