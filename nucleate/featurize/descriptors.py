@@ -1,0 +1,401 @@
+"""Named scalar descriptors of an interface, each of the liquid or of the substrate (the descriptor
+route, after Fitzner, Pedevilla & Michaelides 2020).
+
+:class:`InterfaceDescriptors` maps frames of one interface (and, for the substrate–liquid
+interaction, the pair parameters) to a dict of floats; :data:`DESCRIPTORS` documents every name with
+its unit and kind. Units: ``L`` is the frame's length unit (σ or Å), ``E`` its energy unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from nucleate.data.frame import Frame
+from nucleate.data.labels import Crystallinity
+from nucleate.errors import InputError
+from nucleate.featurize.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.featurize.order import steinhardt
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    name: str
+    unit: str
+    kind: str  # "liquid" or "substrate"
+    doc: str
+
+
+def _d(name, unit, kind, doc):
+    return Descriptor(name, unit, kind, doc)
+
+
+_LAYER_DOCS = [
+    ("rho_areal_{k}", "L^-2", "atoms of layer {k} per area, frame mean"),
+    (
+        "rho_rel_{k}",
+        "1",
+        "layer {k} density against the bulk liquid: areal density / (bulk density x layer width)",
+    ),
+    ("height_{k}", "L", "height of the density peak of layer {k} above the substrate surface"),
+    ("width_{k}", "L", "standard deviation of the heights of layer {k} atoms"),
+    ("peak_rel_{k}", "1", "peak density of layer {k} over the bulk density (layering amplitude)"),
+    (
+        "psi6_{k}",
+        "1",
+        "mean |psi_6| in-plane hexatic order of layer {k} (6 nearest in-layer neighbours)",
+    ),
+    (
+        "psi4_{k}",
+        "1",
+        "mean |psi_4| in-plane square order of layer {k} (4 nearest in-layer neighbours)",
+    ),
+    (
+        "q6bar_{k}",
+        "1",
+        "mean Lechner-Dellago q6-bar of layer {k} atoms (12 nearest liquid neighbours)",
+    ),
+    ("q4bar_{k}", "1", "mean Lechner-Dellago q4-bar of layer {k} atoms"),
+    ("crystal_{k}", "1", "fraction of layer {k} atoms crystal-like by the ten Wolde criterion"),
+    (
+        "registry_{k}",
+        "1",
+        "lateral order of layer {k} at the substrate's reciprocal vectors: mean |S(G)|/N over the first shell",
+    ),
+    ("psi6_{k}_std", "1", "standard deviation over frames of psi6_{k}"),
+    ("q6bar_{k}_std", "1", "standard deviation over frames of q6bar_{k}"),
+    ("rho_areal_{k}_std", "L^-2", "standard deviation over frames of rho_areal_{k}"),
+]
+_LIQUID = [
+    _d("rho_bulk", "L^-3", "liquid", "number density of the middle of the film"),
+    _d("spacing_12", "L", "liquid", "distance between the density peaks of layers 1 and 2"),
+    _d("onset_1", "L", "liquid", "height where the liquid density first rises above the substrate"),
+    _d(
+        "g2d_peak_1",
+        "1",
+        "liquid",
+        "height of the first peak of the in-plane pair correlation of layer 1",
+    ),
+    _d(
+        "g2d_r_1",
+        "L",
+        "liquid",
+        "position of the first peak of the in-plane pair correlation of layer 1",
+    ),
+]
+_SUBSTRATE = [
+    _d("sub_nn", "L", "substrate", "nearest-neighbour distance in the substrate's top layer"),
+    _d("sub_density", "L^-2", "substrate", "atoms of the top substrate layer per area"),
+    _d("sub_layer_spacing", "L", "substrate", "spacing between the top two substrate layers"),
+    _d("sub_roughness", "L", "substrate", "standard deviation of the substrate surface height"),
+    _d(
+        "mismatch",
+        "1",
+        "substrate",
+        "nearest-neighbour distance of the top layer over that of the crystal, minus 1 (needs a0)",
+    ),
+    _d("eps_sl", "E", "substrate", "substrate-liquid interaction strength"),
+    _d("e_ads_min", "E", "substrate", "adsorption energy of one liquid atom at the best site"),
+    _d(
+        "e_ads_mean",
+        "E",
+        "substrate",
+        "adsorption energy averaged over the surface (minimum over height at each point)",
+    ),
+    _d(
+        "corrugation",
+        "E",
+        "substrate",
+        "max - min of the adsorption-energy landscape over the surface",
+    ),
+    _d("h_ads", "L", "substrate", "height of the adsorption minimum at the best site"),
+    _d(
+        "h_ads_range",
+        "L",
+        "substrate",
+        "max - min over the surface of the height of the adsorption minimum",
+    ),
+    _d(
+        "eps_density",
+        "E L^-2",
+        "substrate",
+        "eps_sl x surface atom density (mean-field attraction)",
+    ),
+]
+
+
+def descriptor_table(n_layers: int = 2) -> list[Descriptor]:
+    """Every descriptor name with unit, kind and meaning."""
+    out = list(_LIQUID)
+    for k in range(1, n_layers + 1):
+        out += [_d(n.format(k=k), u, "liquid", doc.format(k=k)) for n, u, doc in _LAYER_DOCS]
+    return out + list(_SUBSTRATE)
+
+
+DESCRIPTORS = descriptor_table(2)
+
+
+@dataclass(frozen=True)
+class PairLJ:
+    """A shifted LJ pair between the substrate and a liquid atom (for the adsorption landscape)."""
+
+    eps: float
+    sigma: float = 1.0
+    cutoff: float = 2.5
+
+    def energy(self, r: np.ndarray) -> np.ndarray:
+        sr6 = (self.sigma / np.maximum(r, 1e-6)) ** 6
+        src6 = (self.sigma / self.cutoff) ** 6
+        e = 4 * self.eps * (sr6**2 - sr6) - 4 * self.eps * (src6**2 - src6)
+        return np.where(r < self.cutoff, e, 0.0)
+
+
+def adsorption_landscape(
+    substrate_xyz: np.ndarray, lateral: np.ndarray, pair: PairLJ, top: float, grid: int = 12
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum over height of the energy of one liquid atom above the substrate, on a grid x grid
+    lateral mesh over the cell; returns ``(energy (grid, grid), height above top (grid, grid))``."""
+    heights = np.linspace(0.3 * pair.sigma, 2.0 * pair.sigma, 171)
+    u = (np.arange(grid) + 0.5) / grid
+    fu, fv = np.meshgrid(u, u, indexing="ij")
+    probes_xy = fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
+    # every periodic image within the cutoff (a small cell may hold several)
+    heights_ab = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
+    n_a, n_b = (np.ceil(pair.cutoff / heights_ab) + 1).astype(int)
+    shifts = np.array(
+        [
+            i * lateral[0] + j * lateral[1]
+            for i in range(-n_a, n_a + 1)
+            for j in range(-n_b, n_b + 1)
+        ]
+    )
+    images = (substrate_xyz[None, :, :2] + shifts[:, None, :]).reshape(-1, 2)
+    z_images = np.tile(substrate_xyz[:, 2], len(shifts))
+    d_xy = probes_xy[:, None, :] - images[None, :, :]
+    r_xy2 = np.einsum("pak,pak->pa", d_xy, d_xy)  # (probes, atoms x images)
+    near = r_xy2.min(axis=0) < pair.cutoff**2
+    r_xy2, z_images = r_xy2[:, near], z_images[near]
+    energy = np.empty((len(probes_xy), len(heights)))
+    for k, h in enumerate(heights):
+        dz = top + h - z_images
+        energy[:, k] = pair.energy(np.sqrt(r_xy2 + dz[None, :] ** 2)).sum(axis=1)
+    best = np.argmin(energy, axis=1)
+    e_min = energy[np.arange(len(best)), best].reshape(grid, grid)
+    return e_min, heights[best].reshape(grid, grid)
+
+
+def _psi(xy: np.ndarray, lateral: np.ndarray, n_fold: int, cutoff: float) -> np.ndarray:
+    """|psi_n| per atom from its n nearest in-plane neighbours (periodic)."""
+    import vesin
+
+    if len(xy) < n_fold + 1:
+        return np.zeros(len(xy))
+    pts = np.column_stack([xy, np.zeros(len(xy))])
+    box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
+    i, vec, dist = vesin.NeighborList(cutoff=cutoff, full_list=True).compute(
+        points=pts, box=box, periodic=[True, True, False], quantities="iDd"
+    )
+    order = np.lexsort((dist, i))
+    i, vec = i[order], vec[order]
+    rank = np.arange(len(i)) - np.searchsorted(i, i)
+    keep = rank < n_fold
+    phase = np.exp(1j * n_fold * np.arctan2(vec[keep, 1], vec[keep, 0]))
+    total = np.bincount(i[keep], weights=phase.real, minlength=len(xy)) + 1j * np.bincount(
+        i[keep], weights=phase.imag, minlength=len(xy)
+    )
+    count = np.bincount(i[keep], minlength=len(xy))
+    return np.abs(total) / np.maximum(count, 1)
+
+
+def _g2d_peak(xy: np.ndarray, lateral: np.ndarray, r_max: float) -> tuple[float, float]:
+    """First peak (height, position) of the in-plane pair correlation g(r)."""
+    import vesin
+
+    if len(xy) < 3:
+        return float("nan"), float("nan")
+    pts = np.column_stack([xy, np.zeros(len(xy))])
+    box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
+    (dist,) = vesin.NeighborList(cutoff=r_max, full_list=True).compute(
+        points=pts, box=box, periodic=[True, True, False], quantities="d"
+    )
+    area = abs(np.linalg.det(lateral))
+    edges = np.linspace(0, r_max, 61)
+    counts, _ = np.histogram(dist, bins=edges)
+    shell = np.pi * (edges[1:] ** 2 - edges[:-1] ** 2)
+    g = counts / (len(xy) * shell * len(xy) / area)
+    k = int(np.argmax(g))
+    return float(g[k]), float(0.5 * (edges[k] + edges[k + 1]))
+
+
+def _reciprocal_shell(sub_xy: np.ndarray, lateral: np.ndarray, n_max: int = 12) -> np.ndarray:
+    """The substrate top layer's strongest reciprocal vectors (its first Bragg shell)."""
+    recip = 2 * np.pi * np.linalg.inv(lateral).T  # rows b1, b2 with a_i . b_j = 2 pi delta
+    h, k = np.meshgrid(np.arange(-n_max, n_max + 1), np.arange(-n_max, n_max + 1), indexing="ij")
+    g = h.reshape(-1, 1) * recip[0] + k.reshape(-1, 1) * recip[1]
+    g = g[np.linalg.norm(g, axis=1) > 1e-9]
+    s = np.abs(np.exp(1j * sub_xy @ g.T).sum(axis=0)) / len(sub_xy)
+    strong = s > 0.5
+    if not strong.any():
+        return g[:0]
+    norms = np.linalg.norm(g[strong], axis=1)
+    first = norms < norms.min() * 1.01
+    return g[strong][first]
+
+
+class InterfaceDescriptors:
+    """Configured callable: frames of one interface -> {descriptor name: value}.
+
+    Args:
+        n_layers: layers described (1 or 2).
+        a0: the bulk crystal's lattice constant (for ``mismatch``); NaN when unknown.
+        pair: substrate–liquid pair for the adsorption landscape (None: those are NaN).
+        grid: lateral probe mesh of the adsorption landscape.
+        detector: layer detector.
+    """
+
+    def __init__(
+        self,
+        n_layers: int = 2,
+        a0: float | None = None,
+        pair: PairLJ | None = None,
+        grid: int = 12,
+        detector: LayerDetector | None = None,
+    ) -> None:
+        self.n_layers = n_layers
+        self.a0 = a0
+        self.pair = pair
+        self.grid = grid
+        self.detector = detector or LayerDetector(n_layers=n_layers)
+        self.crystallinity = Crystallinity()
+
+    def names(self) -> list[str]:
+        return [d.name for d in descriptor_table(self.n_layers)]
+
+    def __call__(
+        self, frames: Frame | Iterable[Frame], substrate: Frame | None = None
+    ) -> dict[str, float]:
+        """Descriptors of the interface. ``substrate``: a frame holding the full substrate (deep
+        enough for the pair cutoff) when the frames keep only its top layers."""
+        frames = [frames] if isinstance(frames, Frame) else list(frames)
+        if not frames:
+            raise InputError("no frames given")
+        profile = self.detector(frames)
+        out: dict[str, float] = {"rho_bulk": profile.bulk_density}
+        per_layer = [self._layer_values(frames, profile, k) for k in range(1, self.n_layers + 1)]
+        for k, values in enumerate(per_layer, start=1):
+            layer = profile.layers[k - 1]
+            width = layer.upper - layer.lower
+            out[f"rho_areal_{k}"] = float(np.mean(values["rho_areal"]))
+            out[f"rho_areal_{k}_std"] = float(np.std(values["rho_areal"]))
+            out[f"rho_rel_{k}"] = out[f"rho_areal_{k}"] / (profile.bulk_density * width)
+            out[f"height_{k}"] = (
+                layer.peak if np.isfinite(layer.peak) else float(np.mean(values["h"]))
+            )
+            out[f"width_{k}"] = float(np.std(values["h"]))
+            out[f"peak_rel_{k}"] = (
+                layer.peak_density / profile.bulk_density
+                if np.isfinite(layer.peak_density)
+                else 1.0
+            )
+            for name in ("psi6", "psi4", "q6bar", "q4bar", "crystal", "registry"):
+                out[f"{name}_{k}"] = float(np.mean(values[name]))
+            out[f"psi6_{k}_std"] = float(np.std(values["psi6"]))
+            out[f"q6bar_{k}_std"] = float(np.std(values["q6bar"]))
+        out["spacing_12"] = (
+            out["height_2"] - out["height_1"] if self.n_layers >= 2 else float("nan")
+        )
+        out["onset_1"] = profile.layers[0].lower
+        g_peak, g_r = zip(*(v for v in per_layer[0]["g2d"]), strict=True)
+        out["g2d_peak_1"] = float(np.mean(g_peak))
+        out["g2d_r_1"] = float(np.mean(g_r))
+        out.update(self._substrate(substrate or frames[0], profile))
+        return {name: float(out[name]) for name in self.names()}
+
+    def _layer_values(self, frames, profile: LayerProfile, k: int) -> dict[str, list]:
+        layer = profile.layers[k - 1]
+        vals: dict[str, list] = {n: [] for n in ("rho_areal", "psi6", "psi4", "q6bar", "q4bar",
+                                                 "crystal", "registry", "g2d")}  # fmt: skip
+        vals["h"] = []
+        d = profile.d_liquid
+        for frame in frames:
+            lateral = frame.cell[:2, :2]
+            surface = substrate_surface(frame, profile.probe_radius)
+            h = liquid_heights(frame, profile.reference, surface)
+            sel = (h >= layer.lower) & (h < layer.upper)
+            liq = frame.positions[frame.liquid]
+            xy = liq[sel, :2]
+            vals["h"].extend(h[sel].tolist())
+            vals["rho_areal"].append(sel.sum() / frame.lateral_area)
+            vals["psi6"].append(float(np.mean(_psi(xy, lateral, 6, 2.0 * d))) if len(xy) else 0.0)
+            vals["psi4"].append(float(np.mean(_psi(xy, lateral, 4, 2.0 * d))) if len(xy) else 0.0)
+            q = steinhardt(liq, frame.cell, frame.pbc)[sel]
+            vals["q4bar"].append(float(q[:, 0].mean()) if len(q) else 0.0)
+            vals["q6bar"].append(float(q[:, 1].mean()) if len(q) else 0.0)
+            scale = 1.5 / 1.09 * d  # the ten Wolde cutoff scaled to this liquid's spacing
+            cr = Crystallinity(
+                scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
+            )
+            solid, _ = cr(liq, frame.cell, frame.pbc)
+            vals["crystal"].append(float(solid[sel].mean()) if sel.any() else 0.0)
+            top_sub = frame.positions[frame.substrate]
+            top_sub = top_sub[top_sub[:, 2] > top_sub[:, 2].max() - 0.25 * profile.d_substrate]
+            g = _reciprocal_shell(top_sub[:, :2], lateral)
+            if len(g) and len(xy):
+                s = np.abs(np.exp(1j * xy @ g.T).sum(axis=0)) / len(xy)
+                vals["registry"].append(float(s.mean()))
+            else:
+                vals["registry"].append(0.0)
+            vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
+        return vals
+
+    def _substrate(self, frame: Frame, profile: LayerProfile) -> dict[str, float]:
+        from nucleate.featurize.layers import nearest_neighbour_distance
+
+        sub = frame.positions[frame.substrate]
+        z = sub[:, 2]
+        top = z.max()
+        d_sub = profile.d_substrate
+        top_layer = sub[z > top - 0.25 * d_sub]
+        planes = np.unique(np.round(z, 2))
+        spacing = float(planes[-1] - planes[-2]) if len(planes) > 1 else float("nan")
+        lateral = frame.cell[:2, :2]
+        nn_top = (
+            nearest_neighbour_distance(_periodic_copies(top_layer, lateral))
+            if len(top_layer) > 1 else float("nan")
+        )  # fmt: skip
+        out = {
+            "sub_nn": nn_top,
+            "sub_density": len(top_layer) / frame.lateral_area,
+            "sub_layer_spacing": spacing,
+            "sub_roughness": profile.roughness,
+            "mismatch": nn_top / (self.a0 / np.sqrt(2)) - 1.0 if self.a0 else float("nan"),
+            "eps_sl": self.pair.eps if self.pair else float("nan"),
+        }
+        if self.pair is not None:
+            e, h = adsorption_landscape(sub, lateral, self.pair, top, self.grid)
+            best = np.unravel_index(np.argmin(e), e.shape)
+            out.update(
+                e_ads_min=float(e.min()),
+                e_ads_mean=float(e.mean()),
+                corrugation=float(e.max() - e.min()),
+                h_ads=float(h[best]),
+                h_ads_range=float(h.max() - h.min()),
+            )
+        else:
+            out.update(
+                {
+                    k: float("nan")
+                    for k in ("e_ads_min", "e_ads_mean", "corrugation", "h_ads", "h_ads_range")
+                }
+            )
+        out["eps_density"] = out["eps_sl"] * out["sub_density"]
+        return out
+
+
+def _periodic_copies(points: np.ndarray, lateral: np.ndarray) -> np.ndarray:
+    """Points with their 8 lateral periodic neighbours (so nearest neighbours across the edge
+    count)."""
+    shifts = [i * lateral[0] + j * lateral[1] for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    return np.concatenate([points + np.array([*s, 0.0]) for s in shifts])

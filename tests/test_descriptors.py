@@ -1,0 +1,67 @@
+"""Interface descriptors on a perfect epitaxial film with known answers."""
+
+import numpy as np
+import pytest
+
+from nucleate.data.io import Selection, from_ase
+from nucleate.featurize.descriptors import (
+    DESCRIPTORS,
+    InterfaceDescriptors,
+    PairLJ,
+    adsorption_landscape,
+    descriptor_table,
+)
+
+SUB = Selection(substrate_types=(1,))
+A0 = 1.5496
+
+
+def test_table_documents_every_descriptor():
+    assert len(DESCRIPTORS) >= 30
+    names = [d.name for d in DESCRIPTORS]
+    assert len(names) == len(set(names))
+    assert {d.kind for d in DESCRIPTORS} == {"liquid", "substrate"}
+    assert all(d.unit and d.doc for d in DESCRIPTORS)
+    assert len(descriptor_table(1)) < len(descriptor_table(2))
+
+
+def test_perfect_epitaxial_film(film):
+    atoms, d, _ = film(size=(8, 8), n_liquid=8, noise=0.02)
+    frame = from_ase(atoms, SUB)
+    out = InterfaceDescriptors(a0=A0, pair=PairLJ(1.0))(frame)
+    assert set(out) == {x.name for x in DESCRIPTORS}
+    a_nn = A0 / np.sqrt(2)
+    assert out["psi6_1"] > 0.95 and out["psi4_1"] < 0.3  # hexagonal (111) layer
+    assert out["registry_1"] > 0.9  # the layer continues the substrate lattice
+    assert out["crystal_1"] > 0.9
+    assert out["q6bar_1"] > 0.4  # liquid neighbours only: the substrate side is missing
+    assert out["height_1"] == pytest.approx(d, abs=0.03)
+    assert out["spacing_12"] == pytest.approx(d, abs=0.05)
+    assert out["sub_nn"] == pytest.approx(a_nn, rel=1e-6)
+    assert out["mismatch"] == pytest.approx(0.0, abs=1e-9)
+    assert out["sub_density"] == pytest.approx(1 / (np.sqrt(3) / 2 * a_nn**2), rel=1e-6)
+    assert out["g2d_r_1"] == pytest.approx(a_nn, abs=0.05)
+    assert out["e_ads_min"] < 0 and out["corrugation"] > 0
+    assert out["eps_density"] == pytest.approx(out["sub_density"])
+
+
+def test_adsorption_landscape_matches_a_direct_sum(film):
+    atoms, _, top = film(size=(4, 4), n_liquid=1)
+    frame = from_ase(atoms, SUB)
+    sub = frame.positions[frame.substrate]
+    lateral = frame.cell[:2, :2]
+    pair = PairLJ(0.8, 1.0, 2.5)
+    e, h = adsorption_landscape(sub, lateral, pair, top, grid=4)
+    # direct: the first probe point at fractional (1/8, 1/8), at its optimal height
+    p = np.array([*(lateral.T @ [0.125, 0.125]), top + h[0, 0]])
+    total = 0.0
+    for i in range(-3, 4):
+        for j in range(-3, 4):
+            shift = np.array([*(i * lateral[0] + j * lateral[1]), 0.0])
+            r = np.linalg.norm(sub + shift - p, axis=1)
+            total += pair.energy(r).sum()
+    assert e[0, 0] == pytest.approx(total, rel=1e-9)
+    # hollow sites bind more strongly than on-top sites: the landscape is corrugated
+    e9, h9 = adsorption_landscape(sub, lateral, pair, top, grid=9)
+    assert e9.max() - e9.min() > 0.01
+    assert h9[np.unravel_index(np.argmin(e9), e9.shape)] < h9.max()  # hollows sit lower
