@@ -33,7 +33,6 @@ SUBCOMMANDS: dict[str, str] = {
 }
 #: subcommands that are planned but not part of this release yet (the issue that brings each)
 NOT_AVAILABLE: dict[str, int] = {
-    "featurize": 4,
     "train": 5,
     "select": 6,
     "predict": 8,
@@ -61,6 +60,8 @@ def _parser():
             _add_inspect_arguments(sub)
         if name == "generate":
             _add_generate_arguments(sub)
+        if name == "featurize":
+            _add_featurize_arguments(sub)
         if name in NOT_AVAILABLE:
             text = f"{text} (not available yet)"
         subcommands.add_subcommand(name, sub, help=text)
@@ -149,6 +150,83 @@ def run_generate(cfg) -> dict:
     return result
 
 
+def _add_selection_arguments(p) -> None:
+    from typing import Literal
+
+    p.add_argument("--format", type=str | None, default=None, help="ASE format; guessed if unset")
+    p.add_argument("--index", type=str, default=":", help="frames to read, ASE syntax (':', '-1')")
+    p.add_argument(
+        "--units", type=Literal["lj", "real", "metal"] | None, default=None,
+        help="unit system of the file (default: recorded in the file, else lj)",
+    )  # fmt: skip
+    p.add_argument(
+        "--substrate_types", type=list[int | str] | None, default=None,
+        help="substrate species (type numbers or symbols), e.g. [1] or [Pt]",
+    )  # fmt: skip
+    p.add_argument("--substrate_array", type=str | None, default=None)
+    p.add_argument("--substrate_below", type=float | None, default=None, help="height cut")
+    p.add_argument("--liquid_types", type=list[int | str] | None, default=None, help="e.g. [O]")
+    p.add_argument("--atom_style", type=str | None, default=None, help="LAMMPS data atom style")
+
+
+def _read_kwargs(cfg) -> dict:
+    from nucleate.data.io import Selection
+
+    def _types(values):
+        return None if values is None else tuple(values)
+
+    selection = Selection(
+        substrate_types=_types(cfg.substrate_types),
+        substrate_array=cfg.substrate_array,
+        substrate_below=cfg.substrate_below,
+        liquid_types=_types(cfg.liquid_types),
+    )
+    index = int(cfg.index) if cfg.index.lstrip("-").isdigit() else cfg.index
+    return {"index": index, "format": cfg.format, "selection": selection, "units": cfg.units,
+            "atom_style": cfg.atom_style}  # fmt: skip
+
+
+def _add_featurize_arguments(p) -> None:
+    from typing import Literal
+
+    from nucleate.featurize.pipeline import FEATURIZERS
+
+    p.add_argument("--featurizer", type=Literal[FEATURIZERS], default="descriptors")  # type: ignore[valid-type]
+    p.add_argument("--data", type=str | None, default=None, help="a data set directory")
+    p.add_argument("--trajectory", type=str | None, default=None, help="a trajectory file")
+    p.add_argument("--settings", type=dict, default={}, help="featurizer settings, e.g. {size: 32}")
+    p.add_argument("--out", type=str | None, default=None, help="output directory")
+    p.add_argument("--force", type=bool, default=False, help="recompute instead of using the cache")
+    p.add_argument("--cache_dir", type=str | None, default=None)
+    p.add_argument("--plot", type=str | None, default=None, help="density_image/layers: a PNG")
+    _add_selection_arguments(p)
+
+
+def run_featurize(cfg) -> Path:
+    """Featurize a data set (``--data``) or a trajectory file (``--trajectory``)."""
+    from nucleate.featurize.pipeline import featurize_dataset, featurize_file
+
+    if (cfg.data is None) == (cfg.trajectory is None):
+        raise NucleateError("give either --data DIR or --trajectory FILE")
+    settings = dict(cfg.settings or {})
+    if cfg.data is not None:
+        out = featurize_dataset(
+            cfg.data, cfg.featurizer, settings, cfg.out, cfg.force, cfg.cache_dir
+        )
+    else:
+        out = featurize_file(
+            cfg.trajectory, cfg.featurizer, settings, cfg.out, cfg.force, cfg.cache_dir,
+            **_read_kwargs(cfg),
+        )  # fmt: skip
+    print(f"{cfg.featurizer} features written to {out}")
+    if cfg.plot:
+        from nucleate.featurize.plots import plot_feature_output
+
+        plot_feature_output(out, cfg.featurizer, cfg.plot)
+        print(f"picture written to {cfg.plot}")
+    return out
+
+
 def run_inspect(cfg) -> dict:
     """Read frames, detect layers, print and optionally save the result; returns the summary."""
     from nucleate.data.io import Selection, iter_frames
@@ -228,6 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_inspect(cfg.inspect)
         elif cfg.command == "generate":
             run_generate(cfg.generate)
+        elif cfg.command == "featurize":
+            run_featurize(cfg.featurize)
         return 0
     except NucleateError as err:
         if os.environ.get("NUCLEATE_DEBUG"):

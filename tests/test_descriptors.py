@@ -52,8 +52,9 @@ def test_adsorption_landscape_matches_a_direct_sum(film):
     lateral = frame.cell[:2, :2]
     pair = PairLJ(0.8, 1.0, 2.5)
     e, h = adsorption_landscape(sub, lateral, pair, top, grid=4)
-    # direct: the first probe point at fractional (1/8, 1/8), at its optimal height
-    p = np.array([*(lateral.T @ [0.125, 0.125]), top + h[0, 0]])
+    # direct: the first probe point at fractional (1/8, 1/8) from the first top atom
+    anchor = sub[np.argmax(sub[:, 2] > sub[:, 2].max() - 1e-6), :2]
+    p = np.array([*(anchor + lateral.T @ [0.125, 0.125]), top + h[0, 0]])
     total = 0.0
     for i in range(-3, 4):
         for j in range(-3, 4):

@@ -89,6 +89,12 @@ _SUBSTRATE = [
     _d("sub_nn", "L", "substrate", "nearest-neighbour distance in the substrate's top layer"),
     _d("sub_density", "L^-2", "substrate", "atoms of the top substrate layer per area"),
     _d("sub_layer_spacing", "L", "substrate", "spacing between the top two substrate layers"),
+    _d(
+        "sub_coordination",
+        "1",
+        "substrate",
+        "in-plane nearest neighbours of a top-layer atom: the facet (6 for fcc(111), 4 for (100), 2 for (110))",
+    ),
     _d("sub_roughness", "L", "substrate", "standard deviation of the substrate surface height"),
     _d(
         "mismatch",
@@ -160,7 +166,10 @@ def adsorption_landscape(
     heights = np.linspace(0.3 * pair.sigma, 2.0 * pair.sigma, 171)
     u = (np.arange(grid) + 0.5) / grid
     fu, fv = np.meshgrid(u, u, indexing="ij")
-    probes_xy = fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
+    # the mesh moves with the substrate (anchored at its first top atom): shifting the whole
+    # interface leaves the landscape as it was
+    anchor = substrate_xyz[np.argmax(substrate_xyz[:, 2] > substrate_xyz[:, 2].max() - 1e-6), :2]
+    probes_xy = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
     # every periodic image within the cutoff (a small cell may hold several)
     heights_ab = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
     n_a, n_b = (np.ceil(pair.cutoff / heights_ab) + 1).astype(int)
@@ -274,10 +283,20 @@ class InterfaceDescriptors:
         return [d.name for d in descriptor_table(self.n_layers)]
 
     def __call__(
-        self, frames: Frame | Iterable[Frame], substrate: Frame | None = None
+        self,
+        frames: Frame | Iterable[Frame],
+        substrate: Frame | None = None,
+        eps_sl: float | None = None,
     ) -> dict[str, float]:
         """Descriptors of the interface. ``substrate``: a frame holding the full substrate (deep
-        enough for the pair cutoff) when the frames keep only its top layers."""
+        enough for the pair cutoff) when the frames keep only its top layers; ``eps_sl``: this
+        interface's substrate–liquid strength (replaces the configured pair's)."""
+        if eps_sl is not None:
+            base = self.pair or PairLJ(eps_sl)
+            return InterfaceDescriptors(
+                self.n_layers, self.a0, PairLJ(eps_sl, base.sigma, base.cutoff), self.grid,
+                self.detector,
+            )(frames, substrate)  # fmt: skip
         frames = [frames] if isinstance(frames, Frame) else list(frames)
         if not frames:
             raise InputError("no frames given")
@@ -366,6 +385,7 @@ class InterfaceDescriptors:
             if len(top_layer) > 1 else float("nan")
         )  # fmt: skip
         out = {
+            "sub_coordination": _in_plane_coordination(top_layer, lateral, nn_top),
             "sub_nn": nn_top,
             "sub_density": len(top_layer) / frame.lateral_area,
             "sub_layer_spacing": spacing,
@@ -399,3 +419,17 @@ def _periodic_copies(points: np.ndarray, lateral: np.ndarray) -> np.ndarray:
     count)."""
     shifts = [i * lateral[0] + j * lateral[1] for i in (-1, 0, 1) for j in (-1, 0, 1)]
     return np.concatenate([points + np.array([*s, 0.0]) for s in shifts])
+
+
+def _in_plane_coordination(top: np.ndarray, lateral: np.ndarray, nn: float) -> float:
+    """Mean number of top-layer neighbours within 1.1 nearest-neighbour distances."""
+    import vesin
+
+    if len(top) < 2 or not np.isfinite(nn):
+        return float("nan")
+    pts = np.column_stack([top[:, :2], np.zeros(len(top))])
+    box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
+    (i,) = vesin.NeighborList(cutoff=1.1 * nn, full_list=True).compute(
+        points=pts, box=box, periodic=[True, True, False], quantities="i"
+    )
+    return float(len(i) / len(top))

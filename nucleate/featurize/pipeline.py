@@ -1,0 +1,253 @@
+"""Featurize data sets and trajectory files, with a disk cache.
+
+The registry :data:`FEATURIZERS` maps public names to featurizer classes; each is built from a
+settings dict. Results are cached per input under a key hashed from the featurizer's name, its
+settings, the nucleate version and the input file's sha256 (plus the sample's parameters), so
+changing any of them recomputes; ``force`` recomputes anyway. A log line says when the cache is used.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nucleate import __version__
+from nucleate.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def _registry() -> dict:
+    from nucleate.featurize.descriptors import InterfaceDescriptors
+    from nucleate.featurize.graphs import GraphFeaturizer
+    from nucleate.featurize.images import DensityImage
+    from nucleate.featurize.layers import LayerDetector
+    from nucleate.featurize.order import RadialBondOrder
+
+    return {
+        "layers": LayerDetector,
+        "density_image": DensityImage,
+        "graph": GraphFeaturizer,
+        "descriptors": InterfaceDescriptors,
+        "local_order": RadialBondOrder,
+    }
+
+
+#: public featurizer names (the registry is filled lazily to keep imports light)
+FEATURIZERS = ("layers", "density_image", "graph", "descriptors", "local_order")
+
+
+def build(name: str, settings: dict | None = None):
+    """Instantiate a registered featurizer from a settings dict."""
+    registry = _registry()
+    if name not in registry:
+        raise InputError(f"unknown featurizer {name!r}; use one of {', '.join(registry)}")
+    settings = dict(settings or {})
+    if name == "descriptors" and isinstance(settings.get("pair"), dict):
+        from nucleate.featurize.descriptors import PairLJ
+
+        settings["pair"] = PairLJ(**settings["pair"])
+    try:
+        return registry[name](**settings)
+    except TypeError as err:
+        raise InputError(f"bad settings for featurizer {name!r}: {err}") from None
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("NUCLEATE_CACHE", Path.home() / ".cache" / "nucleate"))
+
+
+def cache_key(name: str, settings: dict, input_sha: str, extra: dict | None = None) -> str:
+    blob = json.dumps(
+        {"name": name, "settings": settings, "version": __version__, "input": input_sha,
+         "extra": extra or {}},
+        sort_keys=True, default=str,
+    )  # fmt: skip
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _compute(name: str, featurizer, frames: list, params: dict, substrate=None) -> dict:
+    """Run one featurizer on the frames of one input: a dict of arrays."""
+    if name == "density_image":
+        return {"image": featurizer(frames)}
+    if name == "descriptors":
+        values = featurizer(frames, substrate=substrate, eps_sl=params.get("eps_sl"))
+        return {"names": np.array(list(values)), "values": np.array(list(values.values()))}
+    if name == "graph":
+        g = featurizer(frames[-1])
+        return {k: getattr(g, k) for k in ("positions", "node_type", "species", "height",
+                                           "layer", "edge_index", "edge_vec", "edge_dist",
+                                           "node_features", "atom_index")}  # fmt: skip
+    if name == "local_order":
+        return {
+            f"frame{k}": featurizer(f.positions, f.cell, f.pbc, f.types)
+            for k, f in enumerate(frames)
+        }
+    if name == "layers":
+        p = featurizer(frames)
+        bounds = np.array([[la.lower, la.peak, la.upper] for la in p.layers])
+        return {"heights": p.heights, "density": p.density, "layers": bounds}
+    raise InputError(f"no pipeline for featurizer {name!r}")
+
+
+def _cached(path: Path, compute, force: bool) -> tuple[dict, bool]:
+    if path.exists() and not force:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}, True
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp{os.getpid()}-{path.name}")
+    np.savez_compressed(tmp, **result)
+    os.replace(tmp, path)
+    return result, False
+
+
+def featurize_dataset(
+    root: str | os.PathLike,
+    name: str,
+    settings: dict | None = None,
+    out: str | os.PathLike | None = None,
+    force: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> Path:
+    """Featurize every sample of a data set; writes ``out`` (a directory) and returns it.
+
+    Output: ``density_image`` -> ``images.npz`` (ids, images (n, c, h, w)); ``descriptors`` ->
+    ``descriptors.csv`` (id + one column per descriptor); ``graph``, ``local_order``, ``layers``
+    -> ``<id>.npz`` per sample. ``featurizer.json`` records name, settings and version.
+    """
+    from tqdm.auto import tqdm
+
+    from nucleate.data import dataset
+    from nucleate.data.io import read_frames
+
+    root = Path(root)
+    rows = dataset.read_manifest(root)
+    settings = dict(settings or {})
+    if name == "descriptors" and "a0" not in settings:
+        settings["a0"] = _campaign_a0(root)
+    featurizer = build(name, settings)
+    out = Path(out or root / "features" / name)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Path(cache_dir or default_cache_dir()) / "features"
+    results, hits = {}, 0
+    for row in tqdm(rows, desc=f"featurize {name}", unit="sample", disable=not progress):
+        files = dict(zip(row["files"].split(";"), row["sha256"].split(";"), strict=True))
+        frames_file = next(f for f in files if f.endswith("frames.extxyz.gz"))
+        params = json.loads((root / frames_file).parent.joinpath("sample.json").read_text())
+        params = params.get("parameters", {})
+        key = cache_key(name, settings, files[frames_file], params)
+
+        def compute(frames_file=frames_file, params=params):
+            frames = read_frames(root / frames_file)
+            substrate = _full_substrate(frames[0], params)
+            return _compute(name, featurizer, frames, params, substrate)
+
+        results[row["id"]], hit = _cached(cache / f"{key}.npz", compute, force)
+        hits += hit
+    if hits:
+        log.info("featurize %s: %d of %d samples from the cache %s (rebuild with --force true)",
+                 name, hits, len(rows), cache)  # fmt: skip
+    _write_outputs(out, name, results)
+    (out / "featurizer.json").write_text(
+        json.dumps({"name": name, "settings": settings, "version": __version__,
+                    "data": str(root), "samples": len(results)}, indent=1, default=str) + "\n"
+    )  # fmt: skip
+    return out
+
+
+def featurize_file(
+    path: str | os.PathLike,
+    name: str,
+    settings: dict | None = None,
+    out: str | os.PathLike | None = None,
+    force: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    **read_kwargs,
+) -> Path:
+    """Featurize the frames of one trajectory or structure file (see
+    :func:`nucleate.data.io.iter_frames` for ``read_kwargs``)."""
+    from nucleate.data.dataset import sha256_of
+    from nucleate.data.io import read_frames
+
+    settings = dict(settings or {})
+    featurizer = build(name, settings)
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    key = cache_key(name, settings, sha256_of(path), {k: str(v) for k, v in read_kwargs.items()})
+    cache = Path(cache_dir or default_cache_dir()) / "features"
+    result, hit = _cached(
+        cache / f"{key}.npz",
+        lambda: _compute(name, featurizer, read_frames(path, **read_kwargs), {}),
+        force,
+    )
+    if hit:
+        log.info("featurize %s: %s from the cache (rebuild with --force true)", name, path)
+    out = Path(out or path.with_suffix("").with_suffix("").name + f".{name}")
+    out.mkdir(parents=True, exist_ok=True)
+    _write_outputs(out, name, {path.name: result})
+    return out
+
+
+def _write_outputs(out: Path, name: str, results: dict[str, dict]) -> None:
+    ids = list(results)
+    if name == "density_image":
+        np.savez_compressed(
+            out / "images.npz",
+            ids=np.array(ids),
+            images=np.stack([results[i]["image"] for i in ids]),
+        )
+    elif name == "descriptors":
+        names = [str(n) for n in results[ids[0]]["names"]]
+        tmp = out / ".descriptors.csv.tmp"
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", *names])
+            for i in ids:
+                writer.writerow([i, *[f"{v:.8g}" for v in results[i]["values"]]])
+        os.replace(tmp, out / "descriptors.csv")
+    else:
+        for i in ids:
+            np.savez_compressed(out / f"{i}.npz", **results[i])
+
+
+def _campaign_a0(root: Path) -> float | None:
+    import yaml
+
+    path = root / "campaign.yaml"
+    return float(yaml.safe_load(path.read_text())["a0"]) if path.exists() else None
+
+
+def _full_substrate(frame, params: dict):
+    """The whole generated substrate (frames keep only its top layers), as a Frame with the same
+    lateral cell, rebuilt from the sample's parameters; None for other substrates."""
+    if params.get("facet") not in ("111", "100", "110"):
+        return None
+    from nucleate.data.frame import Frame
+    from nucleate.data.substrates import fcc_slab
+
+    # the builder's lateral size is recovered from the frame's cell
+    slab = fcc_slab(params["facet"], params["a_s"], 3, min_lateral=1.0)
+    reps = np.rint(frame.cell[:2, :2].diagonal() / slab.cell.lengths()[:2]).astype(int)
+    slab = slab.repeat((int(reps[0]), int(reps[1]), 1))
+    if not np.allclose(slab.cell.array[:2, :2], frame.cell[:2, :2], atol=1e-6):
+        return None
+    top_frame = frame.positions[frame.substrate, 2].max()
+    pos = slab.positions + np.array([0.0, 0.0, top_frame - slab.positions[:, 2].max()])
+    return Frame(
+        positions=pos,
+        types=np.ones(len(pos), dtype=int),
+        cell=frame.cell,
+        pbc=frame.pbc,
+        substrate=np.ones(len(pos), dtype=bool),
+        liquid=np.zeros(len(pos), dtype=bool),
+        units=frame.units,
+    )

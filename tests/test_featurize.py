@@ -1,0 +1,174 @@
+"""Featurizers end to end: invariances, brute-force checks, real units, the CLI and its cache."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.io import write
+from conftest import shaken
+
+from nucleate import cli
+from nucleate.data import dataset
+from nucleate.data.io import Selection, from_ase, write_frames
+from nucleate.featurize.descriptors import InterfaceDescriptors, PairLJ
+from nucleate.featurize.graphs import GraphFeaturizer
+from nucleate.featurize.images import DensityImage
+
+SUB = Selection(substrate_types=(1,))
+
+
+def test_graph_edges_equal_a_brute_force_minimum_image_search(film):
+    atoms, _, _ = film(size=(5, 4), n_liquid=5, noise=0.12, orthogonal=True)
+    frame = from_ase(atoms, SUB)
+    cutoff = 1.4
+    g = GraphFeaturizer(cutoff=cutoff, layers=(1, 2, 3))(frame)
+    pos = g.positions
+    lateral = frame.cell[:2, :2]
+    brute = set()
+    for a in range(len(pos)):
+        for b in range(len(pos)):
+            if a == b:
+                continue
+            best = np.inf
+            for i in (-1, 0, 1):
+                for j in (-1, 0, 1):
+                    shift = np.array([*(i * lateral[0] + j * lateral[1]), 0.0])
+                    best = min(best, np.linalg.norm(pos[b] + shift - pos[a]))
+            if best < cutoff:
+                brute.add((a, b))
+    assert set(map(tuple, g.edge_index.T)) == brute
+
+
+def test_lateral_shift_leaves_image_and_descriptors_unchanged(film):
+    atoms, _, _ = film(size=(8, 8), n_liquid=6)
+    frames = [from_ase(a, SUB) for a in shaken(atoms, 0.08, 3)]
+    shift = np.array([2.345, -1.234, 0.0])  # not a lattice vector: across the periodic boundary
+    moved = [f.replace(positions=f.positions + shift).wrapped() for f in frames]
+    det = DensityImage(pixel=0.1, sigma=0.2, size=32, window="origin")
+    a = det.render(det.points(frames), origin=(1.0, 1.0))
+    b = det.render(det.points(moved), origin=(1.0 + shift[0], 1.0 + shift[1]))
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    d = InterfaceDescriptors(a0=1.5496, pair=PairLJ(1.0))
+    da, db = d(frames), d(moved)
+    for name in da:
+        assert db[name] == pytest.approx(da[name], rel=1e-6, abs=1e-6), name
+
+
+def test_flat_substrate_has_zero_corrugation():
+    # a dense square substrate (spacing 0.2 sigma) is flat to a liquid atom of size sigma
+    n, s = 60, 0.2
+    g = (np.arange(n) + 0.5) * s
+    x, y = np.meshgrid(g, g, indexing="ij")
+    sub = np.column_stack([x.ravel(), y.ravel(), np.zeros(n * n)])
+    rng = np.random.default_rng(0)
+    liq = np.column_stack([rng.uniform(0, n * s, (300, 2)), rng.uniform(1.0, 4.0, 300)])
+    atoms = Atoms(
+        numbers=[1] * len(sub) + [2] * len(liq), positions=np.concatenate([sub, liq]),
+        cell=[n * s, n * s, 12.0], pbc=(True, True, False),
+    )  # fmt: skip
+    out = InterfaceDescriptors(pair=PairLJ(0.05), detector=None)(
+        from_ase(atoms, SUB, units="lj"),
+    )
+    assert out["corrugation"] < 1e-6 * abs(out["e_ads_min"])
+    assert out["h_ads_range"] == 0.0
+
+
+def water_on_platinum():
+    """Pt(111) (a = 3.92 Å) with three layers of 'water': O on a hexagonal lattice, two H each."""
+    from ase.build import fcc111
+
+    slab = fcc111("Pt", size=(6, 6, 3), a=3.92, orthogonal=True, vacuum=0.0)
+    slab.pbc = (True, True, False)
+    top = slab.positions[:, 2].max()
+    cell = slab.cell.array.copy()
+    nn = 3.92 / np.sqrt(2)
+    sites = slab.positions[slab.positions[:, 2] > top - 0.1, :2]
+    rng = np.random.default_rng(0)
+    symbols, pos = [], []
+    for k, height in enumerate((2.6, 5.4, 8.2)):
+        for xy in sites[:: 1 + (k > 0)]:
+            o = np.array([*xy, top + height]) + rng.normal(0, 0.1, 3)
+            symbols += ["O", "H", "H"]
+            pos += [o, [*o, 0.96, 0.0, 0.0], [*o, -0.24, 0.93, 0.0]]
+    cell[2, 2] = top + 20.0
+    atoms = slab + Atoms(symbols, positions=pos)
+    atoms.set_cell(cell)
+    atoms.pbc = (True, True, False)
+    return atoms, top, nn
+
+
+def test_real_units_water_oxygens():
+    atoms, _top, nn = water_on_platinum()
+    frame = from_ase(atoms, Selection(substrate_types=("Pt",), liquid_types=("O",)), units="real")
+    assert frame.liquid.sum() == (atoms.symbols == "O").sum()
+    out = InterfaceDescriptors(n_layers=2, pair=PairLJ(0.2, 2.8, 7.0))(frame)
+    assert out["height_1"] == pytest.approx(2.6, abs=0.15)
+    assert out["spacing_12"] == pytest.approx(2.8, abs=0.2)
+    assert out["sub_nn"] == pytest.approx(nn, rel=1e-6)
+    assert out["rho_areal_1"] == pytest.approx(36 / frame.lateral_area, rel=1e-6)  # O only
+    img = DensityImage()(frame)  # Å defaults: 50 x 50 pixels of 0.4 Å
+    assert img.shape == (1, 50, 50)
+    assert img.sum() * 0.4**2 > 0
+    g = GraphFeaturizer(cutoff=3.5 * 1.2, layers=(1,), substrate=False)(frame)
+    assert g.units == "real" and set(g.species.tolist()) == {8}
+
+
+def _tiny_dataset(root, film):
+    atoms, _, _ = film(size=(6, 6), n_liquid=6)
+    for k, eps in enumerate((0.5, 1.0)):
+        frames = [from_ase(a, SUB) for a in shaken(atoms, 0.08, 2, seed=k)]
+        staging = dataset.staging_dir(root, f"s{k}")
+        write_frames(staging / "frames.extxyz.gz", frames)
+        dataset.commit_sample(
+            root, staging,
+            {"id": f"s{k}", "family": "synthetic", "parameters": {"facet": "x", "eps_sl": eps},
+             "labels": {"tn": 0.5 + 0.01 * k}},
+        )  # fmt: skip
+    dataset.write_manifest(root)
+
+
+def test_featurize_cli_on_a_data_set_uses_its_cache(capsys, tmp_path, film, caplog):
+    root = tmp_path / "ds"
+    _tiny_dataset(root, film)
+    cache = tmp_path / "cache"
+    args = ["featurize", "--data", root, "--featurizer", "descriptors", "--out", tmp_path / "d",
+            "--cache_dir", cache]  # fmt: skip
+    assert cli.main([str(a) for a in args]) == 0
+    table = (tmp_path / "d" / "descriptors.csv").read_text().splitlines()
+    assert len(table) == 3 and table[0].startswith("id,rho_bulk")
+    first = table[1]
+    with caplog.at_level(logging.INFO):
+        assert cli.main([str(a) for a in args]) == 0
+    assert "from the cache" in caplog.text
+    assert (tmp_path / "d" / "descriptors.csv").read_text().splitlines()[1] == first
+    n_cached = len(list((cache / "features").glob("*.npz")))
+    assert cli.main([str(a) for a in [*args, "--force", "true"]]) == 0
+    assert len(list((cache / "features").glob("*.npz"))) == n_cached  # same keys, rebuilt
+    meta = json.loads((tmp_path / "d" / "featurizer.json").read_text())
+    assert meta["name"] == "descriptors" and meta["samples"] == 2
+    # images with a picture
+    img_args = ["featurize", "--data", root, "--featurizer", "density_image", "--settings",
+                "{size: 24, layers: [1, 2]}", "--out", tmp_path / "i", "--cache_dir", cache,
+                "--plot", tmp_path / "i.png"]  # fmt: skip
+    assert cli.main([str(a) for a in img_args]) == 0
+    with np.load(tmp_path / "i" / "images.npz") as data:
+        assert data["images"].shape == (2, 2, 24, 24)
+    assert (tmp_path / "i.png").stat().st_size > 5000
+    capsys.readouterr()
+
+
+def test_featurize_cli_on_a_trajectory_file(capsys, tmp_path, film):
+    atoms, _, _ = film(size=(5, 5), n_liquid=5)
+    write(tmp_path / "t.extxyz", shaken(atoms, 0.05, 2))
+    args = ["featurize", "--trajectory", tmp_path / "t.extxyz", "--substrate_types", "[1]",
+            "--featurizer", "graph", "--out", tmp_path / "g", "--cache_dir", tmp_path / "c"]  # fmt: skip
+    assert cli.main([str(a) for a in args]) == 0
+    with np.load(tmp_path / "g" / "t.extxyz.npz") as data:
+        assert data["edge_index"].shape[0] == 2
+    code = cli.main(["featurize", "--featurizer", "graph"])
+    assert code == 2 and "either --data" in capsys.readouterr().err
+    code = cli.main(["featurize", "--trajectory", str(tmp_path / "t.extxyz"), "--substrate_types",
+                     "[1]", "--settings", "{nonsense: 1}", "--cache_dir", str(tmp_path / "c")])  # fmt: skip
+    assert code == 2 and "bad settings" in capsys.readouterr().err
