@@ -105,3 +105,13 @@ def test_hexagonal_cell(film):
     found = peaks(img, 0.5)
     nearest = [np.sort(np.linalg.norm(found - f, axis=1))[1] for f in found]
     assert np.median(nearest) * 0.05 == pytest.approx(a_nn, abs=0.05)
+    # every peak sits on a site of the contact layer (periodic images included), within a pixel
+    z = frame.positions[:, 2]
+    layer1 = frame.liquid & (z < z[frame.liquid].min() + 0.1)
+    sites = frame.positions[layer1, :2]
+    lateral = frame.cell[:2, :2]
+    centres = (found[:, ::-1] + 0.5) * 0.05  # (row, col) -> (x, y)
+    d = centres[:, None, :] - sites[None, :, :]
+    frac = d @ np.linalg.inv(lateral)
+    d = (frac - np.round(frac)) @ lateral
+    assert np.linalg.norm(d, axis=2).min(axis=1).max() < 0.05 * np.sqrt(0.5) + 1e-9

@@ -27,6 +27,11 @@ def test_radial_shells_of_perfect_fcc():
     # second shell: the 6 octahedral neighbours at a
     assert row[f"G(r={A:g})"] == pytest.approx(6.0, rel=1e-3)
     assert row[f"q4(r={A:g})"] == pytest.approx(np.sqrt(7 / 12), abs=1e-4)
+    # a Frame works as well as arrays
+    from nucleate.data.io import from_ase
+
+    atoms.arrays["substrate"] = np.zeros(len(atoms), bool)
+    np.testing.assert_allclose(rb(from_ase(atoms)), f, atol=1e-12)
     # a perfect crystal is its own coarse-grained average
     np.testing.assert_allclose(f[:, : len(names) // 2], f[:, len(names) // 2 :], atol=1e-9)
     np.testing.assert_allclose(f, f[0][None, :].repeat(len(f), 0), atol=1e-9)

@@ -144,11 +144,17 @@ class RadialBondOrder:
             names += [f"cg_{n}" for n in list(names)]
         return names
 
-    def __call__(self, positions: np.ndarray, cell: np.ndarray, pbc, types=None) -> np.ndarray:
+    def __call__(
+        self, positions, cell: np.ndarray | None = None, pbc=None, types=None
+    ) -> np.ndarray:
+        """Descriptors of every atom: ``(positions, cell, pbc[, types])`` arrays or one Frame."""
         import vesin
         from scipy import sparse
         from scipy.special import sph_harm_y
 
+        if hasattr(positions, "positions"):  # a Frame
+            frame = positions
+            positions, cell, pbc, types = frame.positions, frame.cell, frame.pbc, frame.types
         positions = np.asarray(positions, dtype=float)
         n = len(positions)
         cutoff = max(self.shells) + 3.0 * self.width
