@@ -91,7 +91,7 @@ def water_on_platinum():
         for xy in sites[:: 1 + (k > 0)]:
             o = np.array([*xy, top + height]) + rng.normal(0, 0.1, 3)
             symbols += ["O", "H", "H"]
-            pos += [o, [*o, 0.96, 0.0, 0.0], [*o, -0.24, 0.93, 0.0]]
+            pos += [o, o + np.array([0.96, 0.0, 0.0]), o + np.array([-0.24, 0.93, 0.0])]
     cell[2, 2] = top + 20.0
     atoms = slab + Atoms(symbols, positions=pos)
     atoms.set_cell(cell)

@@ -46,8 +46,9 @@ def label_statistics(rows: list[dict]) -> dict:
     return stats
 
 
-def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | None = None) -> None:
-    """T_n over mismatch × ε_sl, one panel per facet; censored substrates hatched."""
+def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | None = None) -> bool:
+    """T_n over mismatch × ε_sl, one panel per facet; censored substrates hatched. Returns False
+    (and draws nothing) when no generated fcc substrate is among the rows."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,6 +56,8 @@ def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
 
     rows = [r for r in rows if r["facet"] in ("111", "100", "110")]
     facets = [f for f in ("111", "100", "110") if any(r["facet"] == f for r in rows)]
+    if not facets:
+        return False
     mism = sorted({_float(r["mismatch"]) for r in rows})
     eps = sorted({_float(r["eps_sl"]) for r in rows})
     tn_all = [_float(r["tn"]) for r in rows]
@@ -99,6 +102,7 @@ def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
         cb.set_label(f"T_n (ε/k_B){floor}")
     fig.savefig(path, dpi=130)
     plt.close(fig)
+    return True
 
 
 def calibration_figure(cal: dict, path: str | os.PathLike) -> None:
@@ -140,8 +144,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     eq = campaign["equilibrium"]
     fig_dir = root / "figures"
     fig_dir.mkdir(exist_ok=True)
-    if rows:
-        tn_map_figure(rows, fig_dir / "tn_map.png", ramp["t_floor"])
+    has_map = bool(rows) and tn_map_figure(rows, fig_dir / "tn_map.png", ramp["t_floor"])
     cal_path = root / "calibration.json"
     cal = json.loads(cal_path.read_text()) if cal_path.exists() else None
     if cal:
@@ -226,7 +229,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         ]
     lines += [
         "## Labels",
-        "![T_n map](figures/tn_map.png)" if rows else "(no samples yet)",
+        "![T_n map](figures/tn_map.png)" if has_map else "",
         "",
         f"- T_n from {fmt(stats['tn_min'])} to {fmt(stats['tn_max'])}: span "
         f"**{fmt(stats['tn_span'])}** ε/k_B.",
@@ -244,6 +247,12 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         lines.append(
             f"| {facet} | {s['n']} | {s['censored']} | {fmt(s['tn_mean'])} | {fmt(s['tn_max'])} |"
         )
+    if 0 < len(rows) <= 30:
+        lines += ["", "| substrate | T_n | spread | censored |", "|---|---|---|---|"]
+        for r in rows:
+            lines.append(
+                f"| {r['id']} | {r['tn'] or '–'} | {r['tn_std'] or '–'} | {r['tn_censored']} |"
+            )
     if poly_mean is not None:
         lines += [
             "",
