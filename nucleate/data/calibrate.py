@@ -49,20 +49,24 @@ def _solid_fraction(lmp, crystallinity: Crystallinity) -> tuple[float, int]:
     return float(solid.mean()), largest
 
 
-def lattice_constant(potential: Potential, temperature: float, seed: int = 1) -> float:
-    """Cubic lattice constant of the fcc crystal at ``temperature`` and zero pressure (NPT)."""
+def lattice_constant(
+    potential: Potential, temperature: float, seed: int = 1, cells: int = 8, steps: int = 10000
+) -> float:
+    """Cubic lattice constant of the fcc crystal at ``temperature`` and zero pressure (NPT):
+    ``cells``³ unit cells, the mean over the last 60 % of ``steps``."""
     lmp = start_lammps()
     try:
-        _bulk(lmp, potential, 1.55, (8, 8, 8))
+        _bulk(lmp, potential, 1.55, (cells, cells, cells))
         t = max(temperature, 1e-4)
+        settle = int(0.4 * steps)
         lmp.commands_string(
             f"""
             velocity all create {t:.10g} {seed} dist gaussian
             fix npt all npt temp {t:.10g} {t:.10g} 0.5 iso 0.0 0.0 5.0
-            run 4000
-            variable a equal lx/8
-            fix av all ave/time 10 100 1000 v_a
-            run 6000
+            run {settle}
+            variable a equal lx/{cells}
+            fix av all ave/time 10 10 100 v_a ave running
+            run {steps - settle}
             """
         )
         return float(lmp.extract_fix("av", 0, 0))
@@ -114,23 +118,27 @@ def bulk_ramp(
     seed: int,
     threshold: float = 0.1,
     check_every: int = 500,
+    cells: int = 10,
 ) -> float | None:
-    """Homogeneous crystallisation of the bulk liquid (4000 atoms, NPT at P = 0) under the same
+    """Homogeneous crystallisation of the bulk liquid (4 ``cells``³ atoms, NPT at P = 0) under the same
     linear ramp as the interface runs: the temperature where the largest crystalline cluster
     reaches ``threshold`` of the atoms; None if it never does."""
     from nucleate.data.labels import crossing_temperature
 
     crystallinity = Crystallinity()
+    n_atoms = 4 * cells**3
     lmp = start_lammps()
     try:
-        _bulk(lmp, potential, a * 1.05, (10, 10, 10))
+        _bulk(lmp, potential, a * 1.05, (cells, cells, cells))
         total = round((t_start - t_floor) / rate / potential.timestep)
+        total -= total % check_every
         lmp.commands_string(
             f"""
             velocity all create 1.5 {seed} dist gaussian
             fix npt all npt temp 1.5 {t_start:.10g} 0.5 iso 0.0 0.0 5.0
             run 4000
             unfix npt
+            reset_timestep 0
             fix npt all npt temp {t_start:.10g} {t_floor:.10g} 0.5 iso 0.0 0.0 5.0
             """
         )
@@ -139,9 +147,9 @@ def bulk_ramp(
             lmp.command(f"run {check_every} start 0 stop {total}")
             temps.append(t_start + (t_floor - t_start) * step / total)
             largest.append(_solid_fraction(lmp, crystallinity)[1])
-            if largest[-1] >= 2 * threshold * 4000:
+            if largest[-1] >= 2 * threshold * n_atoms:
                 break
-        return crossing_temperature(temps, largest, threshold * 4000)
+        return crossing_temperature(temps, largest, threshold * n_atoms)
     finally:
         lmp.close()
 
