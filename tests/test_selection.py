@@ -1,0 +1,66 @@
+"""The correlation-cluster selector on data with known groups, and scikit-learn's checks."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from nucleate.models.selection import CorrelationClusterSelector, spearman_matrix
+
+
+def grouped_data(n=300, seed=0):
+    """Three groups of correlated descriptors (4, 3 and 2 members) and two lone ones; y depends
+    on one member of group A (x_a0) and on the lone x_l0. Members are monotonic transforms of a
+    latent variable plus a little noise; x_a0 is the exact latent."""
+    rng = np.random.default_rng(seed)
+    za, zb, zc, zl0, zl1 = rng.normal(size=(5, n))
+    cols, names = [], []
+    cols += [za, np.exp(za) + 0.05 * rng.normal(size=n), za**3 + 0.1 * rng.normal(size=n),
+             -za + 0.1 * rng.normal(size=n)]  # fmt: skip
+    names += ["a0", "a1", "a2", "a3"]
+    cols += [zb, 2 * zb + 0.1 * rng.normal(size=n), np.tanh(zb) + 0.02 * rng.normal(size=n)]
+    names += ["b0", "b1", "b2"]
+    cols += [zc, zc + 0.1 * rng.normal(size=n)]
+    names += ["c0", "c1"]
+    cols += [zl0, zl1]
+    names += ["l0", "l1"]
+    X = np.column_stack(cols)
+    y = 2.0 * za + 1.0 * zl0 + 0.1 * rng.normal(size=n)
+    return X, y, names
+
+
+def test_keeps_one_per_group_and_the_informative_member():
+    X, y, names = grouped_data()
+    sel = CorrelationClusterSelector(threshold=0.3).fit(X, y)
+    kept = [names[i] for i in sel.representatives_]
+    assert len(kept) == 5  # groups a, b, c and the two lone descriptors
+    groups = sorted(k[0] for k in kept)
+    assert groups == ["a", "b", "c", "l", "l"]
+    assert "a0" in kept  # the member y depends on exactly
+    assert kept[:2] == ["a0", "l0"]  # ranked by relevance
+    out = sel.get_feature_names_out(np.array(names, dtype=object))
+    assert sorted(out) == sorted(kept)
+    assert sel.transform(X).shape == (len(X), 5)
+
+
+def test_n_clusters_and_pipeline_with_grouped_cv():
+    X, y, _ = grouped_data()
+    assert len(CorrelationClusterSelector(n_clusters=3).fit(X, y).representatives_) == 3
+    pipe = make_pipeline(CorrelationClusterSelector(threshold=0.3), Ridge(alpha=1e-3))
+    groups = np.arange(len(y)) % 3
+    scores = cross_val_score(pipe, X, y, cv=GroupKFold(3), groups=groups, scoring="r2")
+    assert scores.min() > 0.9
+
+
+def test_spearman_matrix_handles_constant_columns():
+    X = np.column_stack([np.arange(10.0), np.ones(10), np.arange(10.0) ** 2])
+    rho = spearman_matrix(X)
+    assert rho[0, 2] == pytest.approx(1.0)
+    assert rho[0, 1] == 0.0 and rho[1, 1] == 1.0
+
+
+@parametrize_with_checks([CorrelationClusterSelector()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
