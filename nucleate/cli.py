@@ -34,7 +34,6 @@ SUBCOMMANDS: dict[str, str] = {
 #: subcommands that are planned but not part of this release yet (the issue that brings each)
 NOT_AVAILABLE: dict[str, int] = {
     "train": 5,
-    "select": 6,
     "predict": 8,
     "report": 5,
     "quickstart": 8,
@@ -62,6 +61,10 @@ def _parser():
             _add_generate_arguments(sub)
         if name == "featurize":
             _add_featurize_arguments(sub)
+        if name == "select":
+            from nucleate.train.select import SelectConfig
+
+            sub.add_class_arguments(SelectConfig)
         if name in NOT_AVAILABLE:
             text = f"{text} (not available yet)"
         subcommands.add_subcommand(name, sub, help=text)
@@ -214,6 +217,23 @@ def run_featurize(cfg) -> Path:
     return out
 
 
+def run_select(cfg) -> dict:
+    """Descriptor selection and descriptor models; see :mod:`nucleate.train.select`."""
+    from dataclasses import fields
+
+    from nucleate.train.select import SelectConfig, run_selection
+
+    config = SelectConfig(**{f.name: cfg[f.name] for f in fields(SelectConfig)})
+    m = run_selection(config)
+    top = ", ".join(f"{r['name']} ({r['kind']})" for r in m["ranking"][:4])
+    print(f"top descriptors: {top}")
+    print(f"chosen {m['chosen']} with {len(m['chosen_features'])} descriptors; test RMSE "
+          f"{m['test'].get('rmse', float('nan')):.4f} (predict-the-mean "
+          f"{m['test'].get('rmse_mean_baseline', float('nan')):.4f})")  # fmt: skip
+    print(f"report: {config.out}/report.html")
+    return m
+
+
 def run_inspect(cfg) -> dict:
     """Read frames, detect layers, print and optionally save the result; returns the summary."""
     from nucleate.data.io import iter_frames
@@ -278,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_generate(cfg.generate)
         elif cfg.command == "featurize":
             run_featurize(cfg.featurize)
+        elif cfg.command == "select":
+            run_select(cfg.select)
         return 0
     except NucleateError as err:
         if os.environ.get("NUCLEATE_DEBUG"):

@@ -229,7 +229,7 @@ def _campaign_a0(root: Path) -> float | None:
 def _full_substrate(frame, params: dict):
     """The whole generated substrate (frames keep only its top layers), as a Frame with the same
     lateral cell, rebuilt from the sample's parameters; None for other substrates."""
-    if params.get("facet") not in ("111", "100", "110"):
+    if params.get("facet") not in ("111", "100", "110") or "a_s" not in params:
         return None
     from nucleate.data.frame import Frame
     from nucleate.data.substrates import fcc_slab

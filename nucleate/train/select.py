@@ -1,0 +1,213 @@
+"""The descriptor route: correlation-cluster selection, importance ranking, regressors and a report.
+
+``run_selection(SelectConfig)``: featurize the data set's descriptors (cached), split by substrate
+(the same split as the CNN/GNN routes), select one descriptor per correlated cluster on the
+training part, rank the kept descriptors by permutation importance on held-out folds, measure the
+cross-validated error as a function of how many are kept, fit each regressor, choose on the
+validation part, and touch the test part once. Censored substrates are left out of fitting and
+scored censoring-aware.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nucleate.errors import InputError
+
+REGRESSORS = ("gbr", "krr", "ridge")
+
+
+@dataclass
+class SelectConfig:
+    """One descriptor-selection run (a YAML file under configs/select/)."""
+
+    data: str = "data/lj-fcc-v1"
+    out: str = "runs/select/lj-fcc-v1"
+    threshold: float = 0.3
+    max_features: int = 10
+    regressors: list[str] = field(default_factory=lambda: list(REGRESSORS))
+    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 0
+    cv_folds: int = 5
+    featurizer_settings: dict = field(default_factory=dict)
+    cache_dir: str | None = None
+
+
+def make_regressor(name: str, seed: int = 0):
+    from sklearn.ensemble import GradientBoostingRegressor
+    from sklearn.kernel_ridge import KernelRidge
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "ridge":
+        return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-4, 3, 29)))
+    if name == "krr":
+        grid = {"alpha": np.logspace(-4, 0, 5), "gamma": np.logspace(-3, 0, 4)}
+        return make_pipeline(
+            StandardScaler(), GridSearchCV(KernelRidge(kernel="rbf"), grid, cv=4, n_jobs=1)
+        )
+    if name == "gbr":
+        return GradientBoostingRegressor(
+            n_estimators=300, max_depth=2, learning_rate=0.05, subsample=0.8, random_state=seed
+        )
+    raise InputError(f"unknown regressor {name!r}; use one of {', '.join(REGRESSORS)}")
+
+
+def load_table(cfg: SelectConfig) -> tuple[list[dict], np.ndarray, list[str]]:
+    """Manifest rows, descriptor matrix (n, f) and descriptor names."""
+    from nucleate.data.dataset import read_manifest
+    from nucleate.featurize.pipeline import featurize_dataset
+
+    rows = read_manifest(cfg.data)
+    if len(rows) < 8:
+        raise InputError(f"{cfg.data}: {len(rows)} samples are too few to select descriptors")
+    out = featurize_dataset(
+        cfg.data, "descriptors", cfg.featurizer_settings, Path(cfg.out) / "features",
+        cache_dir=cfg.cache_dir, progress=True,
+    )  # fmt: skip
+    with open(out / "descriptors.csv", newline="") as fh:
+        table = list(csv.reader(fh))
+    names = table[0][1:]
+    by_id = {r[0]: np.array(r[1:], dtype=float) for r in table[1:]}
+    X = np.stack([by_id[r["id"]] for r in rows])
+    return rows, X, names
+
+
+def _cv_rmse(model_name, X, y, folds, seed) -> float:
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+
+    model = make_regressor(model_name, seed)
+    errs = []
+    for tr, te in KFold(folds, shuffle=True, random_state=seed).split(X):
+        m = clone(model).fit(X[tr], y[tr])
+        errs.append((m.predict(X[te]) - y[te]) ** 2)
+    return float(np.sqrt(np.mean(np.concatenate(errs))))
+
+
+def run_selection(cfg: SelectConfig) -> dict:
+    """Run the descriptor route end to end; writes metrics.json, the report and figures."""
+    from sklearn.base import clone
+    from sklearn.inspection import permutation_importance
+    from sklearn.model_selection import KFold
+
+    from nucleate.featurize.descriptors import descriptor_table
+    from nucleate.models.selection import CorrelationClusterSelector
+    from nucleate.train.metrics import regression_metrics
+    from nucleate.train.splits import leave_one_group_out, substrate_split
+
+    for name in cfg.regressors:
+        make_regressor(name)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, X, names = load_table(cfg)
+    kinds = {d.name: d.kind for d in descriptor_table(2)}
+    y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
+    censored = np.array([r["tn_censored"] == "True" for r in rows])
+    facets = np.array([r["facet"] for r in rows])
+    # descriptors that are NaN anywhere (e.g. no pair given) cannot be used
+    usable = np.all(np.isfinite(X), axis=0)
+    X, names = X[:, usable], [n for n, u in zip(names, usable, strict=True) if u]
+    part = substrate_split([r["id"] for r in rows], tuple(cfg.split), cfg.seed)
+    fit_mask = (part == "train") & ~censored
+    if fit_mask.sum() < cfg.cv_folds + 2:
+        raise InputError(f"only {fit_mask.sum()} uncensored training substrates")
+    # descriptors constant over the training substrates carry nothing to select
+    varies = np.ptp(X[fit_mask], axis=0) > 0
+    X, names = X[:, varies], [n for n, v in zip(names, varies, strict=True) if v]
+    Xtr, ytr = X[fit_mask], y[fit_mask]
+
+    selector = CorrelationClusterSelector(threshold=cfg.threshold).fit(Xtr, ytr)
+    reps = list(selector.representatives_)
+    # permutation importance of the representatives on held-out folds of the training part
+    importance = np.zeros(len(reps))
+    folds = KFold(cfg.cv_folds, shuffle=True, random_state=cfg.seed)
+    for tr, te in folds.split(Xtr):
+        m = make_regressor("gbr", cfg.seed).fit(Xtr[tr][:, reps], ytr[tr])
+        imp = permutation_importance(
+            m, Xtr[te][:, reps], ytr[te], n_repeats=10, random_state=cfg.seed,
+            scoring="neg_root_mean_squared_error",
+        )  # fmt: skip
+        importance += imp.importances_mean / cfg.cv_folds
+    order = np.argsort(-importance, kind="stable")
+    ranked = [reps[i] for i in order]
+    ranking = [
+        {"name": names[j], "kind": kinds.get(names[j], "?"), "importance": float(importance[i]),
+         "relevance": float(selector.relevance_[j]),
+         "cluster": [names[m] for m in np.flatnonzero(selector.clusters_ == selector.clusters_[j])]}
+        for i, j in zip(order, ranked, strict=True)
+    ]  # fmt: skip
+    # cross-validated error against the number of top descriptors kept
+    k_max = min(cfg.max_features, len(ranked))
+    curve = {
+        name: [
+            _cv_rmse(name, Xtr[:, ranked[:k]], ytr, cfg.cv_folds, cfg.seed)
+            for k in range(1, k_max + 1)
+        ]
+        for name in cfg.regressors
+    }
+    best_k = {name: int(np.argmin(c)) + 1 for name, c in curve.items()}
+    # fit on train, choose on validation, test once
+    val = (part == "val") & ~censored
+    models, val_rmse = {}, {}
+    for name in cfg.regressors:
+        cols = ranked[: best_k[name]]
+        models[name] = make_regressor(name, cfg.seed).fit(Xtr[:, cols], ytr)
+        pred = models[name].predict(X[val][:, cols]) if val.any() else np.array([])
+        val_rmse[name] = float(np.sqrt(np.mean((pred - y[val]) ** 2))) if val.any() else np.nan
+    chosen = min(cfg.regressors, key=lambda n: (np.nan_to_num(val_rmse[n], nan=np.inf), n))
+    cols = ranked[: best_k[chosen]]
+    test = part == "test"
+    floor = _floor(cfg.data)
+    pred_all = models[chosen].predict(X[:, cols])
+    test_metrics = regression_metrics(
+        y[test], pred_all[test], censored[test], floor, baseline=float(ytr.mean())
+    )
+    # leave one facet out (train + validation), each regressor with its own k
+    lofo = {}
+    pool = np.flatnonzero((part != "test") & ~censored)
+    for name in cfg.regressors:
+        c = ranked[: best_k[name]]
+        per = {}
+        for facet, tr, te in leave_one_group_out(facets[pool]):
+            m = clone(make_regressor(name, cfg.seed)).fit(X[pool[tr]][:, c], y[pool[tr]])
+            per[facet] = float(np.sqrt(np.mean((m.predict(X[pool[te]][:, c]) - y[pool[te]]) ** 2)))
+        lofo[name] = per
+    top4 = [r["kind"] for r in ranking[:4]]
+    metrics = {
+        "config": asdict(cfg),
+        "n_samples": len(rows),
+        "n_censored": int(censored.sum()),
+        "split": {p: int((part == p).sum()) for p in ("train", "val", "test")},
+        "n_descriptors": len(names),
+        "n_clusters": len(reps),
+        "ranking": ranking,
+        "top4_liquid": top4.count("liquid"),
+        "top4_substrate": top4.count("substrate"),
+        "cv_rmse_vs_k": curve,
+        "best_k": best_k,
+        "val_rmse": val_rmse,
+        "chosen": chosen,
+        "chosen_features": [names[j] for j in cols],
+        "test": test_metrics,
+        "leave_one_facet_out_rmse": lofo,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    from nucleate.train.select_report import write_report
+
+    write_report(out, metrics, selector, names, y, pred_all, part, censored, facets)
+    return metrics
+
+
+def _floor(root: str) -> float | None:
+    import yaml
+
+    path = Path(root) / "campaign.yaml"
+    return float(yaml.safe_load(path.read_text())["ramp"]["t_floor"]) if path.exists() else None
