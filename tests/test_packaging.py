@@ -41,3 +41,18 @@ def test_featurizers_import_neither_torch_nor_ase():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+SUBCOMMAND_OF = {"data": "generate", "select": "select"}
+
+
+@pytest.mark.parametrize(
+    "config", sorted((ROOT / "configs").rglob("*.yaml")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_every_shipped_config_instantiates(config):
+    from nucleate.cli import _parser
+
+    sub = SUBCOMMAND_OF[config.parent.name]
+    parser = _parser()
+    cfg = parser.instantiate(parser.parse_args([sub, "-c", str(config)]))
+    assert cfg.command == sub
