@@ -109,8 +109,8 @@ class RadialBondOrder:
     - bond order ``q_l^k(i) = sqrt(4 pi / (2l + 1) sum_m |q_lm^k(i)|^2)`` with
       ``q_lm^k(i) = sum_j w_k(r_ij) Y_lm(r_ij) / sum_j w_k(r_ij)``;
 
-    and, with ``coarse_grain``, the same averaged over each atom and its neighbours within that
-    distance (which carries most of the information in Boattini's analysis). Distances are in the
+    and, with ``coarse_grain`` (one radius or several), the same averaged over each atom and its
+    neighbours within each distance (which carries most of the information in Boattini's analysis). Distances are in the
     frame's length unit; defaults suit LJ-like liquids in σ.
 
     ``__call__(positions, cell, pbc, types=None) -> (n, n_features)`` float64; with
@@ -123,7 +123,7 @@ class RadialBondOrder:
         shells: tuple[float, ...] = tuple(np.round(np.arange(0.9, 2.51, 0.1), 3)),
         width: float = 0.1,
         ls: tuple[int, ...] = (2, 4, 6, 8),
-        coarse_grain: float | None = 1.5,
+        coarse_grain: float | tuple[float, ...] | None = 1.5,
         species: tuple[int, ...] | None = None,
     ) -> None:
         if not shells or width <= 0:
@@ -131,7 +131,12 @@ class RadialBondOrder:
         self.shells = tuple(float(r) for r in shells)
         self.width = float(width)
         self.ls = tuple(int(l) for l in ls)
-        self.coarse_grain = coarse_grain
+        if coarse_grain is None:
+            self.coarse_grain: tuple[float, ...] = ()
+        elif isinstance(coarse_grain, int | float):
+            self.coarse_grain = (float(coarse_grain),)
+        else:
+            self.coarse_grain = tuple(float(c) for c in coarse_grain)
         self.species = None if species is None else tuple(int(s) for s in species)
 
     def feature_names(self) -> list[str]:
@@ -140,8 +145,10 @@ class RadialBondOrder:
         for r in self.shells:
             names += [f"{g}(r={r:g})" for g in kinds]
             names += [f"q{l}(r={r:g})" for l in self.ls]
-        if self.coarse_grain:
-            names += [f"cg_{n}" for n in list(names)]
+        base = list(names)
+        for radius in self.coarse_grain:
+            prefix = "cg_" if len(self.coarse_grain) == 1 else f"cg{radius:g}_"
+            names += [f"{prefix}{n}" for n in base]
         return names
 
     def __call__(
@@ -159,7 +166,7 @@ class RadialBondOrder:
         n = len(positions)
         cutoff = max(self.shells) + 3.0 * self.width
         if self.coarse_grain:
-            cutoff = max(cutoff, self.coarse_grain)
+            cutoff = max(cutoff, *self.coarse_grain)
         i, j, vec, dist = vesin.NeighborList(cutoff=cutoff, full_list=True).compute(
             points=positions, box=np.asarray(cell, dtype=float),
             periodic=list(np.broadcast_to(pbc, 3)), quantities="ijDd",
@@ -183,19 +190,21 @@ class RadialBondOrder:
         for l in self.ls:
             m = np.arange(l + 1)
             y = sph_harm_y(l, m[None, :], theta[:, None], phi[:, None])  # (pairs, l+1)
-            qlm = np.asarray(gather @ (w[:, :, None] * y[:, None, :]).reshape(len(i), -1))
-            qlm = qlm.reshape(n, len(r), l + 1) / safe[:, :, None]
-            power = np.abs(qlm[:, :, 0]) ** 2 + 2.0 * np.sum(np.abs(qlm[:, :, 1:]) ** 2, axis=2)
+            power = np.empty((n, len(r)))
+            for k in range(len(r)):  # one shell at a time keeps memory at pairs x (l + 1)
+                qlm = np.asarray(gather @ (w[:, k : k + 1] * y)) / safe[:, k : k + 1]
+                power[:, k] = np.abs(qlm[:, 0]) ** 2 + 2.0 * np.sum(np.abs(qlm[:, 1:]) ** 2, axis=1)
             q.append(np.sqrt(4.0 * np.pi / (2 * l + 1) * power) * (norm > 1e-12))
         for k in range(len(r)):
             blocks += [d[:, k : k + 1] for d in dens]
             blocks += [ql[:, k : k + 1] for ql in q]
         features = np.hstack(blocks)
-        if self.coarse_grain:
-            near = dist < self.coarse_grain
+        averaged = []
+        for radius in self.coarse_grain:
+            near = dist < radius
             adj = sparse.csr_matrix(
                 (np.ones(near.sum()), (i[near], j[near])), shape=(n, n)
             ) + sparse.identity(n, format="csr")
             counts = np.asarray(adj.sum(axis=1)).ravel()
-            features = np.hstack([features, np.asarray(adj @ features) / counts[:, None]])
-        return features
+            averaged.append(np.asarray(adj @ features) / counts[:, None])
+        return np.hstack([features, *averaged])
