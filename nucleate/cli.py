@@ -33,7 +33,6 @@ SUBCOMMANDS: dict[str, str] = {
 }
 #: subcommands that are planned but not part of this release yet (the issue that brings each)
 NOT_AVAILABLE: dict[str, int] = {
-    "train": 5,
     "predict": 8,
     "report": 5,
     "quickstart": 8,
@@ -61,6 +60,10 @@ def _parser():
             _add_generate_arguments(sub)
         if name == "featurize":
             _add_featurize_arguments(sub)
+        if name == "train":
+            from nucleate.train.run import TrainConfig
+
+            sub.add_class_arguments(TrainConfig)
         if name == "select":
             from nucleate.train.select import SelectConfig
 
@@ -217,6 +220,20 @@ def run_featurize(cfg) -> Path:
     return out
 
 
+def run_train(cfg) -> dict:
+    """Train a T_n model; see :mod:`nucleate.train.run`."""
+    from dataclasses import fields
+
+    from nucleate.train.run import TrainConfig, run_training
+
+    config = TrainConfig(**{f.name: cfg[f.name] for f in fields(TrainConfig)})
+    m = run_training(config)
+    t = m.get("test", {})
+    print(f"{config.model}: test RMSE {t.get('rmse', float('nan')):.4f} (predict-the-mean "
+          f"{t.get('rmse_mean_baseline', float('nan')):.4f}); run directory {config.out}")  # fmt: skip
+    return m
+
+
 def run_select(cfg) -> dict:
     """Descriptor selection and descriptor models; see :mod:`nucleate.train.select`."""
     from dataclasses import fields
@@ -300,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_featurize(cfg.featurize)
         elif cfg.command == "select":
             run_select(cfg.select)
+        elif cfg.command == "train":
+            run_train(cfg.train)
         return 0
     except NucleateError as err:
         if os.environ.get("NUCLEATE_DEBUG"):

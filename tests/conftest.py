@@ -74,5 +74,33 @@ def same_site(a, b, cell, atol=1e-8):
     np.testing.assert_allclose(frac @ np.asarray(cell), 0.0, atol=atol)
 
 
+def synthetic_dataset(root, film, n: int, censor_every: int = 0):
+    """A data set of ``n`` shaken fcc(111) films whose T_n falls with the disorder of the liquid
+    (so the contact layer's order predicts it); every ``censor_every``-th one censored."""
+    from nucleate.data import dataset
+    from nucleate.data.io import Selection, from_ase, write_frames
+
+    atoms, _, _ = film(size=(5, 5), n_liquid=5)
+    rng = np.random.default_rng(0)
+    for k in range(n):
+        noise = 0.04 + 0.01 * k
+        frames = [
+            from_ase(a, Selection(substrate_types=(1,))) for a in shaken(atoms, noise, 1, seed=k)
+        ]
+        staging = dataset.staging_dir(root, f"s{k:02d}")
+        write_frames(staging / "frames.extxyz.gz", frames)
+        censored = bool(censor_every) and k % censor_every == censor_every - 1
+        tn = None if censored else 0.6 - noise + 0.002 * rng.normal()
+        dataset.commit_sample(
+            root, staging,
+            {"id": f"s{k:02d}", "family": "synthetic",
+             "parameters": {"facet": ("111", "100")[k % 2], "eps_sl": 1.0},
+             "labels": {"tn": tn, "tn_censored": censored}},
+        )  # fmt: skip
+    dataset.write_manifest(root)
+    (root / "campaign.yaml").write_text("a0: 1.5496\nramp: {t_floor: 0.35}\n")
+    return root
+
+
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.io import write
-from conftest import shaken
+from conftest import shaken, synthetic_dataset
 
 from nucleate import cli
 from nucleate.data import dataset
@@ -178,21 +178,7 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     """The descriptor route on a small synthetic data set whose label follows the order of the
     contact layer: runs, reports, and names the top descriptors with their kinds."""
     root = tmp_path / "ds"
-    atoms, _, _ = film(size=(5, 5), n_liquid=5)
-    rng = np.random.default_rng(0)
-    for k in range(14):
-        noise = 0.04 + 0.01 * k
-        frames = [from_ase(a, SUB) for a in shaken(atoms, noise, 1, seed=k)]
-        staging = dataset.staging_dir(root, f"s{k:02d}")
-        write_frames(staging / "frames.extxyz.gz", frames)
-        tn = 0.6 - noise + 0.002 * rng.normal()
-        dataset.commit_sample(
-            root, staging,
-            {"id": f"s{k:02d}", "family": "synthetic",
-             "parameters": {"facet": ("111", "100")[k % 2], "eps_sl": 1.0},
-             "labels": {"tn": tn, "tn_censored": False}},
-        )  # fmt: skip
-    dataset.write_manifest(root)
+    synthetic_dataset(root, film, 14)
     out = tmp_path / "sel"
     code = cli.main(["select", "--data", str(root), "--out", str(out), "--cv_folds", "3",
                      "--split", "[0.7, 0.15, 0.15]", "--cache_dir", str(tmp_path / "c"),

@@ -1,0 +1,101 @@
+"""The Lightning module for T_n regression: builds its model from a name and a dict of arguments
+(never a built module in the hyperparameters), keeps the target scaler as buffers, trains with the
+censored loss, and reports RMSE in the target's units."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+
+from nucleate.models.losses import censored_mse
+from nucleate.models.registry import build_model
+
+
+class TnRegressor(L.LightningModule):
+    """Args: model name and arguments (see :mod:`nucleate.models.registry`), input kind
+    (``image`` or ``graph``), target mean and standard deviation (from the training split),
+    learning rate, weight decay, whether to augment images (in-plane rotations by 90° and mirror
+    images), and ``meta``: anything a checkpoint must carry (featurizer settings, data hash,
+    version, the run's config)."""
+
+    def __init__(
+        self,
+        model: str,
+        model_args: dict,
+        kind: str = "image",
+        target_mean: float = 0.0,
+        target_std: float = 1.0,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        augment: bool = True,
+        meta: dict | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = build_model(model, **model_args)
+        self.register_buffer("y_mean", torch.tensor(float(target_mean)))
+        self.register_buffer("y_std", torch.tensor(float(target_std)))
+
+    def forward(self, x) -> torch.Tensor:
+        """Predicted T_n in the target's units, shape (batch,)."""
+        return self.net(x).reshape(-1) * self.y_std + self.y_mean
+
+    def _unpack(self, batch):
+        if self.hparams.kind == "image":
+            x, y, censored, bound = batch
+        else:
+            x, y, censored, bound = batch, batch.y, batch.censored, batch.bound
+        return x, y.reshape(-1), censored.reshape(-1), bound.reshape(-1)
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        if self.hparams.kind != "image" or not self.hparams.augment:
+            return x
+        k = int(torch.randint(4, (1,)))
+        x = torch.rot90(x, k, dims=(2, 3))
+        return torch.flip(x, dims=(3,)) if bool(torch.randint(2, (1,))) else x
+
+    def _loss(self, batch, train: bool):
+        x, y, censored, bound = self._unpack(batch)
+        if train:
+            x = self._augment(x)
+        z = self.net(x).reshape(-1)
+        scale = (y - self.y_mean) / self.y_std, (bound - self.y_mean) / self.y_std
+        loss = censored_mse(z, scale[0], censored, scale[1])
+        pred = z.detach() * self.y_std + self.y_mean
+        return loss, pred, y, censored
+
+    def training_step(self, batch, batch_idx):
+        loss, *_ = self._loss(batch, train=True)
+        self.log("train_loss", loss, prog_bar=True, batch_size=self._bs(batch))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        self._eval_step(batch, "val")
+
+    def test_step(self, batch, batch_idx):
+        self._eval_step(batch, "test")
+
+    def _eval_step(self, batch, stage: str):
+        loss, pred, y, censored = self._loss(batch, train=False)
+        ok = ~censored.bool()
+        bs = self._bs(batch)
+        self.log(f"{stage}_loss", loss, prog_bar=stage == "val", batch_size=bs)
+        if ok.any():
+            mse = torch.mean((pred[ok] - y[ok]) ** 2)
+            self.log(
+                f"{stage}_rmse", torch.sqrt(mse), prog_bar=stage == "val", batch_size=int(ok.sum())
+            )
+
+    def predict_step(self, batch, batch_idx):
+        x, *_ = self._unpack(batch)
+        return self(x)
+
+    def _bs(self, batch) -> int:
+        return int(batch[0].shape[0]) if self.hparams.kind == "image" else int(batch.num_graphs)
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=10)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}

@@ -1,0 +1,256 @@
+"""Train a T_n model (CNN on density images or GNN on atomic graphs) from one config.
+
+``run_training(TrainConfig)``: featurize the data set (cached), split by substrate (the split every
+route shares), scale targets on the training part only, train with early stopping and checkpoint
+choice on validation only, evaluate the test part once with the chosen checkpoint, and write the
+run directory: ``config.yaml``, ``metrics.json``, ``predictions.csv``, ``checkpoints/best.ckpt``
+(self-describing), logs (CSV always, TensorBoard, Weights & Biases offline unless logged in) and
+pictures (parity, learning curves).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from nucleate import __version__
+from nucleate.errors import InputError
+
+
+@dataclass
+class TrainConfig:
+    """One training run (a YAML file under configs/train/)."""
+
+    data: str = "data/lj-fcc-v1"
+    out: str = "runs/train/cnn"
+    features: str = "density_image"
+    featurizer_settings: dict = field(default_factory=dict)
+    model: str = "cnn"
+    model_args: dict = field(default_factory=dict)
+    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 0
+    max_epochs: int = 200
+    patience: int = 30
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    augment: bool = True
+    loggers: list[str] = field(default_factory=lambda: ["csv", "tensorboard", "wandb"])
+    wandb_project: str = "nucleate"
+    accelerator: str = "auto"
+    cache_dir: str | None = None
+
+
+def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import yaml
+
+    floor = np.nan
+    if (root / "campaign.yaml").exists():
+        floor = float(yaml.safe_load((root / "campaign.yaml").read_text())["ramp"]["t_floor"])
+    censored = np.array([r["tn_censored"] == "True" for r in rows])
+    y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
+    if np.any(censored) and not np.isfinite(floor):
+        raise InputError("censored samples need the ramp floor (campaign.yaml) as their bound")
+    bound = np.full(len(rows), floor if np.isfinite(floor) else 0.0)
+    return np.where(censored, bound, y), censored, bound
+
+
+def _graph_data(npz: Path, y: float, censored: bool, bound: float):
+    import torch
+
+    from nucleate.models.graph_data import to_pyg
+
+    with np.load(npz) as g:
+        data = to_pyg(SimpleNamespace(**{k: g[k] for k in g.files}), y=y)
+    data.censored = torch.tensor([bool(censored)])
+    data.bound = torch.tensor([float(bound)], dtype=torch.float32)
+    return data
+
+
+def _loggers(cfg: TrainConfig, out: Path):
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    loggers = []
+    for name in cfg.loggers:
+        if name == "csv":
+            loggers.append(CSVLogger(out, name="logs", version=""))
+        elif name == "tensorboard":
+            loggers.append(TensorBoardLogger(out, name="tensorboard", version=""))
+        elif name == "wandb":
+            from lightning.pytorch.loggers import WandbLogger
+
+            offline = os.environ.get("WANDB_MODE", "") in ("offline", "disabled") or not (
+                os.environ.get("WANDB_API_KEY") or (Path.home() / ".netrc").exists()
+            )
+            loggers.append(
+                WandbLogger(
+                    project=cfg.wandb_project,
+                    save_dir=str(out),
+                    offline=offline,
+                    name=Path(cfg.out).name,
+                )
+            )
+        else:
+            raise InputError(f"unknown logger {name!r}; use csv, tensorboard, wandb")
+    return loggers
+
+
+def run_training(cfg: TrainConfig) -> dict:
+    import lightning as L
+    import torch
+    import yaml
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+    from nucleate.data.dataset import read_manifest, sha256_of
+    from nucleate.featurize.pipeline import featurize_dataset
+    from nucleate.train.metrics import regression_metrics
+    from nucleate.train.module import TnRegressor
+    from nucleate.train.splits import substrate_split
+
+    if cfg.features not in ("density_image", "graph"):
+        raise InputError(f"features must be density_image or graph, not {cfg.features!r}")
+    root, out = Path(cfg.data), Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(_plain(asdict(cfg)), sort_keys=False))
+    rows = read_manifest(root)
+    ids = [r["id"] for r in rows]
+    y, censored, bound = _labels(root, rows)
+    part = substrate_split(ids, tuple(cfg.split), cfg.seed)
+    train = (part == "train") & ~censored
+    if train.sum() < 2 or not np.any(part == "val"):
+        raise InputError(f"{root}: too few substrates to train ({train.sum()} uncensored in train)")
+    mean, std = float(y[train].mean()), float(y[train].std() or 1.0)
+    feats = featurize_dataset(
+        root, cfg.features, cfg.featurizer_settings, out / "features", cache_dir=cfg.cache_dir
+    )
+    L.seed_everything(cfg.seed, workers=True)
+    if cfg.features == "density_image":
+        from torch.utils.data import DataLoader, TensorDataset
+
+        with np.load(feats / "images.npz") as d:
+            order = {str(i): k for k, i in enumerate(d["ids"])}
+            images = d["images"][[order[i] for i in ids]]
+        model_args = {"in_channels": images.shape[1], **cfg.model_args}
+        if cfg.model == "icepic_vgg":
+            model_args.setdefault("size", images.shape[-1])
+        tensors = [torch.as_tensor(a, dtype=torch.float32) for a in (images, y, censored, bound)]
+        tensors[2] = tensors[2].bool()
+
+        def loader(mask, shuffle):
+            idx = torch.as_tensor(np.flatnonzero(mask))
+            return DataLoader(
+                TensorDataset(*(t[idx] for t in tensors)), cfg.batch_size, shuffle=shuffle
+            )
+    else:
+        from torch_geometric.loader import DataLoader
+
+        graphs = [
+            _graph_data(feats / f"{i}.npz", y[k], censored[k], bound[k]) for k, i in enumerate(ids)
+        ]
+        species = sorted({int(s) for g in graphs for s in g.species.tolist()})
+        model_args = {"species": tuple(species), **cfg.model_args}
+
+        def loader(mask, shuffle):
+            return DataLoader(
+                [graphs[k] for k in np.flatnonzero(mask)], cfg.batch_size, shuffle=shuffle
+            )
+
+    meta = {
+        "nucleate_version": __version__,
+        "features": cfg.features,
+        "featurizer_settings": cfg.featurizer_settings,
+        "data": str(root),
+        "data_sha256": sha256_of(root / "manifest.csv"),
+        "config": _plain(asdict(cfg)),
+        "units": "lj",
+    }
+    module = TnRegressor(
+        cfg.model, model_args, "image" if cfg.features == "density_image" else "graph",
+        mean, std, cfg.lr, cfg.weight_decay, cfg.augment, meta,
+    )  # fmt: skip
+    checkpoint = ModelCheckpoint(out / "checkpoints", "best", monitor="val_loss", mode="min")
+    trainer = L.Trainer(
+        max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=1,
+        callbacks=[EarlyStopping("val_loss", patience=cfg.patience), checkpoint],
+        logger=_loggers(cfg, out), enable_progress_bar=True, log_every_n_steps=1,
+        deterministic=True,
+    )  # fmt: skip
+    val_mask = part == "val"
+    trainer.fit(module, loader(train, True), loader(val_mask, False))
+    best = TnRegressor.load_from_checkpoint(checkpoint.best_model_path)
+    test_mask = part == "test"
+    if test_mask.any():
+        trainer.test(best, loader(test_mask, False), verbose=False)  # touched once, best checkpoint
+    everyone = np.ones(len(ids), bool)
+    pred = torch.cat(trainer.predict(best, loader(everyone, False))).numpy()
+    metrics = {
+        stage: regression_metrics(y[m], pred[m], censored[m], bound[m], baseline=mean)
+        for stage, m in (("train", part == "train"), ("val", val_mask), ("test", test_mask))
+        if m.any()
+    }
+    metrics.update(
+        model=cfg.model, features=cfg.features, epochs=trainer.current_epoch,
+        checkpoint=str(Path(checkpoint.best_model_path).relative_to(out)),
+        n_parameters=sum(p.numel() for p in module.parameters()),
+        data_sha256=meta["data_sha256"],
+    )  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    with open(out / "predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "split", "tn", "censored", "predicted"])
+        for k, i in enumerate(ids):
+            w.writerow([i, part[k], f"{y[k]:.6g}", bool(censored[k]), f"{pred[k]:.6g}"])
+    _pictures(out, y, pred, part, censored)
+    return metrics
+
+
+def _pictures(out: Path, y, pred, part, censored) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.4, 4.2), layout="constrained")
+    for p, marker in (("train", "."), ("val", "s"), ("test", "o")):
+        sel = (part == p) & ~censored
+        ax.scatter(y[sel], pred[sel], marker=marker, label=p)
+    lo, hi = np.nanmin(y), np.nanmax(y)
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set_xlabel("T_n from cooling ramps")
+    ax.set_ylabel("predicted T_n")
+    ax.legend()
+    fig.savefig(out / "parity.png", dpi=130)
+    plt.close(fig)
+    log = out / "logs" / "metrics.csv"
+    if log.exists():
+        with open(log) as fh:
+            rows = list(csv.DictReader(fh))
+        fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
+        for key in ("train_loss", "val_loss"):
+            pts = [(int(r["epoch"]), float(r[key])) for r in rows if r.get(key)]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), label=key)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.legend()
+        fig.savefig(out / "learning_curves.png", dpi=130)
+        plt.close(fig)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def data_hash(root: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(root, "manifest.csv").read_bytes()).hexdigest()
