@@ -93,7 +93,7 @@ def synthetic_dataset(root, film, n: int, censor_every: int = 0):
         tn = None if censored else 0.6 - noise + 0.002 * rng.normal()
         dataset.commit_sample(
             root, staging,
-            {"id": f"s{k:02d}", "family": "synthetic",
+            {"id": f"s{k:02d}", "family": ("fcc111", "fcc100")[k % 2],
              "parameters": {"facet": ("111", "100")[k % 2], "eps_sl": 1.0},
              "labels": {"tn": tn, "tn_censored": censored}},
         )  # fmt: skip

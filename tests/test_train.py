@@ -40,3 +40,20 @@ def test_train_cli(capsys, tmp_path, film, config, extra):
         c = model.hparams.model_args["in_channels"]
         with torch.no_grad():
             assert model.eval()(torch.zeros(2, c, 16, 16)).shape == (2,)
+
+
+def test_ensemble_spread_coverage_and_leave_one_family_out(capsys, tmp_path, film):
+    root = synthetic_dataset(tmp_path / "ds", film, 16)
+    out = tmp_path / "ens"
+    args = ["train", "-c", "configs/train/gnn.yaml", "--data", str(root), "--out", str(out),
+            "--max_epochs", "2", "--batch_size", "4", "--loggers", "[csv]", "--ensemble", "3",
+            "--lofo", "true", "--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]  # fmt: skip
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["ensemble"] == 3 and len(m["checkpoints"]) == 3
+    assert 0.0 <= m["test"]["coverage_1sigma"] <= m["test"]["coverage_2sigma"] <= 1.0
+    assert m["test"]["mean_spread"] > 0
+    assert set(m["leave_one_family_out"]) == {"fcc100", "fcc111"}
+    lines = (out / "predictions.csv").read_text().splitlines()
+    assert lines[0].endswith("spread") and len(lines) == 17

@@ -26,7 +26,9 @@ from nucleate.errors import InputError
 
 @dataclass
 class TrainConfig:
-    """One training run (a YAML file under configs/train/)."""
+    """One training run (a YAML file under configs/train/). ``ensemble``: members trained with
+    different seeds and validation draws (same test part), giving a mean and a spread; ``lofo``:
+    also leave each substrate family (facet) out in turn."""
 
     data: str = "data/lj-fcc-v1"
     out: str = "runs/train/cnn"
@@ -46,6 +48,8 @@ class TrainConfig:
     wandb_project: str = "nucleate"
     accelerator: str = "auto"
     cache_dir: str | None = None
+    ensemble: int = 1
+    lofo: bool = False
 
 
 def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,7 +110,6 @@ def run_training(cfg: TrainConfig) -> dict:
     import lightning as L
     import torch
     import yaml
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
     from nucleate.data.dataset import read_manifest, sha256_of
     from nucleate.featurize.pipeline import featurize_dataset
@@ -171,10 +174,94 @@ def run_training(cfg: TrainConfig) -> dict:
         "config": _plain(asdict(cfg)),
         "units": "lj",
     }
-    module = TnRegressor(
-        cfg.model, model_args, "image" if cfg.features == "density_image" else "graph",
-        mean, std, cfg.lr, cfg.weight_decay, cfg.augment, meta,
+    kind = "image" if cfg.features == "density_image" else "graph"
+    test_mask = part == "test"
+    families = np.array([r["family"] for r in rows])
+    preds, epochs, ckpts = [], [], []
+    for k in range(cfg.ensemble):
+        member_part = part if k == 0 else _redraw_validation(ids, part, cfg.split, cfg.seed + k)
+        member_out = out if cfg.ensemble == 1 else out / f"member{k}"
+        p, ep, ck = _fit_member(
+            cfg, member_out, cfg.seed + k, member_part, censored, loader, kind, model_args, mean,
+            std, meta, test_now=True,
+        )  # fmt: skip
+        preds.append(p)
+        epochs.append(ep)
+        ckpts.append(str(Path(ck).relative_to(out)))
+    P = np.stack(preds)
+    pred, spread = P.mean(axis=0), (P.std(axis=0, ddof=1) if len(P) > 1 else np.zeros(len(ids)))
+    val_mask = part == "val"
+    metrics = {
+        stage: regression_metrics(y[m], pred[m], censored[m], bound[m], baseline=mean)
+        for stage, m in (("train", part == "train"), ("val", val_mask), ("test", test_mask))
+        if m.any()
+    }
+    if cfg.ensemble > 1 and test_mask.any():
+        ok = test_mask & ~censored
+        z = np.abs(pred[ok] - y[ok]) / np.maximum(spread[ok], 1e-12)
+        metrics["test"]["coverage_1sigma"] = float(np.mean(z <= 1.0))
+        metrics["test"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
+        metrics["test"]["mean_spread"] = float(spread[ok].mean())
+    if cfg.lofo and len(set(families)) > 1:
+        metrics["leave_one_family_out"] = {}
+        for fam in sorted(set(families)):
+            held = families == fam
+            fam_part = _redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
+            fam_part[held] = "test"
+            p, _, _ = _fit_member(
+                cfg, out / "lofo" / fam, cfg.seed, fam_part, censored, loader, kind, model_args,
+                mean, std, meta, test_now=False,
+            )  # fmt: skip
+            metrics["leave_one_family_out"][fam] = regression_metrics(
+                y[held], p[held], censored[held], bound[held], baseline=mean
+            )
+    metrics.update(
+        model=cfg.model, features=cfg.features, epochs=epochs, checkpoints=ckpts,
+        checkpoint=ckpts[0], ensemble=cfg.ensemble,
+        n_parameters=sum(p.numel() for p in TnRegressor.load_from_checkpoint(out / ckpts[0]).parameters()),
+        data_sha256=meta["data_sha256"],
     )  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    with open(out / "predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "split", "tn", "censored", "predicted", "spread"])
+        for k, i in enumerate(ids):
+            w.writerow([i, part[k], f"{y[k]:.6g}", bool(censored[k]), f"{pred[k]:.6g}",
+                        f"{spread[k]:.6g}"])  # fmt: skip
+    _pictures(out, y, pred, part, censored)
+    return metrics
+
+
+def _redraw_validation(ids, part, split, seed) -> np.ndarray:
+    """Keep the test part; draw train / validation anew from the rest with another seed."""
+    from nucleate.train.splits import substrate_split
+
+    f_train, f_val, _ = split
+    redraw = substrate_split(
+        ids, (f_train / (f_train + f_val), f_val / (f_train + f_val), 0.0), seed
+    )
+    out = np.where(np.asarray(part) == "test", "test", redraw)
+    if not np.any(out == "val") and np.sum(out == "train") > 1:  # small data: keep a validation
+        out[np.flatnonzero(out == "train")[-1]] = "val"
+    return out
+
+
+def _fit_member(
+    cfg, out, seed, part, censored, loader, kind, model_args, mean, std, meta, test_now
+):
+    """Train one model on ``part == "train"`` with early stopping on ``"val"``; returns its
+    predictions for every sample, the epochs run and the best checkpoint's path."""
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+    from nucleate.train.module import TnRegressor
+
+    L.seed_everything(seed, workers=True)
+    train = (part == "train") & ~censored
+    module = TnRegressor(
+        cfg.model, model_args, kind, mean, std, cfg.lr, cfg.weight_decay, cfg.augment, meta
+    )
     checkpoint = ModelCheckpoint(out / "checkpoints", "best", monitor="val_loss", mode="min")
     trainer = L.Trainer(
         max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=1,
@@ -182,33 +269,14 @@ def run_training(cfg: TrainConfig) -> dict:
         logger=_loggers(cfg, out), enable_progress_bar=True, log_every_n_steps=1,
         deterministic=True,
     )  # fmt: skip
-    val_mask = part == "val"
-    trainer.fit(module, loader(train, True), loader(val_mask, False))
+    trainer.fit(module, loader(train, True), loader(part == "val", False))
     best = TnRegressor.load_from_checkpoint(checkpoint.best_model_path)
     test_mask = part == "test"
-    if test_mask.any():
+    if test_now and test_mask.any():
         trainer.test(best, loader(test_mask, False), verbose=False)  # touched once, best checkpoint
-    everyone = np.ones(len(ids), bool)
+    everyone = np.ones(len(part), bool)
     pred = torch.cat(trainer.predict(best, loader(everyone, False))).numpy()
-    metrics = {
-        stage: regression_metrics(y[m], pred[m], censored[m], bound[m], baseline=mean)
-        for stage, m in (("train", part == "train"), ("val", val_mask), ("test", test_mask))
-        if m.any()
-    }
-    metrics.update(
-        model=cfg.model, features=cfg.features, epochs=trainer.current_epoch,
-        checkpoint=str(Path(checkpoint.best_model_path).relative_to(out)),
-        n_parameters=sum(p.numel() for p in module.parameters()),
-        data_sha256=meta["data_sha256"],
-    )  # fmt: skip
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    with open(out / "predictions.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "split", "tn", "censored", "predicted"])
-        for k, i in enumerate(ids):
-            w.writerow([i, part[k], f"{y[k]:.6g}", bool(censored[k]), f"{pred[k]:.6g}"])
-    _pictures(out, y, pred, part, censored)
-    return metrics
+    return pred, trainer.current_epoch, checkpoint.best_model_path
 
 
 def _pictures(out: Path, y, pred, part, censored) -> None:
