@@ -34,7 +34,6 @@ SUBCOMMANDS: dict[str, str] = {
 #: subcommands that are planned but not part of this release yet (the issue that brings each)
 NOT_AVAILABLE: dict[str, int] = {
     "predict": 8,
-    "report": 5,
     "quickstart": 8,
 }
 
@@ -60,6 +59,13 @@ def _parser():
             _add_generate_arguments(sub)
         if name == "featurize":
             _add_featurize_arguments(sub)
+        if name == "report":
+            sub.add_argument(
+                "runs",
+                type=list[str],
+                help="run directories, e.g. [runs/train/cnn, runs/train/gnn]",
+            )
+            sub.add_argument("--out", type=str, default="report.html")
         if name == "train":
             from nucleate.train.run import TrainConfig
 
@@ -319,6 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_select(cfg.select)
         elif cfg.command == "train":
             run_train(cfg.train)
+        elif cfg.command == "report":
+            from nucleate.train.report import write_dashboard
+
+            print(f"dashboard written to {write_dashboard(cfg.report.runs, cfg.report.out)}")
         return 0
     except NucleateError as err:
         if os.environ.get("NUCLEATE_DEBUG"):

@@ -37,6 +37,7 @@ def test_train_cli(capsys, tmp_path, film, config, extra):
     assert model.hparams.meta["data_sha256"] == metrics["data_sha256"]
     assert float(model.y_std) > 0
     if config != "gnn":
+        assert (out / "saliency.png").stat().st_size > 5000
         c = model.hparams.model_args["in_channels"]
         with torch.no_grad():
             assert model.eval()(torch.zeros(2, c, 16, 16)).shape == (2,)
@@ -57,3 +58,33 @@ def test_ensemble_spread_coverage_and_leave_one_family_out(capsys, tmp_path, fil
     assert set(m["leave_one_family_out"]) == {"fcc100", "fcc111"}
     lines = (out / "predictions.csv").read_text().splitlines()
     assert lines[0].endswith("spread") and len(lines) == 17
+
+
+def test_report_compares_runs_offline(capsys, tmp_path, film):
+    root = synthetic_dataset(tmp_path / "ds", film, 12)
+    runs = []
+    for config, extra in (
+        (
+            "cnn",
+            [
+                "--featurizer_settings",
+                "{layers: [1], size: 16}",
+                "--model_args",
+                "{widths: [4, 8]}",
+            ],
+        ),
+        ("gnn", ["--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]),
+    ):
+        out = tmp_path / config
+        args = ["train", "-c", f"configs/train/{config}.yaml", "--data", str(root), "--out",
+                str(out), "--max_epochs", "2", "--loggers", "[csv]", *extra]  # fmt: skip
+        assert cli.main(args) == 0
+        runs.append(str(out))
+    page = tmp_path / "dash.html"
+    assert cli.main(["report", f"[{runs[0]}, {runs[1]}]", "--out", str(page)]) == 0
+    text = page.read_text()
+    assert "test rmse" in text and "data:image/png;base64," in text
+    assert "model" in text and "features" in text  # config keys that differ
+    assert "http" not in text.split("<body>")[1]  # nothing to fetch: it works offline
+    code = cli.main(["report", f"[{tmp_path}]", "--out", str(page)])
+    assert code == 2 and "not a training run" in capsys.readouterr().err

@@ -229,7 +229,41 @@ def run_training(cfg: TrainConfig) -> dict:
             w.writerow([i, part[k], f"{y[k]:.6g}", bool(censored[k]), f"{pred[k]:.6g}",
                         f"{spread[k]:.6g}"])  # fmt: skip
     _pictures(out, y, pred, part, censored)
+    if kind == "image":
+        _saliency(out / ckpts[0], images, ids, part, out / "saliency.png")
     return metrics
+
+
+def _saliency(checkpoint: Path, images: np.ndarray, ids, part, path: Path, n: int = 4) -> None:
+    """Which regions of the layer drive the prediction: the gradient magnitude |dT_n/d pixel|,
+    lightly smoothed, beside each image (test images first)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+    from scipy.ndimage import gaussian_filter
+
+    from nucleate.train.module import TnRegressor
+
+    model = TnRegressor.load_from_checkpoint(checkpoint).eval()
+    chosen = [k for k in range(len(ids)) if part[k] == "test"][:n] or list(range(min(n, len(ids))))
+    fig, axes = plt.subplots(2, len(chosen), figsize=(2.6 * len(chosen), 5.2), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for col, k in enumerate(chosen):
+        x = torch.as_tensor(images[k : k + 1], dtype=torch.float32).requires_grad_(True)
+        model(x).sum().backward()
+        grad = x.grad.abs().sum(dim=1)[0].numpy()
+        axes[0, col].imshow(images[k, 0], origin="lower", cmap="magma")
+        axes[0, col].set_title(f"{ids[k]}\nT_n = {float(model(x)):.3f}", fontsize=7)
+        axes[1, col].imshow(gaussian_filter(grad, 1.0), origin="lower", cmap="viridis")
+        for ax in axes[:, col]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("layer 1 density")
+    axes[1, 0].set_ylabel("saliency |dT_n/dx|")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _redraw_validation(ids, part, split, seed) -> np.ndarray:
