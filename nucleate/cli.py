@@ -122,10 +122,9 @@ def run_generate(cfg) -> dict:
     if cfg.card:
         from dataclasses import asdict
 
-        from nucleate.data.campaign import _plain
         from nucleate.data.card import write_card
 
-        path = write_card(campaign.out, _plain(asdict(campaign)))
+        path = write_card(campaign.out, dataset.to_plain(asdict(campaign)))
         print(f"data card written to {path}")
         return {"card": str(path)}
     campaign.validate()

@@ -410,7 +410,7 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     n = dataset.write_manifest(root)
     from nucleate.data.card import write_card
 
-    write_card(root, _plain(asdict(campaign)))
+    write_card(root, dataset.to_plain(asdict(campaign)))
     return {"total": len(tasks), "complete": n, "ran": len(pending)}
 
 
@@ -430,7 +430,7 @@ def run_calibration(campaign: Campaign) -> dict:
     root = Path(campaign.out)
     root.mkdir(parents=True, exist_ok=True)
     dataset.atomic_write_text(
-        root / "calibration.json", json.dumps(_plain(result), indent=1) + "\n"
+        root / "calibration.json", json.dumps(dataset.to_plain(result), indent=1) + "\n"
     )
     return result
 
@@ -496,13 +496,5 @@ def _write_config(campaign: Campaign, root: Path) -> None:
     import yaml
 
     dataset.atomic_write_text(
-        root / "campaign.yaml", yaml.safe_dump(_plain(asdict(campaign)), sort_keys=False)
+        root / "campaign.yaml", yaml.safe_dump(dataset.to_plain(asdict(campaign)), sort_keys=False)
     )
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

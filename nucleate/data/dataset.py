@@ -159,6 +159,23 @@ def write_manifest(root: str | os.PathLike) -> int:
     return len(rows)
 
 
+def to_plain(value):
+    """Tuples to lists, recursively: what YAML and JSON writers want."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value
+
+
+def campaign_config(root: str | os.PathLike) -> dict:
+    """The campaign configuration stored with a data set (``campaign.yaml``), or {}."""
+    import yaml
+
+    path = Path(root) / "campaign.yaml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+
 def read_manifest(root: str | os.PathLike) -> list[dict]:
     path = Path(root) / MANIFEST
     if not path.exists():

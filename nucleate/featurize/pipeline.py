@@ -220,10 +220,10 @@ def _write_outputs(out: Path, name: str, results: dict[str, dict]) -> None:
 
 
 def _campaign_a0(root: Path) -> float | None:
-    import yaml
+    from nucleate.data.dataset import campaign_config
 
-    path = root / "campaign.yaml"
-    return float(yaml.safe_load(path.read_text())["a0"]) if path.exists() else None
+    a0 = campaign_config(root).get("a0")
+    return None if a0 is None else float(a0)
 
 
 def _full_substrate(frame, params: dict):

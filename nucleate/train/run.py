@@ -11,7 +11,6 @@ pictures (parity, learning curves).
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -53,11 +52,9 @@ class TrainConfig:
 
 
 def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    import yaml
+    from nucleate.data.dataset import campaign_config
 
-    floor = np.nan
-    if (root / "campaign.yaml").exists():
-        floor = float(yaml.safe_load((root / "campaign.yaml").read_text())["ramp"]["t_floor"])
+    floor = float(campaign_config(root).get("ramp", {}).get("t_floor", np.nan))
     censored = np.array([r["tn_censored"] == "True" for r in rows])
     y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
     if np.any(censored) and not np.isfinite(floor):
@@ -111,7 +108,7 @@ def run_training(cfg: TrainConfig) -> dict:
     import torch
     import yaml
 
-    from nucleate.data.dataset import read_manifest, sha256_of
+    from nucleate.data.dataset import read_manifest, sha256_of, to_plain
     from nucleate.featurize.pipeline import featurize_dataset
     from nucleate.train.metrics import regression_metrics
     from nucleate.train.module import TnRegressor
@@ -121,7 +118,7 @@ def run_training(cfg: TrainConfig) -> dict:
         raise InputError(f"features must be density_image or graph, not {cfg.features!r}")
     root, out = Path(cfg.data), Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(yaml.safe_dump(_plain(asdict(cfg)), sort_keys=False))
+    (out / "config.yaml").write_text(yaml.safe_dump(to_plain(asdict(cfg)), sort_keys=False))
     rows = read_manifest(root)
     ids = [r["id"] for r in rows]
     y, censored, bound = _labels(root, rows)
@@ -171,7 +168,7 @@ def run_training(cfg: TrainConfig) -> dict:
         "featurizer_settings": cfg.featurizer_settings,
         "data": str(root),
         "data_sha256": sha256_of(root / "manifest.csv"),
-        "config": _plain(asdict(cfg)),
+        "config": to_plain(asdict(cfg)),
         "units": "lj",
     }
     kind = "image" if cfg.features == "density_image" else "graph"
@@ -344,15 +341,3 @@ def _pictures(out: Path, y, pred, part, censored) -> None:
         ax.legend()
         fig.savefig(out / "learning_curves.png", dpi=130)
         plt.close(fig)
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def data_hash(root: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(root, "manifest.csv").read_bytes()).hexdigest()

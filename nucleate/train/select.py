@@ -207,7 +207,7 @@ def run_selection(cfg: SelectConfig) -> dict:
 
 
 def _floor(root: str) -> float | None:
-    import yaml
+    from nucleate.data.dataset import campaign_config
 
-    path = Path(root) / "campaign.yaml"
-    return float(yaml.safe_load(path.read_text())["ramp"]["t_floor"]) if path.exists() else None
+    floor = campaign_config(root).get("ramp", {}).get("t_floor")
+    return None if floor is None else float(floor)
