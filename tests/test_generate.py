@@ -186,3 +186,14 @@ def test_campaign_on_a_dask_cluster(capsys, tmp_path):
     )
     assert code == 0, err
     _check_complete(out, 2)
+
+
+def test_a_failing_simulation_does_not_stop_the_others(capsys, tmp_path):
+    # valid for validation, wrong for LAMMPS at run time (pair_coeff lacks sigma): every task fails
+    code, _out, err = generate(
+        capsys, "--out", tmp_path / "ds", "--substrates.facets", "[111]",
+        "--potential.pair_coeffs", "['1 1 0.0 1.0', '1 2 {eps_sl} 1.0', '2 2 1.0']",
+    )  # fmt: skip
+    assert code == 2
+    assert "2 of 2 substrates failed" in err and "pair" in err.lower()
+    assert dataset.read_manifest(tmp_path / "ds") == []

@@ -399,11 +399,16 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     dataset.write_manifest(root)
     _write_config(campaign, root)
     workers = campaign.executor.workers or os.cpu_count() or 1
+    failed: list[str] = []
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc=campaign.name,
                unit="substrate", disable=not progress, smoothing=0.1)  # fmt: skip
     try:
-        for _record in _execute(pending, str(root), campaign.executor, workers):
-            dataset.write_manifest(root)
+        for record in _execute(pending, str(root), campaign.executor, workers):
+            if "error" in record:
+                failed.append(f"{record['id']} ({record['error']})")
+                bar.write(f"{record['id']} failed: {record['error']}")
+            else:
+                dataset.write_manifest(root)
             bar.update(1)
     finally:
         bar.close()
@@ -411,6 +416,12 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     from nucleate.data.card import write_card
 
     write_card(root, dataset.to_plain(asdict(campaign)))
+    if failed:
+        raise NucleateError(
+            f"{len(failed)} of {len(pending)} substrates failed, the others are kept: "
+            + "; ".join(failed[:3])
+            + (" ..." if len(failed) > 3 else "")
+        )
     return {"total": len(tasks), "complete": n, "ran": len(pending)}
 
 
@@ -452,7 +463,7 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
             client = Client(cluster)
         try:
-            futures = [client.submit(run_task, t, root, pure=False) for t in tasks]
+            futures = [client.submit(_safe_run_task, t, root, pure=False) for t in tasks]
             for fut in as_completed(futures):
                 yield fut.result()
         finally:
@@ -467,7 +478,7 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context("spawn"), initializer=_die_with_parent
     ) as pool:
-        futures = [pool.submit(run_task, t, root) for t in tasks]
+        futures = [pool.submit(_safe_run_task, t, root) for t in tasks]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
@@ -476,6 +487,16 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
                 "a simulation worker died (killed, or out of memory); finished samples are kept: "
                 "run the same command again to resume"
             ) from None
+
+
+def _safe_run_task(task: dict, root: str) -> dict:
+    """:func:`run_task`, with a failure returned as ``{"id", "error"}`` so that one bad substrate
+    does not stop the others (it leaves no sample, so the next run tries it again)."""
+    try:
+        return run_task(task, root)
+    except Exception as err:  # any failure of one simulation, LAMMPS errors included
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return {"id": task["id"], "error": f"{type(err).__name__}: {message}"}
 
 
 def _die_with_parent() -> None:
