@@ -92,8 +92,10 @@ class RampConfig:
 
 @dataclass
 class StoreConfig:
-    """What each sample keeps: substrate layers and liquid up to ``keep_height`` above the surface
-    (length unit), positions rounded to ``decimals``."""
+    """What each sample keeps: substrate atoms within 0.9 (``substrate_layers`` − 1/2) substrate
+    nearest-neighbour distances of the surface (the top two layers of (111) and (100) at the
+    default, three of (110)), liquid up to ``keep_height`` above the surface (length unit),
+    positions rounded to ``decimals``."""
 
     keep_height: float = 4.0
     substrate_layers: int = 2

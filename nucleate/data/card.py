@@ -171,8 +171,10 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         "## Contents",
         f"- {stats['n_samples']} substrates (`manifest.csv`, one row each: parameters, labels, files, "
         "sha256); `samples/<id>/sample.json` holds each ramp's trace, the layer analysis and the "
-        "polymorph make-up; `samples/<id>/frames.extxyz.gz` the equilibrium frames at T_eq: the top "
-        f"{campaign['store']['substrate_layers']} substrate layers and the liquid up to "
+        "polymorph make-up; `samples/<id>/frames.extxyz.gz` the equilibrium frames at T_eq: the "
+        "substrate atoms within "
+        f"{0.9 * (campaign['store']['substrate_layers'] - 0.5):.2g} nearest-neighbour distances of the "
+        "surface (two layers of (111) and (100), three of the closely stacked (110)), the liquid up to "
         f"{campaign['store']['keep_height']:g} σ above the surface (per-atom `substrate` and "
         "`liquid` masks, `units=lj`).",
         "- `campaign.yaml`: the exact configuration; regenerate or extend with "
