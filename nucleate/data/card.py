@@ -261,6 +261,9 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
             f"Mean polymorph make-up of the grown crystals: fcc {poly_mean[0]:.2f}, hcp "
             f"{poly_mean[1]:.2f}, bcc {poly_mean[2]:.2f}, other {poly_mean[3]:.2f}.",
         ]
+    notes = root / "card_notes.md"
+    if notes.exists():  # hand-written: what was tried, and why the protocol is as it is
+        lines += ["", notes.read_text().rstrip()]
     lines += [
         "",
         "## Cost",
