@@ -87,8 +87,10 @@ def _loggers(cfg: TrainConfig, out: Path):
         elif name == "wandb":
             from lightning.pytorch.loggers import WandbLogger
 
-            offline = os.environ.get("WANDB_MODE", "") in ("offline", "disabled") or not (
-                os.environ.get("WANDB_API_KEY") or (Path.home() / ".netrc").exists()
+            offline = (
+                os.environ.get("WANDB_MODE", "") in ("offline", "disabled")
+                or not (os.environ.get("WANDB_API_KEY") or (Path.home() / ".netrc").exists())
+                or not _wandb_reachable()
             )
             loggers.append(
                 WandbLogger(
@@ -101,6 +103,21 @@ def _loggers(cfg: TrainConfig, out: Path):
         else:
             raise InputError(f"unknown logger {name!r}; use csv, tensorboard, wandb")
     return loggers
+
+
+def _wandb_reachable(timeout: float = 3.0) -> bool:
+    """Whether the W&B server answers a TCP connection within ``timeout`` seconds: a logged-in
+    user without network gets an offline run (sync it later) instead of a hanging one."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai"))
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def run_training(cfg: TrainConfig) -> dict:
