@@ -33,7 +33,6 @@ SUBCOMMANDS: dict[str, str] = {
 }
 #: subcommands that are planned but not part of this release yet (the issue that brings each)
 NOT_AVAILABLE: dict[str, int] = {
-    "predict": 8,
     "quickstart": 8,
 }
 
@@ -59,6 +58,26 @@ def _parser():
             _add_generate_arguments(sub)
         if name == "featurize":
             _add_featurize_arguments(sub)
+        if name == "predict":
+            sub.add_argument(
+                "--model",
+                type=list[str],
+                help="checkpoints or run directories, e.g. [runs/train/gnn]",
+            )
+            sub.add_argument(
+                "--trajectory", type=str | None, default=None, help="frames of an interface"
+            )
+            sub.add_argument(
+                "--substrate", type=str | None, default=None, help="a slab file: simulated first"
+            )
+            sub.add_argument(
+                "--eps_sl",
+                type=float | None,
+                default=None,
+                help="substrate-liquid ε for --substrate",
+            )
+            sub.add_argument("--out", type=str, default="prediction.json")
+            _add_selection_arguments(sub)
         if name == "report":
             sub.add_argument(
                 "runs",
@@ -225,6 +244,34 @@ def run_featurize(cfg) -> Path:
     return out
 
 
+def run_predict(cfg) -> dict:
+    """T_n of a new substrate (simulated with the training data's protocol) or trajectory."""
+    from dataclasses import asdict
+
+    from nucleate.data.io import read_frames
+    from nucleate.predict.core import load_checkpoints, predict_frames, simulate_substrate
+
+    if (cfg.trajectory is None) == (cfg.substrate is None):
+        raise NucleateError("give either --trajectory FILE or --substrate FILE")
+    models = load_checkpoints(cfg.model)
+    if cfg.trajectory is not None:
+        frames = read_frames(cfg.trajectory, **_read_kwargs(cfg))
+        source = cfg.trajectory
+    else:
+        if cfg.eps_sl is None:
+            raise NucleateError("--substrate needs --eps_sl (the substrate-liquid interaction)")
+        frames = simulate_substrate(
+            cfg.substrate, cfg.eps_sl, models[0].hparams.meta.get("campaign")
+        )
+        source = cfg.substrate
+    p = predict_frames(models, frames, source)
+    Path(cfg.out).write_text(json.dumps(asdict(p), indent=1) + "\n")
+    print(
+        f"{source}: T_n = {p.tn:.4f} ± {p.tn_std:.4f} ({len(p.members)} model(s)); written to {cfg.out}"
+    )
+    return asdict(p)
+
+
 def run_train(cfg) -> dict:
     """Train a T_n model; see :mod:`nucleate.train.run`."""
     from dataclasses import fields
@@ -324,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_select(cfg.select)
         elif cfg.command == "train":
             run_train(cfg.train)
+        elif cfg.command == "predict":
+            run_predict(cfg.predict)
         elif cfg.command == "report":
             from nucleate.train.report import write_dashboard
 

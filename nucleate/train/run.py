@@ -125,7 +125,7 @@ def run_training(cfg: TrainConfig) -> dict:
     import torch
     import yaml
 
-    from nucleate.data.dataset import read_manifest, sha256_of, to_plain
+    from nucleate.data.dataset import campaign_config, read_manifest, sha256_of, to_plain
     from nucleate.featurize.pipeline import featurize_dataset
     from nucleate.train.metrics import regression_metrics
     from nucleate.train.module import TnRegressor
@@ -186,7 +186,8 @@ def run_training(cfg: TrainConfig) -> dict:
         "data": str(root),
         "data_sha256": sha256_of(root / "manifest.csv"),
         "config": to_plain(asdict(cfg)),
-        "units": "lj",
+        "units": campaign_config(root).get("potential", {}).get("units", "lj"),
+        "campaign": campaign_config(root),  # the protocol that made the training data
     }
     kind = "image" if cfg.features == "density_image" else "graph"
     test_mask = part == "test"

@@ -1,0 +1,73 @@
+"""nucleate predict: a trajectory, a new substrate through the training protocol, bad input."""
+
+import json
+
+import torch
+from ase.io import write
+from conftest import shaken, synthetic_dataset
+
+from nucleate import cli
+from nucleate.data.substrates import fcc_slab
+
+
+def _train(tmp_path, root, extra=()):
+    out = tmp_path / "gnn"
+    args = ["train", "-c", "configs/train/gnn.yaml", "--data", str(root), "--out", str(out),
+            "--max_epochs", "2", "--loggers", "[csv]", "--ensemble", "2",
+            "--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}", *extra]  # fmt: skip
+    assert cli.main(args) == 0
+    return out
+
+
+def test_predict_a_trajectory_with_an_ensemble(capsys, tmp_path, film):
+    run = _train(tmp_path, synthetic_dataset(tmp_path / "ds", film, 12))
+    atoms, _, _ = film(size=(5, 5), n_liquid=5)
+    write(tmp_path / "new.extxyz", shaken(atoms, 0.07, 2, seed=99))
+    out = tmp_path / "p.json"
+    code = cli.main(["predict", "--model", f"[{run}]", "--trajectory", str(tmp_path / "new.extxyz"),
+                     "--substrate_types", "[1]", "--out", str(out)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    p = json.loads(out.read_text())
+    assert len(p["members"]) == 2 and p["tn_std"] >= 0 and 0.0 < p["tn"] < 2.0
+    assert "T_n =" in capsys.readouterr().out
+    # units the model was not trained in: an error, not a wrong number
+    code = cli.main(["predict", "--model", f"[{run}]", "--trajectory", str(tmp_path / "new.extxyz"),
+                     "--substrate_types", "[1]", "--units", "real", "--out", str(out)])  # fmt: skip
+    assert code == 2 and "trained in 'lj'" in capsys.readouterr().err
+    # a checkpoint from another version is refused
+    ckpt = run / "member0" / "checkpoints" / "best.ckpt"
+    state = torch.load(ckpt, weights_only=False)
+    state["hyper_parameters"]["meta"]["nucleate_version"] = "9.9.0"
+    torch.save(state, tmp_path / "old.ckpt")
+    code = cli.main(["predict", "--model", f"[{tmp_path / 'old.ckpt'}]", "--trajectory",
+                     str(tmp_path / "new.extxyz"), "--substrate_types", "[1]"])  # fmt: skip
+    assert code == 2 and "made by nucleate 9.9.0" in capsys.readouterr().err
+
+
+def test_predict_a_new_substrate_through_md(capsys, tmp_path, film):
+    from dataclasses import asdict, fields
+
+    import yaml
+
+    from nucleate.cli import _parser
+    from nucleate.data.campaign import Campaign
+    from nucleate.data.dataset import to_plain
+
+    # the checkpoint carries the protocol of its data set: here the tiny campaign's
+    data = synthetic_dataset(tmp_path / "ds", film, 12)
+    parser = _parser()
+    cfg = parser.instantiate(parser.parse_args(["generate", "-c", "configs/data/tiny.yaml"]))
+    campaign = Campaign(**{f.name: cfg.generate[f.name] for f in fields(Campaign)})
+    (data / "campaign.yaml").write_text(yaml.safe_dump(to_plain(asdict(campaign))))
+    run = _train(tmp_path, data)
+    slab = fcc_slab("111", 1.617 * 1.03, n_layers=2, min_lateral=6.0)
+    write(tmp_path / "slab.extxyz", slab)
+    out = tmp_path / "p.json"
+    code = cli.main(["predict", "--model", f"[{run}]", "--substrate", str(tmp_path / "slab.extxyz"),
+                     "--eps_sl", "1.0", "--out", str(out)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert json.loads(out.read_text())["source"].endswith("slab.extxyz")
+    code = cli.main(
+        ["predict", "--model", f"[{run}]", "--substrate", str(tmp_path / "slab.extxyz")]
+    )
+    assert code == 2 and "--eps_sl" in capsys.readouterr().err
