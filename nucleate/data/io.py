@@ -181,7 +181,7 @@ def to_ase(frame: Frame):
     return atoms
 
 
-def _check_path(path: str | os.PathLike) -> Path:
+def check_path(path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -194,7 +194,7 @@ def _check_path(path: str | os.PathLike) -> Path:
     return path
 
 
-def _guess_format(path: Path, format: str | None) -> str | None:
+def guess_format(path: Path, format: str | None) -> str | None:
     if format is not None:
         from ase.io.formats import ioformats
 
@@ -247,8 +247,8 @@ def iter_frames(
     """
     from ase.io import iread
 
-    path = _check_path(path)
-    fmt = _guess_format(path, format)
+    path = check_path(path)
+    fmt = guess_format(path, format)
     count = 0
     frames = iread(str(path), index=index, format=fmt, **_read_kwargs(fmt, atom_style))
     while True:

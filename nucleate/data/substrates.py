@@ -79,10 +79,10 @@ def load_substrate(path: str | os.PathLike, format: str | None = None):
     """
     from ase.io import read
 
-    from nucleate.data.io import _check_path, _guess_format
+    from nucleate.data.io import check_path, guess_format
 
-    path = _check_path(path)
-    fmt = _guess_format(path, format)
+    path = check_path(path)
+    fmt = guess_format(path, format)
     try:
         slab = read(str(path), index=-1, format=fmt)
     except Exception as err:

@@ -72,7 +72,7 @@ def cache_key(name: str, settings: dict, input_sha: str, extra: dict | None = No
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _compute(name: str, featurizer, frames: list, params: dict, substrate=None) -> dict:
+def compute_features(name: str, featurizer, frames: list, params: dict, substrate=None) -> dict:
     """Run one featurizer on the frames of one input: a dict of arrays."""
     if name == "density_image":
         return {"image": featurizer(frames)}
@@ -148,7 +148,7 @@ def featurize_dataset(
         def compute(frames_file=frames_file, params=params):
             frames = read_frames(root / frames_file)
             substrate = _full_substrate(frames[0], params)
-            return _compute(name, featurizer, frames, params, substrate)
+            return compute_features(name, featurizer, frames, params, substrate)
 
         results[row["id"]], hit = _cached(cache / f"{key}.npz", compute, force)
         hits += hit
@@ -186,7 +186,7 @@ def featurize_file(
     cache = Path(cache_dir or default_cache_dir()) / "features"
     result, hit = _cached(
         cache / f"{key}.npz",
-        lambda: _compute(name, featurizer, read_frames(path, **read_kwargs), {}),
+        lambda: compute_features(name, featurizer, read_frames(path, **read_kwargs), {}),
         force,
     )
     if hit:

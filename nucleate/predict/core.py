@@ -94,7 +94,7 @@ def predict_frames(models, frames, source: str = "frames") -> Prediction:
     """Featurize frames as the checkpoints say and predict with every member."""
     import torch
 
-    from nucleate.featurize.pipeline import _compute, build
+    from nucleate.featurize.pipeline import build, compute_features
     from nucleate.models.graph_data import to_pyg
 
     meta = models[0].hparams.meta
@@ -104,7 +104,7 @@ def predict_frames(models, frames, source: str = "frames") -> Prediction:
             f"{source} is in {frames[0].units!r} units but the model was trained in {units!r}"
         )
     featurizer = build(meta["features"], meta["featurizer_settings"])
-    feats = _compute(meta["features"], featurizer, list(frames), {})
+    feats = compute_features(meta["features"], featurizer, list(frames), {})
     if meta["features"] == "density_image":
         x = torch.as_tensor(feats["image"][None], dtype=torch.float32)
     else:
