@@ -52,51 +52,55 @@ def _parser():
     for name, text in SUBCOMMANDS.items():
         sub = ArgumentParser(description=text)
         sub.add_argument("-c", "--config", action=ActionConfigFile, help="options from YAML")
-        if name == "inspect":
-            _add_inspect_arguments(sub)
-        if name == "generate":
-            _add_generate_arguments(sub)
-        if name == "featurize":
-            _add_featurize_arguments(sub)
-        if name == "predict":
-            sub.add_argument(
-                "--model",
-                type=list[str],
-                help="checkpoints or run directories, e.g. [runs/train/gnn]",
-            )
-            sub.add_argument(
-                "--trajectory", type=str | None, default=None, help="frames of an interface"
-            )
-            sub.add_argument(
-                "--substrate", type=str | None, default=None, help="a slab file: simulated first"
-            )
-            sub.add_argument(
-                "--eps_sl",
-                type=float | None,
-                default=None,
-                help="substrate-liquid ε for --substrate",
-            )
-            sub.add_argument("--out", type=str, default="prediction.json")
-            _add_selection_arguments(sub)
-        if name == "report":
-            sub.add_argument(
-                "runs",
-                type=list[str],
-                help="run directories, e.g. [runs/train/cnn, runs/train/gnn]",
-            )
-            sub.add_argument("--out", type=str, default="report.html")
-        if name == "train":
-            from nucleate.train.run import TrainConfig
-
-            sub.add_class_arguments(TrainConfig)
-        if name == "select":
-            from nucleate.train.select import SelectConfig
-
-            sub.add_class_arguments(SelectConfig)
+        adder, _ = COMMANDS.get(name, (None, None))
+        if adder is not None:
+            adder(sub)
         if name in NOT_AVAILABLE:
             text = f"{text} (not available yet)"
         subcommands.add_subcommand(name, sub, help=text)
     return parser
+
+
+def _add_predict_arguments(p) -> None:
+    p.add_argument(
+        "--model", type=list[str], help="checkpoints or run directories, e.g. [runs/train/gnn]"
+    )
+    p.add_argument("--trajectory", type=str | None, default=None, help="frames of an interface")
+    p.add_argument(
+        "--substrate", type=str | None, default=None, help="a slab file: simulated first"
+    )
+    p.add_argument(
+        "--eps_sl", type=float | None, default=None, help="substrate-liquid ε for --substrate"
+    )
+    p.add_argument("--out", type=str, default="prediction.json")
+    _add_selection_arguments(p)
+
+
+def _add_report_arguments(p) -> None:
+    p.add_argument(
+        "runs", type=list[str], help="run directories, e.g. [runs/train/cnn, runs/train/gnn]"
+    )
+    p.add_argument("--out", type=str, default="report.html")
+
+
+def _add_config_class(cls_path: str):
+    """An argument adder for a config dataclass given as 'module:Class' (imported when used)."""
+
+    def add(p) -> None:
+        from importlib import import_module
+
+        module, name = cls_path.split(":")
+        p.add_class_arguments(getattr(import_module(module), name))
+
+    return add
+
+
+def run_report(cfg) -> Path:
+    from nucleate.train.report import write_dashboard
+
+    path = write_dashboard(cfg.runs, cfg.out)
+    print(f"dashboard written to {path}")
+    return path
 
 
 def _add_inspect_arguments(p) -> None:
@@ -348,6 +352,18 @@ def format_profile(profile, path) -> str:
     return "\n".join(lines)
 
 
+#: subcommand -> (argument adder, runner); a subcommand not here is planned (NOT_AVAILABLE)
+COMMANDS = {
+    "generate": (_add_generate_arguments, run_generate),
+    "featurize": (_add_featurize_arguments, run_featurize),
+    "train": (_add_config_class("nucleate.train.run:TrainConfig"), run_train),
+    "select": (_add_config_class("nucleate.train.select:SelectConfig"), run_select),
+    "predict": (_add_predict_arguments, run_predict),
+    "report": (_add_report_arguments, run_report),
+    "inspect": (_add_inspect_arguments, run_inspect),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 success, 2 error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -361,22 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         parser = _parser()
         cfg = parser.instantiate(parser.parse_args(argv))  # builds the dataclasses of configs
-        if cfg.command == "inspect":
-            run_inspect(cfg.inspect)
-        elif cfg.command == "generate":
-            run_generate(cfg.generate)
-        elif cfg.command == "featurize":
-            run_featurize(cfg.featurize)
-        elif cfg.command == "select":
-            run_select(cfg.select)
-        elif cfg.command == "train":
-            run_train(cfg.train)
-        elif cfg.command == "predict":
-            run_predict(cfg.predict)
-        elif cfg.command == "report":
-            from nucleate.train.report import write_dashboard
-
-            print(f"dashboard written to {write_dashboard(cfg.report.runs, cfg.report.out)}")
+        _, runner = COMMANDS[cfg.command]
+        runner(cfg[cfg.command])
         return 0
     except NucleateError as err:
         if os.environ.get("NUCLEATE_DEBUG"):
