@@ -100,3 +100,27 @@ def test_wandb_falls_back_to_offline_without_a_server(monkeypatch, tmp_path):
     assert not _wandb_reachable(timeout=1.0)
     (logger,) = _loggers(TrainConfig(out=str(tmp_path), loggers=["wandb"]), tmp_path)
     assert logger._offline
+
+
+def test_ddp_two_cpu_processes(tmp_path, film):
+    """The same config trains with DDP (2 CPU processes, gloo): Lightning relaunches the CLI as a
+    second rank; both train, rank 0 alone writes the run."""
+    import os
+    import shutil
+    import subprocess
+
+    root = synthetic_dataset(tmp_path / "ds", film, 12)
+    out = tmp_path / "ddp"
+    exe = shutil.which("nucleate", path=os.path.dirname(os.sys.executable))
+    args = [exe, "train", "-c", "configs/train/gnn.yaml", "--data", str(root), "--out", str(out),
+            "--max_epochs", "2", "--batch_size", "2", "--loggers", "[csv]", "--accelerator", "cpu",
+            "--strategy", "ddp", "--devices", "2",
+            "--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "world_size: 2" in done.stderr + done.stdout or "Initializing distributed" in (
+        done.stderr + done.stdout
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "rmse" in metrics["val"] and (out / "checkpoints" / "best.ckpt").exists()

@@ -79,7 +79,7 @@ class TnRegressor(L.LightningModule):
         loss, pred, y, censored = self._loss(batch, train=False)
         ok = ~censored.bool()
         bs = self._bs(batch)
-        self.log(f"{stage}_loss", loss, prog_bar=stage == "val", batch_size=bs)
+        self.log(f"{stage}_loss", loss, prog_bar=stage == "val", batch_size=bs, sync_dist=True)
         if ok.any():
             mse = torch.mean((pred[ok] - y[ok]) ** 2)
             self.log(

@@ -27,7 +27,9 @@ from nucleate.errors import InputError
 class TrainConfig:
     """One training run (a YAML file under configs/train/). ``ensemble``: members trained with
     different seeds and validation draws (same test part), giving a mean and a spread; ``lofo``:
-    also leave each substrate family (facet) out in turn."""
+    also leave each substrate family (facet) out in turn. ``accelerator`` / ``strategy`` /
+    ``devices`` / ``num_nodes`` go to the Lightning Trainer: ``accelerator: gpu`` on a GPU,
+    ``strategy: ddp`` with several devices or nodes (every rank trains; rank 0 writes the run)."""
 
     data: str = "data/lj-fcc-v1"
     out: str = "runs/train/cnn"
@@ -46,6 +48,9 @@ class TrainConfig:
     loggers: list[str] = field(default_factory=lambda: ["csv", "tensorboard", "wandb"])
     wandb_project: str = "nucleate"
     accelerator: str = "auto"
+    strategy: str = "auto"
+    devices: int | str = 1
+    num_nodes: int = 1
     cache_dir: str | None = None
     ensemble: int = 1
     lofo: bool = False
@@ -196,7 +201,7 @@ def run_training(cfg: TrainConfig) -> dict:
     for k in range(cfg.ensemble):
         member_part = part if k == 0 else _redraw_validation(ids, part, cfg.split, cfg.seed + k)
         member_out = out if cfg.ensemble == 1 else out / f"member{k}"
-        p, ep, ck = _fit_member(
+        p, ep, ck, zero = _fit_member(
             cfg, member_out, cfg.seed + k, member_part, censored, loader, kind, model_args, mean,
             std, meta, test_now=True,
         )  # fmt: skip
@@ -223,7 +228,7 @@ def run_training(cfg: TrainConfig) -> dict:
             held = families == fam
             fam_part = _redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
             fam_part[held] = "test"
-            p, _, _ = _fit_member(
+            p, *_ = _fit_member(
                 cfg, out / "lofo" / fam, cfg.seed, fam_part, censored, loader, kind, model_args,
                 mean, std, meta, test_now=False,
             )  # fmt: skip
@@ -236,6 +241,8 @@ def run_training(cfg: TrainConfig) -> dict:
         n_parameters=sum(p.numel() for p in TnRegressor.load_from_checkpoint(out / ckpts[0]).parameters()),
         data_sha256=meta["data_sha256"],
     )  # fmt: skip
+    if not zero:  # other DDP ranks: rank 0 writes the run
+        return metrics
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     with open(out / "predictions.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -313,7 +320,8 @@ def _fit_member(
     )
     checkpoint = ModelCheckpoint(out / "checkpoints", "best", monitor="val_loss", mode="min")
     trainer = L.Trainer(
-        max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=1,
+        max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=cfg.devices,
+        strategy=cfg.strategy, num_nodes=cfg.num_nodes,
         callbacks=[EarlyStopping("val_loss", patience=cfg.patience), checkpoint],
         logger=_loggers(cfg, out), enable_progress_bar=True, log_every_n_steps=1,
         deterministic=True,
@@ -323,9 +331,12 @@ def _fit_member(
     test_mask = part == "test"
     if test_now and test_mask.any():
         trainer.test(best, loader(test_mask, False), verbose=False)  # touched once, best checkpoint
-    everyone = np.ones(len(part), bool)
-    pred = torch.cat(trainer.predict(best, loader(everyone, False))).numpy()
-    return pred, trainer.current_epoch, checkpoint.best_model_path
+    # every rank predicts every sample itself (no distributed sampler, no gather needed)
+    best.eval()
+    with torch.no_grad():
+        everyone = loader(np.ones(len(part), bool), False)
+        pred = torch.cat([best.predict_step(b, 0) for b in everyone]).numpy()
+    return pred, trainer.current_epoch, checkpoint.best_model_path, trainer.is_global_zero
 
 
 def _pictures(out: Path, y, pred, part, censored) -> None:
