@@ -63,16 +63,23 @@ def _parser():
 
 def _add_predict_arguments(p) -> None:
     p.add_argument(
-        "--model", type=list[str], help="checkpoints or run directories, e.g. [runs/train/gnn]"
+        "--model",
+        type=list[str],
+        help="checkpoints or run directories, e.g. [models/lj-fcc-v1/cnn]",
     )
     p.add_argument("--trajectory", type=str | None, default=None, help="frames of an interface")
     p.add_argument(
-        "--substrate", type=str | None, default=None, help="a slab file: simulated first"
-    )
+        "--substrate", type=list[str] | None, default=None,
+        help="slab files and/or generated slabs fcc<111|100|110>:<mismatch>, e.g. "
+        "[my_slab.extxyz, fcc111:+0.015]: simulated first (every one with every --eps_sl)",
+    )  # fmt: skip
     p.add_argument(
-        "--eps_sl", type=float | None, default=None, help="substrate-liquid ε for --substrate"
-    )
-    p.add_argument("--out", type=str, default="prediction.json")
+        "--eps_sl", type=list[float] | None, default=None,
+        help="substrate-liquid ε for --substrate, e.g. [1.2] or [0.5, 1.0, 1.5]",
+    )  # fmt: skip
+    p.add_argument("--workers", type=int, default=0, help="simulations at once (0: all cores)")
+    p.add_argument("--out", type=str, default="prediction", help="output directory")
+    p.add_argument("--plot", type=bool, default=True, help="write prediction.png")
     _add_selection_arguments(p)
 
 
@@ -249,31 +256,54 @@ def run_featurize(cfg) -> Path:
 
 
 def run_predict(cfg) -> dict:
-    """T_n of a new substrate (simulated with the training data's protocol) or trajectory."""
+    """T_n of new substrates (simulated with the training data's protocol) or of a trajectory."""
+    import csv
     from dataclasses import asdict
 
     from nucleate.data.io import read_frames
-    from nucleate.predict.core import load_checkpoints, predict_frames, simulate_substrate
+    from nucleate.predict.core import load_checkpoints, predict_frames, screen
+    from nucleate.predict.plots import plot_predictions
 
     if (cfg.trajectory is None) == (cfg.substrate is None):
-        raise NucleateError("give either --trajectory FILE or --substrate FILE")
+        raise NucleateError(
+            "give either --trajectory FILE or --substrate [FILE or fcc111:+0.02, ...]"
+        )
+    if cfg.model is None:
+        raise NucleateError("give --model [checkpoint or run directory, ...]")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
     models = load_checkpoints(cfg.model)
     if cfg.trajectory is not None:
         frames = read_frames(cfg.trajectory, **_read_kwargs(cfg))
-        source = cfg.trajectory
+        p = predict_frames(models, frames, cfg.trajectory)
+        results = [{"id": Path(cfg.trajectory).name.split(".")[0], **asdict(p)}]
+
+        def frames_of(r):
+            return frames
     else:
-        if cfg.eps_sl is None:
+        if not cfg.eps_sl:
             raise NucleateError("--substrate needs --eps_sl (the substrate-liquid interaction)")
-        frames = simulate_substrate(
-            cfg.substrate, cfg.eps_sl, models[0].hparams.meta.get("campaign")
-        )
-        source = cfg.substrate
-    p = predict_frames(models, frames, source)
-    Path(cfg.out).write_text(json.dumps(asdict(p), indent=1) + "\n")
-    print(
-        f"{source}: T_n = {p.tn:.4f} ± {p.tn_std:.4f} ({len(p.members)} model(s)); written to {cfg.out}"
-    )
-    return asdict(p)
+        workers = cfg.workers or os.cpu_count() or 1
+        results = screen(cfg.model, cfg.substrate, cfg.eps_sl, out, workers)
+
+        def frames_of(r):
+            return read_frames(r["frames"])
+
+    (out / "prediction.json").write_text(json.dumps(results, indent=1) + "\n")
+    keys = [k for k in results[0] if k != "members"]
+    with open(out / "predictions.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, ["rank", *keys], extrasaction="ignore")
+        w.writeheader()
+        w.writerows({"rank": k + 1, **r} for k, r in enumerate(results))
+    if cfg.plot:
+        plot_predictions(results, models, frames_of, out / "prediction.png")
+    width = max(len(r["id"]) for r in results)
+    n = len(models)
+    for k, r in enumerate(results):
+        print(f"{k + 1:3d}  {r['id']:<{width}}  T_n = {r['tn']:.4f} ± {r['tn_std']:.4f}")
+    print(f"({n} model(s), units {results[0]['units']}); written to {out}/prediction.json, "
+          f"predictions.csv{', prediction.png' if cfg.plot else ''}")  # fmt: skip
+    return {"results": results}
 
 
 def run_train(cfg) -> dict:

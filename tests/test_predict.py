@@ -23,11 +23,12 @@ def test_predict_a_trajectory_with_an_ensemble(capsys, tmp_path, film):
     run = _train(tmp_path, synthetic_dataset(tmp_path / "ds", film, 12))
     atoms, _, _ = film(size=(5, 5), n_liquid=5)
     write(tmp_path / "new.extxyz", shaken(atoms, 0.07, 2, seed=99))
-    out = tmp_path / "p.json"
+    out = tmp_path / "p"
     code = cli.main(["predict", "--model", f"[{run}]", "--trajectory", str(tmp_path / "new.extxyz"),
                      "--substrate_types", "[1]", "--out", str(out)])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    p = json.loads(out.read_text())
+    (p,) = json.loads((out / "prediction.json").read_text())
+    assert (out / "prediction.png").stat().st_size > 5000
     assert len(p["members"]) == 2 and p["tn_std"] >= 0 and 0.0 < p["tn"] < 2.0
     assert "T_n =" in capsys.readouterr().out
     # units the model was not trained in: an error, not a wrong number
@@ -62,12 +63,35 @@ def test_predict_a_new_substrate_through_md(capsys, tmp_path, film):
     run = _train(tmp_path, data)
     slab = fcc_slab("111", 1.617 * 1.03, n_layers=2, min_lateral=6.0)
     write(tmp_path / "slab.extxyz", slab)
-    out = tmp_path / "p.json"
-    code = cli.main(["predict", "--model", f"[{run}]", "--substrate", str(tmp_path / "slab.extxyz"),
-                     "--eps_sl", "1.0", "--out", str(out)])  # fmt: skip
+    out = tmp_path / "p"
+    # a slab file and a generated slab, two interaction strengths: a screen of four, ranked
+    code = cli.main(["predict", "--model", f"[{run}]", "--substrate",
+                     f"[{tmp_path / 'slab.extxyz'}, 'fcc100:-0.02']", "--eps_sl", "[0.5, 1.5]",
+                     "--workers", "2", "--out", str(out)])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert json.loads(out.read_text())["source"].endswith("slab.extxyz")
+    results = json.loads((out / "prediction.json").read_text())
+    assert {r["id"] for r in results} == {"slab_e0.50", "slab_e1.50", "fcc100_m-02.0_e0.50",
+                                          "fcc100_m-02.0_e1.50"}  # fmt: skip
+    tns = [r["tn"] for r in results]
+    assert tns == sorted(tns, reverse=True)
+    rows = (out / "predictions.csv").read_text().splitlines()
+    assert rows[0].startswith("rank,id") and len(rows) == 5
+    assert (out / "prediction.png").stat().st_size > 5000
+    # the kept frames are the interfacial region the data set stores: predicting them again
+    # through --trajectory gives the same number
+    frames = results[0]["frames"]
+    code = cli.main(["predict", "--model", f"[{run}]", "--trajectory", frames, "--out",
+                     str(tmp_path / "again"), "--plot", "false"])  # fmt: skip
+    assert code == 0
+    (again,) = json.loads((tmp_path / "again" / "prediction.json").read_text())
+    assert abs(again["tn"] - results[0]["tn"]) < 1e-5
     code = cli.main(
-        ["predict", "--model", f"[{run}]", "--substrate", str(tmp_path / "slab.extxyz")]
+        ["predict", "--model", f"[{run}]", "--substrate", f"[{tmp_path / 'slab.extxyz'}]"]
     )
     assert code == 2 and "--eps_sl" in capsys.readouterr().err
+    code = cli.main(["predict", "--model", f"[{run}]", "--substrate", "[fcc112:0.01]",
+                     "--eps_sl", "[1.0]"])  # fmt: skip
+    assert code == 2 and "fcc<111|100|110>:<mismatch>" in capsys.readouterr().err
+    code = cli.main(["predict", "--model", f"[{run}]", "--substrate", "[fcc111:3]",
+                     "--eps_sl", "[1.0]"])  # fmt: skip
+    assert code == 2 and "fraction" in capsys.readouterr().err

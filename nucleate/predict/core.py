@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,31 +64,127 @@ def load_checkpoints(paths: list[str | os.PathLike]):
     return models
 
 
-def simulate_substrate(slab_path: str | os.PathLike, eps_sl: float, campaign: dict, seed: int = 0):
-    """Equilibrium frames of the training data's protocol on a user-supplied slab."""
+#: a generated substrate: ``fcc111:+0.015`` is fcc(111) with lattice constant a_0 (1 + 0.015)
+SPEC = re.compile(r"^fcc(111|100|110):([+-]?(?:\d+\.?\d*|\.\d+))$")
+
+
+def substrate_from(item: str, campaign: dict):
+    """The slab of one ``--substrate`` item and its name: a file in any ASE format, or a generated
+    fcc slab ``fcc<facet>:<mismatch>`` built exactly as the training campaign built its own."""
+    from nucleate.data.substrates import SubstrateSpec, fcc_slab, load_substrate
+
+    m = SPEC.match(item.strip())
+    if m is None:
+        if item.startswith("fcc") and ":" in item and not Path(item).exists():
+            raise InputError(
+                f"{item!r}: a generated substrate reads fcc<111|100|110>:<mismatch>, "
+                "e.g. fcc111:+0.015 (mismatch as a fraction of a_0)"
+            )
+        return load_substrate(item), Path(item).stem
+    if not campaign:
+        raise InputError("the checkpoint carries no campaign to build a generated substrate from")
+    facet, mismatch = m[1], float(m[2])
+    if abs(mismatch) >= 0.5:
+        raise InputError(f"{item!r}: mismatch is a fraction of a_0 (0.03 is 3 %), not {mismatch}")
+    sub = campaign["substrates"]
+    slab = fcc_slab(facet, campaign["a0"] * (1.0 + mismatch), sub["n_layers"], sub["min_lateral"])
+    return slab, SubstrateSpec(facet, mismatch, 0.0).id.rsplit("_e", 1)[0]
+
+
+def simulate_substrate(slab, eps_sl: float, campaign: dict, name: str = "substrate"):
+    """Equilibrium frames of the training data's protocol on a slab, cut to the interfacial region
+    the data set keeps (same seeds as the campaign would use for a substrate of this name)."""
+    from nucleate.data.campaign import interfacial_region, task_seed
     from nucleate.data.simulate import start_lammps
     from nucleate.data.simulate.md import Potential, build_interface, equilibrium, load_interface
-    from nucleate.data.substrates import load_substrate
+    from nucleate.featurize.layers import LayerDetector
 
     if not campaign:
         raise InputError("the checkpoint carries no simulation protocol; give --trajectory instead")
+    if not eps_sl > 0:
+        raise InputError(f"eps_sl must be positive, not {eps_sl}")
     pot = Potential(
         **{k: tuple(v) if isinstance(v, list) else v for k, v in campaign["potential"].items()}
     )
-    inter, eq = campaign["interface"], campaign["equilibrium"]
-    slab = load_substrate(slab_path)
-    atoms, _ = build_interface(slab, inter["n_liquid"], inter["density"], inter["gap"], seed)
+    inter, eq, sub = campaign["interface"], campaign["equilibrium"], campaign["substrates"]
+    sid, seed = f"{name}_e{eps_sl:.2f}", campaign.get("seed", 0)
+    atoms, _ = build_interface(
+        slab, inter["n_liquid"], inter["density"], inter["gap"], task_seed(seed, sid, 0)
+    )
+    top = float(atoms.info["substrate_top"])
     dt = pot.timestep
+
+    def steps(time_units: float) -> int:
+        return max(1, round(time_units / dt))
+
     lmp = start_lammps()
     try:
-        load_interface(lmp, atoms, pot, eps_sl, campaign["substrates"]["sigma_sl"])
-        return equilibrium(
-            lmp, pot.units, eq["t_melt"], eq["t_eq"], round(eq["melt_time"] / dt),
-            round(eq["eq_time"] / dt), eq["n_frames"], round(eq["frame_every"] / dt), seed + 1,
-            eq["damp"],
+        load_interface(lmp, atoms, pot, eps_sl, sub["sigma_sl"])
+        frames = equilibrium(
+            lmp, pot.units, eq["t_melt"], eq["t_eq"], steps(eq["melt_time"]),
+            steps(eq["eq_time"]), eq["n_frames"], steps(eq["frame_every"]),
+            task_seed(seed, sid, 1), eq["damp"],
         )  # fmt: skip
     finally:
         lmp.close()
+    profile = LayerDetector(n_layers=2)(frames)
+    return [interfacial_region(f, top, profile, campaign["store"]) for f in frames]
+
+
+def _predict_task(task: dict) -> dict:
+    """One screened substrate, in a worker: simulate, featurize, predict, keep the frames."""
+    import time
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from nucleate.data.io import write_frames
+
+    start = time.time()
+    models = load_checkpoints(task["model"])
+    campaign = models[0].hparams.meta.get("campaign")
+    slab, name = substrate_from(task["substrate"], campaign)
+    frames = simulate_substrate(slab, task["eps_sl"], campaign, name)
+    sid = f"{name}_e{task['eps_sl']:.2f}"
+    path = Path(task["out"]) / "frames" / f"{sid}.extxyz.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_frames(path, frames)
+    p = predict_frames(models, frames, task["substrate"])
+    return {"id": sid, "substrate": task["substrate"], "eps_sl": task["eps_sl"], **asdict(p),
+            "frames": str(path), "wall_seconds": round(time.time() - start, 1)}  # fmt: skip
+
+
+def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: str | os.PathLike,
+           workers: int = 1, progress: bool = True) -> list[dict]:  # fmt: skip
+    """Predict T_n of every substrate × ε_sl (each through the training protocol's equilibrium
+    MD), ``workers`` at once; returns the results ranked by T_n, highest (best nucleator) first."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    models = load_checkpoints(model)  # fail fast on bad checkpoints or substrates
+    campaign = models[0].hparams.meta.get("campaign")
+    for item in substrates:
+        substrate_from(item, campaign)
+    tasks = [{"model": [str(m) for m in model], "substrate": s, "eps_sl": float(e), "out": str(out)}
+             for s in substrates for e in eps_sl]  # fmt: skip
+    bar = tqdm(total=len(tasks), unit="substrate", desc="predict", disable=not progress)
+    results = []
+    if workers <= 1 or len(tasks) == 1:
+        for t in tasks:
+            results.append(_predict_task(t))
+            bar.update()
+    else:
+        import multiprocessing as mp
+
+        from nucleate.data.campaign import _die_with_parent
+
+        with ProcessPoolExecutor(
+            min(workers, len(tasks)), mp.get_context("spawn"), initializer=_die_with_parent
+        ) as pool:
+            for fut in as_completed([pool.submit(_predict_task, t) for t in tasks]):
+                results.append(fut.result())
+                bar.update()
+    bar.close()
+    return sorted(results, key=lambda r: -r["tn"])
 
 
 def predict_frames(models, frames, source: str = "frames") -> Prediction:

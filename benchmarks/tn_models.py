@@ -1,0 +1,121 @@
+"""T_n results table: the CNN, the IcePic-like VGG, the GNN and the descriptor route on one data set,
+each on the shared substrate split (test part touched once) and leaving one facet out, beside the
+predict-the-mean baseline, with the wall-clock training time on this machine.
+
+    .venv/bin/python benchmarks/tn_models.py [--data data/lj-fcc-v1] [--out runs/bench/tn]
+        [--ensemble 5] [--routes cnn icepic_vgg gnn select]
+
+Runs ``nucleate train`` / ``nucleate select`` with the shipped configs (a finished route is reused
+unless ``--force``), then writes ``OUT/results.md`` (the README table) and ``OUT/results.json``.
+Goal lines: RMSE ≤ 0.25 × std(T_n) and ≤ 2 × the median seed-to-seed spread of the labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = {"cnn": "CNN (periodic, layers 1+2)", "icepic_vgg": "IcePic-like VGG (layer 1)",
+         "gnn": "GNN (interface graph)", "select": "descriptors (correlation clusters)"}  # fmt: skip
+
+
+def _run(route: str, data: str, out: Path, ensemble: int, force: bool) -> float | None:
+    """Run one route into ``out/route``; returns its wall time (None when reused)."""
+    target = out / route
+    if (target / "metrics.json").exists() and not force:
+        return None
+    shutil.rmtree(target, ignore_errors=True)
+    exe = shutil.which("nucleate", path=os.path.dirname(sys.executable)) or "nucleate"
+    if route == "select":
+        cmd = [exe, "select", "-c", "configs/select/lj-fcc-v1.yaml"]
+    else:
+        cmd = [exe, "train", "-c", f"configs/train/{route}.yaml", "--ensemble", str(ensemble),
+               "--lofo", "true", "--loggers", "[csv, tensorboard]"]  # fmt: skip
+    cmd += ["--data", data, "--out", str(target)]
+    print("$", " ".join(cmd), flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    (target / "wall_seconds.txt").write_text(f"{wall:.1f}\n")
+    return wall
+
+
+def _labels(data: Path) -> dict:
+    with open(data / "manifest.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    ok = [r for r in rows if r["tn_censored"] != "True"]
+    tn = np.array([float(r["tn"]) for r in ok])
+    spread = np.array([float(r["tn_std"]) for r in ok if r["tn_std"] not in ("", "nan")])
+    return {"n": len(rows), "n_censored": len(rows) - len(ok), "std": float(tn.std()),
+            "seed_spread_median": float(np.median(spread))}  # fmt: skip
+
+
+def _row(route: str, m: dict, wall: float) -> dict:
+    test = m["test"]
+    if route == "select":
+        lofo = m["leave_one_facet_out_rmse"][m["chosen"]]
+        name = f"{NAMES[route]}: {m['chosen']}, {len(m['chosen_features'])} features"
+    else:
+        lofo = {k.removeprefix("fcc"): v["rmse"] for k, v in m["leave_one_family_out"].items()}
+        name = NAMES[route] + (f", ensemble of {m['ensemble']}" if m["ensemble"] > 1 else "")
+    lofo = {k.removeprefix("fcc"): v for k, v in lofo.items()}
+    return {"route": route, "name": name, "rmse": test["rmse"], "r2": test["r2"],
+            "spearman": test["spearman"], "mae": test["mae"], "baseline": test["rmse_mean_baseline"],
+            "coverage_2sigma": test.get("coverage_2sigma"), "lofo": lofo, "wall_s": wall}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--data", default="data/lj-fcc-v1")
+    ap.add_argument("--out", default="runs/bench/tn")
+    ap.add_argument("--ensemble", type=int, default=5)
+    ap.add_argument("--routes", nargs="+", default=["cnn", "icepic_vgg", "gnn", "select"])
+    ap.add_argument("--force", action="store_true")
+    args = ap.parse_args()
+    out = (ROOT / args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for route in args.routes:
+        _run(route, args.data, out, args.ensemble, args.force)
+    labels = _labels(ROOT / args.data)
+    rows = []
+    for route in args.routes:
+        m = json.loads((out / route / "metrics.json").read_text())
+        wall = float((out / route / "wall_seconds.txt").read_text())
+        rows.append(_row(route, m, wall))
+    facets = sorted({f for r in rows for f in r["lofo"]})
+    lines = [
+        f"Data: `{args.data}`, {labels['n']} substrates ({labels['n_censored']} censored); "
+        f"std(T_n) = {labels['std']:.4f}, median seed-to-seed spread = "
+        f"{labels['seed_spread_median']:.4f} (goal: RMSE ≤ {0.25 * labels['std']:.4f} "
+        f"and ≤ {2 * labels['seed_spread_median']:.4f}).",
+        "",
+        "| model | test RMSE | test R² | Spearman | mean baseline RMSE | coverage ±2σ | "
+        + " | ".join(f"LOFO RMSE ({f})" for f in facets)
+        + " | train time (2 cores) |",
+        "|---" * (7 + len(facets)) + "|",
+    ]
+    for r in rows:
+        cov = "–" if r["coverage_2sigma"] is None else f"{r['coverage_2sigma']:.2f}"
+        lofo = " | ".join(f"{r['lofo'][f]:.4f}" if f in r["lofo"] else "–" for f in facets)
+        lines.append(
+            f"| {r['name']} | {r['rmse']:.4f} | {r['r2']:.2f} | {r['spearman']:.2f} | "
+            f"{r['baseline']:.4f} | {cov} | {lofo} | {r['wall_s'] / 60:.1f} min |"
+        )
+    text = "\n".join(lines) + "\n"
+    (out / "results.md").write_text(text)
+    (out / "results.json").write_text(json.dumps({"labels": labels, "rows": rows}, indent=1))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
