@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nucleate import __version__
-from nucleate.errors import NotAvailableError, NucleateError
+from nucleate.errors import NucleateError
 
 log = logging.getLogger("nucleate")
 
@@ -30,10 +30,6 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "build an HTML dashboard comparing training runs",
     "quickstart": "train, predict and report on the bundled lj-fcc data set in one go",
     "inspect": "read a trajectory, find the substrate surface and the interfacial liquid layers",
-}
-#: subcommands that are planned but not part of this release yet (the issue that brings each)
-NOT_AVAILABLE: dict[str, int] = {
-    "quickstart": 8,
 }
 
 
@@ -55,8 +51,6 @@ def _parser():
         adder, _ = COMMANDS.get(name, (None, None))
         if adder is not None:
             adder(sub)
-        if name in NOT_AVAILABLE:
-            text = f"{text} (not available yet)"
         subcommands.add_subcommand(name, sub, help=text)
     return parser
 
@@ -337,6 +331,16 @@ def run_select(cfg) -> dict:
     return m
 
 
+def run_quickstart(cfg) -> dict:
+    """Train, predict and report on the bundled data set; see :mod:`nucleate.predict.quickstart`."""
+    from dataclasses import fields
+
+    from nucleate.predict.quickstart import QuickstartConfig
+    from nucleate.predict.quickstart import run_quickstart as run
+
+    return run(QuickstartConfig(**{f.name: cfg[f.name] for f in fields(QuickstartConfig)}))
+
+
 def run_inspect(cfg) -> dict:
     """Read frames, detect layers, print and optionally save the result; returns the summary."""
     from nucleate.data.io import iter_frames
@@ -382,7 +386,7 @@ def format_profile(profile, path) -> str:
     return "\n".join(lines)
 
 
-#: subcommand -> (argument adder, runner); a subcommand not here is planned (NOT_AVAILABLE)
+#: subcommand -> (argument adder, runner)
 COMMANDS = {
     "generate": (_add_generate_arguments, run_generate),
     "featurize": (_add_featurize_arguments, run_featurize),
@@ -391,6 +395,10 @@ COMMANDS = {
     "predict": (_add_predict_arguments, run_predict),
     "report": (_add_report_arguments, run_report),
     "inspect": (_add_inspect_arguments, run_inspect),
+    "quickstart": (
+        _add_config_class("nucleate.predict.quickstart:QuickstartConfig"),
+        run_quickstart,
+    ),
 }
 
 
@@ -399,12 +407,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        if argv and argv[0] in NOT_AVAILABLE and not {"-h", "--help"} & set(argv[1:]):
-            raise NotAvailableError(
-                f"'{argv[0]}' is not available yet in nucleate {__version__} "
-                f"(it arrives with issue {NOT_AVAILABLE[argv[0]]}); "
-                f"try 'nucleate inspect FILE' or 'nucleate --help'"
-            )
         parser = _parser()
         cfg = parser.instantiate(parser.parse_args(argv))  # builds the dataclasses of configs
         _, runner = COMMANDS[cfg.command]

@@ -13,7 +13,3 @@ class InputError(NucleateError, ValueError):
 
 class NoLayerError(InputError):
     """The liquid shows no detectable layer next to the substrate."""
-
-
-class NotAvailableError(NucleateError):
-    """A subcommand or feature that is planned but not part of this release yet."""

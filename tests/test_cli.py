@@ -27,14 +27,6 @@ def test_help_lists_every_subcommand(capsys):
         assert name in out
 
 
-@pytest.mark.parametrize("name", sorted(cli.NOT_AVAILABLE))
-def test_planned_subcommands_say_so(capsys, name):
-    code, _out, err = run(capsys, name)
-    assert code == 2
-    assert err.startswith("nucleate: error:") and "not available yet" in err
-    assert err.count("\n") == 1
-
-
 @pytest.fixture
 def film_file(tmp_path, film):
     atoms, d, _ = film(size=(6, 6), n_liquid=8)

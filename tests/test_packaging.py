@@ -43,7 +43,7 @@ def test_featurizers_import_neither_torch_nor_ase():
     assert out.stdout.split() == ["False", "False"]
 
 
-SUBCOMMAND_OF = {"data": "generate", "select": "select", "train": "train"}
+SUBCOMMAND_OF = {"data": "generate", "select": "select", "train": "train", "configs": "quickstart"}
 
 
 @pytest.mark.parametrize(

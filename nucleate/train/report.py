@@ -11,7 +11,8 @@ from pathlib import Path
 
 from nucleate.errors import InputError
 
-PICTURES = ("parity.png", "learning_curves.png", "saliency.png")
+PICTURES = ("parity.png", "learning_curves.png", "saliency.png", "figures/parity.png",
+            "figures/ranking.png", "figures/error_vs_k.png")  # fmt: skip
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
@@ -25,7 +26,11 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def write_dashboard(runs: list[str | os.PathLike], out: str | os.PathLike) -> Path:
+def write_dashboard(
+    runs: list[str | os.PathLike], out: str | os.PathLike, sections: str = "", title: str = ""
+) -> Path:
+    """One HTML page for training runs (``nucleate train``) and descriptor runs (``nucleate
+    select``); ``sections``: extra HTML placed before the metrics (the quickstart's prediction)."""
     import yaml
 
     runs = [Path(r) for r in runs]
@@ -63,7 +68,9 @@ def write_dashboard(runs: list[str | os.PathLike], out: str | os.PathLike) -> Pa
         t = m.get("test", {})
         body += "<tr>" + "".join(
             f"<td>{cell(v)}</td>"
-            for v in [r.name, m.get("model", "?"), m.get("features", "?"), *[t.get(c, "–") for c in cols]]
+            for v in [r.name, m.get("model", m.get("chosen", "?")),
+                      m.get("features", "descriptors" if "chosen" in m else "?"),
+                      *[t.get(c, "–") for c in cols]]
         ) + "</tr>"  # fmt: skip
     diff_rows = "".join(
         "<tr><td>" + html.escape(k) + "</td>" + "".join(
@@ -83,7 +90,7 @@ def write_dashboard(runs: list[str | os.PathLike], out: str | os.PathLike) -> Pa
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}.row{{display:flex;gap:1em;flex-wrap:wrap}}
 figure{{margin:0}}img{{max-width:420px}}</style></head><body>
-<h1>nucleate: {len(loaded)} run(s)</h1>
+<h1>{html.escape(title or f"nucleate: {len(loaded)} run(s)")}</h1>{sections}
 <h2>Metrics (test part, touched once)</h2><table><tr>{head}</tr>{body}</table>
 <h2>Configuration differences</h2><table><tr><th>key</th>{"".join(f"<th>{html.escape(r.name)}</th>" for r, _, _ in loaded)}</tr>{diff_rows or "<tr><td>none</td></tr>"}</table>
 <h2>Pictures</h2>{figures}</body></html>"""

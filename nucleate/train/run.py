@@ -277,7 +277,7 @@ def _saliency(checkpoint: Path, images: np.ndarray, ids, part, path: Path, n: in
         model(x).sum().backward()
         grad = x.grad.abs().sum(dim=1)[0].numpy()
         axes[0, col].imshow(images[k, 0], origin="lower", cmap="magma")
-        axes[0, col].set_title(f"{ids[k]}\nT_n = {float(model(x)):.3f}", fontsize=7)
+        axes[0, col].set_title(f"{ids[k]}\nT_n = {float(model(x).detach()):.3f}", fontsize=7)
         axes[1, col].imshow(gaussian_filter(grad, 1.0), origin="lower", cmap="viridis")
         for ax in axes[:, col]:
             ax.set_xticks([])

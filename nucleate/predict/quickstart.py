@@ -1,0 +1,241 @@
+"""``nucleate quickstart``: the whole tool in one command on the bundled data set.
+
+Trains the CNN, the GNN and the descriptor model briefly (small ensembles, few epochs), predicts a
+substrate none of them has seen through the training data's equilibrium MD, labels that substrate
+directly with cooling ramps (in a second process, while the models train) and writes one HTML
+report with the comparison, the metrics and the plots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from nucleate.errors import InputError
+
+_CNN = {"max_epochs": 60, "patience": 15, "ensemble": 3, "featurizer_settings":
+        {"layers": [1, 2], "size": 64}, "model_args": {"widths": [16, 32, 64], "dropout": 0.1}}  # fmt: skip
+_GNN = {"max_epochs": 40, "patience": 10, "ensemble": 3, "batch_size": 16,
+        "model_args": {"hidden": 32, "layers": 3, "cutoff": 1.5}}  # fmt: skip
+
+
+@dataclass
+class QuickstartConfig:
+    """``substrate``: a generated fcc slab (``fcc<facet>:<mismatch>``, see ``nucleate predict``)
+    or a slab file, with ``eps_sl``; ``ramp_seeds``: cooling ramps of the direct check;
+    ``cnn`` / ``gnn``: overrides of ``configs``/train/{cnn,gnn}.yaml; ``select``: overrides of
+    ``select_config``."""
+
+    data: str = "data/lj-fcc-v1"
+    out: str = "runs/quickstart"
+    substrate: str = "fcc100:+0.015"
+    eps_sl: float = 1.15
+    ramp_seeds: int = 4
+    cnn: dict = field(default_factory=lambda: dict(_CNN))
+    gnn: dict = field(default_factory=lambda: dict(_GNN))
+    select: dict = field(default_factory=dict)
+    select_config: str = "configs/select/lj-fcc-v1.yaml"
+    configs: str = "configs"
+
+
+def _train_config(path: Path, data: str, out: Path, overrides: dict):
+    import yaml
+
+    from nucleate.train.run import TrainConfig
+
+    if not path.exists():
+        raise InputError(f"{path}: no such config (run the quickstart from the repository root)")
+    values = {**(yaml.safe_load(path.read_text()) or {}), **overrides}
+    names = {f.name for f in fields(TrainConfig)}
+    unknown = set(values) - names
+    if unknown:
+        raise InputError(f"unknown training options {sorted(unknown)} in the quickstart config")
+    return replace(TrainConfig(**values), data=data, out=str(out), loggers=["csv", "tensorboard"])
+
+
+def _direct_ramps(task: dict, root: str) -> dict:
+    """The substrate labelled as the data set labels its own (in a worker process)."""
+    from nucleate.data.campaign import run_task
+
+    return run_task(task, root)
+
+
+def run_quickstart(cfg: QuickstartConfig) -> dict:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch
+    import yaml
+
+    from nucleate.data.campaign import _die_with_parent
+    from nucleate.data.dataset import campaign_config, read_manifest
+    from nucleate.predict.core import SPEC, screen, substrate_from
+    from nucleate.train.report import write_dashboard
+    from nucleate.train.run import run_training
+    from nucleate.train.select import SelectConfig, run_selection
+
+    t0 = time.perf_counter()
+    data, out = Path(cfg.data), Path(cfg.out)
+    if not (data / "manifest.csv").exists():
+        raise InputError(f"{data}: no data set here (run the quickstart from the repository root)")
+    campaign = campaign_config(data)
+    _, name = substrate_from(cfg.substrate, campaign)  # checks the substrate early
+    sid = f"{name}_e{cfg.eps_sl:.2f}"
+    if sid in {r["id"] for r in read_manifest(data)}:
+        raise InputError(
+            f"{sid} is in the training data; choose a substrate the models have not seen"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
+    configs = Path(cfg.configs)
+    timings: dict[str, float] = {}
+
+    # 1. the direct check runs on one core while the models train on the other
+    task = {"id": sid, "eps_sl": float(cfg.eps_sl),
+            "campaign": {**campaign, "ramp": {**campaign["ramp"], "seeds": cfg.ramp_seeds}}}  # fmt: skip
+    m = SPEC.match(cfg.substrate.strip())
+    if m:
+        task.update(kind="fcc", facet=m[1], mismatch=float(m[2]))
+    else:
+        task.update(kind="file", path=str(Path(cfg.substrate).resolve()))
+    direct_root = out / "direct"
+    pool = ProcessPoolExecutor(1, mp.get_context("spawn"), initializer=_die_with_parent)
+    print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps "
+          "(in the background)", flush=True)  # fmt: skip
+    started = time.perf_counter()
+    direct = pool.submit(_direct_ramps, task, str(direct_root))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    try:
+        runs = {}
+        for route, overrides in (("cnn", cfg.cnn), ("gnn", cfg.gnn)):
+            print(f"[quickstart] training the {route.upper()} ensemble briefly", flush=True)
+            tc = _train_config(
+                configs / "train" / f"{route}.yaml", cfg.data, out / route, overrides
+            )
+            s = time.perf_counter()
+            runs[route] = run_training(tc)
+            timings[f"train {route}"] = time.perf_counter() - s
+        print("[quickstart] selecting descriptors", flush=True)
+        if not Path(cfg.select_config).exists():
+            raise InputError(f"{cfg.select_config}: no such config (run from the repository root)")
+        sc = {**yaml.safe_load(Path(cfg.select_config).read_text()), **cfg.select}
+        sc.update(data=cfg.data, out=str(out / "select"))
+        s = time.perf_counter()
+        runs["select"] = run_selection(SelectConfig(**sc))
+        timings["descriptor selection"] = time.perf_counter() - s
+        print(f"[quickstart] predicting {sid} through equilibrium MD", flush=True)
+        predictions = {}
+        for route in ("cnn", "gnn"):
+            s = time.perf_counter()
+            (predictions[route],) = screen(
+                [str(out / route)], [cfg.substrate], [cfg.eps_sl], out / "predict" / route,
+                workers=1, progress=False,
+            )  # fmt: skip
+            timings[f"predict {route}"] = time.perf_counter() - s
+        print("[quickstart] waiting for the direct cooling ramps", flush=True)
+        record = direct.result()
+        timings["direct ramps (background)"] = time.perf_counter() - started
+    finally:
+        pool.shutdown(cancel_futures=True)
+        torch.set_num_threads(threads)
+    result = _compare(record, predictions, runs)
+    result.update(substrate=sid, timings=timings, total_seconds=time.perf_counter() - t0)
+    (out / "quickstart.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
+    _plot_comparison(result, out / "comparison.png")
+    html = _section(result, out)
+    report = write_dashboard(
+        [out / "cnn", out / "gnn", out / "select"], out / "report.html", sections=html,
+        title=f"nucleate quickstart on {data.name}",
+    )  # fmt: skip
+    d = result["direct"]
+    print(f"\n{sid}: direct ramps T_n = {d['tn']:.4f} ± {d['sem']:.4f} (seed spread "
+          f"{d['std']:.4f}, {d['n']} ramps, {d['n_censored']} censored)")  # fmt: skip
+    for route, p in result["predicted"].items():
+        verdict = "within" if p["within"] else "OUTSIDE"
+        print(f"  {route.upper()}: predicted {p['tn']:.4f} ± {p['uncertainty']:.4f} -> {verdict} "
+              "the combined uncertainty")  # fmt: skip
+    print(f"done in {result['total_seconds'] / 60:.1f} min; report: {report}")
+    print("next: nucleate predict --model '[models/lj-fcc-v1/cnn]' --substrate '[fcc111:+0.02]' "
+          "--eps_sl '[0.8, 1.6]'   (the shipped ensemble), or nucleate train -c "
+          "configs/train/cnn.yaml for the full model")  # fmt: skip
+    return result
+
+
+def _compare(record: dict, predictions: dict, runs: dict) -> dict:
+    """Direct T_n (mean over ramps, standard error) against each route's prediction, whose
+    uncertainty is its ensemble spread and its test RMSE in quadrature (the spread alone is too
+    narrow for a briefly trained ensemble)."""
+    ramps = record["ramps"]
+    tns = np.array([r["tn"] for r in ramps if not r["censored"]])
+    n_cens = len(ramps) - len(tns)
+    if len(tns) == 0:
+        raise InputError(f"{record['id']}: no ramp crystallised above the floor (censored)")
+    std = float(tns.std(ddof=1)) if len(tns) > 1 else float("nan")
+    sem = std / np.sqrt(len(tns)) if len(tns) > 1 else float("nan")
+    direct = {"tn": float(tns.mean()), "std": std, "sem": float(sem), "n": len(ramps),
+              "n_censored": n_cens, "ramps": [float(t) for t in tns],
+              "seconds": record["wall_seconds"]}  # fmt: skip
+    predicted = {}
+    for route, p in predictions.items():
+        rmse = runs[route]["test"]["rmse"]
+        u = float(np.hypot(p["tn_std"], rmse))
+        combined = float(np.hypot(u, np.nan_to_num(sem)))
+        predicted[route] = {"tn": p["tn"], "spread": p["tn_std"], "test_rmse": rmse,
+                            "uncertainty": u, "difference": p["tn"] - direct["tn"],
+                            "within": bool(abs(p["tn"] - direct["tn"]) <= combined),
+                            "seconds": p["wall_seconds"]}  # fmt: skip
+    return {"direct": direct, "predicted": predicted}
+
+
+def _plot_comparison(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = result["direct"]
+    fig, ax = plt.subplots(figsize=(5.0, 2.6), layout="constrained")
+    ax.axvspan(d["tn"] - d["sem"], d["tn"] + d["sem"], color="C0", alpha=0.2,
+               label="direct ramps ± s.e.")  # fmt: skip
+    ax.plot(d["ramps"], [2] * len(d["ramps"]), "|", color="C0", ms=14, label="single ramps")
+    ax.axvline(d["tn"], color="C0")
+    for k, (route, p) in enumerate(result["predicted"].items()):
+        ax.errorbar(p["tn"], 1 - k, xerr=p["uncertainty"], fmt="o", color=f"C{k + 1}",
+                    capsize=3, label=f"{route.upper()} ± (spread ⊕ test RMSE)")  # fmt: skip
+    ax.set_yticks([2, 1, 0], ["direct", *[r.upper() for r in result["predicted"]]][:3])
+    ax.set_xlabel("T_n (LJ units)")
+    ax.set_title(result["substrate"], fontsize=9)
+    ax.legend(fontsize=6, loc="lower right")
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def _section(result: dict, out: Path) -> str:
+    import base64
+    import html
+
+    d = result["direct"]
+    rows = "".join(
+        f"<tr><td>{route.upper()}</td><td>{p['tn']:.4f}</td><td>{p['spread']:.4f}</td>"
+        f"<td>{p['test_rmse']:.4f}</td><td>{p['difference']:+.4f}</td>"
+        f"<td>{'yes' if p['within'] else 'no'}</td><td>{p['seconds']:.0f} s</td></tr>"
+        for route, p in result["predicted"].items()
+    )
+    pics = ""
+    for p in (out / "comparison.png", out / "predict" / "cnn" / "prediction.png"):
+        if p.exists():
+            pics += f'<img src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
+    times = "".join(f"<li>{html.escape(k)}: {v:.0f} s</li>" for k, v in result["timings"].items())
+    return f"""<h2>A substrate none of the models has seen: {html.escape(result["substrate"])}</h2>
+<p>Direct cooling ramps: T_n = {d["tn"]:.4f} ± {d["sem"]:.4f} (standard error; seed spread
+{d["std"]:.4f}; {d["n"]} ramps, {d["n_censored"]} censored; {d["seconds"]:.0f} s of MD).</p>
+<table><tr><th>route</th><th>predicted T_n</th><th>ensemble spread</th><th>test RMSE</th>
+<th>predicted − direct</th><th>within the combined uncertainty</th><th>cost</th></tr>{rows}</table>
+<div class="row">{pics}</div><h3>Time</h3><ul>{times}</ul>
+<p>Total {result["total_seconds"] / 60:.1f} min.</p>"""
