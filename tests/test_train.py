@@ -124,3 +124,23 @@ def test_ddp_two_cpu_processes(tmp_path, film):
     )
     metrics = json.loads((out / "metrics.json").read_text())
     assert "rmse" in metrics["val"] and (out / "checkpoints" / "best.ckpt").exists()
+
+
+def test_exported_run_is_small_and_predicts_the_same(tmp_path, film):
+    from nucleate.train.run import export_run
+
+    root = synthetic_dataset(tmp_path / "ds", film, 12)
+    run = tmp_path / "run"
+    assert cli.main(["train", "-c", "configs/train/cnn.yaml", "--data", str(root), "--out",
+                     str(run), "--max_epochs", "2", "--loggers", "[csv]", "--ensemble", "2",
+                     "--featurizer_settings", "{layers: [1], size: 16}",
+                     "--model_args", "{widths: [4, 8]}"]) == 0  # fmt: skip
+    shipped = export_run(run, tmp_path / "models" / "cnn")
+    metrics = json.loads((shipped / "metrics.json").read_text())
+    x = torch.rand(3, 1, 16, 16)
+    for rel in metrics["checkpoints"]:
+        a = TnRegressor.load_from_checkpoint(run / rel).eval()
+        b = TnRegressor.load_from_checkpoint(shipped / rel).eval()
+        with torch.no_grad():
+            assert torch.equal(a(x), b(x))
+        assert (shipped / rel).stat().st_size < 0.6 * (run / rel).stat().st_size

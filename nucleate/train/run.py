@@ -370,3 +370,28 @@ def _pictures(out: Path, y, pred, part, censored) -> None:
         ax.legend()
         fig.savefig(out / "learning_curves.png", dpi=130)
         plt.close(fig)
+
+
+def export_run(run: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """A shippable copy of a training run (``models/``): metrics, config, predictions, pictures and
+    every member's checkpoint reduced to what loading needs (weights and hyperparameters, which
+    carry the featurizer settings, scalers and protocol; no optimizer state)."""
+    import shutil
+
+    import torch
+
+    run, dest = Path(run), Path(dest)
+    if not (run / "metrics.json").exists():
+        raise InputError(f"{run}: not a training run (no metrics.json)")
+    metrics = json.loads((run / "metrics.json").read_text())
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("metrics.json", "config.yaml", "predictions.csv", "parity.png",
+                 "learning_curves.png", "saliency.png"):  # fmt: skip
+        if (run / name).exists():
+            shutil.copy2(run / name, dest / name)
+    keep = ("state_dict", "hyper_parameters", "hparams_name", "pytorch-lightning_version")
+    for rel in metrics["checkpoints"]:
+        state = torch.load(run / rel, map_location="cpu", weights_only=False)
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        torch.save({k: state[k] for k in keep if k in state}, dest / rel)
+    return dest
