@@ -72,6 +72,11 @@ def _add_predict_arguments(p) -> None:
         help="substrate-liquid ε for --substrate, e.g. [1.2] or [0.5, 1.0, 1.5]",
     )  # fmt: skip
     p.add_argument("--workers", type=int, default=0, help="simulations at once (0: all cores)")
+    p.add_argument(
+        "--equilibrium", type=dict | None, default=None,
+        help="override the training protocol's equilibrium run for --substrate, e.g. {melt_time: "
+        "5, eq_time: 6, n_frames: 4, frame_every: 1.5} (cheaper, validate it first)",
+    )  # fmt: skip
     p.add_argument("--out", type=str, default="prediction", help="output directory")
     p.add_argument("--plot", type=bool, default=True, help="write prediction.png")
     _add_selection_arguments(p)
@@ -278,7 +283,9 @@ def run_predict(cfg) -> dict:
         if not cfg.eps_sl:
             raise NucleateError("--substrate needs --eps_sl (the substrate-liquid interaction)")
         workers = cfg.workers or os.cpu_count() or 1
-        results = screen(cfg.model, cfg.substrate, cfg.eps_sl, out, workers)
+        results = screen(
+            cfg.model, cfg.substrate, cfg.eps_sl, out, workers, equilibrium=cfg.equilibrium
+        )
 
         def frames_of(r):
             return read_frames(r["frames"])

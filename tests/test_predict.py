@@ -95,3 +95,20 @@ def test_predict_a_new_substrate_through_md(capsys, tmp_path, film):
     code = cli.main(["predict", "--model", f"[{run}]", "--substrate", "[fcc111:3]",
                      "--eps_sl", "[1.0]"])  # fmt: skip
     assert code == 2 and "fraction" in capsys.readouterr().err
+
+
+def test_protocol_overrides_are_checked():
+    import pytest
+
+    from nucleate.errors import InputError
+    from nucleate.predict.core import with_protocol
+
+    campaign = {"equilibrium": {"t_eq": 0.68, "melt_time": 20.0, "n_frames": 20}}
+    fast = with_protocol(campaign, {"melt_time": 5.0, "n_frames": 4})
+    assert fast["equilibrium"] == {"t_eq": 0.68, "melt_time": 5.0, "n_frames": 4}
+    assert campaign["equilibrium"]["melt_time"] == 20.0  # the checkpoint's protocol is untouched
+    assert with_protocol(campaign, None) is campaign
+    with pytest.raises(InputError, match="unknown equilibrium settings"):
+        with_protocol(campaign, {"melt_tme": 5.0})
+    with pytest.raises(InputError, match="t_eq"):
+        with_protocol(campaign, {"t_eq": 0.6})

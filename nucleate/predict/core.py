@@ -131,6 +131,22 @@ def simulate_substrate(slab, eps_sl: float, campaign: dict, name: str = "substra
     return [interfacial_region(f, top, profile, campaign["store"]) for f in frames]
 
 
+def with_protocol(campaign: dict, equilibrium: dict | None) -> dict:
+    """The checkpoint's campaign with some equilibrium settings replaced (a shorter run for cheap
+    screening: validate it against the full protocol, see benchmarks/predict_cost.py)."""
+    if not equilibrium:
+        return campaign
+    unknown = set(equilibrium) - set(campaign["equilibrium"])
+    if unknown:
+        raise InputError(
+            f"unknown equilibrium settings {sorted(unknown)}; the protocol has "
+            f"{', '.join(campaign['equilibrium'])}"
+        )
+    if equilibrium.get("t_eq", campaign["equilibrium"]["t_eq"]) != campaign["equilibrium"]["t_eq"]:
+        raise InputError("t_eq is the temperature the model was trained at; it cannot change")
+    return {**campaign, "equilibrium": {**campaign["equilibrium"], **equilibrium}}
+
+
 def _predict_task(task: dict) -> dict:
     """One screened substrate, in a worker: simulate, featurize, predict, keep the frames."""
     import time
@@ -140,7 +156,7 @@ def _predict_task(task: dict) -> dict:
 
     start = time.time()
     models = load_checkpoints(task["model"])
-    campaign = models[0].hparams.meta.get("campaign")
+    campaign = with_protocol(models[0].hparams.meta.get("campaign"), task.get("equilibrium"))
     slab, name = substrate_from(task["substrate"], campaign)
     frames = simulate_substrate(slab, task["eps_sl"], campaign, name)
     sid = f"{name}_e{task['eps_sl']:.2f}"
@@ -153,19 +169,21 @@ def _predict_task(task: dict) -> dict:
 
 
 def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: str | os.PathLike,
-           workers: int = 1, progress: bool = True) -> list[dict]:  # fmt: skip
+           workers: int = 1, progress: bool = True,
+           equilibrium: dict | None = None) -> list[dict]:  # fmt: skip
     """Predict T_n of every substrate × ε_sl (each through the training protocol's equilibrium
-    MD), ``workers`` at once; returns the results ranked by T_n, highest (best nucleator) first."""
+    MD, with ``equilibrium`` overrides if given), ``workers`` at once; returns the results ranked
+    by T_n, highest (best nucleator) first."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
 
     models = load_checkpoints(model)  # fail fast on bad checkpoints or substrates
-    campaign = models[0].hparams.meta.get("campaign")
+    campaign = with_protocol(models[0].hparams.meta.get("campaign"), equilibrium)
     for item in substrates:
         substrate_from(item, campaign)
-    tasks = [{"model": [str(m) for m in model], "substrate": s, "eps_sl": float(e), "out": str(out)}
-             for s in substrates for e in eps_sl]  # fmt: skip
+    tasks = [{"model": [str(m) for m in model], "substrate": s, "eps_sl": float(e), "out": str(out),
+              "equilibrium": equilibrium} for s in substrates for e in eps_sl]  # fmt: skip
     bar = tqdm(total=len(tasks), unit="substrate", desc="predict", disable=not progress)
     results = []
     if workers <= 1 or len(tasks) == 1:
