@@ -112,3 +112,23 @@ def test_protocol_overrides_are_checked():
         with_protocol(campaign, {"melt_tme": 5.0})
     with pytest.raises(InputError, match="t_eq"):
         with_protocol(campaign, {"t_eq": 0.6})
+
+
+def test_predict_refuses_a_trajectory_without_liquid_layer(capsys, tmp_path, film):
+    import numpy as np
+
+    run = _train(tmp_path, synthetic_dataset(tmp_path / "ds", film, 12))
+    atoms, _, _ = film(size=(5, 5), n_liquid=5)
+    gas = atoms.copy()
+    liquid = gas.get_array("type") != 1 if "type" in gas.arrays else gas.numbers != gas.numbers[0]
+    rng = np.random.default_rng(0)
+    top = gas.positions[~liquid, 2].max()
+    gas.cell[2, 2] = top + 60.0
+    pos = gas.positions.copy()  # a dilute gas far above the surface: no layer on it
+    pos[liquid, 2] = top + 20.0 + 30.0 * rng.random(liquid.sum())
+    gas.positions = pos
+    write(tmp_path / "gas.extxyz", gas)
+    code = cli.main(["predict", "--model", f"[{run}]", "--trajectory", str(tmp_path / "gas.extxyz"),
+                     "--substrate_types", "[1]", "--out", str(tmp_path / "p")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "nucleate: error:" in err and "layer" in err, err
