@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nucleate.data.io import Selection, from_ase
+from nucleate.errors import InputError
 from nucleate.featurize.descriptors import (
     DESCRIPTORS,
     InterfaceDescriptors,
@@ -66,3 +67,18 @@ def test_adsorption_landscape_matches_a_direct_sum(film):
     e9, h9 = adsorption_landscape(sub, lateral, pair, top, grid=9)
     assert e9.max() - e9.min() > 0.01
     assert h9[np.unravel_index(np.argmin(e9), e9.shape)] < h9.max()  # hollows sit lower
+
+
+def test_stride_uses_every_nth_frame_for_per_frame_order(film):
+    from conftest import shaken
+
+    atoms, _, _ = film(size=(6, 6), n_liquid=6, noise=0.02)
+    frames = [from_ase(a, SUB) for a in shaken(atoms, 0.05, 6, seed=3)]
+    f = InterfaceDescriptors(a0=A0, pair=PairLJ(1.0))
+    strided = InterfaceDescriptors(a0=A0, pair=PairLJ(1.0), stride=3)(frames)
+    picked = f(frames[::3])
+    assert strided["psi6_1"] == pytest.approx(picked["psi6_1"], rel=1e-12)
+    assert strided["q6bar_1_std"] == pytest.approx(picked["q6bar_1_std"], rel=1e-12)
+    assert strided["psi6_1"] != f(frames)["psi6_1"]
+    with pytest.raises(InputError):
+        InterfaceDescriptors(stride=0)

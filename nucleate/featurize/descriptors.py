@@ -262,6 +262,8 @@ class InterfaceDescriptors:
         pair: substrate–liquid pair for the adsorption landscape (None: those are NaN).
         grid: lateral probe mesh of the adsorption landscape.
         detector: layer detector.
+        stride: per-frame order (ψ, q̄l, crystal fraction, g(r), areal densities) from every
+            ``stride``-th frame only; the layer profile always uses every frame.
     """
 
     def __init__(
@@ -271,7 +273,11 @@ class InterfaceDescriptors:
         pair: PairLJ | None = None,
         grid: int = 12,
         detector: LayerDetector | None = None,
+        stride: int = 1,
     ) -> None:
+        if int(stride) < 1:
+            raise InputError(f"stride must be a positive integer, not {stride}")
+        self.stride = int(stride)
         self.n_layers = n_layers
         self.a0 = a0
         self.pair = pair
@@ -295,14 +301,15 @@ class InterfaceDescriptors:
             base = self.pair or PairLJ(eps_sl)
             return InterfaceDescriptors(
                 self.n_layers, self.a0, PairLJ(eps_sl, base.sigma, base.cutoff), self.grid,
-                self.detector,
+                self.detector, self.stride,
             )(frames, substrate)  # fmt: skip
         frames = [frames] if isinstance(frames, Frame) else list(frames)
         if not frames:
             raise InputError("no frames given")
         profile = self.detector(frames)
         out: dict[str, float] = {"rho_bulk": profile.bulk_density}
-        per_layer = [self._layer_values(frames, profile, k) for k in range(1, self.n_layers + 1)]
+        sampled = frames[:: self.stride]
+        per_layer = [self._layer_values(sampled, profile, k) for k in range(1, self.n_layers + 1)]
         for k, values in enumerate(per_layer, start=1):
             layer = profile.layers[k - 1]
             width = layer.upper - layer.lower
