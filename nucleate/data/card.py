@@ -47,7 +47,7 @@ def label_statistics(rows: list[dict]) -> dict:
 
 
 def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | None = None) -> bool:
-    """T_n over mismatch × ε_sl, one panel per facet; censored substrates hatched. Returns False
+    """T_n over mismatch × ε_sl, one panel per facet; censored substrates grey. Returns False
     (and draws nothing) when no generated fcc substrate is among the rows."""
     import matplotlib
 
@@ -98,7 +98,7 @@ def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
         ax.set_title(f"fcc({facet})")
     if image is not None:
         cb = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9)
-        floor = f"; hatched: censored (T_n < {t_floor:g})" if t_floor is not None else ""
+        floor = f"; grey: censored (T_n < {t_floor:g})" if t_floor is not None else ""
         cb.set_label(f"T_n (ε/k_B){floor}")
     fig.savefig(path, dpi=130)
     plt.close(fig)
