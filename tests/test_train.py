@@ -1,6 +1,7 @@
 """Training from configs end to end on a tiny synthetic data set (CPU, a few epochs)."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,6 +9,8 @@ from conftest import synthetic_dataset
 
 from nucleate import cli
 from nucleate.train.module import TnRegressor
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
@@ -144,3 +147,13 @@ def test_exported_run_is_small_and_predicts_the_same(tmp_path, film):
         with torch.no_grad():
             assert torch.equal(a(x), b(x))
         assert (shipped / rel).stat().st_size < 0.6 * (run / rel).stat().st_size
+
+
+def test_relative_output_directory(capsys, tmp_path, film, monkeypatch):
+    root = synthetic_dataset(tmp_path / "ds", film, 12)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "-c", str(ROOT / "configs/train/gnn.yaml"), "--data", str(root),
+                     "--out", "rel/run", "--max_epochs", "1", "--loggers", "[csv]",
+                     "--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]) == 0  # fmt: skip
+    metrics = json.loads((tmp_path / "rel" / "run" / "metrics.json").read_text())
+    assert metrics["checkpoint"] == "checkpoints/best.ckpt"

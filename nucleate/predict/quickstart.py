@@ -68,7 +68,6 @@ def _direct_ramps(task: dict, root: str) -> dict:
 
 def run_quickstart(cfg: QuickstartConfig) -> dict:
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
 
     import torch
     import yaml
@@ -113,11 +112,11 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     else:
         task.update(kind="file", path=str(Path(cfg.substrate).resolve()))
     direct_root = out / "direct"
-    pool = ProcessPoolExecutor(1, mp.get_context("spawn"), initializer=_die_with_parent)
+    pool = mp.get_context("spawn").Pool(1, initializer=_die_with_parent)
     print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps "
           "(in the background)", flush=True)  # fmt: skip
     started = time.perf_counter()
-    direct = pool.submit(_direct_ramps, task, str(direct_root))
+    direct = pool.apply_async(_direct_ramps, (task, str(direct_root)))
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     try:
@@ -152,10 +151,11 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         plot_predictions([first], load_checkpoints([out / "cnn"]), lambda r: frames,
                          out / "predict" / "prediction.png")  # fmt: skip
         print("[quickstart] waiting for the direct cooling ramps", flush=True)
-        record = direct.result()
+        record = direct.get()
         timings["direct ramps (background)"] = time.perf_counter() - started
     finally:
-        pool.shutdown(cancel_futures=True)
+        pool.terminate()  # on an error, the ramps stop too
+        pool.join()
         torch.set_num_threads(threads)
     result = _compare(record, predictions, runs)
     result.update(substrate=sid, timings=timings, total_seconds=time.perf_counter() - t0)

@@ -207,7 +207,7 @@ def run_training(cfg: TrainConfig) -> dict:
         )  # fmt: skip
         preds.append(p)
         epochs.append(ep)
-        ckpts.append(str(Path(ck).relative_to(out)))
+        ckpts.append(str(Path(ck).resolve().relative_to(out.resolve())))
     P = np.stack(preds)
     pred, spread = P.mean(axis=0), (P.std(axis=0, ddof=1) if len(P) > 1 else np.zeros(len(ids)))
     val_mask = part == "val"
