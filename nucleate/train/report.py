@@ -88,7 +88,7 @@ def write_dashboard(
         figures += f"<h3>{html.escape(r.name)}</h3><div class='row'>{imgs}</div>"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>nucleate runs</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}.row{{display:flex;gap:1em;flex-wrap:wrap}}
+td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}.row{{display:flex;gap:1em;flex-wrap:wrap;align-items:flex-start}}
 figure{{margin:0}}img{{max-width:420px}}</style></head><body>
 <h1>{html.escape(title or f"nucleate: {len(loaded)} run(s)")}</h1>{sections}
 <h2>Metrics (test part, touched once)</h2><table><tr>{head}</tr>{body}</table>
