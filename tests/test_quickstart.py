@@ -45,6 +45,16 @@ def test_quickstart_end_to_end(capsys, tmp_path, film):
     page = (out / "report.html").read_text()
     assert "A substrate none of the models has seen" in page and page.count("<img") >= 4
     assert "report:" in stdout and "next:" in stdout
+    # run again into the same directory: everything is redone, nothing collides
+    code = cli.main([
+        "quickstart", "--data", str(data), "--out", str(out), "--substrate", "fcc111:+0.02",
+        "--eps_sl", "1.2", "--ramp_seeds", "2",
+        "--cnn", "{max_epochs: 1, ensemble: 2, featurizer_settings: {layers: [1], size: 16}, "
+                 "model_args: {widths: [4, 8]}}",
+        "--gnn", "{max_epochs: 1, ensemble: 2, model_args: {hidden: 8, layers: 1, cutoff: 1.5}}",
+        "--select", "{cv_folds: 3, max_features: 3}",
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
     # no prediction without a test: a bad substrate is refused before anything runs
     code = cli.main(["quickstart", "--data", str(data), "--out", str(out), "--substrate",
                      "fcc112:0.0"])  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -112,6 +113,7 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     else:
         task.update(kind="file", path=str(Path(cfg.substrate).resolve()))
     direct_root = out / "direct"
+    shutil.rmtree(direct_root, ignore_errors=True)  # a rerun labels the substrate afresh
     pool = mp.get_context("spawn").Pool(1, initializer=_die_with_parent)
     print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps "
           "(in the background)", flush=True)  # fmt: skip
