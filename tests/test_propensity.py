@@ -49,3 +49,20 @@ def test_reader_checks_its_input(tmp_path):
     assert s.frame.types.tolist() == [1] * 8 + [2] * 2
     assert s.frame.cell[0, 0] == pytest.approx((n / 1.2) ** (1 / 3))
     assert s.displacements.shape == (4, n, 3) and s.propensity.shape == (n,)
+
+
+def test_fs_and_chi4_of_gaussian_displacements():
+    from nucleate.data.propensity import chi4, self_intermediate_scattering
+
+    rng = np.random.default_rng(0)
+    sig = np.array([0.1, 0.3, 0.6])  # per-component width at three times
+    d = rng.normal(size=(400, 3, 300, 3)) * sig[None, :, None, None]
+    q = 7.0
+    fs = self_intermediate_scattering(d, q)
+    np.testing.assert_allclose(fs, np.exp(-(q**2) * sig**2 / 2), atol=0.01)
+    # independent particles: chi4 = variance of the single-particle overlap, known from F_s
+    var1 = np.sinc(q * np.linalg.norm(d, axis=-1) / np.pi).var(axis=(0, 2))
+    np.testing.assert_allclose(chi4(d, q), var1, rtol=0.25)  # 400 replicas: ~7 % error
+    # frozen particles do not move: F_s = 1, chi4 = 0
+    frozen = np.zeros((4, 2, 10, 3))
+    assert np.all(self_intermediate_scattering(frozen, q) == 1.0) and np.all(chi4(frozen, q) == 0)

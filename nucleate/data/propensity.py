@@ -31,6 +31,34 @@ def propensity(displacements: np.ndarray, squared: bool = False) -> np.ndarray:
     return np.linalg.norm(d, axis=2).mean(axis=0)
 
 
+def _sinc_overlap(d: np.ndarray, q: float) -> np.ndarray:
+    """sin(q|Δr|) / (q|Δr|) of displacements (..., 3): the isotropic self-overlap at wavenumber q."""
+    qr = q * np.linalg.norm(d, axis=-1)
+    return np.sinc(qr / np.pi)  # numpy's sinc is sin(pi x) / (pi x)
+
+
+def self_intermediate_scattering(
+    displacements: np.ndarray, q: float, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """F_s(q, t) = < sin(q|Δr_i(t)|) / (q|Δr_i(t)|) > over replicas and the particles in ``mask``,
+    from displacements (replicas, times, n, 3); shape (times,)."""
+    d = np.asarray(displacements, dtype=float)
+    if d.ndim != 4 or d.shape[-1] != 3:
+        raise InputError(f"displacements must have shape (replicas, times, n, 3), not {d.shape}")
+    mask = np.ones(d.shape[2], bool) if mask is None else np.asarray(mask, bool)
+    return _sinc_overlap(d[:, :, mask], q).mean(axis=(0, 2))
+
+
+def chi4(displacements: np.ndarray, q: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """Dynamic susceptibility χ4(t) = N (<Q(t)²> − <Q(t)>²), Q the self-overlap of one replica
+    averaged over the N particles in ``mask``; the average runs over replicas (and whatever
+    configurations are stacked along the first axis); shape (times,)."""
+    d = np.asarray(displacements, dtype=float)
+    mask = np.ones(d.shape[2], bool) if mask is None else np.asarray(mask, bool)
+    Q = _sinc_overlap(d[:, :, mask], q).mean(axis=2)  # (replicas, times)
+    return int(mask.sum()) * Q.var(axis=0)
+
+
 @dataclass(frozen=True)
 class NoiseCeiling:
     """Split-half reliability of propensity labels.

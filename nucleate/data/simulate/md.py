@@ -316,3 +316,42 @@ def cooling_ramp(
         crystal = np.zeros(frame.n_atoms, dtype=bool)
         crystal[np.flatnonzero(frame.liquid)[best_cluster]] = True
     return RampResult(tn, tn is None, polymorph, trace, seed, step, frame, crystal)
+
+
+def isoconfigurational(
+    lmp, temperature: float, steps: list[int], n_replicas: int, seed: int
+) -> np.ndarray:
+    """An isoconfigurational ensemble from the current configuration: ``n_replicas`` NVE runs of
+    the liquid (the substrate stays held), each from the same positions with fresh
+    Maxwell–Boltzmann velocities at ``temperature``. Returns the unwrapped displacements,
+    shape (replicas, len(steps), atoms, 3), at the cumulative step counts ``steps`` (increasing),
+    atoms in id order; the configuration is restored afterwards."""
+    steps = [int(s) for s in steps]
+    if not steps or any(b <= a for a, b in zip([0, *steps], steps, strict=False)):
+        raise InputError(f"steps must be positive and increasing, not {steps}")
+    if n_replicas < 1:
+        raise InputError(f"n_replicas must be positive, not {n_replicas}")
+    n = lmp.get_natoms()
+    x0 = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
+    v0 = np.array(lmp.numpy.extract_atom("v")[:n]).copy()
+    order = np.argsort(np.array(lmp.numpy.extract_atom("id")[:n]))
+    lmp.commands_string("compute nucleate_xu all property/atom xu yu zu\nfix nve liquid nve")
+    out = np.empty((n_replicas, len(steps), n, 3))
+    try:
+        for r in range(n_replicas):
+            lmp.numpy.extract_atom("x")[:n] = x0
+            lmp.commands_string(
+                f"set atom * image 0 0 0\n"
+                f"velocity liquid create {temperature:.10g} {seed + r} dist gaussian mom yes rot no"
+            )
+            done = 0
+            for k, s in enumerate(steps):
+                lmp.command(f"run {s - done}")
+                done = s
+                xu = np.array(lmp.numpy.extract_compute("nucleate_xu", 1, 2)[:n])
+                out[r, k] = (xu - x0)[order]
+    finally:
+        lmp.commands_string("unfix nve\nuncompute nucleate_xu\nset atom * image 0 0 0")
+        lmp.numpy.extract_atom("x")[:n] = x0
+        lmp.numpy.extract_atom("v")[:n] = v0
+    return out
