@@ -15,6 +15,19 @@ from nucleate.predict.quickstart import QuickstartConfig
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _quickstart(data, out, epochs: int) -> int:
+    """The quickstart on a tiny data set with tiny models."""
+    return cli.main([
+        "quickstart", "--data", str(data), "--out", str(out), "--substrate", "fcc111:+0.02",
+        "--eps_sl", "1.2", "--ramp_seeds", "2",
+        "--cnn", f"{{max_epochs: {epochs}, ensemble: 2, featurizer_settings: {{layers: [1], "
+                 "size: 16}, model_args: {widths: [4, 8]}}",
+        "--gnn", f"{{max_epochs: {epochs}, ensemble: 2, model_args: {{hidden: 8, layers: 1, "
+                 "cutoff: 1.5}}",
+        "--select", "{cv_folds: 3, max_features: 3}",
+    ])  # fmt: skip
+
+
 def test_shipped_quickstart_config_holds_the_defaults():
     shipped = yaml.safe_load((ROOT / "configs" / "quickstart.yaml").read_text())
     assert shipped == to_plain(asdict(QuickstartConfig()))
@@ -27,14 +40,7 @@ def test_quickstart_end_to_end(capsys, tmp_path, film):
     campaign = Campaign(**{f.name: cfg.generate[f.name] for f in fields(Campaign)})
     (data / "campaign.yaml").write_text(yaml.safe_dump(to_plain(asdict(campaign))))
     out = tmp_path / "qs"
-    code = cli.main([
-        "quickstart", "--data", str(data), "--out", str(out), "--substrate", "fcc111:+0.02",
-        "--eps_sl", "1.2", "--ramp_seeds", "2",
-        "--cnn", "{max_epochs: 2, ensemble: 2, featurizer_settings: {layers: [1], size: 16}, "
-                 "model_args: {widths: [4, 8]}}",
-        "--gnn", "{max_epochs: 2, ensemble: 2, model_args: {hidden: 8, layers: 1, cutoff: 1.5}}",
-        "--select", "{cv_folds: 3, max_features: 3}",
-    ])  # fmt: skip
+    code = _quickstart(data, out, epochs=2)
     stdout, err = capsys.readouterr()
     assert code == 0, err
     result = json.loads((out / "quickstart.json").read_text())
@@ -46,14 +52,7 @@ def test_quickstart_end_to_end(capsys, tmp_path, film):
     assert "A substrate none of the models has seen" in page and page.count("<img") >= 4
     assert "report:" in stdout and "next:" in stdout
     # run again into the same directory: everything is redone, nothing collides
-    code = cli.main([
-        "quickstart", "--data", str(data), "--out", str(out), "--substrate", "fcc111:+0.02",
-        "--eps_sl", "1.2", "--ramp_seeds", "2",
-        "--cnn", "{max_epochs: 1, ensemble: 2, featurizer_settings: {layers: [1], size: 16}, "
-                 "model_args: {widths: [4, 8]}}",
-        "--gnn", "{max_epochs: 1, ensemble: 2, model_args: {hidden: 8, layers: 1, cutoff: 1.5}}",
-        "--select", "{cv_folds: 3, max_features: 3}",
-    ])  # fmt: skip
+    code = _quickstart(data, out, epochs=1)
     assert code == 0, capsys.readouterr().err
     # no prediction without a test: a bad substrate is refused before anything runs
     code = cli.main(["quickstart", "--data", str(data), "--out", str(out), "--substrate",

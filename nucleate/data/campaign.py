@@ -210,6 +210,43 @@ def task_seed(base: int, sample_id: str, k: int) -> int:
     return int(digest[:7], 16) % 900_000_000 + 1
 
 
+def campaign_potential(c: dict) -> Potential:
+    """The potential of a campaign dict (as saved in campaign.yaml and in checkpoints)."""
+    return Potential(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in c["potential"].items()}
+    )
+
+
+def equilibrate_interface(lmp, slab, eps_sl: float, c: dict, sample_id: str):
+    """The campaign's equilibrium protocol for one sample, shared by data generation and
+    prediction: the liquid film on ``slab``, loaded into ``lmp``, minimised, melted and sampled at
+    T_eq, with the seeds of ``sample_id``. Returns (frames, substrate top, layer profile); ``lmp``
+    stays open at the equilibrated configuration."""
+    from nucleate.data.simulate.md import build_interface, equilibrium, load_interface
+    from nucleate.featurize.layers import LayerDetector
+
+    pot = campaign_potential(c)
+    inter, eq = c["interface"], c["equilibrium"]
+    atoms, _ = build_interface(
+        slab, inter["n_liquid"], inter["density"], inter["gap"], task_seed(c["seed"], sample_id, 0)
+    )
+    load_interface(lmp, atoms, pot, eps_sl, c["substrates"]["sigma_sl"])
+
+    def steps(time_units: float) -> int:
+        return time_steps(time_units, pot.timestep)
+
+    frames = equilibrium(
+        lmp, pot.units, eq["t_melt"], eq["t_eq"], steps(eq["melt_time"]), steps(eq["eq_time"]),
+        eq["n_frames"], steps(eq["frame_every"]), task_seed(c["seed"], sample_id, 1), eq["damp"],
+    )  # fmt: skip
+    return frames, float(atoms.info["substrate_top"]), LayerDetector(n_layers=2)(frames)
+
+
+def time_steps(time_units: float, dt: float) -> int:
+    """A duration in the campaign's time units as a number of steps (at least one)."""
+    return max(1, round(time_units / dt))
+
+
 def run_task(task: dict, root: str) -> dict:
     """Simulate one substrate and write its sample directory; returns the sample record.
 
@@ -219,20 +256,11 @@ def run_task(task: dict, root: str) -> dict:
     from nucleate.data.io import write_frames
     from nucleate.data.labels import Crystallinity
     from nucleate.data.simulate import start_lammps
-    from nucleate.data.simulate.md import (
-        build_interface,
-        cooling_ramp,
-        equilibrium,
-        load_interface,
-        thermalise,
-    )
+    from nucleate.data.simulate.md import cooling_ramp, thermalise
     from nucleate.data.substrates import fcc_slab, load_substrate
-    from nucleate.featurize.layers import LayerDetector
 
     c = task["campaign"]
-    pot = Potential(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in c["potential"].items()}
-    )
+    pot = campaign_potential(c)
     sub, inter, eq, rp, store = (
         c["substrates"], c["interface"], c["equilibrium"], c["ramp"], c["store"],
     )  # fmt: skip
@@ -248,24 +276,14 @@ def run_task(task: dict, root: str) -> dict:
         params = {"facet": "user", "file": task["path"]}
         family = "user"
     params.update(eps_sl=task["eps_sl"], sigma_sl=sub["sigma_sl"], n_liquid=inter["n_liquid"])
-    atoms, _ = build_interface(
-        slab, inter["n_liquid"], inter["density"], inter["gap"], task_seed(c["seed"], sid, 0)
-    )
-    top = float(atoms.info["substrate_top"])
     dt = pot.timestep
 
     def steps(time_units: float) -> int:
-        return max(1, round(time_units / dt))
+        return time_steps(time_units, dt)
 
     lmp = start_lammps()
     try:
-        load_interface(lmp, atoms, pot, task["eps_sl"], sub["sigma_sl"])
-        frames = equilibrium(
-            lmp, pot.units, eq["t_melt"], eq["t_eq"], steps(eq["melt_time"]),
-            steps(eq["eq_time"]), eq["n_frames"], steps(eq["frame_every"]),
-            task_seed(c["seed"], sid, 1), eq["damp"],
-        )  # fmt: skip
-        profile = LayerDetector(n_layers=2)(frames)
+        frames, top, profile = equilibrate_interface(lmp, slab, task["eps_sl"], c, sid)
         contact = profile.layers[-1].upper
         n = lmp.get_natoms()
         x_eq = np.array(lmp.numpy.extract_atom("x")[:n]).copy()

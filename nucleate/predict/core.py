@@ -93,41 +93,21 @@ def substrate_from(item: str, campaign: dict):
 
 def simulate_substrate(slab, eps_sl: float, campaign: dict, name: str = "substrate"):
     """Equilibrium frames of the training data's protocol on a slab, cut to the interfacial region
-    the data set keeps (same seeds as the campaign would use for a substrate of this name)."""
-    from nucleate.data.campaign import interfacial_region, task_seed
+    the data set keeps (same code and seeds as the campaign uses for a substrate of this name)."""
+    from nucleate.data.campaign import equilibrate_interface, interfacial_region
     from nucleate.data.simulate import start_lammps
-    from nucleate.data.simulate.md import Potential, build_interface, equilibrium, load_interface
-    from nucleate.featurize.layers import LayerDetector
 
     if not campaign:
         raise InputError("the checkpoint carries no simulation protocol; give --trajectory instead")
     if not eps_sl > 0:
         raise InputError(f"eps_sl must be positive, not {eps_sl}")
-    pot = Potential(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in campaign["potential"].items()}
-    )
-    inter, eq, sub = campaign["interface"], campaign["equilibrium"], campaign["substrates"]
-    sid, seed = f"{name}_e{eps_sl:.2f}", campaign.get("seed", 0)
-    atoms, _ = build_interface(
-        slab, inter["n_liquid"], inter["density"], inter["gap"], task_seed(seed, sid, 0)
-    )
-    top = float(atoms.info["substrate_top"])
-    dt = pot.timestep
-
-    def steps(time_units: float) -> int:
-        return max(1, round(time_units / dt))
-
     lmp = start_lammps()
     try:
-        load_interface(lmp, atoms, pot, eps_sl, sub["sigma_sl"])
-        frames = equilibrium(
-            lmp, pot.units, eq["t_melt"], eq["t_eq"], steps(eq["melt_time"]),
-            steps(eq["eq_time"]), eq["n_frames"], steps(eq["frame_every"]),
-            task_seed(seed, sid, 1), eq["damp"],
-        )  # fmt: skip
+        frames, top, profile = equilibrate_interface(
+            lmp, slab, eps_sl, campaign, f"{name}_e{eps_sl:.2f}"
+        )
     finally:
         lmp.close()
-    profile = LayerDetector(n_layers=2)(frames)
     return [interfacial_region(f, top, profile, campaign["store"]) for f in frames]
 
 
@@ -147,15 +127,16 @@ def with_protocol(campaign: dict, equilibrium: dict | None) -> dict:
     return {**campaign, "equilibrium": {**campaign["equilibrium"], **equilibrium}}
 
 
-def _predict_task(task: dict) -> dict:
-    """One screened substrate, in a worker: simulate, featurize, predict, keep the frames."""
+def _predict_task(task: dict, models=None) -> dict:
+    """One screened substrate (in a worker, which loads the checkpoints itself, or in this process
+    with ``models`` already loaded): simulate, featurize, predict, keep the frames."""
     import time
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from nucleate.data.io import write_frames
 
     start = time.time()
-    models = load_checkpoints(task["model"])
+    models = models or load_checkpoints(task["model"])
     campaign = with_protocol(models[0].hparams.meta.get("campaign"), task.get("equilibrium"))
     slab, name = substrate_from(task["substrate"], campaign)
     frames = simulate_substrate(slab, task["eps_sl"], campaign, name)
@@ -188,7 +169,7 @@ def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: st
     results = []
     if workers <= 1 or len(tasks) == 1:
         for t in tasks:
-            results.append(_predict_task(t))
+            results.append(_predict_task(t, models))
             bar.update()
     else:
         import multiprocessing as mp
