@@ -79,6 +79,11 @@ def _add_predict_arguments(p) -> None:
     )  # fmt: skip
     p.add_argument("--out", type=str, default="prediction", help="output directory")
     p.add_argument("--plot", type=bool, default=True, help="write prediction.png")
+    p.add_argument(
+        "--per_atom", type=bool, default=False,
+        help="per-atom propensity of --trajectory with propensity checkpoints (e.g. --model "
+        "[models/lj-fcc-v1/propensity]): writes per_atom.extxyz and per_atom.png",
+    )  # fmt: skip
     _add_selection_arguments(p)
 
 
@@ -131,6 +136,13 @@ def _add_generate_arguments(p) -> None:
         help="first measure a_0, T_m and bulk crystallisation of the liquid (for the data card)",
     )  # fmt: skip
     p.add_argument("--card", type=bool, default=False, help="only rewrite the data card")
+    from nucleate.data.propensity_campaign import PropensityCampaign
+
+    p.add_argument(
+        "--propensity", type=PropensityCampaign | None, default=None,
+        help="isoconfigurational propensity labels for samples of an existing data set "
+        "(configs/data/lj-fcc-v1-propensity.yaml); the other campaign settings are then unused",
+    )  # fmt: skip
 
 
 def run_generate(cfg) -> dict:
@@ -140,6 +152,8 @@ def run_generate(cfg) -> dict:
     from nucleate.data import dataset
     from nucleate.data.campaign import Campaign, run_campaign
 
+    if cfg.get("propensity") is not None:
+        return _run_propensity(cfg)
     campaign = Campaign(**{f.name: cfg[f.name] for f in fields(Campaign)})
     if cfg.verify:
         problems = dataset.verify_dataset(campaign.out)
@@ -172,6 +186,32 @@ def run_generate(cfg) -> dict:
     result = run_campaign(campaign)
     print(
         f"{campaign.name}: {result['complete']} of {result['total']} substrates complete in "
+        f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
+    )
+    return result
+
+
+def _run_propensity(cfg) -> dict:
+    from dataclasses import asdict, fields, is_dataclass
+
+    from nucleate.data import dataset
+    from nucleate.data.propensity_campaign import PropensityCampaign, run_propensity_campaign
+
+    given = cfg.propensity
+    values = asdict(given) if is_dataclass(given) else dict(vars(given))
+    campaign = PropensityCampaign(**{f.name: values[f.name] for f in fields(PropensityCampaign)})
+    if cfg.verify:
+        problems = dataset.verify_dataset(campaign.out)
+        print(f"{campaign.out}: {len(problems)} problems", *problems, sep="\n")
+        return {"problems": problems}
+    campaign.validate()
+    if cfg.dry_run:
+        tasks = campaign.tasks()
+        print(f"{campaign.name}: {len(tasks)} samples -> {campaign.out}")
+        return {"total": len(tasks)}
+    result = run_propensity_campaign(campaign)
+    print(
+        f"{campaign.name}: {result['complete']} of {result['total']} samples complete in "
         f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
     )
     return result
@@ -271,6 +311,8 @@ def run_predict(cfg) -> dict:
         raise NucleateError("give --model [checkpoint or run directory, ...]")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    if cfg.per_atom:
+        return _run_per_atom(cfg, out)
     models = load_checkpoints(cfg.model)
     if cfg.trajectory is not None:
         frames = read_frames(cfg.trajectory, **_read_kwargs(cfg))
@@ -307,12 +349,68 @@ def run_predict(cfg) -> dict:
     return {"results": results}
 
 
+def _run_per_atom(cfg, out: Path) -> dict:
+    import numpy as np
+
+    from nucleate.data.io import read_frames
+    from nucleate.predict.per_atom import (
+        load_propensity_checkpoints,
+        plot_per_atom,
+        predict_per_atom,
+        write_per_atom,
+    )
+
+    if cfg.trajectory is None:
+        raise NucleateError("--per_atom reads frames: give --trajectory FILE")
+    models = load_propensity_checkpoints(cfg.model)
+    frames = read_frames(cfg.trajectory, **_read_kwargs(cfg))
+    results = predict_per_atom(models, frames)
+    path = write_per_atom(frames, results, out / "per_atom.extxyz")
+    summary = []
+    for k, (mean, _) in enumerate(results):
+        summary.append({"frame": k, "mean": float(np.nanmean(mean)),
+                        "atoms": int(np.isfinite(mean).sum())})  # fmt: skip
+    if cfg.plot:
+        plot_per_atom(frames[-1], results[-1][0], out / "per_atom.png",
+                      f"{Path(cfg.trajectory).name}: predicted propensity, last frame")  # fmt: skip
+    (out / "per_atom.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"per-atom propensity of {len(frames)} frame(s) ({len(models)} model(s)) written to "
+          f"{path}{' and ' + str(out / 'per_atom.png') if cfg.plot else ''}")  # fmt: skip
+    return {"per_atom": summary, "file": str(path)}
+
+
+def _add_train_arguments(p) -> None:
+    from nucleate.train.propensity import PropensityTrainConfig
+    from nucleate.train.run import TrainConfig
+
+    p.add_class_arguments(TrainConfig)
+    p.add_argument(
+        "--propensity", type=PropensityTrainConfig | None, default=None,
+        help="train a per-atom propensity model instead (configs/train/propensity_*.yaml)",
+    )  # fmt: skip
+
+
 def run_train(cfg) -> dict:
-    """Train a T_n model; see :mod:`nucleate.train.run`."""
-    from dataclasses import fields
+    """Train a T_n model (see :mod:`nucleate.train.run`) or, with a ``propensity`` section, a
+    per-atom propensity model (see :mod:`nucleate.train.propensity`)."""
+    from dataclasses import asdict, fields, is_dataclass
 
     from nucleate.train.run import TrainConfig, run_training
 
+    if cfg.get("propensity") is not None:
+        from nucleate.train.propensity import PropensityTrainConfig, run_propensity_training
+
+        given = cfg.propensity
+        values = asdict(given) if is_dataclass(given) else dict(vars(given))
+        pc = PropensityTrainConfig(
+            **{f.name: values[f.name] for f in fields(PropensityTrainConfig)}
+        )
+        m = run_propensity_training(pc)
+        g, r = m["gnn"], m["ridge"]
+        print(f"propensity, cross-validated Pearson r per configuration: GNN {g['r_mean']:.3f} "
+              f"(pooled {g['r_pooled']:.3f}), ridge {r['r_mean']:.3f} (pooled "
+              f"{r['r_pooled']:.3f}); noise ceiling {m['ceiling']:.3f}; run directory {pc.out}")  # fmt: skip
+        return m
     config = TrainConfig(**{f.name: cfg[f.name] for f in fields(TrainConfig)})
     m = run_training(config)
     t = m.get("test", {})
@@ -397,7 +495,7 @@ def format_profile(profile, path) -> str:
 COMMANDS = {
     "generate": (_add_generate_arguments, run_generate),
     "featurize": (_add_featurize_arguments, run_featurize),
-    "train": (_add_config_class("nucleate.train.run:TrainConfig"), run_train),
+    "train": (_add_train_arguments, run_train),
     "select": (_add_config_class("nucleate.train.select:SelectConfig"), run_select),
     "predict": (_add_predict_arguments, run_predict),
     "report": (_add_report_arguments, run_report),

@@ -466,7 +466,8 @@ def run_calibration(campaign: Campaign) -> dict:
     return result
 
 
-def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: int):
+def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: int, fn=None):
+    fn = fn or _safe_run_task
     if not tasks:
         return
     if executor.kind == "dask":
@@ -483,7 +484,7 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
             client = Client(cluster)
         try:
-            futures = [client.submit(_safe_run_task, t, root, pure=False) for t in tasks]
+            futures = [client.submit(fn, t, root, pure=False) for t in tasks]
             for fut in as_completed(futures):
                 yield fut.result()
         finally:
@@ -498,7 +499,7 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context("spawn"), initializer=_die_with_parent
     ) as pool:
-        futures = [pool.submit(_safe_run_task, t, root) for t in tasks]
+        futures = [pool.submit(fn, t, root) for t in tasks]
         try:
             for fut in as_completed(futures):
                 yield fut.result()

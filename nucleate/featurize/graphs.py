@@ -65,7 +65,7 @@ class GraphFeaturizer:
     Args:
         cutoff: edge cutoff (length).
         layers: liquid layers kept as nodes (1 = contact layer); ``None`` keeps every liquid atom
-            (bulk liquids, the propensity route).
+            (bulk liquids and whole films: the propensity route).
         substrate: keep substrate atoms within ``substrate_depth`` below the surface as nodes of
             type 1 (only for interfaces).
         substrate_depth: how deep below the surface substrate nodes reach (length).
@@ -99,7 +99,7 @@ class GraphFeaturizer:
         n = frame.n_atoms
         height = np.zeros(n)
         layer = np.zeros(n, dtype=np.int64)
-        interface = bool(frame.substrate.any()) and self.layers is not None
+        interface = bool(frame.substrate.any())
         if interface:
             profile = profile or self.detector(frame)
             surface = substrate_surface(frame, profile.probe_radius)
@@ -107,7 +107,9 @@ class GraphFeaturizer:
             z = frame.positions[:, 2]
             height[frame.substrate] = z[frame.substrate] - surface.top
             layer = profile.assign(frame)
-            keep = np.isin(layer, self.layers) & frame.liquid
+            keep = frame.liquid.copy()
+            if self.layers is not None:
+                keep &= np.isin(layer, self.layers)
             if self.substrate:
                 keep |= frame.substrate & (height >= -self.substrate_depth)
         else:

@@ -1,0 +1,135 @@
+"""Per-atom propensity of the liquid in frames (a trajectory or configuration file) with trained
+propensity checkpoints (``nucleate predict --per_atom true``): an extxyz file with per-atom arrays
+``predicted_propensity`` and ``predicted_propensity_std`` (ensemble mean and spread; OVITO reads
+them as particle properties; substrate atoms are NaN; arrays of the input, such as true labels,
+are kept) and a picture coloured by propensity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from nucleate import __version__
+from nucleate.errors import InputError
+
+
+def load_propensity_checkpoints(paths: list[str]):
+    """Propensity models from checkpoint files or run directories (their ``metrics.json`` names the
+    final checkpoint); refuses T_n checkpoints and other nucleate versions."""
+    from nucleate.train.module import PropensityRegressor
+
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            m = p / "metrics.json"
+            if not m.exists():
+                raise InputError(f"{p}: no metrics.json; give a checkpoint file or a run directory")
+            files += [p / c for c in json.loads(m.read_text()).get("checkpoints", [])]
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such checkpoint")
+    if not files:
+        raise InputError("no propensity checkpoints given")
+    models = []
+    for f in files:
+        try:
+            model = PropensityRegressor.load_from_checkpoint(f, map_location="cpu").eval()
+        except Exception as err:  # a T_n checkpoint, or not a checkpoint at all
+            raise InputError(
+                f"{f}: not a nucleate propensity checkpoint ({type(err).__name__}); "
+                "--per_atom needs a model from `nucleate train` with a propensity section"
+            ) from None
+        made = str(model.hparams.meta.get("nucleate_version", "0"))
+        if made.split(".")[:2] != __version__.split(".")[:2]:
+            raise InputError(f"{f} was made by nucleate {made}; this is {__version__}: retrain it")
+        models.append(model)
+    settings = {json.dumps(m.hparams.meta["featurizer_settings"], sort_keys=True) for m in models}
+    if len(settings) > 1:
+        raise InputError("the checkpoints use different featurizers; give one ensemble at a time")
+    return models
+
+
+def predict_per_atom(models, frames) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each frame, (n_atoms,) mean and spread of the predicted propensity over the models
+    (NaN for atoms that are not graph nodes or are substrate)."""
+    from nucleate.train.propensity import build_graph, predict_nodes
+
+    meta = models[0].hparams.meta
+    out = []
+    for frame in frames:
+        if frame.units != meta.get("units", frame.units):
+            raise InputError(f"the frames are in {frame.units} units; the model was trained in "
+                             f"{meta['units']} units")  # fmt: skip
+        if not frame.liquid.any():
+            raise InputError("the frame has no liquid atoms")
+        g = build_graph(frame, meta["featurizer_settings"])
+        preds = np.stack([predict_nodes(m, g) for m in models])
+        liquid = np.asarray(g.node_type) == 0
+        mean = np.full(frame.n_atoms, np.nan)
+        std = np.full(frame.n_atoms, np.nan)
+        idx = np.asarray(g.atom_index)[liquid]
+        mean[idx] = preds[:, liquid].mean(axis=0)
+        std[idx] = preds[:, liquid].std(axis=0)
+        out.append((mean, std))
+    return out
+
+
+def write_per_atom(frames, results, path: Path) -> Path:
+    from nucleate.data.io import write_frames
+
+    done = [f.replace(arrays={**f.arrays, "predicted_propensity": m, "predicted_propensity_std": s})
+            for f, (m, s) in zip(frames, results, strict=True)]  # fmt: skip
+    return write_frames(path, done)
+
+
+def plot_per_atom(frame, propensity: np.ndarray, path: Path, title: str = "") -> Path:
+    """A side view (x against height, a slab through the middle in y) and a top view of the
+    contact layer of an interface, or a slice of a bulk liquid, coloured by propensity."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pos, cell = frame.positions, np.asarray(frame.cell)
+    liq = frame.liquid & np.isfinite(propensity)
+    vmin, vmax = np.nanpercentile(propensity[liq], [2, 98])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), constrained_layout=True)
+    if frame.substrate.any():
+        top = pos[frame.substrate, 2].max()  # the picture's reference: the highest substrate atom
+        h = pos[:, 2] - top
+        ymid = cell[1, 1] / 2
+        slab = np.abs(pos[:, 1] - ymid) < 1.0
+        ax = axes[0]
+        s = frame.substrate & slab & (h > -2.5)
+        ax.scatter(pos[s, 0], h[s], s=18, c="0.6", label="substrate")
+        s = liq & slab
+        sc = ax.scatter(pos[s, 0], h[s], s=18, c=propensity[s], cmap="coolwarm", vmin=vmin,
+                        vmax=vmax)  # fmt: skip
+        film_top = np.percentile(h[liq], 99.0) + 1.5  # leave out the odd vapour atom
+        ax.set(xlabel="x", ylabel="height above substrate", title="side view (|y − mid| < 1)",
+               ylim=(-2.8, film_top))  # fmt: skip
+        ax.set_aspect("equal")
+        ax = axes[1]
+        contact = liq & (h < 1.2)
+        ax.scatter(pos[contact, 0], pos[contact, 1], s=40, c=propensity[contact],
+                   cmap="coolwarm", vmin=vmin, vmax=vmax)  # fmt: skip
+        ax.set(xlabel="x", ylabel="y", title="contact layer (height < 1.2)")
+        ax.set_aspect("equal")
+    else:
+        zmid = cell[2, 2] / 2
+        s = liq & (np.abs(pos[:, 2] - zmid) < 1.0)
+        sc = axes[0].scatter(pos[s, 0], pos[s, 1], s=30, c=propensity[s], cmap="coolwarm",
+                             vmin=vmin, vmax=vmax)  # fmt: skip
+        axes[0].set(xlabel="x", ylabel="y", title="slice |z − mid| < 1")
+        axes[0].set_aspect("equal")
+        axes[1].hist(propensity[liq], bins=60, color="C0")
+        axes[1].set(xlabel="predicted propensity", ylabel="atoms")
+    fig.colorbar(sc, ax=axes, label="predicted propensity", shrink=0.8)
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

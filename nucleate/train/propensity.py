@@ -1,0 +1,422 @@
+"""Per-atom dynamical propensity from static structure: a GNN with a node-level head and a ridge
+baseline on the same local-order descriptors, cross-validated over groups of configurations.
+
+Data (``data``): a propensity data set made by ``nucleate generate --propensity`` (films on
+substrates; one group = one substrate, all its configurations) or a directory of
+BOTAN/GlassBench ``isoconfig_*.npz`` files (the Kob–Andersen benchmark; one group = one
+configuration). Every configuration becomes one graph whose nodes carry the descriptors
+(:class:`~nucleate.featurize.order.RadialBondOrder`, optionally
+:class:`~nucleate.featurize.order.PairEnergy`) and whose targeted nodes (``target_species``, or
+every liquid atom) carry the propensity.
+
+``run_propensity_training(PropensityTrainConfig)``: for each cross-validation fold, the GNN (early
+stopping on one group of the training part) and the ridge (its strength chosen by grouped
+cross-validation inside the training part) predict the held-out groups; Pearson r per configuration
+and pooled, next to the labels' split-half noise ceiling. Then a final GNN on all groups (one held
+out for early stopping) is saved as a self-describing checkpoint. Run directory: ``config.yaml``,
+``metrics.json``, ``predictions.npz``, ``checkpoints/``, logs, ``parity.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nucleate import __version__
+from nucleate.errors import InputError
+
+
+@dataclass
+class PropensityTrainConfig:
+    """One propensity training run (configs/train/propensity_*.yaml).
+
+    ``local_order``: :class:`~nucleate.featurize.order.RadialBondOrder` arguments;
+    ``pair_energy``: :class:`~nucleate.featurize.order.PairEnergy` arguments or ``None``;
+    ``cutoff``: graph edge cutoff; ``target_species``: atom types whose propensity is learned and
+    scored (``None``: every liquid atom); ``folds``: cross-validation folds over groups (0: leave
+    one group out); ``final``: also train on everything and save the checkpoint."""
+
+    data: str = "data/lj-fcc-v1-propensity"
+    out: str = "runs/propensity/lj-fcc"
+    local_order: dict = field(default_factory=dict)
+    pair_energy: dict | None = None
+    cutoff: float = 1.5
+    target_species: list[int] | None = None
+    model_args: dict = field(default_factory=dict)
+    folds: int = 4
+    seed: int = 0
+    max_epochs: int = 150
+    patience: int = 20
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    ridge_alphas: list[float] = field(default_factory=lambda: [1e1, 1e2, 1e3, 1e4, 1e5])
+    final: bool = True
+    loggers: list[str] = field(default_factory=lambda: ["csv", "tensorboard"])
+    wandb_project: str = "nucleate"
+    accelerator: str = "auto"
+    cache_dir: str | None = None
+
+
+@dataclass
+class _Config:
+    """One configuration: its group, graph (numpy), targets (nan where not scored), ceiling."""
+
+    name: str
+    group: str
+    graph: object
+    target: np.ndarray
+    ceiling: float
+    extra: dict
+
+
+def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
+    return {"local_order": cfg.local_order, "pair_energy": cfg.pair_energy, "cutoff": cfg.cutoff}
+
+
+def node_featurizer(settings: dict):
+    """(frame -> (n, f) descriptors, their names) from featurizer settings."""
+    from nucleate.featurize.order import PairEnergy, RadialBondOrder
+
+    parts = [RadialBondOrder(**_tuples(settings.get("local_order") or {}))]
+    if settings.get("pair_energy"):
+        parts.append(PairEnergy(**_tuples(settings["pair_energy"])))
+
+    def compute(positions, cell, pbc, types):
+        return np.hstack([p(positions, cell, pbc, types) for p in parts])
+
+    names = [n for p in parts for n in p.feature_names()]
+    return compute, names
+
+
+def _tuples(d: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+
+def build_graph(frame, settings: dict):
+    """The propensity graph of a frame: every liquid atom (and the top substrate layers of a film)
+    as nodes, with the descriptors as node features."""
+    from nucleate.featurize.graphs import GraphFeaturizer
+
+    compute, _ = node_featurizer(settings)
+    return GraphFeaturizer(cutoff=settings["cutoff"], layers=None, local_order=compute)(frame)
+
+
+def _cache_path(cfg, settings: dict, source: Path) -> Path:
+    import hashlib
+
+    from nucleate.data.dataset import sha256_of
+    from nucleate.featurize.pipeline import default_cache_dir
+
+    base = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+    key = hashlib.sha256(
+        json.dumps([settings, sha256_of(source), __version__], sort_keys=True).encode()
+    ).hexdigest()[:20]
+    return base / "propensity" / f"{source.stem}-{key}.npz"
+
+
+def _graph_arrays(g) -> dict:
+    return {k: getattr(g, k) for k in ("positions", "node_type", "species", "height", "layer",
+                                       "edge_index", "edge_vec", "edge_dist", "node_features",
+                                       "atom_index")}  # fmt: skip
+
+
+def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Config]:
+    """Every configuration of ``cfg.data`` as a graph with targets (descriptors cached)."""
+    from types import SimpleNamespace
+
+    from tqdm.auto import tqdm
+
+    from nucleate.data.propensity import noise_ceiling, read_isoconfig
+
+    root = Path(cfg.data)
+    settings = featurizer_settings(cfg)
+    items = []  # (source file, loader)
+    ka = sorted(root.glob("isoconfig_*.npz")) if root.is_dir() else []
+    if ka:
+        for f in ka:
+            items.append((f, "ka"))
+    elif (root / "manifest.csv").exists():
+        from nucleate.data.dataset import read_manifest
+
+        for row in read_manifest(root):
+            items.append((root / "samples" / row["id"] / "configs.extxyz.gz", "film"))
+    else:
+        raise InputError(f"{root}: neither a propensity data set nor isoconfig_*.npz files")
+    out = []
+    for path, kind in tqdm(items, desc="propensity graphs", disable=not progress):
+        cache = _cache_path(cfg, settings, path)
+        if kind == "ka":
+            s = read_isoconfig(path)
+            frames = [s.frame]
+            targets = [s.propensity]
+            masks = [np.isin(s.frame.types, cfg.target_species or [1, 2])]
+            ceilings = [noise_ceiling(s.displacements, masks[0]).max_r]
+            groups = [path.stem]
+        else:
+            from nucleate.data.io import read_frames
+
+            frames = read_frames(path)
+            targets = [np.asarray(f.arrays["propensity"], float) for f in frames]
+            masks = [f.liquid & (np.isin(f.types, cfg.target_species) if cfg.target_species
+                                 else True) for f in frames]  # fmt: skip
+            ceilings = [float(f.info.get("ceiling", np.nan)) for f in frames]
+            groups = [path.parent.name] * len(frames)
+        if cache.exists():
+            with np.load(cache) as z:
+                graphs = [SimpleNamespace(**{k[len(f"g{i}_"):]: z[k] for k in z.files
+                                             if k.startswith(f"g{i}_")}) for i in range(len(frames))]  # fmt: skip
+        else:
+            graphs = [build_graph(f, settings) for f in frames]
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(cache.name + ".tmp.npz")
+            np.savez(tmp, **{f"g{i}_{k}": v for i, g in enumerate(graphs)
+                             for k, v in _graph_arrays(g).items()})  # fmt: skip
+            tmp.replace(cache)
+        for k, g in enumerate(graphs):
+            t = np.where(masks[k], targets[k], np.nan)[np.asarray(g.atom_index)]
+            out.append(_Config(f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k],
+                               g, t, ceilings[k], {"height": np.asarray(g.height)}))  # fmt: skip
+    return out
+
+
+def _folds(groups: list[str], n_folds: int, seed: int) -> list[np.ndarray]:
+    uniq = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(uniq))
+    n = len(uniq) if n_folds <= 0 else min(n_folds, len(uniq))
+    held = [set(np.array(uniq)[order[k::n]]) for k in range(n)]
+    return [np.array([g in h for g in groups]) for h in held]
+
+
+def _ridge_matrix(c: _Config) -> np.ndarray:
+    g = c.graph
+    x = np.asarray(g.node_features, float)
+    if np.any(np.asarray(g.node_type) == 1):  # films: the height above the substrate too
+        h = np.asarray(g.height, float)[:, None]
+        x = np.hstack([x, h, np.exp(-h), np.exp(-h / 3.0)])
+    return x
+
+
+def _fit_ridge(train: list[_Config], alphas: list[float], seed: int):
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def xy(cs):
+        X = np.concatenate([_ridge_matrix(c) for c in cs])
+        y = np.concatenate([c.target for c in cs])
+        ok = np.isfinite(y)
+        return X[ok], y[ok]
+
+    groups = [c.group for c in train]
+    inner = _folds(groups, 3, seed + 1) if len(set(groups)) > 2 else []
+    best, best_r = alphas[0], -np.inf
+    for a in alphas if inner else []:
+        rs = []
+        for f in inner:
+            tr = [c for c, m in zip(train, f, strict=True) if not m]
+            te = [c for c, m in zip(train, f, strict=True) if m]
+            model = make_pipeline(StandardScaler(), Ridge(alpha=a)).fit(*xy(tr))
+            rs += [_pearson(model.predict(_ridge_matrix(c)), c.target) for c in te]
+        if np.nanmean(rs) > best_r:
+            best, best_r = a, float(np.nanmean(rs))
+    return make_pipeline(StandardScaler(), Ridge(alpha=best)).fit(*xy(train)), best
+
+
+def _pearson(pred: np.ndarray, target: np.ndarray) -> float:
+    ok = np.isfinite(target)
+    if ok.sum() < 3:
+        return float("nan")
+    return float(np.corrcoef(np.asarray(pred)[ok], target[ok])[0, 1])
+
+
+def _to_data(c: _Config):
+    import torch
+
+    from nucleate.models.graph_data import to_pyg
+
+    t = np.nan_to_num(c.target, nan=0.0)
+    d = to_pyg(c.graph, node_y=t)
+    d.node_mask = torch.as_tensor(np.isfinite(c.target))
+    return d
+
+
+def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: dict, tag: str):
+    import lightning as L
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from torch_geometric.loader import DataLoader
+
+    from nucleate.train.module import PropensityRegressor
+    from nucleate.train.run import _loggers
+
+    x = np.concatenate([np.asarray(c.graph.node_features) for c in train])
+    y = np.concatenate([c.target for c in train])
+    y = y[np.isfinite(y)]
+    species = sorted({int(s) for c in train for s in np.asarray(c.graph.species)})
+    model_args = {"species": tuple(species), "extra_features": x.shape[1], "node_out": 1,
+                  "cutoff": cfg.cutoff, **cfg.model_args}  # fmt: skip
+    module = PropensityRegressor(
+        "gnn", model_args, x_mean=x.mean(0).tolist(), x_std=(x.std(0) + 1e-6).tolist(),
+        target_mean=float(y.mean()), target_std=float(y.std() or 1.0), lr=cfg.lr,
+        weight_decay=cfg.weight_decay, meta=meta,
+    )  # fmt: skip
+    L.seed_everything(cfg.seed, workers=True)
+    ckpt = ModelCheckpoint(out / "checkpoints", filename=tag, monitor="val_loss", mode="min")
+    trainer = L.Trainer(
+        max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=1,
+        callbacks=[EarlyStopping("val_loss", patience=cfg.patience), ckpt],
+        logger=_loggers(_LogCfg(cfg, tag), out / "logs" / tag) if cfg.loggers else False,
+        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=1,
+        deterministic=False,
+    )  # fmt: skip
+    trainer.fit(
+        module,
+        DataLoader([_to_data(c) for c in train], batch_size=1, shuffle=True),
+        DataLoader([_to_data(c) for c in val], batch_size=1),
+    )
+    best = PropensityRegressor.load_from_checkpoint(ckpt.best_model_path, map_location="cpu")
+    return best.eval(), Path(ckpt.best_model_path), int(trainer.current_epoch)
+
+
+@dataclass
+class _LogCfg:
+    """What :func:`nucleate.train.run._loggers` reads."""
+
+    loggers: list
+    wandb_project: str
+    out: str
+
+    def __init__(self, cfg, tag: str) -> None:
+        self.loggers, self.wandb_project, self.out = cfg.loggers, cfg.wandb_project, tag
+
+
+def predict_nodes(model, graph) -> np.ndarray:
+    """(nodes,) propensity predicted for a numpy graph."""
+    import torch
+
+    from nucleate.models.graph_data import to_pyg
+
+    with torch.no_grad():
+        return model(to_pyg(graph)).numpy()
+
+
+def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -> dict:
+    import yaml
+
+    from nucleate.data.dataset import to_plain
+
+    start = time.time()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    import shutil
+
+    shutil.rmtree(out / "checkpoints", ignore_errors=True)  # no stale -v1 copies from a rerun
+    (out / "config.yaml").write_text(yaml.safe_dump(to_plain(asdict(cfg)), sort_keys=False))
+    configs = load_configs(cfg, progress)
+    groups = [c.group for c in configs]
+    if len(set(groups)) < 3:
+        raise InputError(f"{cfg.data}: cross-validation needs at least 3 groups")
+    settings = featurizer_settings(cfg)
+    units = "lj"
+    campaign = {}
+    if (Path(cfg.data) / "campaign.yaml").exists():
+        campaign = yaml.safe_load((Path(cfg.data) / "campaign.yaml").read_text())
+    meta = {"nucleate_version": __version__, "task": "propensity",
+            "featurizer_settings": settings, "data": str(cfg.data), "units": units,
+            "config": to_plain(asdict(cfg)), "campaign": campaign}  # fmt: skip
+    pred_gnn = [np.full(len(c.target), np.nan) for c in configs]
+    pred_ridge = [np.full(len(c.target), np.nan) for c in configs]
+    folds = _folds(groups, cfg.folds, cfg.seed)
+    fold_info = []
+    for k, test in enumerate(folds):
+        train_idx = np.flatnonzero(~test)
+        train_groups = sorted({groups[i] for i in train_idx})
+        val_group = train_groups[np.random.default_rng(cfg.seed + k).integers(len(train_groups))]
+        tr = [configs[i] for i in train_idx if groups[i] != val_group]
+        va = [configs[i] for i in train_idx if groups[i] == val_group]
+        model, _, epochs = _train_gnn(cfg, tr, va, out, meta, f"fold{k}")
+        ridge, alpha = _fit_ridge([configs[i] for i in train_idx], cfg.ridge_alphas, cfg.seed)
+        for i in np.flatnonzero(test):
+            pred_gnn[i] = predict_nodes(model, configs[i].graph)
+            pred_ridge[i] = ridge.predict(_ridge_matrix(configs[i]))
+        fold_info.append({"test_groups": sorted({groups[i] for i in np.flatnonzero(test)}),
+                          "val_group": val_group, "epochs": epochs, "ridge_alpha": alpha})  # fmt: skip
+        if progress:
+            r = [_pearson(pred_gnn[i], configs[i].target) for i in np.flatnonzero(test)]
+            print(f"fold {k + 1}/{len(folds)}: GNN r {np.nanmean(r):.3f} ({epochs} epochs)")
+    metrics = {
+        "n_configs": len(configs),
+        "n_groups": len(set(groups)),
+        "folds": fold_info,
+        "gnn": score(configs, pred_gnn),
+        "ridge": score(configs, pred_ridge),
+        "ceiling": float(np.nanmean([c.ceiling for c in configs])),
+    }
+    checkpoints = []
+    if cfg.final:
+        uniq = sorted(set(groups))
+        val_group = uniq[np.random.default_rng(cfg.seed).integers(len(uniq))]
+        _, path, epochs = _train_gnn(
+            cfg, [c for c in configs if c.group != val_group],
+            [c for c in configs if c.group == val_group], out, meta, "final",
+        )  # fmt: skip
+        checkpoints.append(str(path.relative_to(out)))
+        metrics["final"] = {"val_group": val_group, "epochs": epochs}
+    metrics["checkpoints"] = checkpoints
+    metrics["seconds"] = round(time.time() - start, 1)
+    np.savez_compressed(
+        out / "predictions.npz", names=np.array([c.name for c in configs]),
+        groups=np.array(groups), **{f"target_{k}": c.target for k, c in enumerate(configs)},
+        **{f"gnn_{k}": p for k, p in enumerate(pred_gnn)},
+        **{f"ridge_{k}": p for k, p in enumerate(pred_ridge)},
+        **{f"height_{k}": c.extra["height"] for k, c in enumerate(configs)},
+    )  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")
+    _parity(configs, pred_gnn, pred_ridge, metrics, out / "parity.png")
+    return metrics
+
+
+def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:
+    """Pearson r per configuration (mean and standard error) and pooled over all configurations;
+    for films also within the contact layer (height < 1.2) and the rest."""
+    per = [_pearson(p, c.target) for c, p in zip(configs, preds, strict=True)]
+    t = np.concatenate([c.target for c in configs])
+    p = np.concatenate(preds)
+    ok = np.isfinite(t) & np.isfinite(p)
+    res = {
+        "r_per_config": [float(r) for r in per],
+        "r_mean": float(np.nanmean(per)),
+        "r_sem": float(np.nanstd(per) / np.sqrt(max(np.isfinite(per).sum(), 1))),
+        "r_pooled": float(np.corrcoef(p[ok], t[ok])[0, 1]),
+    }
+    if any(np.any(np.asarray(c.graph.node_type) == 1) for c in configs):
+        h = np.concatenate([c.extra["height"] for c in configs])
+        for name, sel in (("contact", h < 1.2), ("above_contact", h >= 1.2)):
+            m = ok & sel
+            res[f"r_pooled_{name}"] = float(np.corrcoef(p[m], t[m])[0, 1]) if m.sum() > 2 else None
+    return res
+
+
+def _parity(configs, pred_gnn, pred_ridge, metrics, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = np.concatenate([c.target for c in configs])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), constrained_layout=True)
+    for ax, preds, name in ((axes[0], pred_gnn, "gnn"), (axes[1], pred_ridge, "ridge")):
+        p = np.concatenate(preds)
+        ok = np.isfinite(t) & np.isfinite(p)
+        ax.hexbin(t[ok], p[ok], gridsize=60, bins="log", cmap="viridis", mincnt=1)
+        m = metrics[name]
+        ax.set(xlabel="true propensity", ylabel="predicted",
+               title=f"{name.upper()}: r per config {m['r_mean']:.3f}, pooled {m['r_pooled']:.3f}")  # fmt: skip
+    fig.suptitle(f"{metrics['n_configs']} configurations, held out by group; noise ceiling "
+                 f"{metrics['ceiling']:.3f}")  # fmt: skip
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,161 @@
+"""Propensity route: per-atom pair energy, whole-film graphs, the isoconfigurational campaign on a
+tiny source data set, node-level training on synthetic KA-format files and `predict --per_atom`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from conftest import layered_film
+
+from nucleate import cli
+from nucleate.data.io import Selection, from_ase
+from nucleate.featurize.order import PairEnergy
+
+ROOT = Path(__file__).resolve().parents[1]
+KA = {"1-1": [1.0, 1.0], "1-2": [1.5, 0.8], "2-2": [0.5, 0.88]}
+
+
+def test_pair_energy_of_a_dimer_and_its_coarse_graining():
+    r = 2 ** (1 / 6)
+    pos = np.array([[1.0, 1.0, 1.0], [1.0 + r, 1.0, 1.0], [6.0, 6.0, 6.0]])
+    pe = PairEnergy({"1-1": [1.0, 1.0]}, cutoff=2.5, coarse_grain=(1.5,))
+    e = pe(pos, np.eye(3) * 12.0, True, np.array([1, 1, 1]))
+    shift = 4 * (2.5**-12 - 2.5**-6)
+    # each atom of the dimer carries half of V(r_min) = -1 (shifted), the lone atom nothing
+    np.testing.assert_allclose(e[:, 0], [0.5 * (-1 - shift), 0.5 * (-1 - shift), 0.0], atol=1e-12)
+    # the dimer's atoms average over both (equal), the lone atom over itself
+    np.testing.assert_allclose(e[:, 1], e[:, 0], atol=1e-12)
+    # species-resolved: an A-B pair at its own minimum 0.8 * 2^(1/6) has -1.5
+    pos[1, 0] = 1.0 + 0.8 * r
+    e2 = PairEnergy(KA, coarse_grain=())(pos, np.eye(3) * 12.0, True, np.array([1, 2, 1]))
+    assert e2[0, 0] == pytest.approx(0.5 * (-1.5 - 1.5 * shift))
+    assert pe.feature_names() == ["e_pair", "cg1.5_e_pair"]
+
+
+def test_whole_film_graph_keeps_every_liquid_atom_with_heights():
+    from nucleate.featurize.graphs import GraphFeaturizer
+
+    atoms, dz, _ = layered_film(n_liquid=6, noise=0.02)
+    frame = from_ase(atoms, Selection(substrate_types=(1,)))
+    g = GraphFeaturizer(layers=None)(frame)
+    liquid = g.node_type == 0
+    assert liquid.sum() == frame.liquid.sum()
+    # heights grow plane by plane: the highest liquid atoms sit about 6 planes up
+    assert g.height[liquid].max() == pytest.approx(6 * dz, abs=0.15)
+    assert g.height[liquid].min() == pytest.approx(dz, abs=0.15)
+
+
+def _ka_like(path: Path, n: int, seed: int, replicas: int = 8) -> None:
+    """A small random binary mixture in the KA file format whose displacements grow with the
+    local density at r = 1 (a planted structure-dynamics link) plus replica noise."""
+    from nucleate.featurize.order import RadialBondOrder
+
+    rng = np.random.default_rng(seed)
+    side = (n / 1.2) ** (1 / 3)
+    types = (rng.random(n) < 0.2).astype(np.int8)
+    x0 = rng.random((n, 3)) * side
+    rb = RadialBondOrder(shells=(1.0,), ls=(6,), coarse_grain=None)
+    g = rb(x0, np.eye(3) * side, True, types + 1)[:, 0]
+    scale = 0.2 + 0.4 * (g - g.min()) / (np.ptp(g) + 1e-9)
+    disp = rng.normal(size=(replicas, n, 3)) * scale[None, :, None] * 0.5
+    np.savez(path, types=types, initial_positions=x0, positions=x0[None] + disp)
+
+
+def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path):
+    data = tmp_path / "ka"
+    data.mkdir()
+    for k in range(3):
+        _ka_like(data / f"isoconfig_N160_{k}.npz", 160, seed=k)
+    out = tmp_path / "run"
+    cfg = {"propensity": {
+        "data": str(data), "out": str(out), "cache_dir": str(tmp_path / "cache"),
+        "local_order": {"shells": [1.0, 1.5], "width": 0.1, "ls": [6], "coarse_grain": [1.5],
+                        "species": [1, 2]},
+        "pair_energy": {"pairs": KA, "coarse_grain": [1.5]},
+        "target_species": [1], "model_args": {"hidden": 8, "layers": 1, "use_height": False},
+        "folds": 0, "max_epochs": 3, "patience": 3, "loggers": ["csv"],
+        "ridge_alphas": [0.1, 1.0, 10.0],
+    }}  # fmt: skip
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(cfg))
+    assert cli.main(["train", "-c", str(tmp_path / "p.yaml")]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["n_configs"] == 3 and len(m["folds"]) == 3
+    for route in ("gnn", "ridge"):
+        assert len(m[route]["r_per_config"]) == 3 and np.isfinite(m[route]["r_pooled"])
+    # the ridge finds the planted energy-mobility link on held-out configurations
+    assert m["ridge"]["r_mean"] > 0.5
+    assert 0 < m["ceiling"] <= 1
+    assert (out / "parity.png").exists() and m["checkpoints"] == ["checkpoints/final.ckpt"]
+    # the descriptors were cached: a second featurization reads them
+    assert len(list((tmp_path / "cache" / "propensity").glob("*.npz"))) == 3
+
+    # per-atom prediction on one configuration written as extxyz
+    from nucleate.data.io import write_frames
+    from nucleate.data.propensity import read_isoconfig
+
+    s = read_isoconfig(data / "isoconfig_N160_0.npz")
+    write_frames(tmp_path / "ka.extxyz", s.frame)
+    pred = tmp_path / "pred"
+    assert cli.main(["predict", "--per_atom", "true", "--model", f"[{out}]", "--trajectory",
+                     str(tmp_path / "ka.extxyz"), "--out", str(pred)]) == 0  # fmt: skip
+    from ase.io import read
+
+    atoms = read(pred / "per_atom.extxyz")
+    p = atoms.arrays["predicted_propensity"]
+    assert p.shape == (160,) and np.isfinite(p).all()
+    assert (pred / "per_atom.png").exists()
+
+    # a T_n checkpoint is refused with a clear message
+    from nucleate.errors import InputError
+    from nucleate.predict.per_atom import load_propensity_checkpoints
+
+    with pytest.raises(InputError, match="not a nucleate propensity checkpoint"):
+        load_propensity_checkpoints([str(ROOT / "models/lj-fcc-v1/gnn")])
+
+
+def test_propensity_campaign_on_a_tiny_source(tmp_path):
+    """Two configurations x 4 replicas of a 150-atom film: the held substrate has zero propensity,
+    the liquid does not; labels, ceilings and the manifest are written; a rerun does nothing."""
+    from nucleate.data.propensity_campaign import PropensityCampaign, run_propensity_campaign
+
+    c = yaml.safe_load((ROOT / "data/lj-fcc-v1/campaign.yaml").read_text())
+    c["interface"]["n_liquid"] = 150
+    c["substrates"]["min_lateral"] = 5.0
+    c["equilibrium"].update(melt_time=1.0, eq_time=1.0, n_frames=1, frame_every=0.5)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "campaign.yaml").write_text(yaml.safe_dump(c))
+    with open(ROOT / "data/lj-fcc-v1/manifest.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["id"] == "fcc111_m+00.0_e1.00"]
+    with open(src / "manifest.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, rows[0].keys())
+        w.writeheader()
+        w.writerows(rows)
+    camp = PropensityCampaign(source=str(src), out=str(tmp_path / "prop"), n_configs=2,
+                              n_replicas=4, times=[0.05, 0.1], t_star=0.1, workers=1)  # fmt: skip
+    assert run_propensity_campaign(camp, progress=False)["complete"] == 1
+    sample = tmp_path / "prop" / "samples" / "fcc111_m+00.0_e1.00"
+    from nucleate.data.io import read_frames
+
+    frames = read_frames(sample / "configs.extxyz.gz")
+    assert len(frames) == 2
+    for f in frames:
+        p = f.arrays["propensity"]
+        assert np.abs(p[f.substrate]).max() < 1e-6  # frozen region: zero
+        assert p[f.liquid].min() > 0
+        assert f.arrays["propensity_t"].shape == (f.n_atoms, 2)
+        assert 0 < f.info["ceiling"] <= 1
+    rec = json.loads((sample / "sample.json").read_text())
+    assert rec["source_labels"]["tn"] == pytest.approx(float(rows[0]["tn"]))
+    assert 5.0 < rec["labels"]["q_star"] < 8.0  # first peak of a dense LJ liquid's S(q)
+    with np.load(sample / "ensemble.npz") as z:
+        assert z["abs_displacement"].shape[:2] == (2, 4)
+        assert np.all(z["fs"] <= 1.0 + 1e-9)
+    with open(tmp_path / "prop" / "manifest.csv") as fh:
+        assert [r["id"] for r in csv.DictReader(fh)] == ["fcc111_m+00.0_e1.00"]
+    assert run_propensity_campaign(camp, progress=False)["ran"] == 0
