@@ -204,6 +204,12 @@ def _run_propensity(cfg) -> dict:
         problems = dataset.verify_dataset(campaign.out)
         print(f"{campaign.out}: {len(problems)} problems", *problems, sep="\n")
         return {"problems": problems}
+    if cfg.card:
+        from nucleate.data.propensity_card import write_propensity_card
+
+        path = write_propensity_card(campaign.out)
+        print(f"data card written to {path}")
+        return {"card": str(path)}
     campaign.validate()
     if cfg.dry_run:
         tasks = campaign.tasks()

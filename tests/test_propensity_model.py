@@ -66,14 +66,15 @@ def _ka_like(path: Path, n: int, seed: int, replicas: int = 8) -> None:
     np.savez(path, types=types, initial_positions=x0, positions=x0[None] + disp)
 
 
-def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path):
+def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative run directory, as users give it
     data = tmp_path / "ka"
     data.mkdir()
     for k in range(3):
         _ka_like(data / f"isoconfig_N160_{k}.npz", 160, seed=k)
     out = tmp_path / "run"
     cfg = {"propensity": {
-        "data": str(data), "out": str(out), "cache_dir": str(tmp_path / "cache"),
+        "data": str(data), "out": "run", "cache_dir": str(tmp_path / "cache"),
         "local_order": {"shells": [1.0, 1.5], "width": 0.1, "ls": [6], "coarse_grain": [1.5],
                         "species": [1, 2]},
         "pair_energy": {"pairs": KA, "coarse_grain": [1.5]},

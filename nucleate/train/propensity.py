@@ -356,6 +356,7 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
         "ridge": score(configs, pred_ridge),
         "ceiling": float(np.nanmean([c.ceiling for c in configs])),
     }
+    (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")  # CV first
     checkpoints = []
     if cfg.final:
         uniq = sorted(set(groups))
@@ -364,7 +365,7 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
             cfg, [c for c in configs if c.group != val_group],
             [c for c in configs if c.group == val_group], out, meta, "final",
         )  # fmt: skip
-        checkpoints.append(str(path.relative_to(out)))
+        checkpoints.append(str(path.resolve().relative_to(out.resolve())))
         metrics["final"] = {"val_group": val_group, "epochs": epochs}
     metrics["checkpoints"] = checkpoints
     metrics["seconds"] = round(time.time() - start, 1)
