@@ -80,7 +80,7 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
         "pair_energy": {"pairs": KA, "coarse_grain": [1.5]},
         "target_species": [1], "model_args": {"hidden": 8, "layers": 1, "use_height": False},
         "folds": 0, "max_epochs": 3, "patience": 3, "loggers": ["csv"],
-        "ridge_alphas": [0.1, 1.0, 10.0],
+        "ridge_alphas": [0.1, 1.0, 10.0], "ship": "shipped",
     }}  # fmt: skip
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(cfg))
     assert cli.main(["train", "-c", str(tmp_path / "p.yaml")]) == 0
@@ -102,7 +102,9 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
     s = read_isoconfig(data / "isoconfig_N160_0.npz")
     write_frames(tmp_path / "ka.extxyz", s.frame)
     pred = tmp_path / "pred"
-    assert cli.main(["predict", "--per_atom", "true", "--model", f"[{out}]", "--trajectory",
+    shipped = tmp_path / "shipped"  # exported without optimizer state: predict reads it
+    assert (shipped / "checkpoints" / "final.ckpt").exists()
+    assert cli.main(["predict", "--per_atom", "true", "--model", f"[{shipped}]", "--trajectory",
                      str(tmp_path / "ka.extxyz"), "--out", str(pred)]) == 0  # fmt: skip
     from ase.io import read
 
@@ -159,4 +161,6 @@ def test_propensity_campaign_on_a_tiny_source(tmp_path):
         assert np.all(z["fs"] <= 1.0 + 1e-9)
     with open(tmp_path / "prop" / "manifest.csv") as fh:
         assert [r["id"] for r in csv.DictReader(fh)] == ["fcc111_m+00.0_e1.00"]
+    card = (tmp_path / "prop" / "README.md").read_text()
+    assert "noise ceiling" in card.lower() and (tmp_path / "prop" / "propensity.png").exists()
     assert run_propensity_campaign(camp, progress=False)["ran"] == 0

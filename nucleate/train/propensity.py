@@ -37,8 +37,11 @@ class PropensityTrainConfig:
     ``local_order``: :class:`~nucleate.featurize.order.RadialBondOrder` arguments;
     ``pair_energy``: :class:`~nucleate.featurize.order.PairEnergy` arguments or ``None``;
     ``cutoff``: graph edge cutoff; ``target_species``: atom types whose propensity is learned and
-    scored (``None``: every liquid atom); ``folds``: cross-validation folds over groups (0: leave
-    one group out); ``final``: also train on everything and save the checkpoint."""
+    scored (``None``: every liquid atom; in films, vapour atoms with fewer than 3 neighbours
+    within ``cutoff`` are not scored); ``folds``: cross-validation folds over groups (0: leave
+    one group out); ``final``: also train on everything and save the checkpoint; ``ship``: then
+    export the run (checkpoint without optimizer state, metrics, config, picture) to this
+    directory, e.g. ``models/ka3d-t044/propensity``."""
 
     data: str = "data/lj-fcc-v1-propensity"
     out: str = "runs/propensity/lj-fcc"
@@ -55,6 +58,7 @@ class PropensityTrainConfig:
     weight_decay: float = 1e-4
     ridge_alphas: list[float] = field(default_factory=lambda: [1e1, 1e2, 1e3, 1e4, 1e5])
     final: bool = True
+    ship: str | None = None
     loggers: list[str] = field(default_factory=lambda: ["csv", "tensorboard"])
     wandb_project: str = "nucleate"
     accelerator: str = "auto"
@@ -164,6 +168,7 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             masks = [f.liquid & (np.isin(f.types, cfg.target_species) if cfg.target_species
                                  else True) for f in frames]  # fmt: skip
             ceilings = [float(f.info.get("ceiling", np.nan)) for f in frames]
+            ceil_contact = [float(f.info.get("ceiling_contact", np.nan)) for f in frames]
             groups = [path.parent.name] * len(frames)
         if cache.exists():
             with np.load(cache) as z:
@@ -178,8 +183,14 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             tmp.replace(cache)
         for k, g in enumerate(graphs):
             t = np.where(masks[k], targets[k], np.nan)[np.asarray(g.atom_index)]
+            if kind == "film":  # vapour atoms (under 3 neighbours) move ballistically: not scored
+                degree = np.bincount(np.asarray(g.edge_index)[0], minlength=len(t))
+                t[degree < 3] = np.nan
+            extra = {"height": np.asarray(g.height)}
+            if kind == "film":
+                extra["ceiling_contact"] = ceil_contact[k]
             out.append(_Config(f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k],
-                               g, t, ceilings[k], {"height": np.asarray(g.height)}))  # fmt: skip
+                               g, t, ceilings[k], extra))  # fmt: skip
     return out
 
 
@@ -192,22 +203,23 @@ def _folds(groups: list[str], n_folds: int, seed: int) -> list[np.ndarray]:
     return [np.array([g in h for g in groups]) for h in held]
 
 
-def _ridge_matrix(c: _Config) -> np.ndarray:
+def _ridge_matrix(c: _Config, height_only: bool = False) -> np.ndarray:
     g = c.graph
     x = np.asarray(g.node_features, float)
     if np.any(np.asarray(g.node_type) == 1):  # films: the height above the substrate too
         h = np.asarray(g.height, float)[:, None]
-        x = np.hstack([x, h, np.exp(-h), np.exp(-h / 3.0)])
+        hx = np.hstack([h, np.exp(-h), np.exp(-h / 3.0), np.exp(-((h - 1.0) ** 2))])
+        x = hx if height_only else np.hstack([x, hx])
     return x
 
 
-def _fit_ridge(train: list[_Config], alphas: list[float], seed: int):
+def _fit_ridge(train: list[_Config], alphas: list[float], seed: int, height_only: bool = False):
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     def xy(cs):
-        X = np.concatenate([_ridge_matrix(c) for c in cs])
+        X = np.concatenate([_ridge_matrix(c, height_only) for c in cs])
         y = np.concatenate([c.target for c in cs])
         ok = np.isfinite(y)
         return X[ok], y[ok]
@@ -221,7 +233,7 @@ def _fit_ridge(train: list[_Config], alphas: list[float], seed: int):
             tr = [c for c, m in zip(train, f, strict=True) if not m]
             te = [c for c, m in zip(train, f, strict=True) if m]
             model = make_pipeline(StandardScaler(), Ridge(alpha=a)).fit(*xy(tr))
-            rs += [_pearson(model.predict(_ridge_matrix(c)), c.target) for c in te]
+            rs += [_pearson(model.predict(_ridge_matrix(c, height_only)), c.target) for c in te]
         if np.nanmean(rs) > best_r:
             best, best_r = a, float(np.nanmean(rs))
     return make_pipeline(StandardScaler(), Ridge(alpha=best)).fit(*xy(train)), best
@@ -330,6 +342,8 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
             "config": to_plain(asdict(cfg)), "campaign": campaign}  # fmt: skip
     pred_gnn = [np.full(len(c.target), np.nan) for c in configs]
     pred_ridge = [np.full(len(c.target), np.nan) for c in configs]
+    film = any(np.any(np.asarray(c.graph.node_type) == 1) for c in configs)
+    pred_height = [np.full(len(c.target), np.nan) for c in configs]
     folds = _folds(groups, cfg.folds, cfg.seed)
     fold_info = []
     for k, test in enumerate(folds):
@@ -340,9 +354,13 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
         va = [configs[i] for i in train_idx if groups[i] == val_group]
         model, _, epochs = _train_gnn(cfg, tr, va, out, meta, f"fold{k}")
         ridge, alpha = _fit_ridge([configs[i] for i in train_idx], cfg.ridge_alphas, cfg.seed)
+        if film:  # how much a height profile alone explains
+            height, _ = _fit_ridge([configs[i] for i in train_idx], [1.0], cfg.seed, True)
         for i in np.flatnonzero(test):
             pred_gnn[i] = predict_nodes(model, configs[i].graph)
             pred_ridge[i] = ridge.predict(_ridge_matrix(configs[i]))
+            if film:
+                pred_height[i] = height.predict(_ridge_matrix(configs[i], True))
         fold_info.append({"test_groups": sorted({groups[i] for i in np.flatnonzero(test)}),
                           "val_group": val_group, "epochs": epochs, "ridge_alpha": alpha})  # fmt: skip
         if progress:
@@ -356,6 +374,11 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
         "ridge": score(configs, pred_ridge),
         "ceiling": float(np.nanmean([c.ceiling for c in configs])),
     }
+    if film:
+        metrics["height_only"] = score(configs, pred_height)
+        metrics["ceiling_contact"] = float(
+            np.nanmean([c.extra.get("ceiling_contact", np.nan) for c in configs])
+        )
     (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")  # CV first
     checkpoints = []
     if cfg.final:
@@ -378,6 +401,10 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
     )  # fmt: skip
     (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")
     _parity(configs, pred_gnn, pred_ridge, metrics, out / "parity.png")
+    if cfg.ship and checkpoints:
+        from nucleate.train.run import export_run
+
+        export_run(out, cfg.ship)
     return metrics
 
 
@@ -399,6 +426,12 @@ def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:
         for name, sel in (("contact", h < 1.2), ("above_contact", h >= 1.2)):
             m = ok & sel
             res[f"r_pooled_{name}"] = float(np.corrcoef(p[m], t[m])[0, 1]) if m.sum() > 2 else None
+        # within each configuration's contact layer: comparable to the contact-layer ceiling
+        per_c = []
+        for c, q in zip(configs, preds, strict=True):
+            sel = c.extra["height"] < 1.2
+            per_c.append(_pearson(q[sel], c.target[sel]))
+        res["r_contact_per_config"] = float(np.nanmean(per_c))
     return res
 
 
