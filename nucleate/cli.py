@@ -213,7 +213,7 @@ def _run_propensity(cfg) -> dict:
     campaign.validate()
     if cfg.dry_run:
         tasks = campaign.tasks()
-        print(f"{campaign.name}: {len(tasks)} samples -> {campaign.out}")
+        print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")
         return {"total": len(tasks)}
     result = run_propensity_campaign(campaign)
     print(
