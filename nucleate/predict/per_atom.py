@@ -108,16 +108,16 @@ def plot_per_atom(frame, propensity: np.ndarray, path: Path, title: str = "") ->
         s = liq & slab
         sc = ax.scatter(pos[s, 0], h[s], s=18, c=propensity[s], cmap="coolwarm", vmin=vmin,
                         vmax=vmax)  # fmt: skip
-        film_top = np.percentile(h[liq], 99.0) + 1.5  # leave out the odd vapour atom
+        film_top = np.percentile(h[liq], 95.0) + 2.5  # leave out the vapour above the film
         ax.set(xlabel="x", ylabel="height above substrate", title="side view (|y − mid| < 1)",
                ylim=(-2.8, film_top))  # fmt: skip
-        ax.set_aspect("equal")
+        ax.set_aspect("equal", adjustable="box")
         ax = axes[1]
         contact = liq & (h < 1.2)
         ax.scatter(pos[contact, 0], pos[contact, 1], s=40, c=propensity[contact],
                    cmap="coolwarm", vmin=vmin, vmax=vmax)  # fmt: skip
         ax.set(xlabel="x", ylabel="y", title="contact layer (height < 1.2)")
-        ax.set_aspect("equal")
+        ax.set_aspect("equal", adjustable="box")
     else:
         zmid = cell[2, 2] / 2
         s = liq & (np.abs(pos[:, 2] - zmid) < 1.0)
