@@ -80,7 +80,7 @@ def _add_predict_arguments(p) -> None:
     p.add_argument("--out", type=str, default="prediction", help="output directory")
     p.add_argument("--plot", type=bool, default=True, help="write prediction.png")
     p.add_argument(
-        "--per_atom", type=bool, default=False,
+        "--per_atom", "--per-atom", type=bool, default=False,
         help="per-atom propensity of --trajectory with propensity checkpoints (e.g. --model "
         "[models/lj-fcc-v1/propensity]): writes per_atom.extxyz and per_atom.png",
     )  # fmt: skip

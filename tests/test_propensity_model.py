@@ -104,7 +104,7 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
     pred = tmp_path / "pred"
     shipped = tmp_path / "shipped"  # exported without optimizer state: predict reads it
     assert (shipped / "checkpoints" / "final.ckpt").exists()
-    assert cli.main(["predict", "--per_atom", "true", "--model", f"[{shipped}]", "--trajectory",
+    assert cli.main(["predict", "--per-atom", "true", "--model", f"[{shipped}]", "--trajectory",
                      str(tmp_path / "ka.extxyz"), "--out", str(pred)]) == 0  # fmt: skip
     from ase.io import read
 

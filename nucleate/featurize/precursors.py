@@ -1,0 +1,165 @@
+"""Pre-ordered liquid (precursors) in the q̄4–q̄6 plane, against references at the same temperature.
+
+Lechner–Dellago averaged bond order (q̄4, q̄6; 12 nearest neighbours) of bulk liquid, fcc, hcp and
+bcc, each simulated with LAMMPS at the temperature of interest (:func:`reference_clouds`), sets
+the scale: an atom is ``liquid`` below the 99th percentile of the liquid's q̄6, ``crystal-like``
+above the 5th percentile of the crystals' q̄6 (the lowest of the three), and ``pre-ordered`` in
+between (Díaz Leines & Rogal, PRL 2022); every ordered atom leans to the crystal reference whose
+reference (perfect crystal to its thermal cloud) is nearest in the cloud's Mahalanobis metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nucleate.featurize.order import steinhardt
+
+PHASES = ("liquid", "fcc", "hcp", "bcc")
+CLASSES = ("liquid", "pre-ordered", "crystal-like")
+
+
+def _lattice(name: str, a0: float):
+    from ase.build import bulk
+
+    d = a0 / np.sqrt(2.0)
+    if name == "hcp":
+        return bulk("Ar", "hcp", a=d, c=d * np.sqrt(8 / 3), orthorhombic=True).repeat((6, 4, 4))
+    if name == "bcc":  # same number density as fcc
+        return bulk("Ar", "bcc", a=a0 / 2 ** (1 / 3), cubic=True).repeat(7)
+    return bulk("Ar", "fcc", a=a0, cubic=True).repeat(6)
+
+
+def reference_clouds(
+    temperature: float,
+    a0: float = 1.617,
+    steps: int = 2000,
+    n_frames: int = 5,
+    every: int = 100,
+    seed: int = 1,
+    pair: str = "lj/cut 2.5",
+    melt_temperature: float = 1.5,
+) -> dict[str, np.ndarray]:
+    """(q̄4, q̄6) of every atom of bulk liquid, fcc, hcp and bcc at ``temperature`` (LJ units, one
+    species), ``n_frames`` frames each after ``steps``: the crystals with Langevin NVT at the fcc
+    density of lattice constant ``a0``, the liquid (melted at ``melt_temperature`` first) at zero
+    pressure. Crystals above
+    their melting point are superheated: keep ``steps`` short. Returns name -> (m, 2)."""
+    from nucleate.data.simulate import start_lammps
+
+    out = {}
+    for name in PHASES:
+        atoms = _lattice("fcc" if name == "liquid" else name, a0)
+        n = len(atoms)
+        cell = atoms.cell.array
+        lmp = start_lammps()
+        try:
+            lmp.commands_string(
+                "units lj\natom_style atomic\natom_modify map array\n"
+                f"region b prism 0 {cell[0, 0]} 0 {cell[1, 1]} 0 {cell[2, 2]} 0 0 0\n"
+                "create_box 1 b"
+            )
+            lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, atoms.positions.ravel().tolist())
+            lmp.commands_string(
+                f"mass 1 1\npair_style {pair}\npair_coeff 1 1 1 1\npair_modify shift yes\n"
+                "neighbor 0.3 bin\nfix nve all nve\n"
+            )
+            if name == "liquid":
+                lmp.commands_string(
+                    f"velocity all create {melt_temperature} {seed}\n"
+                    f"fix l all langevin {melt_temperature} {melt_temperature} 0.5 {seed}\n"
+                    f"run {steps}\nunfix l"
+                )
+            if name == "liquid":  # at zero pressure, as the film's liquid
+                lmp.commands_string(
+                    f"unfix nve\nvelocity all create {temperature} {seed + 1}\n"
+                    f"fix l all npt temp {temperature} {temperature} 0.5 iso 0 0 5\nrun {steps}"
+                )
+            else:
+                lmp.commands_string(
+                    f"velocity all create {temperature} {seed + 1}\n"
+                    f"fix l all langevin {temperature} {temperature} 0.5 {seed + 1}\nrun {steps}"
+                )
+            qs = []
+            for _ in range(n_frames):
+                lmp.command(f"run {every}")
+                x = np.array(lmp.numpy.extract_atom("x")[:n])
+                lo, hi, *_ = lmp.extract_box()
+                box = np.diag(np.array(hi) - np.array(lo))
+                x = x - np.array(lo)
+                qs.append(steinhardt(x, box, True, (4, 6), average=True, num_neighbors=12))
+        finally:
+            lmp.close()
+        out[name] = np.concatenate(qs)
+    return out
+
+
+@dataclass(frozen=True)
+class PrecursorClassifier:
+    """Thresholds and crystal references derived from reference clouds.
+
+    Attributes:
+        q6_preordered: q̄6 above which an atom is no longer liquid-like (99th percentile of the
+            liquid).
+        q6_crystal: q̄6 above which an atom is crystal-like (5th percentile of the least ordered
+            crystal; at least ``q6_preordered``).
+        centres: crystal name -> mean (q̄4, q̄6) at the temperature; perfect: name -> (q̄4, q̄6) of
+            the perfect crystal; precisions: name -> inverse covariance (2, 2) of the cloud.
+    """
+
+    q6_preordered: float
+    q6_crystal: float
+    centres: dict
+    perfect: dict
+    precisions: dict
+
+    @classmethod
+    def from_references(cls, clouds: dict[str, np.ndarray]) -> PrecursorClassifier:
+        pre = float(np.percentile(clouds["liquid"][:, 1], 99.0))
+        crys = min(float(np.percentile(clouds[k][:, 1], 5.0)) for k in PHASES[1:])
+        from nucleate.featurize.order import reference_order
+
+        perfect = reference_order()  # same neighbour rule: 12 nearest, averaged
+        return cls(
+            pre, max(crys, pre),
+            {k: clouds[k].mean(axis=0) for k in PHASES[1:]},
+            {k: perfect[k][0] for k in PHASES[1:]},
+            {k: np.linalg.inv(np.cov(clouds[k].T) + 1e-8 * np.eye(2)) for k in PHASES[1:]},
+        )  # fmt: skip
+
+    def classify(self, q: np.ndarray) -> np.ndarray:
+        """(n,) class index into :data:`CLASSES` of (n, 2) (q̄4, q̄6)."""
+        q6 = np.asarray(q)[:, 1]
+        return (q6 >= self.q6_preordered).astype(int) + (q6 >= self.q6_crystal).astype(int)
+
+    def lean(self, q: np.ndarray) -> np.ndarray:
+        """(n,) index into ("fcc", "hcp", "bcc") of the nearest crystal reference: the distance to
+        the segment from the perfect crystal to the centre of its cloud at the temperature (the
+        path thermal disorder takes), in the metric of that cloud (Mahalanobis)."""
+        d = []
+        for k in PHASES[1:]:
+            w = np.linalg.cholesky(self.precisions[k])  # whitening: |x @ w| = Mahalanobis
+            a, b = self.perfect[k] @ w, self.centres[k] @ w
+            x = np.asarray(q) @ w
+            t = np.clip((x - a) @ (b - a) / max(float((b - a) @ (b - a)), 1e-12), 0.0, 1.0)
+            d.append(np.linalg.norm(x - (a + t[:, None] * (b - a)), axis=1))
+        d = np.stack(d, axis=1)
+        return np.argmin(d, axis=1)
+
+    def descriptors(self, q: np.ndarray) -> dict[str, float]:
+        """Per-substrate precursor descriptors of a set of (contact-layer) atoms: fractions of
+        pre-ordered and crystal-like atoms, the mean q̄6 of the pre-ordered ones (their
+        crystallinity), and the fractions of ordered atoms leaning to fcc / hcp / bcc."""
+        c = self.classify(q)
+        ordered = c >= 1
+        lean = self.lean(q[ordered]) if ordered.any() else np.zeros(0, int)
+        pre = c == 1
+        out = {
+            "frac_preordered": float(np.mean(pre)),
+            "frac_crystal_like": float(np.mean(c == 2)),
+            "q6_preordered": float(q[pre, 1].mean()) if pre.any() else float(self.q6_preordered),
+        }
+        for k, name in enumerate(PHASES[1:]):
+            out[f"lean_{name}"] = float(np.mean(lean == k)) if len(lean) else 0.0
+        return out
