@@ -272,6 +272,12 @@ def _add_featurize_arguments(p) -> None:
     p.add_argument("--force", type=bool, default=False, help="recompute instead of using the cache")
     p.add_argument("--cache_dir", type=str | None, default=None)
     p.add_argument("--plot", type=str | None, default=None, help="density_image/layers: a PNG")
+    p.add_argument(
+        "--precursor_map", type=str | None, default=None,
+        help="--trajectory: a PNG of the contact layer in the q̄4-q̄6 plane against liquid / fcc / "
+        "hcp / bcc references simulated at --temperature",
+    )  # fmt: skip
+    p.add_argument("--temperature", type=float | None, default=None, help="for --precursor_map")
     _add_selection_arguments(p)
 
 
@@ -297,6 +303,19 @@ def run_featurize(cfg) -> Path:
 
         plot_feature_output(out, cfg.featurizer, cfg.plot)
         print(f"picture written to {cfg.plot}")
+    if cfg.precursor_map:
+        from nucleate.data.io import read_frames
+        from nucleate.featurize.precursors import plot_precursor_map
+
+        temperature = cfg.temperature or settings.get("precursor_temperature")
+        if cfg.trajectory is None or temperature is None:
+            raise NucleateError(
+                "--precursor_map needs --trajectory and --temperature (T of the frames)"
+            )
+        d = plot_precursor_map(read_frames(cfg.trajectory, **_read_kwargs(cfg)), temperature,
+                               cfg.precursor_map, str(Path(cfg.trajectory)))  # fmt: skip
+        print(f"precursor map written to {cfg.precursor_map}: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in d.items()))  # fmt: skip
     return out
 
 

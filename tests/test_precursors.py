@@ -53,3 +53,25 @@ def test_precursor_descriptors_of_a_mixed_layer(clouds):
     assert d["frac_preordered"] < 0.05
     assert d["lean_fcc"] > 0.8
     assert sum(d[f"lean_{n}"] for n in ("fcc", "hcp", "bcc")) == pytest.approx(1.0)
+
+
+def test_interface_descriptors_report_precursors_of_the_contact_layer(clouds, tmp_path):
+    """A perfect fcc(111) film: its contact layer is crystal-like and leans to fcc; shaken hard
+    (a liquid-like layer), it is not."""
+    from conftest import layered_film
+
+    from nucleate.data.io import Selection, from_ase
+    from nucleate.featurize.descriptors import InterfaceDescriptors
+
+    sel = Selection(substrate_types=(1,))
+    names = None
+    for noise, crystal in ((0.0, True), (0.35, False)):
+        atoms, _, _ = layered_film(size=(6, 6), n_liquid=6, noise=noise, seed=2)
+        d = InterfaceDescriptors(n_layers=2, precursor_temperature=T_EQ)(from_ase(atoms, sel))
+        names = names or list(d)
+        if crystal:
+            assert d["crys_like_1"] > 0.9 and d["lean_fcc_1"] > 0.9
+        else:
+            assert d["crys_like_1"] < 0.2
+    assert {"pre_frac_1", "pre_q6_1", "lean_hcp_1", "lean_bcc_1"} <= set(names)
+    assert "pre_frac_1" not in InterfaceDescriptors(n_layers=2).names()

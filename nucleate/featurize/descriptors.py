@@ -132,15 +132,28 @@ _SUBSTRATE = [
 ]
 
 
-def descriptor_table(n_layers: int = 2) -> list[Descriptor]:
-    """Every descriptor name with unit, kind and meaning."""
+_PRECURSOR = [
+    _d("pre_frac_1", "1", "liquid",
+       "fraction of layer 1 atoms pre-ordered: q-bar6 between the liquid's and the crystals' "
+       "ranges at the temperature (see nucleate.featurize.precursors)"),
+    _d("crys_like_1", "1", "liquid", "fraction of layer 1 atoms crystal-like by q-bar6"),
+    _d("pre_q6_1", "1", "liquid", "mean q-bar6 of the pre-ordered atoms of layer 1"),
+    _d("lean_fcc_1", "1", "liquid", "fraction of ordered layer 1 atoms nearest the fcc reference"),
+    _d("lean_hcp_1", "1", "liquid", "fraction of ordered layer 1 atoms nearest the hcp reference"),
+    _d("lean_bcc_1", "1", "liquid", "fraction of ordered layer 1 atoms nearest the bcc reference"),
+]  # fmt: skip
+
+
+def descriptor_table(n_layers: int = 2, precursors: bool = False) -> list[Descriptor]:
+    """Every descriptor name with unit, kind and meaning (with ``precursors``, the pre-ordered
+    liquid descriptors of the contact layer too)."""
     out = list(_LIQUID)
     for k in range(1, n_layers + 1):
         out += [_d(n.format(k=k), u, "liquid", doc.format(k=k)) for n, u, doc in _LAYER_DOCS]
-    return out + list(_SUBSTRATE)
+    return out + (list(_PRECURSOR) if precursors else []) + list(_SUBSTRATE)
 
 
-DESCRIPTORS = descriptor_table(2)
+DESCRIPTORS = descriptor_table(2, precursors=True)
 
 
 @dataclass(frozen=True)
@@ -264,6 +277,10 @@ class InterfaceDescriptors:
         detector: layer detector.
         stride: per-frame order (ψ, q̄l, crystal fraction, g(r), areal densities) from every
             ``stride``-th frame only; the layer profile always uses every frame.
+        precursor_temperature: add the pre-ordered liquid descriptors of the contact layer,
+            against liquid / fcc / hcp / bcc references simulated at this temperature (LJ
+            units; T_eq of the data set). q̄ of the contact layer is taken over all atoms, the
+            substrate's included.
     """
 
     def __init__(
@@ -274,7 +291,9 @@ class InterfaceDescriptors:
         grid: int = 12,
         detector: LayerDetector | None = None,
         stride: int = 1,
+        precursor_temperature: float | None = None,
     ) -> None:
+        self.precursor_temperature = precursor_temperature
         if int(stride) < 1:
             raise InputError(f"stride must be a positive integer, not {stride}")
         self.stride = int(stride)
@@ -286,7 +305,9 @@ class InterfaceDescriptors:
         self.crystallinity = Crystallinity()
 
     def names(self) -> list[str]:
-        return [d.name for d in descriptor_table(self.n_layers)]
+        return [
+            d.name for d in descriptor_table(self.n_layers, self.precursor_temperature is not None)
+        ]
 
     def __call__(
         self,
@@ -301,7 +322,7 @@ class InterfaceDescriptors:
             base = self.pair or PairLJ(eps_sl)
             return InterfaceDescriptors(
                 self.n_layers, self.a0, PairLJ(eps_sl, base.sigma, base.cutoff), self.grid,
-                self.detector, self.stride,
+                self.detector, self.stride, self.precursor_temperature,
             )(frames, substrate)  # fmt: skip
         frames = [frames] if isinstance(frames, Frame) else list(frames)
         if not frames:
@@ -337,7 +358,23 @@ class InterfaceDescriptors:
         out["g2d_peak_1"] = float(np.mean(g_peak))
         out["g2d_r_1"] = float(np.mean(g_r))
         out.update(self._substrate(substrate or frames[0], profile))
+        if self.precursor_temperature is not None:
+            out.update(self._precursors(sampled, profile))
         return {name: float(out[name]) for name in self.names()}
+
+    def _precursors(self, frames, profile: LayerProfile) -> dict[str, float]:
+        from nucleate.featurize.precursors import classifier_at
+
+        a0 = self.a0 if self.a0 and np.isfinite(self.a0) else 1.617
+        pc = classifier_at(float(self.precursor_temperature), float(a0))
+        qs = []
+        for frame in frames:
+            q = steinhardt(frame.positions, frame.cell, frame.pbc)
+            qs.append(q[(profile.assign(frame) == 1) & frame.liquid])
+        d = pc.descriptors(np.concatenate(qs))
+        return {"pre_frac_1": d["frac_preordered"], "crys_like_1": d["frac_crystal_like"],
+                "pre_q6_1": d["q6_preordered"], "lean_fcc_1": d["lean_fcc"],
+                "lean_hcp_1": d["lean_hcp"], "lean_bcc_1": d["lean_bcc"]}  # fmt: skip
 
     def _layer_values(self, frames, profile: LayerProfile, k: int) -> dict[str, list]:
         layer = profile.layers[k - 1]

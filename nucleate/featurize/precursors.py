@@ -163,3 +163,84 @@ class PrecursorClassifier:
         for k, name in enumerate(PHASES[1:]):
             out[f"lean_{name}"] = float(np.mean(lean == k)) if len(lean) else 0.0
         return out
+
+
+def classifier_at(temperature: float, a0: float = 1.617) -> PrecursorClassifier:
+    """The classifier from LJ references at ``temperature``, simulated once and kept on disk
+    (the feature cache directory, keyed by temperature, a0 and nucleate version)."""
+    from nucleate import __version__
+    from nucleate.featurize.pipeline import default_cache_dir
+
+    key = _memo.get((temperature, a0))
+    if key is not None:
+        return key
+    path = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            clouds = {k: z[k] for k in PHASES}
+    else:
+        clouds = reference_clouds(temperature, a0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, **clouds)
+        tmp.replace(path)
+    _memo[(temperature, a0)] = PrecursorClassifier.from_references(clouds)
+    return _memo[(temperature, a0)]
+
+
+_memo: dict = {}
+
+
+def contact_layer_order(frames, n_layers: int = 1):
+    """(m, 2) q̄4, q̄6 of the liquid atoms of layer 1 over ``frames`` (q̄ over all atoms, the
+    substrate's included)."""
+    from nucleate.featurize.layers import LayerDetector
+
+    frames = list(frames)
+    profile = LayerDetector(n_layers=n_layers)(frames)
+    qs = []
+    for f in frames:
+        q = steinhardt(f.positions, f.cell, f.pbc, (4, 6), True, 12)
+        qs.append(q[(profile.assign(f) == 1) & f.liquid])
+    return np.concatenate(qs)
+
+
+def plot_precursor_map(frames, temperature: float, path, title: str = "", a0: float = 1.617):
+    """The contact layer's atoms in the q̄4–q̄6 plane over the liquid, fcc, hcp and bcc reference
+    clouds at ``temperature``, coloured by class (liquid / pre-ordered / crystal-like), with the
+    thresholds and the layer's precursor descriptors."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nucleate import __version__
+    from nucleate.featurize.pipeline import default_cache_dir
+
+    pc = classifier_at(temperature, a0)
+    cache = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
+    with np.load(cache) as z:
+        clouds = {k: z[k] for k in PHASES}
+    q = contact_layer_order(frames)
+    fig, ax = plt.subplots(figsize=(6.2, 5), constrained_layout=True)
+    colours = {"liquid": "0.6", "fcc": "C0", "hcp": "C2", "bcc": "C1"}
+    for name, cloud in clouds.items():
+        ax.scatter(*cloud[::4].T, s=3, alpha=0.15, c=colours[name])
+        ax.scatter([], [], s=20, c=colours[name], label=f"{name} at T = {temperature:g}")
+    cls = pc.classify(q)
+    for k, (name, marker) in enumerate(zip(CLASSES, ("x", "o", "s"), strict=True)):
+        sel = cls == k
+        ax.scatter(*q[sel].T, s=14, marker=marker, c="k" if k == 0 else ("C3" if k == 1 else "C4"),
+                   label=f"contact layer: {name} ({sel.mean():.0%})")  # fmt: skip
+    ax.axhline(pc.q6_preordered, c="C3", ls=":", lw=1)
+    ax.axhline(pc.q6_crystal, c="C4", ls=":", lw=1)
+    d = pc.descriptors(q)
+    ax.set(xlabel="q̄4", ylabel="q̄6", xlim=(0, 0.25), ylim=(0, 0.6),
+           title=title or "contact layer against reference phases")  # fmt: skip
+    ax.text(0.01, 0.01, "ordered atoms lean to fcc / hcp / bcc: "
+            f"{d['lean_fcc']:.2f} / {d['lean_hcp']:.2f} / {d['lean_bcc']:.2f}",
+            transform=ax.transAxes, fontsize=8)  # fmt: skip
+    ax.legend(fontsize=7, loc="upper left")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return d
