@@ -95,7 +95,11 @@ def synthetic_dataset(root, film, n: int, censor_every: int = 0):
             root, staging,
             {"id": f"s{k:02d}", "family": ("fcc111", "fcc100")[k % 2],
              "parameters": {"facet": ("111", "100")[k % 2], "eps_sl": 1.0},
-             "labels": {"tn": tn, "tn_censored": censored}},
+             "labels": {"tn": tn, "tn_censored": censored,
+                        # the grown crystal: fcc-rich on (111) films, hcp-rich on the others
+                        "polymorph": {} if censored else (
+                            {"fcc": 0.8, "hcp": 0.15, "bcc": 0.0, "other": 0.05} if k % 2 == 0
+                            else {"fcc": 0.2, "hcp": 0.7, "bcc": 0.05, "other": 0.05})}},
         )  # fmt: skip
     dataset.write_manifest(root)
     (root / "campaign.yaml").write_text("a0: 1.5496\nramp: {t_floor: 0.35}\n")

@@ -192,3 +192,6 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     assert (out / "report.html").exists() and (out / "figures" / "correlation.png").exists()
     # the label was made from the disorder of the layer: a liquid-order descriptor leads
     assert metrics["ranking"][0]["kind"] == "liquid"
+    # the descriptor route predicts the polymorph fractions too (planted: fcc on (111) films)
+    p = metrics["polymorph"]["test"]
+    assert p["n"] >= 1 and 0 <= p["mae"] <= 1 and (out / "predictions_polymorph.csv").exists()

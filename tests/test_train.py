@@ -157,3 +157,51 @@ def test_relative_output_directory(capsys, tmp_path, film, monkeypatch):
                      "--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]) == 0  # fmt: skip
     metrics = json.loads((tmp_path / "rel" / "run" / "metrics.json").read_text())
     assert metrics["checkpoint"] == "checkpoints/best.ckpt"
+
+
+@pytest.mark.parametrize(
+    ("config", "extra"),
+    [
+        ("cnn", ["--featurizer_settings", "{layers: [1, 2], size: 16}", "--model_args",
+                 "{widths: [4, 8]}"]),
+        ("gnn", ["--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]),
+    ],
+)  # fmt: skip
+def test_multitask_polymorph_head(capsys, tmp_path, film, config, extra):
+    root = synthetic_dataset(tmp_path / "ds", film, 16, censor_every=5)
+    out = tmp_path / "mt"
+    args = ["train", "-c", f"configs/train/{config}.yaml", "--data", str(root), "--out", str(out),
+            "--max_epochs", "3", "--batch_size", "4", "--loggers", "[csv]",
+            "--polymorph_weight", "1.0", *extra]  # fmt: skip
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    m = json.loads((out / "metrics.json").read_text())
+    p = m["polymorph"]["test"]
+    assert p["n"] >= 1 and 0 <= p["mae"] <= 1 and p["baseline_class"] in ("fcc", "hcp")
+    assert 0 <= p["majority_accuracy"] <= 1 and 0 <= p["majority_accuracy_baseline"] <= 1
+    assert (out / "predictions_polymorph.csv").exists() and (out / "polymorph.png").exists()
+    from nucleate.train.report import write_dashboard
+
+    page = write_dashboard([out], tmp_path / "report.html").read_text()
+    assert "Polymorph selectivity" in page and "majority-class baseline" in page
+    model = TnRegressor.load_from_checkpoint(out / m["checkpoint"]).eval()
+    assert model.hparams.polymorph_weight == 1.0
+    if config == "cnn":
+        x = torch.rand(3, model.hparams.model_args["in_channels"], 16, 16)
+        with torch.no_grad():
+            assert model(x).shape == (3,)  # the T_n head is unchanged
+            frac = model.polymorph(x)
+        assert frac.shape == (3, 4) and torch.allclose(frac.sum(1), torch.ones(3))
+
+
+def test_polymorph_metrics_know_the_answer():
+    import numpy as np
+
+    from nucleate.train.run import polymorph_metrics
+
+    train = np.array([[0.8, 0.2, 0, 0], [0.7, 0.3, 0, 0], [0.1, 0.9, 0, 0]])
+    true = np.array([[0.9, 0.1, 0, 0], [0.2, 0.8, 0, 0]])
+    m = polymorph_metrics(true, true, train)
+    assert m["mae"] == 0 and m["majority_accuracy"] == 1
+    assert m["baseline_class"] == "fcc" and m["majority_accuracy_baseline"] == 0.5
+    assert m["mae_baseline"] > 0

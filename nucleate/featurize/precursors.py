@@ -205,24 +205,7 @@ def contact_layer_order(frames, n_layers: int = 1):
     return np.concatenate(qs)
 
 
-def plot_precursor_map(frames, temperature: float, path, title: str = "", a0: float = 1.617):
-    """The contact layer's atoms in the q̄4–q̄6 plane over the liquid, fcc, hcp and bcc reference
-    clouds at ``temperature``, coloured by class (liquid / pre-ordered / crystal-like), with the
-    thresholds and the layer's precursor descriptors."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from nucleate import __version__
-    from nucleate.featurize.pipeline import default_cache_dir
-
-    pc = classifier_at(temperature, a0)
-    cache = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
-    with np.load(cache) as z:
-        clouds = {k: z[k] for k in PHASES}
-    q = contact_layer_order(frames)
-    fig, ax = plt.subplots(figsize=(6.2, 5), constrained_layout=True)
+def _draw_map(ax, q, pc, clouds, temperature: float, title: str) -> dict:
     colours = {"liquid": "0.6", "fcc": "C0", "hcp": "C2", "bcc": "C1"}
     for name, cloud in clouds.items():
         ax.scatter(*cloud[::4].T, s=3, alpha=0.15, c=colours[name])
@@ -235,12 +218,46 @@ def plot_precursor_map(frames, temperature: float, path, title: str = "", a0: fl
     ax.axhline(pc.q6_preordered, c="C3", ls=":", lw=1)
     ax.axhline(pc.q6_crystal, c="C4", ls=":", lw=1)
     d = pc.descriptors(q)
-    ax.set(xlabel="q̄4", ylabel="q̄6", xlim=(0, 0.25), ylim=(0, 0.6),
-           title=title or "contact layer against reference phases")  # fmt: skip
+    ax.set(xlabel="q̄4", ylabel="q̄6", xlim=(0, 0.25), ylim=(0, 0.6), title=title)
     ax.text(0.01, 0.01, "ordered atoms lean to fcc / hcp / bcc: "
             f"{d['lean_fcc']:.2f} / {d['lean_hcp']:.2f} / {d['lean_bcc']:.2f}",
             transform=ax.transAxes, fontsize=8)  # fmt: skip
     ax.legend(fontsize=7, loc="upper left")
+    return d
+
+
+def _clouds(temperature: float, a0: float):
+    from nucleate import __version__
+    from nucleate.featurize.pipeline import default_cache_dir
+
+    pc = classifier_at(temperature, a0)
+    cache = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
+    with np.load(cache) as z:
+        return pc, {k: z[k] for k in PHASES}
+
+
+def plot_precursor_map(frames, temperature: float, path, title: str = "", a0: float = 1.617):
+    """The contact layer's atoms in the q̄4–q̄6 plane over the liquid, fcc, hcp and bcc reference
+    clouds at ``temperature``, coloured by class (liquid / pre-ordered / crystal-like), with the
+    thresholds and the layer's precursor descriptors (returned)."""
+    return plot_precursor_maps([frames], [title], temperature, path, a0)[0]
+
+
+def plot_precursor_maps(frame_sets, titles, temperature: float, path, a0: float = 1.617):
+    """:func:`plot_precursor_map` of several interfaces side by side (e.g. a strong and a weak
+    nucleator); returns their descriptors."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pc, clouds = _clouds(temperature, a0)
+    n = len(frame_sets)
+    fig, axes = plt.subplots(1, n, figsize=(6.2 * n, 5), constrained_layout=True, squeeze=False)
+    out = []
+    for ax, frames, title in zip(axes[0], frame_sets, titles, strict=True):
+        q = contact_layer_order(frames)
+        out.append(_draw_map(ax, q, pc, clouds, temperature, title or "contact layer"))
     fig.savefig(path, dpi=110)
     plt.close(fig)
-    return d
+    return out

@@ -15,8 +15,10 @@ class TnRegressor(L.LightningModule):
     """Args: model name and arguments (see :mod:`nucleate.models.registry`), input kind
     (``image`` or ``graph``), target mean and standard deviation (from the training split),
     learning rate, weight decay, whether to augment images (in-plane rotations by 90° and mirror
-    images), and ``meta``: anything a checkpoint must carry (featurizer settings, data hash,
-    version, the run's config)."""
+    images), ``meta``: anything a checkpoint must carry (featurizer settings, data hash,
+    version, the run's config), and ``polymorph_weight``: with > 0, outputs 2–5 of the network
+    are a second head for the polymorph fractions (fcc, hcp, bcc, other) of the grown crystal,
+    trained with a soft-label cross-entropy of this weight beside the T_n loss."""
 
     def __init__(
         self,
@@ -29,6 +31,7 @@ class TnRegressor(L.LightningModule):
         weight_decay: float = 1e-4,
         augment: bool = True,
         meta: dict | None = None,
+        polymorph_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -38,14 +41,25 @@ class TnRegressor(L.LightningModule):
 
     def forward(self, x) -> torch.Tensor:
         """Predicted T_n in the target's units, shape (batch,)."""
-        return self.net(x).reshape(-1) * self.y_std + self.y_mean
+        return self.net(x)[:, 0] * self.y_std + self.y_mean
+
+    def polymorph(self, x) -> torch.Tensor:
+        """Predicted polymorph fractions (fcc, hcp, bcc, other) of the grown crystal, shape
+        (batch, 4) (the second head of a multi-task model, ``polymorph_weight`` > 0)."""
+        if not self.hparams.get("polymorph_weight"):
+            raise ValueError("this model was trained without a polymorph head")
+        return torch.softmax(self.net(x)[:, 1:5], dim=1)
 
     def _unpack(self, batch):
+        poly = has = None
         if self.hparams.kind == "image":
-            x, y, censored, bound = batch
+            x, y, censored, bound, *rest = batch
+            if rest:
+                poly, has = rest
         else:
             x, y, censored, bound = batch, batch.y, batch.censored, batch.bound
-        return x, y.reshape(-1), censored.reshape(-1), bound.reshape(-1)
+            poly, has = getattr(batch, "poly", None), getattr(batch, "has_poly", None)
+        return x, y.reshape(-1), censored.reshape(-1), bound.reshape(-1), poly, has
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         if self.hparams.kind != "image" or not self.hparams.augment:
@@ -55,12 +69,18 @@ class TnRegressor(L.LightningModule):
         return torch.flip(x, dims=(3,)) if bool(torch.randint(2, (1,))) else x
 
     def _loss(self, batch, train: bool):
-        x, y, censored, bound = self._unpack(batch)
+        x, y, censored, bound, poly, has = self._unpack(batch)
         if train:
             x = self._augment(x)
-        z = self.net(x).reshape(-1)
+        out = self.net(x)
+        z = out[:, 0]
         scale = (y - self.y_mean) / self.y_std, (bound - self.y_mean) / self.y_std
         loss = censored_mse(z, scale[0], censored, scale[1])
+        w = float(self.hparams.get("polymorph_weight") or 0.0)
+        if w > 0 and poly is not None and bool(has.any()):
+            has = has.reshape(-1).bool()
+            logp = torch.log_softmax(out[has, 1:5], dim=1)  # soft-label cross-entropy
+            loss = loss + w * torch.mean(-(poly.reshape(-1, 4)[has] * logp).sum(dim=1))
         pred = z.detach() * self.y_std + self.y_mean
         return loss, pred, y, censored
 
@@ -89,6 +109,10 @@ class TnRegressor(L.LightningModule):
     def predict_step(self, batch, batch_idx):
         x, *_ = self._unpack(batch)
         return self(x)
+
+    def predict_polymorph(self, batch) -> torch.Tensor:
+        x, *_ = self._unpack(batch)
+        return self.polymorph(x)
 
     def _bs(self, batch) -> int:
         return int(batch[0].shape[0]) if self.hparams.kind == "image" else int(batch.num_graphs)

@@ -78,6 +78,7 @@ def write_dashboard(
         ) + "</tr>"
         for k in differ
     )  # fmt: skip
+    poly_section = _polymorph_section(loaded)
     figures = ""
     for r, _, _ in loaded:
         imgs = "".join(
@@ -92,9 +93,42 @@ td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}.row{{display:flex;
 figure{{margin:0}}img{{max-width:420px}}</style></head><body>
 <h1>{html.escape(title or f"nucleate: {len(loaded)} run(s)")}</h1>{sections}
 <h2>Metrics (test part, touched once)</h2><table><tr>{head}</tr>{body}</table>
+{poly_section}
 <h2>Configuration differences</h2><table><tr><th>key</th>{"".join(f"<th>{html.escape(r.name)}</th>" for r, _, _ in loaded)}</tr>{diff_rows or "<tr><td>none</td></tr>"}</table>
 <h2>Pictures</h2>{figures}</body></html>"""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page)
     return out
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<figure><img src="data:image/png;base64,{data}"><figcaption>{path.name}</figcaption></figure>'
+
+
+def _polymorph_section(loaded) -> str:
+    """Polymorph selectivity of runs that predict it: metrics beside the baselines, predicted
+    against observed fractions (per facet too), and the contact layers of the strongest and
+    weakest nucleator in the q̄4–q̄6 plane."""
+    rows, pictures = "", ""
+    for r, m, _ in loaded:
+        t = m.get("polymorph", {}).get("test")
+        if not t:
+            continue
+        rows += "<tr>" + "".join(
+            f"<td>{v}</td>" for v in [html.escape(r.name), t["n"], f"{t['mae']:.3f}",
+                                       f"{t['mae_baseline']:.3f}", f"{t['majority_accuracy']:.2f}",
+                                       f"{t['majority_accuracy_baseline']:.2f} ({t['baseline_class']})"]
+        ) + "</tr>"  # fmt: skip
+        imgs = "".join(_img(r / p) for p in ("polymorph.png", "precursor_maps.png")
+                       if (r / p).exists())  # fmt: skip
+        if imgs:
+            pictures += f"<h3>{html.escape(r.name)}</h3><div class='row'>{imgs}</div>"
+    if not rows:
+        return ""
+    head = ("<tr><th>run</th><th>test substrates</th><th>MAE of fractions</th><th>MAE, mean "
+            "fractions</th><th>majority polymorph accuracy</th><th>majority-class baseline</th></tr>")  # fmt: skip
+    return (f"<h2>Polymorph selectivity</h2><p>Which crystal the substrates grow (fractions fcc / "
+            f"hcp / bcc / other of the crystal grown in the ramps), predicted on the test part."
+            f"</p><table>{head}{rows}</table>{pictures}")  # fmt: skip

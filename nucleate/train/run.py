@@ -27,7 +27,8 @@ from nucleate.errors import InputError
 class TrainConfig:
     """One training run (a YAML file under configs/train/). ``ensemble``: members trained with
     different seeds and validation draws (same test part), giving a mean and a spread; ``lofo``:
-    also leave each substrate family (facet) out in turn. ``accelerator`` / ``strategy`` /
+    also leave each substrate family (facet) out in turn; ``polymorph_weight`` > 0: a second head
+    learns the polymorph fractions of the grown crystal (multi-task). ``accelerator`` / ``strategy`` /
     ``devices`` / ``num_nodes`` go to the Lightning Trainer: ``accelerator: gpu`` on a GPU,
     ``strategy: ddp`` with several devices or nodes (every rank trains; rank 0 writes the run)."""
 
@@ -54,6 +55,7 @@ class TrainConfig:
     cache_dir: str | None = None
     ensemble: int = 1
     lofo: bool = False
+    polymorph_weight: float = 0.0
 
 
 def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,7 +70,38 @@ def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.where(censored, bound, y), censored, bound
 
 
-def _graph_data(npz: Path, y: float, censored: bool, bound: float):
+POLYMORPH_COLUMNS = ("fcc", "hcp", "bcc", "other")
+
+
+def _polymorph_labels(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 4) polymorph fractions of the grown crystal (zeros where unknown) and (n,) whether
+    a sample has them (samples that crystallised)."""
+    raw = np.array([[float(r.get(k) or "nan") for k in POLYMORPH_COLUMNS] for r in rows])
+    has = np.isfinite(raw).all(axis=1) & (raw.sum(axis=1) > 0.5)
+    return np.where(np.isfinite(raw), raw, 0.0), has
+
+
+def polymorph_metrics(true: np.ndarray, pred: np.ndarray, train_true: np.ndarray) -> dict:
+    """Polymorph fractions against the observed ones: mean absolute error per fraction and
+    accuracy of the majority polymorph, beside the baselines (the training mean fractions; the
+    training set's most common majority polymorph)."""
+    base = train_true.mean(axis=0)
+    major = np.bincount(np.argmax(train_true, axis=1), minlength=4).argmax()
+    return {
+        "n": len(true),
+        "mae": float(np.mean(np.abs(pred - true))),
+        "mae_baseline": float(np.mean(np.abs(base[None] - true))),
+        "mae_per_class": {
+            k: float(np.mean(np.abs(pred[:, j] - true[:, j])))
+            for j, k in enumerate(POLYMORPH_COLUMNS)
+        },
+        "majority_accuracy": float(np.mean(np.argmax(pred, 1) == np.argmax(true, 1))),
+        "majority_accuracy_baseline": float(np.mean(np.argmax(true, 1) == major)),
+        "baseline_class": POLYMORPH_COLUMNS[int(major)],
+    }
+
+
+def _graph_data(npz: Path, y: float, censored: bool, bound: float, poly=None, has=False):
     import torch
 
     from nucleate.models.graph_data import to_pyg
@@ -77,6 +110,9 @@ def _graph_data(npz: Path, y: float, censored: bool, bound: float):
         data = to_pyg(SimpleNamespace(**{k: g[k] for k in g.files}), y=y)
     data.censored = torch.tensor([bool(censored)])
     data.bound = torch.tensor([float(bound)], dtype=torch.float32)
+    if poly is not None:
+        data.poly = torch.as_tensor(np.asarray(poly)[None], dtype=torch.float32)
+        data.has_poly = torch.tensor([bool(has)])
     return data
 
 
@@ -144,6 +180,8 @@ def run_training(cfg: TrainConfig) -> dict:
     rows = read_manifest(root)
     ids = [r["id"] for r in rows]
     y, censored, bound = _labels(root, rows)
+    multi = cfg.polymorph_weight > 0
+    poly, has_poly = _polymorph_labels(rows)
     part = substrate_split(ids, tuple(cfg.split), cfg.seed)
     train = (part == "train") & ~censored
     if train.sum() < 2 or not np.any(part == "val"):
@@ -162,8 +200,11 @@ def run_training(cfg: TrainConfig) -> dict:
         model_args = {"in_channels": images.shape[1], **cfg.model_args}
         if cfg.model == "icepic_vgg":
             model_args.setdefault("size", images.shape[-1])
-        tensors = [torch.as_tensor(a, dtype=torch.float32) for a in (images, y, censored, bound)]
+        arrays = (images, y, censored, bound) + ((poly, has_poly) if multi else ())
+        tensors = [torch.as_tensor(a, dtype=torch.float32) for a in arrays]
         tensors[2] = tensors[2].bool()
+        if multi:
+            tensors[5] = tensors[5].bool()
 
         def loader(mask, shuffle):
             idx = torch.as_tensor(np.flatnonzero(mask))
@@ -174,7 +215,15 @@ def run_training(cfg: TrainConfig) -> dict:
         from torch_geometric.loader import DataLoader
 
         graphs = [
-            _graph_data(feats / f"{i}.npz", y[k], censored[k], bound[k]) for k, i in enumerate(ids)
+            _graph_data(
+                feats / f"{i}.npz",
+                y[k],
+                censored[k],
+                bound[k],
+                poly[k] if multi else None,
+                has_poly[k],
+            )
+            for k, i in enumerate(ids)
         ]
         species = sorted({int(s) for g in graphs for s in g.species.tolist()})
         model_args = {"species": tuple(species), **cfg.model_args}
@@ -184,6 +233,8 @@ def run_training(cfg: TrainConfig) -> dict:
                 [graphs[k] for k in np.flatnonzero(mask)], cfg.batch_size, shuffle=shuffle
             )
 
+    if multi:
+        model_args["out"] = 1 + len(POLYMORPH_COLUMNS)
     meta = {
         "nucleate_version": __version__,
         "features": cfg.features,
@@ -197,15 +248,16 @@ def run_training(cfg: TrainConfig) -> dict:
     kind = "image" if cfg.features == "density_image" else "graph"
     test_mask = part == "test"
     families = np.array([r["family"] for r in rows])
-    preds, epochs, ckpts = [], [], []
+    preds, epochs, ckpts, polys = [], [], [], []
     for k in range(cfg.ensemble):
         member_part = part if k == 0 else _redraw_validation(ids, part, cfg.split, cfg.seed + k)
         member_out = out if cfg.ensemble == 1 else out / f"member{k}"
-        p, ep, ck, zero = _fit_member(
+        p, ep, ck, zero, pp = _fit_member(
             cfg, member_out, cfg.seed + k, member_part, censored, loader, kind, model_args, mean,
             std, meta, test_now=True,
         )  # fmt: skip
         preds.append(p)
+        polys.append(pp)
         epochs.append(ep)
         ckpts.append(str(Path(ck).resolve().relative_to(out.resolve())))
     P = np.stack(preds)
@@ -222,6 +274,14 @@ def run_training(cfg: TrainConfig) -> dict:
         metrics["test"]["coverage_1sigma"] = float(np.mean(z <= 1.0))
         metrics["test"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
         metrics["test"]["mean_spread"] = float(spread[ok].mean())
+    if multi and test_mask.any():
+        pp = np.mean(polys, axis=0)
+        tr = (part == "train") & has_poly
+        te = test_mask & has_poly
+        metrics["polymorph"] = {
+            "test": polymorph_metrics(poly[te], pp[te], poly[tr]),
+            "train": polymorph_metrics(poly[tr], pp[tr], poly[tr]),
+        }
     if cfg.lofo and len(set(families)) > 1:
         metrics["leave_one_family_out"] = {}
         for fam in sorted(set(families)):
@@ -251,6 +311,17 @@ def run_training(cfg: TrainConfig) -> dict:
             w.writerow([i, part[k], f"{y[k]:.6g}", bool(censored[k]), f"{pred[k]:.6g}",
                         f"{spread[k]:.6g}"])  # fmt: skip
     _pictures(out, y, pred, part, censored)
+    if multi:
+        pp = np.mean(polys, axis=0)
+        with open(out / "predictions_polymorph.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["id", "split", "family", "observed", *POLYMORPH_COLUMNS,
+                        *(f"predicted_{c}" for c in POLYMORPH_COLUMNS)])  # fmt: skip
+            for k, i in enumerate(ids):
+                w.writerow([i, part[k], families[k], bool(has_poly[k]),
+                            *(f"{v:.4g}" for v in poly[k]), *(f"{v:.4g}" for v in pp[k])])  # fmt: skip
+        _polymorph_picture(out / "polymorph.png", poly, pp, part, has_poly, families)
+        _precursor_maps(root, rows, y, censored, out / "precursor_maps.png")
     if kind == "image":
         _saliency(out / ckpts[0], images, ids, part, out / "saliency.png")
     return metrics
@@ -316,7 +387,16 @@ def _fit_member(
     L.seed_everything(seed, workers=True)
     train = (part == "train") & ~censored
     module = TnRegressor(
-        cfg.model, model_args, kind, mean, std, cfg.lr, cfg.weight_decay, cfg.augment, meta
+        cfg.model,
+        model_args,
+        kind,
+        mean,
+        std,
+        cfg.lr,
+        cfg.weight_decay,
+        cfg.augment,
+        meta,
+        polymorph_weight=float(cfg.polymorph_weight),
     )
     checkpoint = ModelCheckpoint(out / "checkpoints", "best", monitor="val_loss", mode="min")
     trainer = L.Trainer(
@@ -336,7 +416,61 @@ def _fit_member(
     with torch.no_grad():
         everyone = loader(np.ones(len(part), bool), False)
         pred = torch.cat([best.predict_step(b, 0) for b in everyone]).numpy()
-    return pred, trainer.current_epoch, checkpoint.best_model_path, trainer.is_global_zero
+        poly = None
+        if cfg.polymorph_weight > 0:
+            poly = torch.cat([best.predict_polymorph(b) for b in everyone]).numpy()
+    return pred, trainer.current_epoch, checkpoint.best_model_path, trainer.is_global_zero, poly
+
+
+def _precursor_maps(root: Path, rows, y, censored, path: Path) -> None:
+    """q̄4–q̄6 maps of the contact layer of the strongest and the weakest nucleator, against
+    references at the data set's T_eq (LJ data sets made by nucleate only)."""
+    from nucleate.data.dataset import campaign_config
+    from nucleate.data.io import read_frames
+    from nucleate.featurize.precursors import plot_precursor_maps
+
+    c = campaign_config(root)
+    t_eq, a0 = c.get("equilibrium", {}).get("t_eq"), c.get("a0")
+    if t_eq is None or a0 is None or c.get("potential", {}).get("units", "lj") != "lj":
+        return
+    ok = np.flatnonzero(~censored & np.isfinite(y))
+    if len(ok) < 2:
+        return
+    picks = [ok[np.argmax(y[ok])], ok[np.argmin(y[ok])]]
+    frames = [read_frames(root / "samples" / rows[k]["id"] / "frames.extxyz.gz") for k in picks]
+    titles = [f"{rows[k]['id']}: T_n = {y[k]:.3f} ({w})" for k, w in zip(picks, ("strongest",
+              "weakest"), strict=True)]  # fmt: skip
+    plot_precursor_maps(frames, titles, float(t_eq), path, float(a0))
+
+
+def _polymorph_picture(path: Path, true, pred, part, has, families) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), layout="constrained")
+    for j, name in enumerate(("fcc", "hcp", "bcc")):
+        ax = axes[j]
+        for p, marker in (("train", "."), ("test", "o")):
+            sel = (part == p) & has
+            ax.scatter(true[sel, j], pred[sel, j], marker=marker, s=18, alpha=0.7, label=p)
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+        ax.set(xlabel=f"observed {name} fraction", ylabel="predicted", xlim=(0, 1), ylim=(0, 1))
+        ax.legend(fontsize=7)
+    ax = axes[3]
+    fams = sorted(set(families))
+    x = np.arange(len(fams))
+    for j, name in enumerate(("fcc", "hcp", "bcc")):
+        obs = [true[(families == f) & has, j].mean() for f in fams]
+        prd = [pred[(families == f) & has, j].mean() for f in fams]
+        ax.bar(x + 0.27 * (j - 1), obs, 0.25, color=f"C{j}", alpha=0.5, label=f"{name} observed")
+        ax.scatter(x + 0.27 * (j - 1), prd, color=f"C{j}", marker="D", s=25)
+    ax.set_xticks(x, fams)
+    ax.set(ylabel="mean fraction (bars observed, ◆ predicted)", title="per facet")
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _pictures(out: Path, y, pred, part, censored) -> None:
