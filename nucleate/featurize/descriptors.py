@@ -153,7 +153,7 @@ def descriptor_table(n_layers: int = 2, precursors: bool = False) -> list[Descri
     return out + (list(_PRECURSOR) if precursors else []) + list(_SUBSTRATE)
 
 
-DESCRIPTORS = descriptor_table(2, precursors=True)
+DESCRIPTORS = descriptor_table(2)  # the default set; precursor_temperature adds _PRECURSOR
 
 
 @dataclass(frozen=True)
