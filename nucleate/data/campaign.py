@@ -396,26 +396,32 @@ def _crystal_region(frame, crystal: np.ndarray, store: dict, margin: float = 2.5
     )
 
 
+def pending_tasks(root: Path, tasks: list[dict]) -> list[dict]:
+    """The tasks of ``root`` still to run: half-written samples are removed, complete-looking but
+    corrupt ones (a file's sha256 differs) too; a fixed pseudo-random order, so that a campaign
+    stopped part-way covers its whole grid evenly."""
+    import shutil
+
+    (root / dataset.SAMPLES).mkdir(parents=True, exist_ok=True)
+    dataset.clean_staging(root)
+    done = {r["id"] for r in dataset.iter_records(root, verify=True)}
+    for path in (root / dataset.SAMPLES).iterdir():
+        if path.name not in done and not path.name.startswith(dataset.TMP_PREFIX):
+            shutil.rmtree(path)
+    return sorted(
+        (t for t in tasks if t["id"] not in done),
+        key=lambda t: hashlib.sha256(t["id"].encode()).hexdigest(),
+    )
+
+
 def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     """Run every unfinished task of a campaign; returns counts. Safe to kill and run again."""
     from tqdm.auto import tqdm
 
     campaign.validate()
     root = Path(campaign.out)
-    (root / dataset.SAMPLES).mkdir(parents=True, exist_ok=True)
-    dataset.clean_staging(root)
     tasks = campaign.tasks()
-    done = {r["id"] for r in dataset.iter_records(root, verify=True)}
-    for path in (root / dataset.SAMPLES).iterdir():  # complete-looking but corrupt: redo
-        if path.name not in done and not path.name.startswith(dataset.TMP_PREFIX):
-            import shutil
-
-            shutil.rmtree(path)
-    # a fixed pseudo-random order: a campaign stopped part-way covers the whole grid evenly
-    pending = sorted(
-        (t for t in tasks if t["id"] not in done),
-        key=lambda t: hashlib.sha256(t["id"].encode()).hexdigest(),
-    )
+    pending = pending_tasks(root, tasks)
     dataset.write_manifest(root)
     _write_config(campaign, root)
     workers = campaign.executor.workers or os.cpu_count() or 1

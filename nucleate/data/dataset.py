@@ -146,13 +146,14 @@ def _num(value) -> str:
     return "" if value is None else f"{value:.6g}"
 
 
-def write_manifest(root: str | os.PathLike) -> int:
-    """Rewrite ``manifest.csv`` from the complete samples (atomically); returns the row count."""
-    rows = [manifest_row(r) for r in iter_records(root)]
+def write_manifest(root: str | os.PathLike, row=None, columns=None) -> int:
+    """Rewrite ``manifest.csv`` from the complete samples (atomically); returns the row count.
+    ``row`` (record -> dict) and ``columns`` default to the T_n data set's."""
+    rows = [(row or manifest_row)(r) for r in iter_records(root)]
     path = Path(root) / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.tmp{os.getpid()}")
     with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=columns or MANIFEST_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)

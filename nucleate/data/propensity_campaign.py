@@ -20,8 +20,6 @@ Resumable and atomic like :func:`~nucleate.data.campaign.run_campaign`.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -258,37 +256,20 @@ def manifest_row(record: dict) -> dict:
 
 
 def write_manifest(root: str | os.PathLike) -> int:
-    rows = [manifest_row(r) for r in dataset.iter_records(root)]
-    path = Path(root) / dataset.MANIFEST
-    tmp = path.with_name(f".{dataset.MANIFEST}.tmp{os.getpid()}")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-    return len(rows)
+    return dataset.write_manifest(root, manifest_row, MANIFEST_COLUMNS)
 
 
 def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True) -> dict:
     """Run every unfinished sample of a propensity campaign; safe to kill and run again."""
-    import shutil
-
     import yaml
     from tqdm.auto import tqdm
 
-    from nucleate.data.campaign import ExecutorConfig, _execute
+    from nucleate.data.campaign import ExecutorConfig, _execute, pending_tasks
 
     campaign.validate()
     root = Path(campaign.out)
-    (root / dataset.SAMPLES).mkdir(parents=True, exist_ok=True)
-    dataset.clean_staging(root)
     tasks = campaign.tasks()
-    done = {r["id"] for r in dataset.iter_records(root, verify=True)}
-    for path in (root / dataset.SAMPLES).iterdir():
-        if path.name not in done and not path.name.startswith(dataset.TMP_PREFIX):
-            shutil.rmtree(path)
-    pending = sorted((t for t in tasks if t["id"] not in done),
-                     key=lambda t: hashlib.sha256(t["id"].encode()).hexdigest())  # fmt: skip
+    pending = pending_tasks(root, tasks)
     dataset.atomic_write_text(
         root / "campaign.yaml",
         yaml.safe_dump({"propensity": dataset.to_plain(asdict(campaign))}, sort_keys=False),

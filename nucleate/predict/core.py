@@ -26,11 +26,8 @@ class Prediction:
     source: str
 
 
-def load_checkpoints(paths: list[str | os.PathLike]):
-    """Load checkpoints (files, or run directories whose metrics.json names them); refuse ones
-    from an incompatible nucleate version or of different kinds."""
-    from nucleate.train.module import TnRegressor
-
+def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
+    """Checkpoint files from files and run directories (whose metrics.json names them)."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -44,6 +41,15 @@ def load_checkpoints(paths: list[str | os.PathLike]):
             raise InputError(f"{p}: no such checkpoint")
     if not files:
         raise InputError("no checkpoints given")
+    return files
+
+
+def load_checkpoints(paths: list[str | os.PathLike]):
+    """Load checkpoints (files, or run directories whose metrics.json names them); refuse ones
+    from an incompatible nucleate version or of different kinds."""
+    from nucleate.train.module import TnRegressor
+
+    files = checkpoint_files(paths)
     models = []
     for f in files:
         try:

@@ -18,21 +18,10 @@ from nucleate.errors import InputError
 def load_propensity_checkpoints(paths: list[str]):
     """Propensity models from checkpoint files or run directories (their ``metrics.json`` names the
     final checkpoint); refuses T_n checkpoints and other nucleate versions."""
+    from nucleate.predict.core import checkpoint_files
     from nucleate.train.module import PropensityRegressor
 
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            m = p / "metrics.json"
-            if not m.exists():
-                raise InputError(f"{p}: no metrics.json; give a checkpoint file or a run directory")
-            files += [p / c for c in json.loads(m.read_text()).get("checkpoints", [])]
-        elif p.exists():
-            files.append(p)
-        else:
-            raise InputError(f"{p}: no such checkpoint")
-    if not files:
-        raise InputError("no propensity checkpoints given")
+    files = checkpoint_files(paths)
     models = []
     for f in files:
         try:

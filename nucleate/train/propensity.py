@@ -186,7 +186,7 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             if kind == "film":  # vapour atoms (under 3 neighbours) move ballistically: not scored
                 degree = np.bincount(np.asarray(g.edge_index)[0], minlength=len(t))
                 t[degree < 3] = np.nan
-            extra = {"height": np.asarray(g.height)}
+            extra = {"height": np.asarray(g.height), "units": frames[k].units}
             if kind == "film":
                 extra["ceiling_contact"] = ceil_contact[k]
             out.append(_Config(f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k],
@@ -294,7 +294,6 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
     return best.eval(), Path(ckpt.best_model_path), int(trainer.current_epoch)
 
 
-@dataclass
 class _LogCfg:
     """What :func:`nucleate.train.run._loggers` reads."""
 
@@ -333,7 +332,10 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
     if len(set(groups)) < 3:
         raise InputError(f"{cfg.data}: cross-validation needs at least 3 groups")
     settings = featurizer_settings(cfg)
-    units = "lj"
+    units = {c.extra["units"] for c in configs}
+    if len(units) > 1:
+        raise InputError(f"{cfg.data}: configurations in several unit systems {sorted(units)}")
+    units = units.pop()
     campaign = {}
     if (Path(cfg.data) / "campaign.yaml").exists():
         campaign = yaml.safe_load((Path(cfg.data) / "campaign.yaml").read_text())
