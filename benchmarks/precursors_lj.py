@@ -15,9 +15,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from nucleate.data.io import read_frames
-from nucleate.featurize.layers import LayerDetector
-from nucleate.featurize.order import steinhardt
-from nucleate.featurize.precursors import PrecursorClassifier, reference_clouds
+from nucleate.featurize.precursors import classifier_at, contact_layer_order
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("frac_preordered", "frac_crystal_like", "q6_preordered", "lean_fcc", "lean_hcp", "lean_bcc")
@@ -28,7 +26,7 @@ def _num(value: str) -> float:
 
 
 def main(data: Path = ROOT / "data" / "lj-fcc-v1") -> None:
-    pc = PrecursorClassifier.from_references(reference_clouds(0.68))
+    pc = classifier_at(0.68)
     print(
         f"thresholds: pre-ordered q6 >= {pc.q6_preordered:.3f}, crystal-like >= {pc.q6_crystal:.3f}"
     )
@@ -37,12 +35,7 @@ def main(data: Path = ROOT / "data" / "lj-fcc-v1") -> None:
     out = []
     for r in rows:
         frames = read_frames(data / "samples" / r["id"] / "frames.extxyz.gz")[::5]
-        profile = LayerDetector(n_layers=1)(frames)
-        qs = []
-        for f in frames:  # q̄ over all atoms: the substrate is part of the contact layer's shell
-            q = steinhardt(f.positions, f.cell, f.pbc, (4, 6), True, 12)
-            qs.append(q[(profile.assign(f) == 1) & f.liquid])
-        d = pc.descriptors(np.concatenate(qs))
+        d = pc.descriptors(contact_layer_order(frames))
         d.update(tn=_num(r["tn"]), fcc=_num(r["fcc"]), hcp=_num(r["hcp"]), facet=r["facet"])
         out.append(d)
     ok = [d for d in out if np.isfinite(d["tn"])]

@@ -191,15 +191,19 @@ def run_generate(cfg) -> dict:
     return result
 
 
-def _run_propensity(cfg) -> dict:
+def _section(cls, given):
+    """The dataclass ``cls`` of a parsed config section (a dataclass or a Namespace)."""
     from dataclasses import asdict, fields, is_dataclass
 
+    values = asdict(given) if is_dataclass(given) else dict(vars(given))
+    return cls(**{f.name: values[f.name] for f in fields(cls)})
+
+
+def _run_propensity(cfg) -> dict:
     from nucleate.data import dataset
     from nucleate.data.propensity_campaign import PropensityCampaign, run_propensity_campaign
 
-    given = cfg.propensity
-    values = asdict(given) if is_dataclass(given) else dict(vars(given))
-    campaign = PropensityCampaign(**{f.name: values[f.name] for f in fields(PropensityCampaign)})
+    campaign = _section(PropensityCampaign, cfg.propensity)
     if cfg.verify:
         problems = dataset.verify_dataset(campaign.out)
         print(f"{campaign.out}: {len(problems)} problems", *problems, sep="\n")
@@ -418,18 +422,14 @@ def _add_train_arguments(p) -> None:
 def run_train(cfg) -> dict:
     """Train a T_n model (see :mod:`nucleate.train.run`) or, with a ``propensity`` section, a
     per-atom propensity model (see :mod:`nucleate.train.propensity`)."""
-    from dataclasses import asdict, fields, is_dataclass
+    from dataclasses import fields
 
     from nucleate.train.run import TrainConfig, run_training
 
     if cfg.get("propensity") is not None:
         from nucleate.train.propensity import PropensityTrainConfig, run_propensity_training
 
-        given = cfg.propensity
-        values = asdict(given) if is_dataclass(given) else dict(vars(given))
-        pc = PropensityTrainConfig(
-            **{f.name: values[f.name] for f in fields(PropensityTrainConfig)}
-        )
+        pc = _section(PropensityTrainConfig, cfg.propensity)
         m = run_propensity_training(pc)
         g, r = m["gnn"], m["ridge"]
         print(f"propensity, cross-validated Pearson r per configuration: GNN {g['r_mean']:.3f} "

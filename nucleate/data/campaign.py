@@ -516,11 +516,12 @@ def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: in
             ) from None
 
 
-def _safe_run_task(task: dict, root: str) -> dict:
-    """:func:`run_task`, with a failure returned as ``{"id", "error"}`` so that one bad substrate
-    does not stop the others (it leaves no sample, so the next run tries it again)."""
+def _safe_run_task(task: dict, root: str, fn=None) -> dict:
+    """:func:`run_task` (or ``fn``), with a failure returned as ``{"id", "error"}`` so that one
+    bad substrate does not stop the others (it leaves no sample, so the next run tries it
+    again)."""
     try:
-        return run_task(task, root)
+        return (fn or run_task)(task, root)
     except Exception as err:  # any failure of one simulation, LAMMPS errors included
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return {"id": task["id"], "error": f"{type(err).__name__}: {message}"}

@@ -158,8 +158,12 @@ def run_propensity_task(task: dict, root: str) -> dict:
             contact = liq & (height < s["contact_height"])
             mag = np.linalg.norm(d, axis=3)  # (R, T, n)
             prop_t = mag.mean(axis=0).T  # (n, T)
+            # the noise ceiling from this configuration's replicas at t*
+            ceil = noise_ceiling(d[:, k_star], liq)
+            ceil_c = noise_ceiling(d[:, k_star], contact) if contact.sum() > 2 else None
             arrays = {"propensity": prop_t[:, k_star], "propensity_t": prop_t, "height": height}
-            info = {**frame.info, "q_star": q, "t_star": times[k_star]}
+            info = {**frame.info, "q_star": q, "t_star": times[k_star], "ceiling": ceil.max_r,
+                    "ceiling_contact": ceil_c.max_r if ceil_c else float("nan")}  # fmt: skip
             configs.append(frame.replace(arrays=arrays, info=info))
             abs_d.append(mag[:, k_star].astype(np.float16))
             fs.append(self_intermediate_scattering(d, q, liq))
@@ -168,13 +172,6 @@ def run_propensity_task(task: dict, root: str) -> dict:
                 self_intermediate_scattering(d, q, contact) if contact.any() else fs[-1] * 0
             )
             x4_c.append(chi4(d, q, contact) if contact.any() else x4[-1] * 0)
-            # the noise ceiling from this configuration's replicas at t*
-            ceil = noise_ceiling(d[:, k_star], liq)
-            ceil_c = noise_ceiling(d[:, k_star], contact) if contact.sum() > 2 else None
-            configs[-1] = configs[-1].replace(
-                info={**configs[-1].info, "ceiling": ceil.max_r,
-                      "ceiling_contact": ceil_c.max_r if ceil_c else float("nan")}
-            )  # fmt: skip
     finally:
         lmp.close()
 
@@ -190,9 +187,8 @@ def run_propensity_task(task: dict, root: str) -> dict:
     for f in configs:
         h, p, liq = f.arrays["height"], f.arrays["propensity"], f.liquid
         hc = s["contact_height"]
-        layers["prop_contact"].append(
-            p[liq & (h < hc)].mean() if (liq & (h < hc)).any() else np.nan
-        )
+        contact = liq & (h < hc)
+        layers["prop_contact"].append(p[contact].mean() if contact.any() else np.nan)
         second = liq & (h >= hc) & (h < 2 * hc)
         layers["prop_second"].append(p[second].mean() if second.any() else np.nan)
         layers["prop_film"].append(p[liq].mean())
@@ -228,14 +224,6 @@ def run_propensity_task(task: dict, root: str) -> dict:
     return record
 
 
-def _safe(task: dict, root: str) -> dict:
-    try:
-        return run_propensity_task(task, root)
-    except Exception as err:  # one failed simulation must not stop the others
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return {"id": task["id"], "error": f"{type(err).__name__}: {message}"}
-
-
 def manifest_row(record: dict) -> dict:
     lab, par, src = record["labels"], record["parameters"], record["source_labels"]
     files = record.get("files", {})
@@ -261,10 +249,12 @@ def write_manifest(root: str | os.PathLike) -> int:
 
 def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True) -> dict:
     """Run every unfinished sample of a propensity campaign; safe to kill and run again."""
+    from functools import partial
+
     import yaml
     from tqdm.auto import tqdm
 
-    from nucleate.data.campaign import ExecutorConfig, _execute, pending_tasks
+    from nucleate.data.campaign import ExecutorConfig, _execute, _safe_run_task, pending_tasks
 
     campaign.validate()
     root = Path(campaign.out)
@@ -280,7 +270,13 @@ def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True)
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc=campaign.name,
                unit="substrate", disable=not progress)  # fmt: skip
     try:
-        for record in _execute(pending, str(root), ExecutorConfig(), workers, _safe):
+        for record in _execute(
+            pending,
+            str(root),
+            ExecutorConfig(),
+            workers,
+            partial(_safe_run_task, fn=run_propensity_task),
+        ):
             if "error" in record:
                 failed.append(f"{record['id']} ({record['error']})")
                 bar.write(f"{record['id']} failed: {record['error']}")

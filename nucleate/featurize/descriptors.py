@@ -363,15 +363,11 @@ class InterfaceDescriptors:
         return {name: float(out[name]) for name in self.names()}
 
     def _precursors(self, frames, profile: LayerProfile) -> dict[str, float]:
-        from nucleate.featurize.precursors import classifier_at
+        from nucleate.featurize.precursors import classifier_at, contact_layer_order
 
         a0 = self.a0 if self.a0 and np.isfinite(self.a0) else 1.617
         pc = classifier_at(float(self.precursor_temperature), float(a0))
-        qs = []
-        for frame in frames:
-            q = steinhardt(frame.positions, frame.cell, frame.pbc)
-            qs.append(q[(profile.assign(frame) == 1) & frame.liquid])
-        d = pc.descriptors(np.concatenate(qs))
+        d = pc.descriptors(contact_layer_order(frames, profile))
         return {"pre_frac_1": d["frac_preordered"], "crys_like_1": d["frac_crystal_like"],
                 "pre_q6_1": d["q6_preordered"], "lean_fcc_1": d["lean_fcc"],
                 "lean_hcp_1": d["lean_hcp"], "lean_bcc_1": d["lean_bcc"]}  # fmt: skip

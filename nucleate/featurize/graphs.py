@@ -59,6 +59,16 @@ class AtomGraph:
         return np.bincount(self.edge_index[0], minlength=self.n_nodes)
 
 
+#: the array fields of an :class:`AtomGraph` (what caches store)
+GRAPH_ARRAYS = ("positions", "node_type", "species", "height", "layer", "edge_index", "edge_vec",
+                "edge_dist", "node_features", "atom_index")  # fmt: skip
+
+
+def graph_arrays(graph: AtomGraph) -> dict[str, np.ndarray]:
+    """The arrays of a graph by field name (see :data:`GRAPH_ARRAYS`)."""
+    return {k: getattr(graph, k) for k in GRAPH_ARRAYS}
+
+
 class GraphFeaturizer:
     """Configured callable: Frame -> :class:`AtomGraph`.
 

@@ -80,10 +80,9 @@ def compute_features(name: str, featurizer, frames: list, params: dict, substrat
         values = featurizer(frames, substrate=substrate, eps_sl=params.get("eps_sl"))
         return {"names": np.array(list(values)), "values": np.array(list(values.values()))}
     if name == "graph":
-        g = featurizer(frames[-1])
-        return {k: getattr(g, k) for k in ("positions", "node_type", "species", "height",
-                                           "layer", "edge_index", "edge_vec", "edge_dist",
-                                           "node_features", "atom_index")}  # fmt: skip
+        from nucleate.featurize.graphs import graph_arrays
+
+        return graph_arrays(featurizer(frames[-1]))
     if name == "local_order":
         return {
             f"frame{k}": featurizer(f.positions, f.cell, f.pbc, f.types)

@@ -165,39 +165,34 @@ class PrecursorClassifier:
         return out
 
 
-def classifier_at(temperature: float, a0: float = 1.617) -> PrecursorClassifier:
-    """The classifier from LJ references at ``temperature``, simulated once and kept on disk
-    (the feature cache directory, keyed by temperature, a0 and nucleate version)."""
+def cached_reference_clouds(temperature: float, a0: float = 1.617) -> dict[str, np.ndarray]:
+    """:func:`reference_clouds` simulated once and kept on disk (the feature cache directory,
+    keyed by temperature, a0 and nucleate version) and in memory."""
     from nucleate import __version__
-    from nucleate.featurize.pipeline import default_cache_dir
+    from nucleate.featurize.pipeline import _cached, default_cache_dir
 
-    key = _memo.get((temperature, a0))
-    if key is not None:
-        return key
-    path = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
-    if path.exists():
-        with np.load(path) as z:
-            clouds = {k: z[k] for k in PHASES}
-    else:
-        clouds = reference_clouds(temperature, a0)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **clouds)
-        tmp.replace(path)
-    _memo[(temperature, a0)] = PrecursorClassifier.from_references(clouds)
-    return _memo[(temperature, a0)]
+    key = (float(temperature), float(a0))
+    if key not in _memo:
+        path = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
+        _memo[key], _ = _cached(path, lambda: reference_clouds(temperature, a0), force=False)
+    return _memo[key]
+
+
+def classifier_at(temperature: float, a0: float = 1.617) -> PrecursorClassifier:
+    """The classifier from the (cached) LJ references at ``temperature``."""
+    return PrecursorClassifier.from_references(cached_reference_clouds(temperature, a0))
 
 
 _memo: dict = {}
 
 
-def contact_layer_order(frames, n_layers: int = 1):
+def contact_layer_order(frames, profile=None):
     """(m, 2) q̄4, q̄6 of the liquid atoms of layer 1 over ``frames`` (q̄ over all atoms, the
-    substrate's included)."""
+    substrate's included); ``profile``: their layer profile (detected when not given)."""
     from nucleate.featurize.layers import LayerDetector
 
     frames = list(frames)
-    profile = LayerDetector(n_layers=n_layers)(frames)
+    profile = profile or LayerDetector(n_layers=1)(frames)
     qs = []
     for f in frames:
         q = steinhardt(f.positions, f.cell, f.pbc, (4, 6), True, 12)
@@ -226,16 +221,6 @@ def _draw_map(ax, q, pc, clouds, temperature: float, title: str) -> dict:
     return d
 
 
-def _clouds(temperature: float, a0: float):
-    from nucleate import __version__
-    from nucleate.featurize.pipeline import default_cache_dir
-
-    pc = classifier_at(temperature, a0)
-    cache = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
-    with np.load(cache) as z:
-        return pc, {k: z[k] for k in PHASES}
-
-
 def plot_precursor_map(frames, temperature: float, path, title: str = "", a0: float = 1.617):
     """The contact layer's atoms in the q̄4–q̄6 plane over the liquid, fcc, hcp and bcc reference
     clouds at ``temperature``, coloured by class (liquid / pre-ordered / crystal-like), with the
@@ -251,7 +236,8 @@ def plot_precursor_maps(frame_sets, titles, temperature: float, path, a0: float 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pc, clouds = _clouds(temperature, a0)
+    clouds = cached_reference_clouds(temperature, a0)
+    pc = PrecursorClassifier.from_references(clouds)
     n = len(frame_sets)
     fig, axes = plt.subplots(1, n, figsize=(6.2 * n, 5), constrained_layout=True, squeeze=False)
     out = []

@@ -67,14 +67,16 @@ class PropensityTrainConfig:
 
 @dataclass
 class _Config:
-    """One configuration: its group, graph (numpy), targets (nan where not scored), ceiling."""
+    """One configuration: its group, graph (numpy; ``graph.height`` for films), targets (nan
+    where not scored), noise ceilings (all scored atoms; contact layer, films only), units."""
 
     name: str
     group: str
     graph: object
     target: np.ndarray
     ceiling: float
-    extra: dict
+    units: str
+    ceiling_contact: float = float("nan")
 
 
 def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
@@ -82,7 +84,8 @@ def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
 
 
 def node_featurizer(settings: dict):
-    """(frame -> (n, f) descriptors, their names) from featurizer settings."""
+    """``(positions, cell, pbc, types) -> (n, f)`` per-atom descriptors from featurizer
+    settings: radial bond order, then the pair energy when configured."""
     from nucleate.featurize.order import PairEnergy, RadialBondOrder
 
     parts = [RadialBondOrder(**_tuples(settings.get("local_order") or {}))]
@@ -92,8 +95,7 @@ def node_featurizer(settings: dict):
     def compute(positions, cell, pbc, types):
         return np.hstack([p(positions, cell, pbc, types) for p in parts])
 
-    names = [n for p in parts for n in p.feature_names()]
-    return compute, names
+    return compute
 
 
 def _tuples(d: dict) -> dict:
@@ -105,27 +107,17 @@ def build_graph(frame, settings: dict):
     as nodes, with the descriptors as node features."""
     from nucleate.featurize.graphs import GraphFeaturizer
 
-    compute, _ = node_featurizer(settings)
+    compute = node_featurizer(settings)
     return GraphFeaturizer(cutoff=settings["cutoff"], layers=None, local_order=compute)(frame)
 
 
 def _cache_path(cfg, settings: dict, source: Path) -> Path:
-    import hashlib
-
     from nucleate.data.dataset import sha256_of
-    from nucleate.featurize.pipeline import default_cache_dir
+    from nucleate.featurize.pipeline import cache_key, default_cache_dir
 
     base = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
-    key = hashlib.sha256(
-        json.dumps([settings, sha256_of(source), __version__], sort_keys=True).encode()
-    ).hexdigest()[:20]
-    return base / "propensity" / f"{source.stem}-{key}.npz"
-
-
-def _graph_arrays(g) -> dict:
-    return {k: getattr(g, k) for k in ("positions", "node_type", "species", "height", "layer",
-                                       "edge_index", "edge_vec", "edge_dist", "node_features",
-                                       "atom_index")}  # fmt: skip
+    key = cache_key("propensity_graph", settings, sha256_of(source))
+    return base / "propensity" / f"{source.stem}-{key[:20]}.npz"
 
 
 def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Config]:
@@ -135,6 +127,8 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
     from tqdm.auto import tqdm
 
     from nucleate.data.propensity import noise_ceiling, read_isoconfig
+    from nucleate.featurize.graphs import GRAPH_ARRAYS, graph_arrays
+    from nucleate.featurize.pipeline import _cached
 
     root = Path(cfg.data)
     settings = featurizer_settings(cfg)
@@ -170,27 +164,23 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             ceilings = [float(f.info.get("ceiling", np.nan)) for f in frames]
             ceil_contact = [float(f.info.get("ceiling_contact", np.nan)) for f in frames]
             groups = [path.parent.name] * len(frames)
-        if cache.exists():
-            with np.load(cache) as z:
-                graphs = [SimpleNamespace(**{k[len(f"g{i}_"):]: z[k] for k in z.files
-                                             if k.startswith(f"g{i}_")}) for i in range(len(frames))]  # fmt: skip
-        else:
-            graphs = [build_graph(f, settings) for f in frames]
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(cache.name + ".tmp.npz")
-            np.savez(tmp, **{f"g{i}_{k}": v for i, g in enumerate(graphs)
-                             for k, v in _graph_arrays(g).items()})  # fmt: skip
-            tmp.replace(cache)
+
+        def compute(frames=frames):
+            return {f"g{i}_{k}": v for i, f in enumerate(frames)
+                    for k, v in graph_arrays(build_graph(f, settings)).items()}  # fmt: skip
+
+        stored, _ = _cached(cache, compute, force=False)
+        graphs = [SimpleNamespace(**{k: stored[f"g{i}_{k}"] for k in GRAPH_ARRAYS})
+                  for i in range(len(frames))]  # fmt: skip
         for k, g in enumerate(graphs):
             t = np.where(masks[k], targets[k], np.nan)[np.asarray(g.atom_index)]
             if kind == "film":  # vapour atoms (under 3 neighbours) move ballistically: not scored
                 degree = np.bincount(np.asarray(g.edge_index)[0], minlength=len(t))
                 t[degree < 3] = np.nan
-            extra = {"height": np.asarray(g.height), "units": frames[k].units}
-            if kind == "film":
-                extra["ceiling_contact"] = ceil_contact[k]
-            out.append(_Config(f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k],
-                               g, t, ceilings[k], extra))  # fmt: skip
+            out.append(_Config(
+                f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k], g, t, ceilings[k],
+                frames[k].units, ceil_contact[k] if kind == "film" else float("nan"),
+            ))  # fmt: skip
     return out
 
 
@@ -332,7 +322,7 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
     if len(set(groups)) < 3:
         raise InputError(f"{cfg.data}: cross-validation needs at least 3 groups")
     settings = featurizer_settings(cfg)
-    units = {c.extra["units"] for c in configs}
+    units = {c.units for c in configs}
     if len(units) > 1:
         raise InputError(f"{cfg.data}: configurations in several unit systems {sorted(units)}")
     units = units.pop()
@@ -378,9 +368,7 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
     }
     if film:
         metrics["height_only"] = score(configs, pred_height)
-        metrics["ceiling_contact"] = float(
-            np.nanmean([c.extra.get("ceiling_contact", np.nan) for c in configs])
-        )
+        metrics["ceiling_contact"] = float(np.nanmean([c.ceiling_contact for c in configs]))
     (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")  # CV first
     checkpoints = []
     if cfg.final:
@@ -399,7 +387,7 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
         groups=np.array(groups), **{f"target_{k}": c.target for k, c in enumerate(configs)},
         **{f"gnn_{k}": p for k, p in enumerate(pred_gnn)},
         **{f"ridge_{k}": p for k, p in enumerate(pred_ridge)},
-        **{f"height_{k}": c.extra["height"] for k, c in enumerate(configs)},
+        **{f"height_{k}": c.graph.height for k, c in enumerate(configs)},
     )  # fmt: skip
     (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")
     _parity(configs, pred_gnn, pred_ridge, metrics, out / "parity.png")
@@ -424,14 +412,14 @@ def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:
         "r_pooled": float(np.corrcoef(p[ok], t[ok])[0, 1]),
     }
     if any(np.any(np.asarray(c.graph.node_type) == 1) for c in configs):
-        h = np.concatenate([c.extra["height"] for c in configs])
+        h = np.concatenate([c.graph.height for c in configs])
         for name, sel in (("contact", h < 1.2), ("above_contact", h >= 1.2)):
             m = ok & sel
             res[f"r_pooled_{name}"] = float(np.corrcoef(p[m], t[m])[0, 1]) if m.sum() > 2 else None
         # within each configuration's contact layer: comparable to the contact-layer ceiling
         per_c = []
         for c, q in zip(configs, preds, strict=True):
-            sel = c.extra["height"] < 1.2
+            sel = np.asarray(c.graph.height) < 1.2
             per_c.append(_pearson(q[sel], c.target[sel]))
         res["r_contact_per_config"] = float(np.nanmean(per_c))
     return res

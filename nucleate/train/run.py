@@ -274,8 +274,8 @@ def run_training(cfg: TrainConfig) -> dict:
         metrics["test"]["coverage_1sigma"] = float(np.mean(z <= 1.0))
         metrics["test"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
         metrics["test"]["mean_spread"] = float(spread[ok].mean())
+    pp = np.mean(polys, axis=0) if multi else None  # ensemble-mean polymorph fractions
     if multi and test_mask.any():
-        pp = np.mean(polys, axis=0)
         tr = (part == "train") & has_poly
         te = test_mask & has_poly
         metrics["polymorph"] = {
@@ -312,7 +312,6 @@ def run_training(cfg: TrainConfig) -> dict:
                         f"{spread[k]:.6g}"])  # fmt: skip
     _pictures(out, y, pred, part, censored)
     if multi:
-        pp = np.mean(polys, axis=0)
         with open(out / "predictions_polymorph.csv", "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["id", "split", "family", "observed", *POLYMORPH_COLUMNS,
