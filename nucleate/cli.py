@@ -186,7 +186,13 @@ def run_generate(cfg) -> dict:
     result = run_campaign(campaign)
     print(
         f"{campaign.name}: {result['complete']} of {result['total']} substrates complete in "
-        f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
+        f"{campaign.out} ({result['ran']} run now)"
+        + (
+            f", {result['topped_up']} of them adding ramps to finished samples"
+            if result["topped_up"]
+            else ""
+        )
+        + f"; manifest: {campaign.out}/manifest.csv"
     )
     return result
 

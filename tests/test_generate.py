@@ -197,3 +197,50 @@ def test_a_failing_simulation_does_not_stop_the_others(capsys, tmp_path):
     assert code == 2
     assert "2 of 2 substrates failed" in err and "pair" in err.lower()
     assert dataset.read_manifest(tmp_path / "ds") == []
+
+
+def test_more_ramps_top_up_finished_samples(capsys, tmp_path):
+    """Raising ramp.seeds adds only the missing ramps: the equilibrium run is re-made with the
+    sample's seeds (it reproduces the stored frames), the first ramps are kept as they were and
+    the labels are recomputed over all ramps."""
+    out = tmp_path / "ds"
+    one = ["--out", out, "--substrates.facets", "[111]", "--substrates.eps_sl", "[1.2]"]
+    code, _, err = generate(capsys, *one, "--ramp.seeds", "1")
+    assert code == 0, err
+    (sid,) = [r["id"] for r in dataset.read_manifest(out)]
+    before = json.loads((out / "samples" / sid / "sample.json").read_text())
+    frames_before = (out / "samples" / sid / "frames.extxyz.gz").read_bytes()
+    assert before["labels"]["n_ramps"] == 1 and before["labels"]["tn_std"] is None
+    code, stdout, err = generate(capsys, *one, "--ramp.seeds", "2")
+    assert code == 0, err
+    assert "1 of them adding ramps" in stdout
+    after = json.loads((out / "samples" / sid / "sample.json").read_text())
+    assert after["ramps"][0] == before["ramps"][0]
+    assert len(after["ramps"]) == 2 and after["ramps"][1]["seed"] != after["ramps"][0]["seed"]
+    tns = [r["tn"] for r in after["ramps"] if not r["censored"]]
+    if len(tns) == 2:
+        assert after["labels"]["tn"] == pytest.approx(np.mean(tns))
+        assert after["labels"]["tn_std"] == pytest.approx(np.std(tns, ddof=1))
+    (top_up,) = after["top_ups"]
+    assert top_up["ramps_before"] == 1 and top_up["ramps_after"] == 2
+    assert top_up["equilibrium_max_deviation"] < 1e-3  # the same equilibrium run, re-made
+    assert (out / "samples" / sid / "frames.extxyz.gz").read_bytes() == frames_before
+    assert after["wall_seconds"] > before["wall_seconds"]
+    _check_complete(out, 1)
+    assert dataset.read_manifest(out)[0]["n_ramps"] == "2"
+    # nothing left to do; a changed protocol is refused rather than mixed into the data set
+    code, stdout, _ = generate(capsys, *one, "--ramp.seeds", "2")
+    assert code == 0 and "(0 run now)" in stdout
+    code, _, err = generate(capsys, *one, "--ramp.rate", "0.02")
+    assert code == 2 and "other ramp settings" in err
+
+
+def test_a_sample_moved_aside_by_a_killed_replacement_is_restored(tmp_path):
+    out = tmp_path / "ds"
+    for name, text in [("a", "old"), (".old-b", "kept"), (".old-a", "stale"), (".tmp-c-1", "x")]:
+        (out / "samples" / name).mkdir(parents=True)
+        (out / "samples" / name / "sample.json").write_text(text)
+    dataset.clean_staging(out)
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["a", "b"]
+    assert (out / "samples" / "a" / "sample.json").read_text() == "old"  # the finished one
+    assert (out / "samples" / "b" / "sample.json").read_text() == "kept"  # put back

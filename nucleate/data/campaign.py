@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -250,10 +251,16 @@ def time_steps(time_units: float, dt: float) -> int:
 def run_task(task: dict, root: str) -> dict:
     """Simulate one substrate and write its sample directory; returns the sample record.
 
+    A task with ``"top_up"`` (the sample's existing record, see :func:`top_up_tasks`) adds the
+    missing ramps to a finished sample: the equilibrium run is repeated with the sample's seeds
+    (checked against the stored frames), ramps ``len(record["ramps"])`` … ``seeds - 1`` run with
+    the seeds they would have had, and the sample is replaced by one with all ramps and new labels
+    (its equilibrium frames are kept as they were).
+
     Runs in a worker process: one serial LAMMPS instance, threads limited to one.
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from nucleate.data.io import write_frames
+    from nucleate.data.io import read_frames, write_frames
     from nucleate.data.labels import Crystallinity
     from nucleate.data.simulate import start_lammps
     from nucleate.data.simulate.md import cooling_ramp, thermalise
@@ -265,6 +272,7 @@ def run_task(task: dict, root: str) -> dict:
         c["substrates"], c["interface"], c["equilibrium"], c["ramp"], c["store"],
     )  # fmt: skip
     sid = task["id"]
+    old = task.get("top_up")
     start = time.time()
     if task["kind"] == "fcc":
         a_s = c["a0"] * (1.0 + task["mismatch"])
@@ -281,18 +289,25 @@ def run_task(task: dict, root: str) -> dict:
     def steps(time_units: float) -> int:
         return time_steps(time_units, dt)
 
+    first = len(old["ramps"]) if old else 0
+    ramps = list(old["ramps"]) if old else []
+    crystals = []
+    if old and "crystals.extxyz.gz" in old.get("files", {}):
+        crystals = read_frames(dataset.sample_dir(root, sid) / "crystals.extxyz.gz")
     lmp = start_lammps()
     try:
         frames, top, profile = equilibrate_interface(lmp, slab, task["eps_sl"], c, sid)
         contact = profile.layers[-1].upper
+        kept = [interfacial_region(f, top, profile, store) for f in frames]
+        if old:
+            stored = read_frames(dataset.sample_dir(root, sid) / "frames.extxyz.gz")
+            reproduced = _max_deviation(kept, stored)
         n = lmp.get_natoms()
         x_eq = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
         crystallinity = Crystallinity(rp["r_cut"], rp["q_threshold"], rp["solid_threshold"])
-        ramps = []
-        crystals = []
-        for k in range(rp["seeds"]):
+        for k in range(first, rp["seeds"]):
             seed = task_seed(c["seed"], sid, 10 + k)
-            if k > 0:  # back to the equilibrium configuration, decorrelated at T_eq
+            if k > first:  # back to the equilibrium configuration, decorrelated at T_eq
                 lmp.numpy.extract_atom("x")[:n] = x_eq
             thermalise(lmp, eq["t_eq"], steps(rp["restart_time"]), seed + 1, eq["damp"])
             result = cooling_ramp(
@@ -310,34 +325,20 @@ def run_task(task: dict, root: str) -> dict:
     finally:
         lmp.close()
 
-    tns = [r["tn"] for r in ramps if not r["censored"]]
-    n_cens = sum(r["censored"] for r in ramps)
-    censored = n_cens * 2 > len(ramps)
-    poly = {}
-    if tns:
-        keys = ("fcc", "hcp", "bcc", "other")
-        poly = {
-            k: float(np.mean([r["polymorph"][k] for r in ramps if r["polymorph"]])) for k in keys
-        }
-    labels = {
-        "tn": None if censored or not tns else float(np.mean(tns)),
-        "tn_std": float(np.std(tns, ddof=1)) if len(tns) > 1 and not censored else None,
-        "tn_censored": bool(censored),
-        "tn_upper_bound": rp["t_floor"] if censored else None,
-        "n_ramps": len(ramps),
-        "n_censored": int(n_cens),
-        "polymorph": poly,
-    }
     staging = dataset.staging_dir(root, sid)
-    kept = [interfacial_region(f, top, profile, store) for f in frames]
-    write_frames(staging / "frames.extxyz.gz", kept)
+    if old:  # the frames stay the file the sample was made with
+        shutil.copyfile(
+            dataset.sample_dir(root, sid) / "frames.extxyz.gz", staging / "frames.extxyz.gz"
+        )
+    else:
+        write_frames(staging / "frames.extxyz.gz", kept)
     if crystals:  # the grown crystals with the liquid around them, to revisit their polymorph
         write_frames(staging / "crystals.extxyz.gz", crystals)
     record = {
         "id": sid,
         "family": family,
         "parameters": params,
-        "labels": labels,
+        "labels": ramp_labels(ramps, rp["t_floor"]),
         "ramps": ramps,
         "layers": profile.summary(),
         "units": pot.units,
@@ -347,8 +348,58 @@ def run_task(task: dict, root: str) -> dict:
         "nucleate_version": __version__,
         "lammps_version": _lammps_version(),
     }
-    dataset.commit_sample(root, staging, record)
+    if old:
+        record["layers"] = old["layers"]
+        record["wall_seconds"] = round(old["wall_seconds"] + record["wall_seconds"], 1)
+        record["top_ups"] = [*old.get("top_ups", []), {
+            "ramps_before": first, "ramps_after": len(ramps),
+            "wall_seconds": round(time.time() - start, 1),
+            "equilibrium_max_deviation": reproduced,
+            "nucleate_version": __version__, "lammps_version": record["lammps_version"],
+        }]  # fmt: skip
+        dataset.replace_sample(root, staging, record)
+    else:
+        dataset.commit_sample(root, staging, record)
     return record
+
+
+def ramp_labels(ramps: list[dict], t_floor: float) -> dict:
+    """A substrate's labels from its ramps: T_n the mean over the uncensored ramps and their
+    standard deviation; censored (T_n only known to lie below ``t_floor``) when most ramps are."""
+    tns = [r["tn"] for r in ramps if not r["censored"]]
+    n_cens = sum(r["censored"] for r in ramps)
+    censored = n_cens * 2 > len(ramps)
+    poly = {}
+    if tns:
+        keys = ("fcc", "hcp", "bcc", "other")
+        poly = {
+            k: float(np.mean([r["polymorph"][k] for r in ramps if r["polymorph"]])) for k in keys
+        }
+    return {
+        "tn": None if censored or not tns else float(np.mean(tns)),
+        "tn_std": float(np.std(tns, ddof=1)) if len(tns) > 1 and not censored else None,
+        "tn_censored": bool(censored),
+        "tn_upper_bound": t_floor if censored else None,
+        "n_ramps": len(ramps),
+        "n_censored": int(n_cens),
+        "polymorph": poly,
+    }
+
+
+def _max_deviation(frames, stored) -> float | None:
+    """Largest per-atom position difference between re-made and stored frames (``None`` when
+    the frames differ in number or atoms: the re-made equilibrium is then only statistically
+    the same one)."""
+    if len(frames) != len(stored) or any(
+        a.positions.shape != b.positions.shape for a, b in zip(frames, stored, strict=True)
+    ):
+        return None
+    dev = 0.0
+    for a, b in zip(frames, stored, strict=True):
+        frac = (a.positions - b.positions) @ np.linalg.inv(a.cell)
+        frac[:, a.pbc] -= np.round(frac[:, a.pbc])  # the stored frames are wrapped into the cell
+        dev = max(dev, float(np.abs(frac @ a.cell).max(initial=0.0)))
+    return dev
 
 
 def _lammps_version() -> int:
@@ -414,6 +465,45 @@ def pending_tasks(root: Path, tasks: list[dict]) -> list[dict]:
     )
 
 
+def top_up_tasks(root: Path, tasks: list[dict]) -> list[dict]:
+    """Tasks that add ramps to finished samples made with fewer than the campaign's
+    ``ramp.seeds`` (run :func:`pending_tasks` first: it removes corrupt samples)."""
+    done = {r["id"]: r for r in dataset.iter_records(root)}
+    out = []
+    for t in tasks:
+        record = done.get(t["id"])
+        if record is not None and len(record["ramps"]) < t["campaign"]["ramp"]["seeds"]:
+            out.append({**t, "top_up": record})
+    return out
+
+
+#: campaign settings a data set's samples must share (more ramps or substrates may be added)
+_FIXED = ("a0", "seed", "potential", "interface", "equilibrium", "store")
+
+
+def check_compatible(campaign: Campaign, root: Path) -> None:
+    """Refuse to resume a data set made with other settings: its samples would mix protocols.
+    The substrate grid, the executor and ``ramp.seeds`` may change; nothing else."""
+    import yaml
+
+    path = root / "campaign.yaml"
+    if not path.exists() or not any(dataset.iter_records(root)):
+        return
+    stored = yaml.safe_load(path.read_text()) or {}
+    new = dataset.to_plain(asdict(campaign))
+    changed = [k for k in _FIXED if k in stored and stored[k] != new[k]]
+    ramp_old = {k: v for k, v in stored.get("ramp", {}).items() if k != "seeds"}
+    ramp_new = {k: v for k, v in new["ramp"].items() if k != "seeds"}
+    if ramp_old and ramp_old != ramp_new:
+        changed.append("ramp")
+    if changed:
+        raise InputError(
+            f"{root} was made with other {', '.join(changed)} settings ({path}); samples made "
+            "with different protocols cannot share a data set: use a new `out` directory, or "
+            "change only the substrate grid, the executor or ramp.seeds"
+        )
+
+
 def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     """Run every unfinished task of a campaign; returns counts. Safe to kill and run again."""
     from tqdm.auto import tqdm
@@ -421,13 +511,17 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     campaign.validate()
     root = Path(campaign.out)
     tasks = campaign.tasks()
+    check_compatible(campaign, root)
     pending = pending_tasks(root, tasks)
+    topped = top_up_tasks(root, tasks)
+    pending = pending + topped
     dataset.write_manifest(root)
     _write_config(campaign, root)
     workers = campaign.executor.workers or os.cpu_count() or 1
     failed: list[str] = []
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc=campaign.name,
-               unit="substrate", disable=not progress, smoothing=0.1)  # fmt: skip
+    total = len(tasks) + len(topped)  # a top-up counts as one more task
+    bar = tqdm(total=total, initial=total - len(pending), desc=campaign.name,
+               unit="task", disable=not progress, smoothing=0.1)  # fmt: skip
     try:
         for record in _execute(pending, str(root), campaign.executor, workers):
             if "error" in record:
@@ -448,7 +542,7 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
             + "; ".join(failed[:3])
             + (" ..." if len(failed) > 3 else "")
         )
-    return {"total": len(tasks), "complete": n, "ran": len(pending)}
+    return {"total": len(tasks), "complete": n, "ran": len(pending), "topped_up": len(topped)}
 
 
 def run_calibration(campaign: Campaign) -> dict:

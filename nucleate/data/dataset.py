@@ -22,6 +22,7 @@ MANIFEST = "manifest.csv"
 SAMPLES = "samples"
 SAMPLE_JSON = "sample.json"
 TMP_PREFIX = ".tmp-"
+OLD_PREFIX = ".old-"  # a sample being replaced by a topped-up one (see replace_sample)
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -65,6 +66,25 @@ def commit_sample(root: str | os.PathLike, staging: Path, record: dict) -> Path:
     return final
 
 
+def replace_sample(root: str | os.PathLike, staging: Path, record: dict) -> Path:
+    """Seal a staged sample and put it in place of the existing sample of the same id (more ramps
+    added to it). The old directory is first renamed aside to ``.old-<id>``: a run killed between
+    the two renames leaves it there, and :func:`clean_staging` puts it back."""
+    final = sample_dir(root, record["id"])
+    if not final.exists():
+        return commit_sample(root, staging, record)
+    files = sorted(p.name for p in staging.iterdir() if p.name != SAMPLE_JSON)
+    record = {**record, "files": {name: sha256_of(staging / name) for name in files}}
+    (staging / SAMPLE_JSON).write_text(json.dumps(record, indent=1, default=_json_default) + "\n")
+    aside = final.with_name(f"{OLD_PREFIX}{final.name}")
+    if aside.exists():
+        shutil.rmtree(aside)
+    os.rename(final, aside)
+    os.rename(staging, final)
+    shutil.rmtree(aside)
+    return final
+
+
 def _json_default(value):
     import numpy as np
 
@@ -76,10 +96,17 @@ def _json_default(value):
 
 
 def clean_staging(root: str | os.PathLike) -> int:
-    """Remove temporary sample directories left by killed runs; returns how many."""
+    """Remove temporary sample directories left by killed runs (and put back a sample that a
+    killed :func:`replace_sample` had moved aside); returns how many were removed."""
     base = Path(root) / SAMPLES
     if not base.exists():
         return 0
+    for aside in [p for p in base.iterdir() if p.name.startswith(OLD_PREFIX)]:
+        original = base / aside.name[len(OLD_PREFIX) :]
+        if original.exists():
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.rename(aside, original)
     stale = [p for p in base.iterdir() if p.name.startswith(TMP_PREFIX)]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)
@@ -105,7 +132,7 @@ def iter_records(root: str | os.PathLike, verify: bool = False) -> Iterator[dict
     if not base.exists():
         return
     for path in sorted(base.iterdir()):
-        if path.name.startswith(TMP_PREFIX) or not (path / SAMPLE_JSON).exists():
+        if path.name.startswith((TMP_PREFIX, OLD_PREFIX)) or not (path / SAMPLE_JSON).exists():
             continue
         record = verify_sample(path) if verify else json.loads((path / SAMPLE_JSON).read_text())
         if record is not None:
