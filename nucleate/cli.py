@@ -351,7 +351,10 @@ def run_predict(cfg) -> dict:
     models = load_checkpoints(cfg.model)
     if cfg.trajectory is not None:
         frames = read_frames(cfg.trajectory, **_read_kwargs(cfg))
-        p = predict_frames(models, frames, cfg.trajectory)
+        if cfg.eps_sl and len(cfg.eps_sl) > 1:
+            raise NucleateError("a trajectory has one substrate-liquid strength: give one --eps_sl")
+        eps = cfg.eps_sl[0] if cfg.eps_sl else None
+        p = predict_frames(models, frames, cfg.trajectory, eps_sl=eps)
         results = [{"id": Path(cfg.trajectory).name.split(".")[0], **asdict(p)}]
 
         def frames_of(r):

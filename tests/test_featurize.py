@@ -1,5 +1,6 @@
 """Featurizers end to end: invariances, brute-force checks, real units, the CLI and its cache."""
 
+import csv
 import json
 import logging
 
@@ -182,13 +183,27 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     out = tmp_path / "sel"
     code = cli.main(["select", "--data", str(root), "--out", str(out), "--cv_folds", "3",
                      "--split", "[0.7, 0.15, 0.15]", "--cache_dir", str(tmp_path / "c"),
-                     "--regressors", "[ridge, gbr]"])  # fmt: skip
+                     "--regressors", "[ridge, gbr, gp]"])  # fmt: skip
     stdout = capsys.readouterr().out
     assert code == 0, stdout
     assert "top descriptors:" in stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["top4_liquid"] + metrics["top4_substrate"] == min(4, len(metrics["ranking"]))
-    assert metrics["chosen"] in ("ridge", "gbr")
+    assert metrics["chosen"] in ("ridge", "gbr", "gp")
+    if metrics["chosen"] == "gp":  # the GP's own uncertainty, checked on the test part
+        assert 0 <= metrics["test"]["coverage_2sigma"] <= 1 and metrics["test"]["mean_std"] > 0
+    # the chosen regressor is saved as a model that `nucleate predict` reads from the run directory
+    with open(out / "predictions.csv", newline="") as fh:
+        expected = {r["id"]: r for r in csv.DictReader(fh)}["s03"]
+    frames = root / "samples" / "s03" / "frames.extxyz.gz"
+    args = ["predict", "--model", f"[{out}]", "--trajectory", frames, "--out", tmp_path / "p"]
+    assert cli.main([str(a) for a in args]) == 2
+    assert "needs --eps_sl" in capsys.readouterr().err
+    assert cli.main([str(a) for a in [*args, "--eps_sl", "[1.0]"]]) == 0, capsys.readouterr().err
+    (result,) = json.loads((tmp_path / "p" / "prediction.json").read_text())
+    assert result["tn"] == pytest.approx(float(expected["predicted"]), rel=1e-5)
+    std = float(expected["predicted_std"] or 0.0)
+    assert result["tn_std"] == pytest.approx(std, rel=1e-4, abs=1e-9)
     assert (out / "report.html").exists() and (out / "figures" / "correlation.png").exists()
     # the label was made from the disorder of the layer: a liquid-order descriptor leads
     assert metrics["ranking"][0]["kind"] == "liquid"

@@ -52,6 +52,11 @@ def load_checkpoints(paths: list[str | os.PathLike]):
     files = checkpoint_files(paths)
     models = []
     for f in files:
+        if f.suffix == ".pkl":  # a descriptor model of `nucleate select`
+            from nucleate.predict.descriptor_model import DescriptorModel
+
+            models.append(DescriptorModel(f))
+            continue
         try:
             model = TnRegressor.load_from_checkpoint(f, map_location="cpu").eval()
         except Exception as err:  # torch and Lightning raise many kinds here
@@ -150,7 +155,9 @@ def _predict_task(task: dict, models=None) -> dict:
     path = Path(task["out"]) / "frames" / f"{sid}.extxyz.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_frames(path, frames)
-    p = predict_frames(models, frames, task["substrate"])
+    p = predict_frames(
+        models, frames, task["substrate"], task["eps_sl"], slab_frame(slab, frames[0])
+    )
     return {"id": sid, "substrate": task["substrate"], "eps_sl": task["eps_sl"], **asdict(p),
             "frames": str(path), "wall_seconds": round(time.time() - start, 1)}  # fmt: skip
 
@@ -192,12 +199,28 @@ def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: st
     return sorted(results, key=lambda r: -r["tn"])
 
 
-def predict_frames(models, frames, source: str = "frames") -> Prediction:
-    """Featurize frames as the checkpoints say and predict with every member."""
-    import torch
+def slab_frame(slab, frame):
+    """The whole slab (ASE Atoms) as a substrate Frame aligned with ``frame``'s substrate atoms
+    (the frames keep only its top layers; the adsorption descriptors want all of it)."""
+    from nucleate.data.frame import Frame
 
+    pos = slab.get_positions()
+    top = frame.positions[frame.substrate, 2].max() if frame.substrate.any() else pos[:, 2].max()
+    return Frame(
+        positions=pos + np.array([0.0, 0.0, top - pos[:, 2].max()]),
+        types=np.ones(len(pos), dtype=int), cell=frame.cell, pbc=frame.pbc,
+        substrate=np.ones(len(pos), dtype=bool), liquid=np.zeros(len(pos), dtype=bool),
+        units=frame.units,
+    )  # fmt: skip
+
+
+def predict_frames(
+    models, frames, source: str = "frames", eps_sl: float | None = None, substrate=None
+) -> Prediction:
+    """Featurize frames as the checkpoints say and predict with every member. A descriptor model
+    needs ``eps_sl`` (the substrate–liquid strength, a substrate descriptor) and takes the whole
+    ``substrate`` as a Frame where the frames keep only its top layers."""
     from nucleate.featurize.pipeline import build, compute_features
-    from nucleate.models.graph_data import to_pyg
 
     meta = models[0].hparams.meta
     units = meta.get("units", "lj")
@@ -206,6 +229,19 @@ def predict_frames(models, frames, source: str = "frames") -> Prediction:
             f"{source} is in {frames[0].units!r} units but the model was trained in {units!r}"
         )
     featurizer = build(meta["features"], meta["featurizer_settings"])
+    if meta["features"] == "descriptors":
+        if eps_sl is None:
+            raise InputError("a descriptor model needs --eps_sl (the substrate-liquid strength)")
+        values = featurizer(list(frames), substrate=substrate, eps_sl=float(eps_sl))
+        out = [m.predict(values) for m in models]
+        members = [t for t, _ in out]
+        # one model: its own predictive std; several: their spread with their mean std
+        var = np.mean([s**2 for _, s in out]) + (np.var(members, ddof=1) if len(out) > 1 else 0)
+        return Prediction(float(np.mean(members)), float(np.sqrt(var)), members, units, source)
+    import torch
+
+    from nucleate.models.graph_data import to_pyg
+
     feats = compute_features(meta["features"], featurizer, list(frames), {})
     if meta["features"] == "density_image":
         x = torch.as_tensor(feats["image"][None], dtype=torch.float32)

@@ -19,7 +19,7 @@ import numpy as np
 
 from nucleate.errors import InputError
 
-REGRESSORS = ("gbr", "krr", "ridge")
+REGRESSORS = ("gbr", "krr", "ridge", "gp")
 
 
 @dataclass
@@ -57,7 +57,20 @@ def make_regressor(name: str, seed: int = 0):
         return GradientBoostingRegressor(
             n_estimators=300, max_depth=2, learning_rate=0.05, subsample=0.8, random_state=seed
         )
+    if name == "gp":
+        from nucleate.models.gp import ARDGaussianProcess
+
+        return make_pipeline(StandardScaler(), ARDGaussianProcess(random_state=seed))
     raise InputError(f"unknown regressor {name!r}; use one of {', '.join(REGRESSORS)}")
+
+
+def predictive_std(model, X: np.ndarray) -> np.ndarray | None:
+    """The regressor's own predictive standard deviation (Gaussian process), else ``None``."""
+    est = model[-1] if hasattr(model, "steps") else model
+    if not hasattr(est, "kernel_"):
+        return None
+    Z = model[:-1].transform(X) if hasattr(model, "steps") else X
+    return est.predict(Z, return_std=True)[1]
 
 
 def load_table(cfg: SelectConfig) -> tuple[list[dict], np.ndarray, list[str]]:
@@ -170,6 +183,20 @@ def run_selection(cfg: SelectConfig) -> dict:
     test_metrics = regression_metrics(
         y[test], pred_all[test], censored[test], floor, baseline=float(ytr.mean())
     )
+    std_all = predictive_std(models[chosen], X[:, cols])
+    with open(out / "predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "split", "tn", "censored", "predicted", "predicted_std"])
+        for k, r in enumerate(rows):
+            std = "" if std_all is None else f"{std_all[k]:.6g}"
+            w.writerow([r["id"], part[k], r["tn"], bool(censored[k]), f"{pred_all[k]:.6g}", std])
+    if std_all is not None and (test & ~censored).any():
+        ok = test & ~censored
+        z = np.abs(pred_all[ok] - y[ok]) / np.maximum(std_all[ok], 1e-12)
+        test_metrics.update(
+            coverage_1sigma=float(np.mean(z <= 1.0)), coverage_2sigma=float(np.mean(z <= 2.0)),
+            mean_std=float(std_all[ok].mean()),
+        )  # fmt: skip
     # leave one facet out, each regressor with its own k (selection stays that of the train part)
     lofo = {}
     pool = np.flatnonzero(~censored)  # as the trained routes: the whole facet is held out
@@ -202,11 +229,34 @@ def run_selection(cfg: SelectConfig) -> dict:
     }
     if polymorph:
         metrics["polymorph"] = polymorph
+    metrics["checkpoints"] = [_save_model(cfg, out, models[chosen], chosen, metrics)]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     from nucleate.train.select_report import write_report
 
     write_report(out, metrics, selector, names, y, pred_all, part, censored, facets)
     return metrics
+
+
+def _save_model(cfg: SelectConfig, out: Path, model, name: str, metrics: dict) -> str:
+    """The chosen regressor (fitted on the training part) as a model for `nucleate predict`."""
+    from nucleate.data.dataset import campaign_config, iter_records, sha256_of
+    from nucleate.predict.descriptor_model import save_descriptor_model
+
+    featurizer = json.loads((out / "features" / "featurizer.json").read_text())
+    first = next(iter_records(cfg.data), {})
+    meta = {
+        "regressor": name,
+        "columns": metrics["chosen_features"],
+        "featurizer_settings": featurizer["settings"],
+        "campaign": campaign_config(cfg.data),
+        "units": first.get("units", "lj"),
+        "data": str(cfg.data),
+        "data_sha256": sha256_of(Path(cfg.data) / "manifest.csv"),
+        "split": list(cfg.split),
+        "seed": cfg.seed,
+        "test": metrics["test"],
+    }
+    return save_descriptor_model(out, model, meta).name
 
 
 def _polymorph_route(X, rows, part, seed: int, out: Path) -> dict:
