@@ -228,6 +228,7 @@ def test_more_ramps_top_up_finished_samples(capsys, tmp_path):
     assert after["wall_seconds"] > before["wall_seconds"]
     _check_complete(out, 1)
     assert dataset.read_manifest(out)[0]["n_ramps"] == "2"
+    assert "Ramps per substrate: 2 for 1." in (out / "README.md").read_text()
     # nothing left to do; a changed protocol is refused rather than mixed into the data set
     code, stdout, _ = generate(capsys, *one, "--ramp.seeds", "2")
     assert code == 0 and "(0 run now)" in stdout

@@ -34,6 +34,15 @@ def label_statistics(rows: list[dict]) -> dict:
         "tn_std_rms": float(np.sqrt(np.nanmean(std**2))) if np.isfinite(std).any() else None,
         "per_facet": {},
     }
+    # the noise of a substrate's label, the mean of its uncensored ramps: spread / sqrt(ramps)
+    n_ramps = np.array([_float(r.get("n_ramps", "")) for r in rows])
+    n_used = n_ramps - np.array([_float(r.get("n_censored", "")) for r in rows])
+    noise = std / np.sqrt(np.where(n_used > 0, n_used, np.nan))
+    stats["label_noise_rms"] = (
+        float(np.sqrt(np.nanmean(noise**2))) if np.isfinite(noise).any() else None
+    )
+    counts = np.unique(n_ramps[np.isfinite(n_ramps)], return_counts=True)
+    stats["ramps"] = {int(k): int(c) for k, c in zip(*counts, strict=True)}
     for facet in sorted({r["facet"] for r in rows}):
         sel = np.array([r["facet"] == facet for r in rows])
         vals = tn[sel & ok]
@@ -237,6 +246,12 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         f"**{fmt(stats['tn_span'])}** ε/k_B.",
         f"- Seed-to-seed spread of one substrate (standard deviation over its ramps): median "
         f"**{fmt(stats['tn_std_median'])}**, rms {fmt(stats['tn_std_rms'])}.",
+        "- Ramps per substrate: "
+        + ", ".join(f"{k} for {c}" for k, c in sorted(stats["ramps"].items(), reverse=True))
+        + f". Noise of a substrate's label (spread / √ramps), rms "
+        f"**{fmt(stats['label_noise_rms'], '.4f')}**: the test RMSE a perfect model would still show."
+        if stats.get("ramps") and stats.get("label_noise_rms") is not None
+        else "",
         f"- Censored: **{stats['n_censored']} of {stats['n_samples']}** "
         f"({100 * stats['censored_fraction']:.0f} %)."
         if rows
