@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import synthetic_dataset
@@ -205,3 +206,16 @@ def test_polymorph_metrics_know_the_answer():
     assert m["mae"] == 0 and m["majority_accuracy"] == 1
     assert m["baseline_class"] == "fcc" and m["majority_accuracy_baseline"] == 0.5
     assert m["mae_baseline"] > 0
+
+
+def test_label_noise_is_the_ramp_spread_over_root_ramps():
+    from nucleate.train.metrics import label_noise_rms
+
+    rows = [
+        {"tn_std": "0.02", "n_ramps": "4", "n_censored": "0"},  # 0.01
+        {"tn_std": "0.02", "n_ramps": "3", "n_censored": "1"},  # two used: 0.02 / sqrt(2)
+        {"tn_std": "", "n_ramps": "2", "n_censored": "2"},  # censored: unknown
+    ]
+    expected = np.sqrt((0.01**2 + 0.02**2 / 2) / 2)
+    assert label_noise_rms(rows, np.array([True, True, True])) == pytest.approx(expected)
+    assert label_noise_rms(rows, np.array([False, False, True])) is None

@@ -35,9 +35,10 @@ def label_statistics(rows: list[dict]) -> dict:
         "per_facet": {},
     }
     # the noise of a substrate's label, the mean of its uncensored ramps: spread / sqrt(ramps)
+    from nucleate.data.dataset import label_noise
+
+    noise = label_noise(rows)
     n_ramps = np.array([_float(r.get("n_ramps", "")) for r in rows])
-    n_used = n_ramps - np.array([_float(r.get("n_censored", "")) for r in rows])
-    noise = std / np.sqrt(np.where(n_used > 0, n_used, np.nan))
     stats["label_noise_rms"] = (
         float(np.sqrt(np.nanmean(noise**2))) if np.isfinite(noise).any() else None
     )

@@ -38,3 +38,12 @@ def regression_metrics(
         out["censored_below_bound"] = float(np.mean(excess == 0.0))
         out["censored_rmse_excess"] = float(np.sqrt(np.mean(excess**2)))
     return out
+
+
+def label_noise_rms(rows: list[dict], mask: np.ndarray) -> float | None:
+    """RMS noise of the T_n labels of the manifest rows under ``mask`` (each label's ramp spread
+    / sqrt(ramps)): the RMSE a perfect model would still show against them."""
+    from nucleate.data.dataset import label_noise
+
+    noise = label_noise([r for r, m in zip(rows, mask, strict=True) if m])
+    return float(np.sqrt(np.nanmean(noise**2))) if np.isfinite(noise).any() else None

@@ -168,7 +168,7 @@ def run_training(cfg: TrainConfig) -> dict:
 
     from nucleate.data.dataset import campaign_config, read_manifest, sha256_of, to_plain
     from nucleate.featurize.pipeline import featurize_dataset
-    from nucleate.train.metrics import regression_metrics
+    from nucleate.train.metrics import label_noise_rms, regression_metrics
     from nucleate.train.module import TnRegressor
     from nucleate.train.splits import substrate_split
 
@@ -268,6 +268,8 @@ def run_training(cfg: TrainConfig) -> dict:
         for stage, m in (("train", part == "train"), ("val", val_mask), ("test", test_mask))
         if m.any()
     }
+    if test_mask.any():
+        metrics["test"]["label_noise_rms"] = label_noise_rms(rows, test_mask & ~censored)
     if cfg.ensemble > 1 and test_mask.any():
         ok = test_mask & ~censored
         z = np.abs(pred[ok] - y[ok]) / np.maximum(spread[ok], 1e-12)

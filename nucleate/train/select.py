@@ -113,7 +113,7 @@ def run_selection(cfg: SelectConfig) -> dict:
 
     from nucleate.featurize.descriptors import descriptor_table
     from nucleate.models.selection import CorrelationClusterSelector
-    from nucleate.train.metrics import regression_metrics
+    from nucleate.train.metrics import label_noise_rms, regression_metrics
     from nucleate.train.splits import leave_one_group_out, substrate_split
 
     for name in cfg.regressors:
@@ -183,6 +183,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     test_metrics = regression_metrics(
         y[test], pred_all[test], censored[test], floor, baseline=float(ytr.mean())
     )
+    test_metrics["label_noise_rms"] = label_noise_rms(rows, test & ~censored)
     std_all = predictive_std(models[chosen], X[:, cols])
     with open(out / "predictions.csv", "w", newline="") as fh:
         w = csv.writer(fh)
