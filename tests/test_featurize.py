@@ -183,7 +183,7 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     out = tmp_path / "sel"
     code = cli.main(["select", "--data", str(root), "--out", str(out), "--cv_folds", "3",
                      "--split", "[0.7, 0.15, 0.15]", "--cache_dir", str(tmp_path / "c"),
-                     "--regressors", "[ridge, gbr, gp]"])  # fmt: skip
+                     "--regressors", "[ridge, gbr, gp]", "--ship", str(tmp_path / "shipped")])  # fmt: skip
     stdout = capsys.readouterr().out
     assert code == 0, stdout
     assert "top descriptors:" in stdout
@@ -196,7 +196,9 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     with open(out / "predictions.csv", newline="") as fh:
         expected = {r["id"]: r for r in csv.DictReader(fh)}["s03"]
     frames = root / "samples" / "s03" / "frames.extxyz.gz"
-    args = ["predict", "--model", f"[{out}]", "--trajectory", frames, "--out", tmp_path / "p"]
+    assert "nucleate predict" in (tmp_path / "shipped" / "README.md").read_text()
+    shipped = tmp_path / "shipped"
+    args = ["predict", "--model", f"[{shipped}]", "--trajectory", frames, "--out", tmp_path / "p"]
     assert cli.main([str(a) for a in args]) == 2
     assert "needs --eps_sl" in capsys.readouterr().err
     assert cli.main([str(a) for a in [*args, "--eps_sl", "[1.0]"]]) == 0, capsys.readouterr().err

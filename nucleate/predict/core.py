@@ -30,7 +30,9 @@ def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
     """Checkpoint files from files and run directories (whose metrics.json names them)."""
     files: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if p.is_dir() and not (p / "metrics.json").exists() and (p / "model.pkl").exists():
+            files.append(p / "model.pkl")  # a shipped descriptor model
+        elif p.is_dir():
             metrics = p / "metrics.json"
             if not metrics.exists():
                 raise InputError(f"{p}: no metrics.json; give a checkpoint file or a run directory")

@@ -36,6 +36,7 @@ class SelectConfig:
     cv_folds: int = 5
     featurizer_settings: dict = field(default_factory=dict)
     cache_dir: str | None = None
+    ship: str | None = None  # copy the chosen model (model.pkl, model.json) here with a card
 
 
 def make_regressor(name: str, seed: int = 0):
@@ -235,7 +236,44 @@ def run_selection(cfg: SelectConfig) -> dict:
     from nucleate.train.select_report import write_report
 
     write_report(out, metrics, selector, names, y, pred_all, part, censored, facets)
+    if cfg.ship:
+        ship_model(out, Path(cfg.ship), metrics)
     return metrics
+
+
+def ship_model(run: Path, dest: Path, metrics: dict) -> None:
+    """Copy a selection run's model into ``dest`` with a model card."""
+    import shutil
+
+    from nucleate.predict.descriptor_model import MODEL_JSON, MODEL_PKL
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in (MODEL_PKL, MODEL_JSON):
+        shutil.copyfile(run / name, dest / name)
+    cfg, t = metrics["config"], metrics["test"]
+    extra = ""
+    if "coverage_2sigma" in t:
+        extra = (f"; the predictive ±2σ covers {t['coverage_2sigma']:.2f} of the test substrates "
+                 f"(mean σ {t['mean_std']:.4f})")  # fmt: skip
+    (dest / "README.md").write_text(
+        f"""# Descriptor model of T_n for `{cfg["data"]}`
+
+`nucleate select` chose **{metrics["chosen"]}** on {len(metrics["chosen_features"])} descriptors
+({", ".join(metrics["chosen_features"])}), fitted on the training part of the shared substrate
+split (fractions {cfg["split"]}, seed {cfg["seed"]}), chosen on the validation part.
+Featurizer settings: `{json.dumps(cfg["featurizer_settings"])}`.
+
+Test ({t["n"]} uncensored substrates, touched once): RMSE {t["rmse"]:.4f}, R² {t["r2"]:.3f},
+Spearman {t["spearman"]:.3f}, predict-the-mean {t["rmse_mean_baseline"]:.4f}; the test labels'
+own noise {t.get("label_noise_rms") or float("nan"):.4f}{extra}.
+
+    nucleate predict --model '[{dest}]' --substrate '[fcc100:+0.015]' --eps_sl '[1.15]'
+    nucleate predict --model '[{dest}]' --trajectory FRAMES --eps_sl '[1.0]'
+
+`model.pkl` is a pickled scikit-learn pipeline (load only files you trust); `model.json` names the
+descriptors, the featurizer settings, the simulation protocol and the versions it was made with.
+"""
+    )
 
 
 def _save_model(cfg: SelectConfig, out: Path, model, name: str, metrics: dict) -> str:
