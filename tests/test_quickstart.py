@@ -45,7 +45,7 @@ def test_quickstart_end_to_end(capsys, tmp_path, film):
     assert code == 0, err
     result = json.loads((out / "quickstart.json").read_text())
     assert result["substrate"] == "fcc111_m+02.0_e1.20"
-    assert result["direct"]["n"] == 2 and set(result["predicted"]) == {"cnn", "gnn"}
+    assert result["direct"]["n"] == 2 and set(result["predicted"]) == {"cnn", "gnn", "descriptors"}
     for p in result["predicted"].values():
         assert p["uncertainty"] >= p["test_rmse"] > 0 and isinstance(p["within"], bool)
     page = (out / "report.html").read_text()

@@ -81,6 +81,7 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         load_checkpoints,
         predict_frames,
         screen,
+        slab_frame,
         substrate_from,
     )
     from nucleate.predict.plots import plot_predictions
@@ -148,7 +149,14 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         gnn = asdict(predict_frames(load_checkpoints([out / "gnn"]), frames, first["frames"]))
         timings["predict (GNN on the same frames)"] = time.perf_counter() - s
         gnn["wall_seconds"] = first["wall_seconds"]
-        predictions = {"cnn": first, "gnn": gnn}
+        s = time.perf_counter()  # the descriptor model reads the same frames (and the slab)
+        slab, _ = substrate_from(cfg.substrate, campaign)
+        desc = asdict(predict_frames(load_checkpoints([out / "select"]), frames, first["frames"],
+                                     cfg.eps_sl, slab_frame(slab, frames[0])))  # fmt: skip
+        timings["predict (descriptors on the same frames)"] = time.perf_counter() - s
+        desc["wall_seconds"] = first["wall_seconds"]
+        predictions = {"cnn": first, "gnn": gnn, "descriptors": desc}
+        runs["descriptors"] = runs["select"]
         plot_predictions([first], load_checkpoints([out / "cnn"]), lambda r: frames,
                          out / "predict" / "prediction.png")  # fmt: skip
         print("[quickstart] waiting for the direct cooling ramps", flush=True)
@@ -214,7 +222,7 @@ def _plot_comparison(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     d = result["direct"]
-    fig, ax = plt.subplots(figsize=(5.0, 2.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(5.0, 3.0), layout="constrained")
     ax.axvspan(d["tn"] - d["sem"], d["tn"] + d["sem"], color="C0", alpha=0.2,
                label="direct ramps ± s.e.")  # fmt: skip
     ax.plot(d["ramps"], [2] * len(d["ramps"]), "|", color="C0", ms=14, label="single ramps")
@@ -222,7 +230,8 @@ def _plot_comparison(result: dict, path: Path) -> None:
     for k, (route, p) in enumerate(result["predicted"].items()):
         ax.errorbar(p["tn"], 1 - k, xerr=p["uncertainty"], fmt="o", color=f"C{k + 1}",
                     capsize=3, label=f"{route.upper()} ± (spread ⊕ test RMSE)")  # fmt: skip
-    ax.set_yticks([2, 1, 0], ["direct", *[r.upper() for r in result["predicted"]]][:3])
+    names = [r.upper() for r in result["predicted"]]
+    ax.set_yticks([2, *range(1, 1 - len(names), -1)], ["direct", *names])
     ax.set_xlabel("T_n (LJ units)")
     ax.set_title(result["substrate"], fontsize=9)
     ax.legend(fontsize=6, loc="lower right")
