@@ -53,3 +53,25 @@ def test_shipped_propensity_models_load_and_read_structure():
     frame = Frame(x, types, np.eye(3) * side, (True, True, True), np.zeros(400, bool), units="lj")
     ((mean, _),) = predict_per_atom(ka, [frame])
     assert np.isfinite(mean).all()
+
+
+def test_shipped_descriptor_model_reproduces_its_test_predictions():
+    """The descriptor model (a pickled scikit-learn pipeline with its model.json) featurizes the
+    bundled frames as it was trained (the whole substrate rebuilt from the sample's parameters,
+    ε_sl given) and gives its own predictions and uncertainties again."""
+    import json
+
+    from nucleate.featurize.pipeline import _full_substrate
+
+    (model,) = load_checkpoints([MODELS / "descriptors"])
+    assert model.hparams.meta["campaign"]["equilibrium"]["t_eq"] == 0.68
+    with open(MODELS / "descriptors" / "predictions.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["split"] == "test"][:2]
+    for r in rows:
+        sample = ROOT / "data" / "lj-fcc-v1" / "samples" / r["id"]
+        params = json.loads((sample / "sample.json").read_text())["parameters"]
+        frames = read_frames(sample / "frames.extxyz.gz")
+        p = predict_frames([model], frames, r["id"], params["eps_sl"],
+                           _full_substrate(frames[0], params))  # fmt: skip
+        assert p.tn == pytest.approx(float(r["predicted"]), abs=2e-4)
+        assert p.tn_std == pytest.approx(float(r["predicted_std"] or 0.0), abs=2e-4)

@@ -248,7 +248,7 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     from nucleate.predict.descriptor_model import MODEL_JSON, MODEL_PKL
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in (MODEL_PKL, MODEL_JSON):
+    for name in (MODEL_PKL, MODEL_JSON, "predictions.csv"):
         shutil.copyfile(run / name, dest / name)
     cfg, t = metrics["config"], metrics["test"]
     extra = ""
