@@ -101,7 +101,7 @@ def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
                     ax.text(
                         j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=6, color=color
                     )
-        ax.set_xticks(range(len(mism)), [f"{100 * m:+.0f}" for m in mism])
+        ax.set_xticks(range(len(mism)), [f"{100 * m:+g}" for m in mism])
         ax.set_yticks(range(len(eps)), [f"{e:g}" for e in eps])
         ax.set_xlabel("lattice mismatch (%)")
         ax.set_ylabel("ε_sl (ε)")

@@ -260,7 +260,7 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
 
 `nucleate select` chose **{metrics["chosen"]}** on {len(metrics["chosen_features"])} descriptors
 ({", ".join(metrics["chosen_features"])}), fitted on the training part of the shared substrate
-split (fractions {cfg["split"]}, seed {cfg["seed"]}), chosen on the validation part.
+split (fractions {list(cfg["split"])}, seed {cfg["seed"]}), chosen on the validation part.
 Featurizer settings: `{json.dumps(cfg["featurizer_settings"])}`.
 
 Test ({t["n"]} uncensored substrates, touched once): RMSE {t["rmse"]:.4f}, R² {t["r2"]:.3f},
