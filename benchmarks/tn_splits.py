@@ -57,8 +57,9 @@ def main() -> None:
     rmse = np.array([r["rmse"] for r in runs])
     lines = [
         f"`{args.config}` on `{args.data}` ({labels['n']} substrates): std(T_n) = "
-        f"{labels['std']:.4f}, goal RMSE ≤ {goal:.4f} (0.25 × std and 2 × median spread "
-        f"{labels['seed_spread_median']:.4f}).",
+        f"{labels['std']:.4f}, goal RMSE ≤ {goal:.4f} (the smaller of 0.25 × std = "
+        f"{0.25 * labels['std']:.4f} and 2 × the median seed-to-seed spread = "
+        f"{2 * labels['seed_spread_median']:.4f}).",
         "",
         "| split seed | chosen | features | uncensored test substrates | test RMSE | R² | "
         "label noise (rms) | coverage ±2σ |",
