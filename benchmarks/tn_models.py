@@ -66,7 +66,6 @@ def _labels(data: Path) -> dict:
 def _rescore(route_dir: Path, data: Path, m: dict) -> dict:
     """The test metrics of a trained run recomputed from its predictions.csv against the data
     set's current labels (e.g. after more ramps tightened them); the models are not retrained."""
-    sys.path.insert(0, str(ROOT))
     from nucleate.data.dataset import campaign_config, read_manifest
     from nucleate.train.metrics import label_noise_rms, regression_metrics
 

@@ -13,14 +13,10 @@ from nucleate import __version__
 from nucleate.data import dataset
 
 
-def _float(value: str) -> float:
-    return float(value) if value not in ("", None) else float("nan")
-
-
 def label_statistics(rows: list[dict]) -> dict:
     """T_n span, seed-to-seed spread, censoring and per-facet means over manifest rows."""
-    tn = np.array([_float(r["tn"]) for r in rows])
-    std = np.array([_float(r["tn_std"]) for r in rows])
+    tn = np.array([dataset.as_float(r["tn"]) for r in rows])
+    std = np.array([dataset.as_float(r["tn_std"]) for r in rows])
     censored = np.array([r["tn_censored"] == "True" for r in rows])
     ok = np.isfinite(tn)
     stats = {
@@ -35,10 +31,8 @@ def label_statistics(rows: list[dict]) -> dict:
         "per_facet": {},
     }
     # the noise of a substrate's label, the mean of its uncensored ramps: spread / sqrt(ramps)
-    from nucleate.data.dataset import label_noise
-
-    noise = label_noise(rows)
-    n_ramps = np.array([_float(r.get("n_ramps", "")) for r in rows])
+    noise = dataset.label_noise(rows)
+    n_ramps = np.array([dataset.as_float(r.get("n_ramps", "")) for r in rows])
     stats["label_noise_rms"] = (
         float(np.sqrt(np.nanmean(noise**2))) if np.isfinite(noise).any() else None
     )
@@ -68,9 +62,9 @@ def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
     facets = [f for f in ("111", "100", "110") if any(r["facet"] == f for r in rows)]
     if not facets:
         return False
-    mism = sorted({_float(r["mismatch"]) for r in rows})
-    eps = sorted({_float(r["eps_sl"]) for r in rows})
-    tn_all = [_float(r["tn"]) for r in rows]
+    mism = sorted({dataset.as_float(r["mismatch"]) for r in rows})
+    eps = sorted({dataset.as_float(r["eps_sl"]) for r in rows})
+    tn_all = [dataset.as_float(r["tn"]) for r in rows]
     finite = [t for t in tn_all if np.isfinite(t)]
     vmin = min(finite) if finite else 0.0
     vmax = max(finite) if finite else 1.0
@@ -84,8 +78,11 @@ def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
         for r in rows:
             if r["facet"] != facet:
                 continue
-            i, j = eps.index(_float(r["eps_sl"])), mism.index(_float(r["mismatch"]))
-            grid[i, j] = _float(r["tn"])
+            i, j = (
+                eps.index(dataset.as_float(r["eps_sl"])),
+                mism.index(dataset.as_float(r["mismatch"])),
+            )
+            grid[i, j] = dataset.as_float(r["tn"])
             cens[i, j] = r["tn_censored"] == "True"
         image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=vmin, vmax=vmax, aspect="auto")
         for i, j in zip(*np.nonzero(cens), strict=True):
@@ -162,7 +159,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     wall = sum(r.get("wall_seconds", 0.0) for r in records)
     lammps_versions = sorted({str(r.get("lammps_version", "")) for r in records})
     poly = (
-        np.array([[_float(r[k]) for k in ("fcc", "hcp", "bcc", "other")] for r in rows])
+        np.array([[dataset.as_float(r[k]) for k in ("fcc", "hcp", "bcc", "other")] for r in rows])
         if rows
         else np.zeros((0, 4))
     )

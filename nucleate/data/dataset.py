@@ -204,16 +204,18 @@ def campaign_config(root: str | os.PathLike) -> dict:
     return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
 
 
+def as_float(value) -> float:
+    """A manifest cell as a float: NaN when empty."""
+    return float(value) if value not in ("", None) else float("nan")
+
+
 def label_noise(rows: list[dict]):
     """(n,) noise of each manifest row's T_n label, the mean of its uncensored ramps: their
     spread / sqrt(number); NaN where unknown (censored, or one ramp)."""
     import numpy as np
 
-    def num(value):
-        return float(value) if value not in ("", None) else float("nan")
-
-    std = np.array([num(r.get("tn_std")) for r in rows])
-    used = np.array([num(r.get("n_ramps")) - num(r.get("n_censored")) for r in rows])
+    std = np.array([as_float(r.get("tn_std")) for r in rows])
+    used = np.array([as_float(r.get("n_ramps")) - as_float(r.get("n_censored")) for r in rows])
     return std / np.sqrt(np.where(used > 0, used, np.nan))
 
 

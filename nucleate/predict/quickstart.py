@@ -94,7 +94,7 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     if not (data / "manifest.csv").exists():
         raise InputError(f"{data}: no data set here (run the quickstart from the repository root)")
     campaign = campaign_config(data)
-    _, name = substrate_from(cfg.substrate, campaign)  # checks the substrate early
+    slab, name = substrate_from(cfg.substrate, campaign)  # checks the substrate early
     sid = f"{name}_e{cfg.eps_sl:.2f}"
     if sid in {r["id"] for r in read_manifest(data)}:
         raise InputError(
@@ -150,7 +150,6 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         timings["predict (GNN on the same frames)"] = time.perf_counter() - s
         gnn["wall_seconds"] = first["wall_seconds"]
         s = time.perf_counter()  # the descriptor model reads the same frames (and the slab)
-        slab, _ = substrate_from(cfg.substrate, campaign)
         desc = asdict(predict_frames(load_checkpoints([out / "select"]), frames, first["frames"],
                                      cfg.eps_sl, slab_frame(slab, frames[0])))  # fmt: skip
         timings["predict (descriptors on the same frames)"] = time.perf_counter() - s
