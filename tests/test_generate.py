@@ -245,3 +245,51 @@ def test_a_sample_moved_aside_by_a_killed_replacement_is_restored(tmp_path):
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["a", "b"]
     assert (out / "samples" / "a" / "sample.json").read_text() == "old"  # the finished one
     assert (out / "samples" / "b" / "sample.json").read_text() == "kept"  # put back
+
+
+def _ramp(tn):
+    poly = {"fcc": 1.0, "hcp": 0.0, "bcc": 0.0, "other": 0.0}
+    return {"tn": tn, "censored": tn is None, "polymorph": None if tn is None else poly}
+
+
+@pytest.mark.parametrize(
+    ("tns", "tn", "censored"),
+    [
+        ([0.50, 0.52, 0.54], 0.52, False),  # none censored: the mean
+        ([0.50, 0.53], 0.515, False),
+        ([None, 0.364, 0.378], 0.364, False),  # one of three censored: the median, not 0.371
+        ([None, 0.40, 0.42, 0.47], 0.41, False),
+        ([None, 0.3501], None, True),  # half censored: the median lies below the floor
+        ([None, None, 0.38], None, True),
+        ([None, None], None, True),
+    ],
+)
+def test_ramp_labels_with_censored_ramps(tns, tn, censored):
+    from nucleate.data.campaign import ramp_labels
+
+    labels = ramp_labels([_ramp(t) for t in tns], t_floor=0.35)
+    assert labels["tn_censored"] is censored
+    assert labels["tn"] == (None if tn is None else pytest.approx(tn))
+    assert labels["tn_upper_bound"] == (0.35 if censored else None)
+    assert labels["n_ramps"] == len(tns) and labels["n_censored"] == tns.count(None)
+
+
+def test_relabel_brings_stored_labels_to_the_current_rule(tmp_path):
+    from nucleate.data.campaign import ramp_labels, relabel
+
+    ramps = {"a": [_ramp(0.5), _ramp(0.52)], "b": [_ramp(None), _ramp(0.364), _ramp(0.378)]}
+    stale = {
+        "a": ramp_labels(ramps["a"], 0.35),
+        "b": {**ramp_labels(ramps["b"], 0.35), "tn": 0.371},
+    }
+    for sid in ramps:
+        (tmp_path / "samples" / sid).mkdir(parents=True)
+        record = {"id": sid, "parameters": {}, "ramps": ramps[sid], "labels": stale[sid]}
+        dataset.write_record(tmp_path / "samples" / sid, record)
+    a_before = (tmp_path / "samples" / "a" / "sample.json").stat().st_mtime_ns
+    assert relabel(tmp_path, 0.35) == ["b"]
+    assert (tmp_path / "samples" / "a" / "sample.json").stat().st_mtime_ns == a_before
+    dataset.write_manifest(tmp_path)
+    rows = {r["id"]: r for r in dataset.read_manifest(tmp_path)}
+    assert float(rows["b"]["tn"]) == pytest.approx(0.364) and float(rows["a"]["tn"]) == 0.51
+    assert relabel(tmp_path, 0.35) == []

@@ -364,19 +364,29 @@ def run_task(task: dict, root: str) -> dict:
 
 
 def ramp_labels(ramps: list[dict], t_floor: float) -> dict:
-    """A substrate's labels from its ramps: T_n the mean over the uncensored ramps and their
-    standard deviation; censored (T_n only known to lie below ``t_floor``) when most ramps are."""
+    """A substrate's labels from its ramps. T_n is the mean over the ramps when none is
+    censored; when some are, the median over all of them, a censored ramp counting as below
+    the floor (the mean of the uncensored ones alone would be biased upwards). The substrate is
+    censored (T_n only known to lie below ``t_floor``) when that median lies below the floor:
+    when at least half of its ramps are. ``tn_std`` is the standard deviation of the
+    uncensored ramps."""
     tns = [r["tn"] for r in ramps if not r["censored"]]
     n_cens = sum(r["censored"] for r in ramps)
-    censored = n_cens * 2 > len(ramps)
+    censored = n_cens * 2 >= len(ramps)
     poly = {}
     if tns:
         keys = ("fcc", "hcp", "bcc", "other")
         poly = {
             k: float(np.mean([r["polymorph"][k] for r in ramps if r["polymorph"]])) for k in keys
         }
+    if censored or not tns:
+        tn = None
+    elif n_cens:
+        tn = float(np.median(tns + [-np.inf] * n_cens))
+    else:
+        tn = float(np.mean(tns))
     return {
-        "tn": None if censored or not tns else float(np.mean(tns)),
+        "tn": tn,
         "tn_std": float(np.std(tns, ddof=1)) if len(tns) > 1 and not censored else None,
         "tn_censored": bool(censored),
         "tn_upper_bound": t_floor if censored else None,
@@ -384,6 +394,21 @@ def ramp_labels(ramps: list[dict], t_floor: float) -> dict:
         "n_censored": int(n_cens),
         "polymorph": poly,
     }
+
+
+def relabel(root: Path, t_floor: float) -> list[str]:
+    """Recompute the labels of finished samples from their stored ramps with
+    :func:`ramp_labels` and rewrite those that differ (``sample.json`` only, atomically: the
+    frames and their hashes are untouched); returns their ids. Keeps a data set true to the
+    current label rule."""
+    changed = []
+    for record in dataset.iter_records(root):
+        labels = ramp_labels(record["ramps"], t_floor)
+        if dataset.to_plain(labels) != dataset.to_plain(record.get("labels")):
+            record["labels"] = labels
+            dataset.write_record(dataset.sample_dir(root, record["id"]), record)
+            changed.append(record["id"])
+    return changed
 
 
 def _max_deviation(frames, stored) -> float | None:
@@ -515,6 +540,12 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     pending = pending_tasks(root, tasks)
     topped = top_up_tasks(root, tasks)
     pending = pending + topped
+    relabelled = relabel(root, campaign.ramp.t_floor)
+    if relabelled and progress:
+        print(
+            f"{root}: labels of {len(relabelled)} finished samples recomputed by the current "
+            f"rule: {', '.join(relabelled[:5])}{' ...' if len(relabelled) > 5 else ''}"
+        )
     dataset.write_manifest(root)
     _write_config(campaign, root)
     workers = campaign.executor.workers or os.cpu_count() or 1
@@ -542,7 +573,8 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
             + "; ".join(failed[:3])
             + (" ..." if len(failed) > 3 else "")
         )
-    return {"total": len(tasks), "complete": n, "ran": len(pending), "topped_up": len(topped)}
+    return {"total": len(tasks), "complete": n, "ran": len(pending), "topped_up": len(topped),
+            "relabelled": len(relabelled)}  # fmt: skip
 
 
 def run_calibration(campaign: Campaign) -> dict:

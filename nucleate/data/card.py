@@ -30,7 +30,7 @@ def label_statistics(rows: list[dict]) -> dict:
         "tn_std_rms": float(np.sqrt(np.nanmean(std**2))) if np.isfinite(std).any() else None,
         "per_facet": {},
     }
-    # the noise of a substrate's label, the mean of its uncensored ramps: spread / sqrt(ramps)
+    # the noise of a substrate's label: spread of its uncensored ramps / sqrt(their number)
     noise = dataset.label_noise(rows)
     n_ramps = np.array([dataset.as_float(r.get("n_ramps", "")) for r in rows])
     stats["label_noise_rms"] = (
@@ -212,8 +212,11 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         f"equilibrium frames) reaches {ramp['threshold']:g} of the liquid atoms there. Contact "
         "layers that are already ordered at T_eq therefore do not count as nucleation. A ramp "
         "that reaches the floor first is censored. A substrate's `tn` is the mean over its "
-        "uncensored ramps, `tn_std` their standard deviation; it is censored (`tn` empty, "
-        "`tn_upper_bound` = floor) when most of its ramps are.",
+        "ramps when none is censored, else their median with the censored ones counted as "
+        "below the floor (the mean of the uncensored ones would be biased upwards); it is "
+        "censored (`tn` empty, `tn_upper_bound` = floor) when that median lies below the floor, "
+        "i.e. when at least half of its ramps are. `tn_std` is the standard deviation of the "
+        "uncensored ramps.",
         "- Polymorph: fractions fcc / hcp / bcc / other of the grown cluster's interior atoms, by "
         "the nearest of the q̄4–q̄6 reference curves of thermally disordered fcc, hcp and bcc.",
         "",

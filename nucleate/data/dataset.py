@@ -57,7 +57,7 @@ def commit_sample(root: str | os.PathLike, staging: Path, record: dict) -> Path:
     """Seal a staged sample: hash its files into ``sample.json`` and rename it into place."""
     files = sorted(p.name for p in staging.iterdir() if p.name != SAMPLE_JSON)
     record = {**record, "files": {name: sha256_of(staging / name) for name in files}}
-    (staging / SAMPLE_JSON).write_text(json.dumps(record, indent=1, default=_json_default) + "\n")
+    write_record(staging, record)
     final = sample_dir(root, record["id"])
     if final.exists():  # a finished duplicate (two runs racing): keep the first
         shutil.rmtree(staging)
@@ -75,7 +75,7 @@ def replace_sample(root: str | os.PathLike, staging: Path, record: dict) -> Path
         return commit_sample(root, staging, record)
     files = sorted(p.name for p in staging.iterdir() if p.name != SAMPLE_JSON)
     record = {**record, "files": {name: sha256_of(staging / name) for name in files}}
-    (staging / SAMPLE_JSON).write_text(json.dumps(record, indent=1, default=_json_default) + "\n")
+    write_record(staging, record)
     aside = final.with_name(f"{OLD_PREFIX}{final.name}")
     if aside.exists():
         shutil.rmtree(aside)
@@ -83,6 +83,13 @@ def replace_sample(root: str | os.PathLike, staging: Path, record: dict) -> Path
     os.rename(staging, final)
     shutil.rmtree(aside)
     return final
+
+
+def write_record(path: Path, record: dict) -> None:
+    """Write a sample's ``sample.json`` into its directory ``path`` (atomically)."""
+    atomic_write_text(
+        path / SAMPLE_JSON, json.dumps(record, indent=1, default=_json_default) + "\n"
+    )
 
 
 def _json_default(value):
@@ -210,8 +217,9 @@ def as_float(value) -> float:
 
 
 def label_noise(rows: list[dict]):
-    """(n,) noise of each manifest row's T_n label, the mean of its uncensored ramps: their
-    spread / sqrt(number); NaN where unknown (censored, or one ramp)."""
+    """(n,) noise of each manifest row's T_n label: the spread of its uncensored ramps /
+    sqrt(their number) (that of their mean; the median used when some ramps are censored is
+    taken as about as noisy); NaN where unknown (censored, or one ramp)."""
     import numpy as np
 
     std = np.array([as_float(r.get("tn_std")) for r in rows])
