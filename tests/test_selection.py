@@ -95,3 +95,16 @@ def test_ard_gaussian_process_finds_the_noise_and_the_irrelevant_column():
     assert 0.88 < np.mean(np.abs(pred - yt) <= 2 * std) < 0.99
     assert np.allclose(pickle.loads(pickle.dumps(model)).predict(Xt), pred)
     assert predictive_std(make_regressor("ridge").fit(X, y), Xt) is None
+
+
+def test_descriptors_undefined_only_on_censored_substrates_are_kept():
+    from nucleate.train.select import usable_descriptors
+
+    nan = np.nan
+    X = np.array([[1.0, 5.0, 1.0], [2.0, 6.0, nan], [3.0, 7.0, 2.0], [4.0, nan, 3.0]])
+    censored = np.array([False, False, False, True])
+    fit = np.array([True, True, True, False])
+    Xu, usable, undefined = usable_descriptors(X, censored, fit)
+    assert usable.tolist() == [True, True, False]  # column 2 is undefined on an uncensored row
+    assert undefined.tolist() == [[False, False]] * 3 + [[False, True]]
+    assert Xu[3].tolist() == [4.0, 6.0] and np.isfinite(Xu).all()  # the fitted rows' median

@@ -94,6 +94,18 @@ def load_table(cfg: SelectConfig) -> tuple[list[dict], np.ndarray, list[str]]:
     return rows, X, names
 
 
+def usable_descriptors(X: np.ndarray, censored: np.ndarray, fit_mask: np.ndarray):
+    """(X of the usable columns, usable column mask, undefined-entry mask of that X). A
+    descriptor undefined on an uncensored substrate (e.g. no pair given) cannot be used; one
+    undefined only on censored substrates (no second layer on the weakest ones) is kept: the
+    fits never see those rows, and their predictions (the censoring-aware score) use the median
+    of the rows in ``fit_mask`` in its place."""
+    usable = np.all(np.isfinite(X[~censored]), axis=0)
+    X = X[:, usable]
+    undefined = ~np.isfinite(X)
+    return np.where(undefined, np.median(X[fit_mask], axis=0), X), usable, undefined
+
+
 def _cv_rmse(model_name, X, y, folds, seed) -> float:
     from sklearn.base import clone
     from sklearn.model_selection import KFold
@@ -126,13 +138,12 @@ def run_selection(cfg: SelectConfig) -> dict:
     y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
     censored = np.array([r["tn_censored"] == "True" for r in rows])
     facets = np.array([r["facet"] for r in rows])
-    # descriptors that are NaN anywhere (e.g. no pair given) cannot be used
-    usable = np.all(np.isfinite(X), axis=0)
-    X, names = X[:, usable], [n for n, u in zip(names, usable, strict=True) if u]
     part = substrate_split([r["id"] for r in rows], tuple(cfg.split), cfg.seed)
     fit_mask = (part == "train") & ~censored
     if fit_mask.sum() < cfg.cv_folds + 2:
         raise InputError(f"only {fit_mask.sum()} uncensored training substrates")
+    X, usable, undefined = usable_descriptors(X, censored, fit_mask)
+    names = [n for n, u in zip(names, usable, strict=True) if u]
     # descriptors constant over the training substrates carry nothing to select
     varies = np.ptp(X[fit_mask], axis=0) > 0
     X, names = X[:, varies], [n for n, v in zip(names, varies, strict=True) if v]
@@ -211,12 +222,18 @@ def run_selection(cfg: SelectConfig) -> dict:
         lofo[name] = per
     polymorph = _polymorph_route(X, rows, part, cfg.seed, out)
     top4 = [r["kind"] for r in ranking[:4]]
+    imputed = {
+        r["id"]: [names[j] for j in np.flatnonzero(undefined[k])]
+        for k, r in enumerate(rows)
+        if undefined[k].any()
+    }
     metrics = {
         "config": asdict(cfg),
         "n_samples": len(rows),
         "n_censored": int(censored.sum()),
         "split": {p: int((part == p).sum()) for p in ("train", "val", "test")},
         "n_descriptors": len(names),
+        "imputed": imputed,
         "n_clusters": len(reps),
         "ranking": ranking,
         "top4_liquid": top4.count("liquid"),
