@@ -82,3 +82,20 @@ def test_stride_uses_every_nth_frame_for_per_frame_order(film):
     assert strided["psi6_1"] != f(frames)["psi6_1"]
     with pytest.raises(InputError):
         InterfaceDescriptors(stride=0)
+
+
+def test_a_missing_second_layer_gives_nan_quietly(film):
+    """A film with only a contact layer (as on the weakest substrates): the second layer's
+    descriptors are undefined (NaN), without numpy's empty-slice warnings."""
+    import warnings
+
+    atoms, _, _ = film(size=(6, 6), n_liquid=1, noise=0.02)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = InterfaceDescriptors(a0=A0, pair=PairLJ(1.0))(from_ase(atoms, SUB))
+    assert {k for k, v in out.items() if not np.isfinite(v)} == {
+        "spacing_12",
+        "height_2",
+        "width_2",
+    }
+    assert np.isfinite(out["height_1"]) and out["psi6_1"] > 0.9  # the contact layer is there

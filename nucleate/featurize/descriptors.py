@@ -266,6 +266,16 @@ def _reciprocal_shell(sub_xy: np.ndarray, lateral: np.ndarray, n_max: int = 12) 
     return g[strong][first]
 
 
+def _mean(values) -> float:
+    """Mean of per-frame values; NaN without a warning when there are none (a layer that
+    the weakest substrates do not have)."""
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
+def _std(values) -> float:
+    return float(np.std(values)) if len(values) else float("nan")
+
+
 class InterfaceDescriptors:
     """Configured callable: frames of one interface -> {descriptor name: value}.
 
@@ -334,29 +344,27 @@ class InterfaceDescriptors:
         for k, values in enumerate(per_layer, start=1):
             layer = profile.layers[k - 1]
             width = layer.upper - layer.lower
-            out[f"rho_areal_{k}"] = float(np.mean(values["rho_areal"]))
-            out[f"rho_areal_{k}_std"] = float(np.std(values["rho_areal"]))
+            out[f"rho_areal_{k}"] = _mean(values["rho_areal"])
+            out[f"rho_areal_{k}_std"] = _std(values["rho_areal"])
             out[f"rho_rel_{k}"] = out[f"rho_areal_{k}"] / (profile.bulk_density * width)
-            out[f"height_{k}"] = (
-                layer.peak if np.isfinite(layer.peak) else float(np.mean(values["h"]))
-            )
-            out[f"width_{k}"] = float(np.std(values["h"]))
+            out[f"height_{k}"] = layer.peak if np.isfinite(layer.peak) else _mean(values["h"])
+            out[f"width_{k}"] = _std(values["h"])
             out[f"peak_rel_{k}"] = (
                 layer.peak_density / profile.bulk_density
                 if np.isfinite(layer.peak_density)
                 else 1.0
             )
             for name in ("psi6", "psi4", "q6bar", "q4bar", "crystal", "registry"):
-                out[f"{name}_{k}"] = float(np.mean(values[name]))
-            out[f"psi6_{k}_std"] = float(np.std(values["psi6"]))
-            out[f"q6bar_{k}_std"] = float(np.std(values["q6bar"]))
+                out[f"{name}_{k}"] = _mean(values[name])
+            out[f"psi6_{k}_std"] = _std(values["psi6"])
+            out[f"q6bar_{k}_std"] = _std(values["q6bar"])
         out["spacing_12"] = (
             out["height_2"] - out["height_1"] if self.n_layers >= 2 else float("nan")
         )
         out["onset_1"] = profile.layers[0].lower
         g_peak, g_r = zip(*(v for v in per_layer[0]["g2d"]), strict=True)
-        out["g2d_peak_1"] = float(np.mean(g_peak))
-        out["g2d_r_1"] = float(np.mean(g_r))
+        out["g2d_peak_1"] = _mean(g_peak)
+        out["g2d_r_1"] = _mean(g_r)
         out.update(self._substrate(substrate or frames[0], profile))
         if self.precursor_temperature is not None:
             out.update(self._precursors(sampled, profile))
