@@ -97,14 +97,23 @@ def test_ard_gaussian_process_finds_the_noise_and_the_irrelevant_column():
     assert predictive_std(make_regressor("ridge").fit(X, y), Xt) is None
 
 
-def test_descriptors_undefined_only_on_censored_substrates_are_kept():
-    from nucleate.train.select import usable_descriptors
+@pytest.mark.parametrize("regressor", ["gp", "gbr"])
+def test_censored_rows_pull_the_fit_below_the_floor(regressor):
+    """T_n flat at 0.6 where it is known, below the floor 0.3 (censored) for x < 0.3: fitted on
+    the known rows alone a regressor predicts 0.6 there too; with the censored rows (by EM) it
+    predicts them below the floor, and the known rows as well as before."""
+    from nucleate.train.select import fit_censored, make_regressor
 
-    nan = np.nan
-    X = np.array([[1.0, 5.0, 1.0], [2.0, 6.0, nan], [3.0, 7.0, 2.0], [4.0, nan, 3.0]])
-    censored = np.array([False, False, False, True])
-    fit = np.array([True, True, True, False])
-    Xu, usable, undefined = usable_descriptors(X, censored, fit)
-    assert usable.tolist() == [True, True, False]  # column 2 is undefined on an uncensored row
-    assert undefined.tolist() == [[False, False]] * 3 + [[False, True]]
-    assert Xu[3].tolist() == [4.0, 6.0] and np.isfinite(Xu).all()  # the fitted rows' median
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 1.0, (80, 1))
+    censored = X[:, 0] < 0.3
+    y = np.where(censored, np.nan, 0.6 + rng.normal(0.0, 0.01, 80))
+    plain = fit_censored(make_regressor(regressor), X, y, censored, None)
+    em = fit_censored(make_regressor(regressor), X, y, censored, 0.3)
+    low = np.array([[0.05], [0.15]])
+    assert np.all(plain.predict(low) > 0.5)
+    assert np.all(em.predict(low) < 0.3)
+    assert np.mean(em.predict(X[censored]) < 0.3) > 0.8
+    known = ~censored & (X[:, 0] > 0.4)  # away from the step
+    rmse = lambda m: np.sqrt(np.mean((m.predict(X[known]) - y[known]) ** 2))  # noqa: E731
+    assert rmse(em) < 2 * rmse(plain) + 0.01
