@@ -295,6 +295,10 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     if "coverage_2sigma" in t:
         extra = (f"; the predictive ±2σ covers {t['coverage_2sigma']:.2f} of the test substrates "
                  f"(mean σ {t['mean_std']:.4f})")  # fmt: skip
+    cens_line = ""
+    if t.get("n_censored"):
+        cens_line = (f" Of the {t['n_censored']} censored test substrates, "
+                     f"{t['censored_below_bound']:.0%} are predicted below the floor.")  # fmt: skip
     censored = ""
     if cfg.get("use_censored"):
         censored = (" with its censored substrates (T_n only known to lie below the floor; "
@@ -310,7 +314,7 @@ Featurizer settings: `{json.dumps(cfg["featurizer_settings"])}`.
 
 Test ({t["n"]} uncensored substrates, touched once): RMSE {t["rmse"]:.4f}, R² {t["r2"]:.3f},
 Spearman {t["spearman"]:.3f}, predict-the-mean {t["rmse_mean_baseline"]:.4f}; the test labels'
-own noise {t.get("label_noise_rms") or float("nan"):.4f}{extra}.
+own noise {t.get("label_noise_rms") or float("nan"):.4f}{extra}.{cens_line}
 
     nucleate predict --model '[{dest}]' --substrate '[fcc100:+0.015]' --eps_sl '[1.15]'
     nucleate predict --model '[{dest}]' --trajectory FRAMES --eps_sl '[1.0]'
