@@ -212,7 +212,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     floor = _floor(cfg.data)
     for name in cfg.regressors:
         cols = ranked[: best_k[name]]
-        rows_fit = (part == "train") & (~censored | (cfg.use_censored & (floor is not None)))
+        rows_fit = (part == "train") & (~censored | cfg.use_censored)  # no floor: known rows only
         models[name] = fit_censored(
             make_regressor(name, cfg.seed), X[rows_fit][:, cols], y[rows_fit],
             censored[rows_fit], floor,
@@ -301,16 +301,16 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     if t.get("n_censored"):
         cens_line = (f" Of the {t['n_censored']} censored test substrates, "
                      f"{t['censored_below_bound']:.0%} are predicted below the floor.")  # fmt: skip
-    censored = ""
+    fit_note = ""
     if cfg.get("use_censored"):
-        censored = (" with its censored substrates (T_n only known to lie below the floor; "
+        fit_note = (" with its censored substrates (T_n only known to lie below the floor; "
                     "expectation-maximisation for a Gaussian error)")  # fmt: skip
     (dest / "README.md").write_text(
         f"""# Descriptor model of T_n for `{cfg["data"]}`
 
 `nucleate select` chose **{metrics["chosen"]}** on {len(metrics["chosen_features"])} descriptors
 ({", ".join(metrics["chosen_features"])}), fitted on the training part of the shared substrate
-split (fractions {list(cfg["split"])}, seed {cfg["seed"]}){censored}, chosen on the validation
+split (fractions {list(cfg["split"])}, seed {cfg["seed"]}){fit_note}, chosen on the validation
 part.
 Featurizer settings: `{json.dumps(cfg["featurizer_settings"])}`.
 
