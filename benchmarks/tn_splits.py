@@ -14,6 +14,7 @@ validation part, test touched once), reused unless ``--force``. Writes ``OUT/res
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -53,6 +54,7 @@ def main() -> None:
                      "label_noise_rms": t.get("label_noise_rms"),
                      "coverage_2sigma": t.get("coverage_2sigma")})  # fmt: skip
     labels = _labels(ROOT / args.data)
+    by_eps = _pooled_by_eps([out / f"seed{seed}" for seed in args.seeds], ROOT / args.data)
     goal = min(0.25 * labels["std"], 2 * labels["seed_spread_median"])
     rmse = np.array([r["rmse"] for r in runs])
     lines = [
@@ -76,13 +78,44 @@ def main() -> None:
         f"(sd over {len(rmse)} splits); {int((rmse <= goal).sum())} of {len(rmse)} splits meet "
         f"the goal ({goal:.4f}).",
     ]
+    lines += [
+        "",
+        "Pooled over the splits, by substrate interaction strength (uncensored test substrates; "
+        "bias = mean of predicted − label):",
+        "",
+        "| ε_sl | test predictions | RMSE | bias | share of the squared error |",
+        "|---|---|---|---|---|",
+    ]
+    total = sum(v["sse"] for v in by_eps.values())
+    for eps, v in sorted(by_eps.items()):
+        lines.append(f"| {eps:g} | {v['n']} | {v['rmse']:.4f} | {v['bias']:+.4f} | "
+                     f"{v['sse'] / total:.2f} |")  # fmt: skip
     text = "\n".join(lines) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.md").write_text(text)
     (out / "results.json").write_text(
-        json.dumps({"labels": labels, "goal": goal, "runs": runs}, indent=1) + "\n"
+        json.dumps({"labels": labels, "goal": goal, "runs": runs, "by_eps_sl": by_eps}, indent=1)
+        + "\n"
     )
     print(text)
+
+
+def _pooled_by_eps(run_dirs: list[Path], data: Path) -> dict[float, dict]:
+    """Test errors of the uncensored test substrates of all runs, grouped by ε_sl (from the
+    data manifest): count, RMSE, bias and sum of squares."""
+    from nucleate.data.dataset import read_manifest
+
+    eps = {r["id"]: float(r["eps_sl"]) for r in read_manifest(data)}
+    errs: dict[float, list[float]] = {}
+    for run in run_dirs:
+        with open(run / "predictions.csv", newline="") as fh:
+            for p in csv.DictReader(fh):
+                if p["split"] == "test" and p["censored"] != "True" and p["tn"]:
+                    e = float(p["predicted"]) - float(p["tn"])
+                    errs.setdefault(eps[p["id"]], []).append(e)
+    return {k: {"n": len(v), "rmse": float(np.sqrt(np.mean(np.square(v)))),
+                "bias": float(np.mean(v)), "sse": float(np.sum(np.square(v)))}
+            for k, v in errs.items()}  # fmt: skip
 
 
 if __name__ == "__main__":
