@@ -381,7 +381,10 @@ def run_predict(cfg) -> dict:
     width = max(len(r["id"]) for r in results)
     n = len(models)
     for k, r in enumerate(results):
-        print(f"{k + 1:3d}  {r['id']:<{width}}  T_n = {r['tn']:.4f} ± {r['tn_std']:.4f}")
+        below = ""
+        if r.get("p_below_floor") is not None:
+            below = f"  P(T_n < {r['floor']:g}) = {r['p_below_floor']:.2f}"
+        print(f"{k + 1:3d}  {r['id']:<{width}}  T_n = {r['tn']:.4f} ± {r['tn_std']:.4f}{below}")
     print(f"({n} model(s), units {results[0]['units']}); written to {out}/prediction.json, "
           f"predictions.csv{', prediction.png' if cfg.plot else ''}")  # fmt: skip
     return {"results": results}
@@ -466,6 +469,10 @@ def run_select(cfg) -> dict:
     print(f"chosen {m['chosen']} with {len(m['chosen_features'])} descriptors; test RMSE "
           f"{m['test'].get('rmse', float('nan')):.4f} (predict-the-mean "
           f"{m['test'].get('rmse_mean_baseline', float('nan')):.4f})")  # fmt: skip
+    c = m.get("censoring", {}).get("test")
+    if c:
+        print(f"below the floor ({m['censoring']['floor']}): test Brier score {c['brier']:.3f} "
+              f"(base rate {c['brier_base_rate']:.3f}), {c['n_censored']} of {c['n']} censored")  # fmt: skip
     print(f"report: {config.out}/report.html")
     return m
 

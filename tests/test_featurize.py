@@ -177,9 +177,10 @@ def test_featurize_cli_on_a_trajectory_file(capsys, tmp_path, film):
 
 def test_select_cli_end_to_end(capsys, tmp_path, film):
     """The descriptor route on a small synthetic data set whose label follows the order of the
-    contact layer: runs, reports, and names the top descriptors with their kinds."""
+    contact layer (every third substrate censored): runs, reports, names the top descriptors with
+    their kinds, and ships the regressor with its censoring classifier."""
     root = tmp_path / "ds"
-    synthetic_dataset(root, film, 14)
+    synthetic_dataset(root, film, 20, censor_every=3)
     out = tmp_path / "sel"
     code = cli.main(["select", "--data", str(root), "--out", str(out), "--cv_folds", "3",
                      "--split", "[0.7, 0.15, 0.15]", "--cache_dir", str(tmp_path / "c"),
@@ -202,7 +203,16 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     assert cli.main([str(a) for a in args]) == 2
     assert "needs --eps_sl" in capsys.readouterr().err
     assert cli.main([str(a) for a in [*args, "--eps_sl", "[1.0]"]]) == 0, capsys.readouterr().err
+    assert "P(T_n < 0.35) = " in capsys.readouterr().out
+    assert (shipped / "censoring.pkl").exists() and "below the floor" in (
+        shipped / "README.md"
+    ).read_text()
+    c = metrics["censoring"]
+    assert c["floor"] == 0.35 and 0 < c["train_base_rate"] < 1
+    assert set(c) >= {"val", "test"} and 0 <= c["test"]["brier"] <= 1
     (result,) = json.loads((tmp_path / "p" / "prediction.json").read_text())
+    assert 0 <= result["p_below_floor"] <= 1 and result["floor"] == 0.35
+    assert result["p_below_floor"] == pytest.approx(float(expected["p_below_floor"]), abs=1e-3)
     assert result["tn"] == pytest.approx(float(expected["predicted"]), rel=1e-5)
     std = float(expected["predicted_std"] or 0.0)
     assert result["tn_std"] == pytest.approx(std, rel=1e-4, abs=1e-9)

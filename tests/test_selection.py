@@ -117,3 +117,56 @@ def test_censored_rows_pull_the_fit_below_the_floor(regressor):
     known = ~censored & (X[:, 0] > 0.4)  # away from the step
     rmse = lambda m: np.sqrt(np.mean((m.predict(X[known]) - y[known]) ** 2))  # noqa: E731
     assert rmse(em) < 2 * rmse(plain) + 0.01
+
+
+def test_censoring_classifier_on_a_step():
+    """Substrates below x = 0.3 never crystallise above the floor: the classifier gives them a
+    high probability of lying below it and the others a low one, and beats the base rate."""
+    from nucleate.train.select import classifier_metrics, fit_censoring_classifier
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.0, 1.0, (120, 2))  # the second column is noise
+    censored = X[:, 0] + rng.normal(0.0, 0.03, 120) < 0.3
+    clf = fit_censoring_classifier(X[:80], censored[:80])
+    p = clf.predict_proba(np.array([[0.05, 0.5], [0.9, 0.5]]))[:, 1]
+    assert p[0] > 0.9 and p[1] < 0.1
+    m = classifier_metrics(censored[80:], clf.predict_proba(X[80:])[:, 1], censored[:80].mean())
+    assert m["n"] == 40 and m["n_censored"] == censored[80:].sum()
+    assert m["roc_auc"] > 0.95 and m["accuracy"] > 0.9
+    assert m["brier"] < 0.5 * m["brier_base_rate"] and m["log_loss"] < m["log_loss_base_rate"]
+    perfect = classifier_metrics(censored[80:], censored[80:].astype(float), 0.3)
+    assert perfect["brier"] == 0 and perfect["roc_auc"] == 1 and perfect["accuracy"] == 1
+    # too few of a class to fit: none
+    assert fit_censoring_classifier(X[:10], np.r_[np.ones(2), np.zeros(8)].astype(bool)) is None
+
+
+def test_descriptor_model_carries_its_censoring_classifier(tmp_path):
+    """A saved descriptor model with a classifier reloads with it: the probability of lying below
+    the floor for a row of descriptors, None where a descriptor it reads is undefined, and a clear
+    error when the classifier's file is missing."""
+    from nucleate.errors import InputError
+    from nucleate.predict.descriptor_model import DescriptorModel, save_descriptor_model
+    from nucleate.train.select import fit_censoring_classifier, make_regressor
+
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0.0, 1.0, (60, 2))
+    censored = X[:, 1] < 0.3
+    reg = make_regressor("ridge").fit(X[:, :1], X[:, 0])
+    clf = fit_censoring_classifier(X, censored)
+    meta = {"columns": ["a"], "censoring": {"columns": ["a", "b"], "floor": 0.35}}
+    pkl = save_descriptor_model(tmp_path, reg, meta, clf)
+    model = DescriptorModel(pkl)
+    assert model.floor == 0.35
+    assert model.predict({"a": 0.4, "b": 0.9})[0] == pytest.approx(0.4, abs=1e-3)
+    low, high = (
+        model.p_below_floor({"a": 0.5, "b": 0.05}),
+        model.p_below_floor({"a": 0.5, "b": 0.9}),
+    )
+    assert low > 0.8 and high < 0.2
+    assert model.p_below_floor({"a": 0.5, "b": float("nan")}) is None
+    (tmp_path / "censoring.pkl").unlink()
+    with pytest.raises(InputError, match=r"censoring\.pkl"):
+        DescriptorModel(pkl)
+    # saved without one: no file, no probability
+    save_descriptor_model(tmp_path, reg, {"columns": ["a"]})
+    assert DescriptorModel(pkl).p_below_floor({"a": 0.5}) is None

@@ -24,6 +24,10 @@ class Prediction:
     members: list[float]
     units: str
     source: str
+    # descriptor models with a censoring classifier: the probability that T_n lies below the
+    # training data's floor (no crystallisation above it in the cooling ramps), members' mean
+    p_below_floor: float | None = None
+    floor: float | None = None
 
 
 def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
@@ -239,7 +243,12 @@ def predict_frames(
         members = [t for t, _ in out]
         # one model: its own predictive std; several: their spread with their mean std
         var = np.mean([s**2 for _, s in out]) + (np.var(members, ddof=1) if len(out) > 1 else 0)
-        return Prediction(float(np.mean(members)), float(np.sqrt(var)), members, units, source)
+        probs = [m.p_below_floor(values) for m in models]
+        probs = [q for q in probs if q is not None]
+        return Prediction(
+            float(np.mean(members)), float(np.sqrt(var)), members, units, source,
+            float(np.mean(probs)) if probs else None, models[0].floor if probs else None,
+        )  # fmt: skip
     import torch
 
     from nucleate.models.graph_data import to_pyg

@@ -21,10 +21,13 @@ from nucleate.errors import InputError
 
 MODEL_PKL = "model.pkl"
 MODEL_JSON = "model.json"
+CENSORING_PKL = "censoring.pkl"
 
 
-def save_descriptor_model(out: str | Path, model, meta: dict) -> Path:
-    """Write ``model.pkl`` and ``model.json`` into ``out`` (atomically each); returns the pkl."""
+def save_descriptor_model(out: str | Path, model, meta: dict, classifier=None) -> Path:
+    """Write ``model.pkl`` and ``model.json`` into ``out`` (atomically each), and the censoring
+    classifier as ``censoring.pkl`` when given (``meta["censoring"]`` names its columns and
+    floor); returns the pkl."""
     import sklearn
 
     from nucleate.data.dataset import atomic_write_text
@@ -32,9 +35,13 @@ def save_descriptor_model(out: str | Path, model, meta: dict) -> Path:
     out = Path(out)
     meta = {**meta, "kind": "descriptors", "features": "descriptors",
             "nucleate_version": __version__, "sklearn_version": sklearn.__version__}  # fmt: skip
-    tmp = out / f".{MODEL_PKL}.tmp"
-    tmp.write_bytes(pickle.dumps(model))
-    tmp.replace(out / MODEL_PKL)
+    for name, obj in ((MODEL_PKL, model), (CENSORING_PKL, classifier)):
+        if obj is None:
+            (out / name).unlink(missing_ok=True)
+            continue
+        tmp = out / f".{name}.tmp"
+        tmp.write_bytes(pickle.dumps(obj))
+        tmp.replace(out / name)
     atomic_write_text(out / MODEL_JSON, json.dumps(meta, indent=1, default=str) + "\n")
     return out / MODEL_PKL
 
@@ -51,10 +58,14 @@ class DescriptorModel:
         made = str(meta.get("nucleate_version", "0"))
         if made.split(".")[:2] != __version__.split(".")[:2]:
             raise InputError(f"{path} was made by nucleate {made}; this is {__version__}")
-        try:
-            self.model = pickle.loads(path.read_bytes())
-        except Exception as err:  # unpickling raises many kinds
-            raise InputError(f"{path}: not a descriptor model ({type(err).__name__})") from None
+        self.model = _unpickle(path)
+        self.classifier = None
+        if "censoring" in meta:
+            clf = path.with_name(CENSORING_PKL)
+            if not clf.exists():
+                raise InputError(f"{path}: {MODEL_JSON} names a censoring classifier but "
+                                 f"{CENSORING_PKL} is not beside it")  # fmt: skip
+            self.classifier = _unpickle(clf)
         self.hparams = SimpleNamespace(meta=meta)
         self.path = path
 
@@ -62,13 +73,38 @@ class DescriptorModel:
         """T_n and its standard deviation (0 when the regressor has none) from descriptors."""
         from nucleate.train.select import predictive_std
 
-        cols = self.hparams.meta["columns"]
-        missing = [c for c in cols if c not in values]
-        if missing:
-            raise InputError(f"descriptors missing for the model: {', '.join(missing)}")
-        x = np.array([[float(values[c]) for c in cols]])
-        if not np.all(np.isfinite(x)):
-            bad = [c for c, v in zip(cols, x[0], strict=True) if not np.isfinite(v)]
-            raise InputError(f"descriptors not defined for this input: {', '.join(bad)}")
+        x = _row(values, self.hparams.meta["columns"])
         std = predictive_std(self.model, x)
         return float(self.model.predict(x)[0]), float(std[0]) if std is not None else 0.0
+
+    def p_below_floor(self, values: dict[str, float]) -> float | None:
+        """The probability that T_n lies below the training data's floor (the substrate would
+        not crystallise above it in the cooling ramps); ``None`` without a classifier."""
+        if self.classifier is None:
+            return None
+        cols = self.hparams.meta["censoring"]["columns"]
+        if not all(np.isfinite(float(values.get(c, 0.0))) for c in cols):
+            return None  # a descriptor it reads is undefined here (e.g. no second layer)
+        return float(self.classifier.predict_proba(_row(values, cols))[0, 1])
+
+    @property
+    def floor(self) -> float | None:
+        return self.hparams.meta.get("censoring", {}).get("floor")
+
+
+def _row(values: dict[str, float], cols: list[str]) -> np.ndarray:
+    missing = [c for c in cols if c not in values]
+    if missing:
+        raise InputError(f"descriptors missing for the model: {', '.join(missing)}")
+    x = np.array([[float(values[c]) for c in cols]])
+    if not np.all(np.isfinite(x)):
+        bad = [c for c, v in zip(cols, x[0], strict=True) if not np.isfinite(v)]
+        raise InputError(f"descriptors not defined for this input: {', '.join(bad)}")
+    return x
+
+
+def _unpickle(path: Path):
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception as err:  # unpickling raises many kinds
+        raise InputError(f"{path}: not a descriptor model ({type(err).__name__})") from None

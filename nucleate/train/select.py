@@ -129,6 +129,47 @@ def fit_censored(model, X, y, censored, floor: float | None, n_iter: int = 8):
     return m
 
 
+def fit_censoring_classifier(X: np.ndarray, censored: np.ndarray, seed: int = 0):
+    """P(T_n lies below the floor | descriptors): L2-regularised logistic regression on
+    standardised descriptors, its strength chosen by stratified cross-validation on the log loss.
+    The regressor, fitted on uncensored substrates, cannot say that a substrate will not
+    crystallise above the floor at all; this does. ``None`` when either class has fewer than 3
+    rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    censored = np.asarray(censored, dtype=bool)
+    folds = int(min(5, censored.sum(), (~censored).sum()))
+    if folds < 3:
+        return None
+    clf = GridSearchCV(
+        LogisticRegression(max_iter=5000), {"C": np.logspace(-3, 3, 13)},
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed), scoring="neg_log_loss",
+    )  # fmt: skip
+    return make_pipeline(StandardScaler(), clf).fit(X, censored)
+
+
+def classifier_metrics(censored: np.ndarray, p: np.ndarray, base_rate: float) -> dict:
+    """How well probabilities ``p`` of lying below the floor match the outcomes ``censored``:
+    Brier score and log loss beside those of always predicting the training base rate, ROC AUC
+    (when both outcomes occur) and the accuracy of thresholding at 0.5."""
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    c = np.asarray(censored, dtype=bool)
+    base = np.full(len(c), base_rate)
+    both = 0 < c.sum() < len(c)
+    return {
+        "n": len(c), "n_censored": int(c.sum()),
+        "brier": float(brier_score_loss(c, p)), "brier_base_rate": float(brier_score_loss(c, base)),
+        "log_loss": float(log_loss(c, p, labels=[False, True])),
+        "log_loss_base_rate": float(log_loss(c, base, labels=[False, True])),
+        "roc_auc": float(roc_auc_score(c, p)) if both else None,
+        "accuracy": float(np.mean((p >= 0.5) == c)),
+    }  # fmt: skip
+
+
 def _cv_rmse(model_name, X, y, folds, seed) -> float:
     from sklearn.base import clone
     from sklearn.model_selection import KFold
@@ -228,12 +269,20 @@ def run_selection(cfg: SelectConfig) -> dict:
     )
     test_metrics["label_noise_rms"] = label_noise_rms(rows, test & ~censored)
     std_all = predictive_std(models[chosen], X[:, cols])
+    # beside the regressor: the probability that a substrate does not crystallise above the floor,
+    # from all usable descriptors, fitted on every training substrate
+    train = part == "train"
+    classifier = fit_censoring_classifier(X[train], censored[train], cfg.seed) if floor else None
+    p_all = None if classifier is None else classifier.predict_proba(X)[:, 1]
     with open(out / "predictions.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["id", "split", "tn", "censored", "predicted", "predicted_std"])
+        w.writerow(["id", "split", "tn", "censored", "predicted", "predicted_std",
+                    "p_below_floor"])  # fmt: skip
         for k, r in enumerate(rows):
             std = "" if std_all is None else f"{std_all[k]:.6g}"
-            w.writerow([r["id"], part[k], r["tn"], bool(censored[k]), f"{pred_all[k]:.6g}", std])
+            pb = "" if p_all is None else f"{p_all[k]:.4g}"
+            w.writerow([r["id"], part[k], r["tn"], bool(censored[k]), f"{pred_all[k]:.6g}", std,
+                        pb])  # fmt: skip
     if std_all is not None and (test & ~censored).any():
         ok = test & ~censored
         z = np.abs(pred_all[ok] - y[ok]) / np.maximum(std_all[ok], 1e-12)
@@ -273,7 +322,14 @@ def run_selection(cfg: SelectConfig) -> dict:
     }
     if polymorph:
         metrics["polymorph"] = polymorph
-    metrics["checkpoints"] = [_save_model(cfg, out, models[chosen], chosen, metrics)]
+    if classifier is not None:
+        base_rate = float(censored[train].mean())
+        metrics["censoring"] = {
+            "floor": floor, "columns": names, "train_base_rate": base_rate,
+            **{p: classifier_metrics(censored[part == p], p_all[part == p], base_rate)
+               for p in ("val", "test") if (part == p).any()},
+        }  # fmt: skip
+    metrics["checkpoints"] = [_save_model(cfg, out, models[chosen], chosen, metrics, classifier)]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     from nucleate.train.select_report import write_report
 
@@ -287,11 +343,14 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     """Copy a selection run's model into ``dest`` with a model card."""
     import shutil
 
-    from nucleate.predict.descriptor_model import MODEL_JSON, MODEL_PKL
+    from nucleate.predict.descriptor_model import CENSORING_PKL, MODEL_JSON, MODEL_PKL
 
     dest.mkdir(parents=True, exist_ok=True)
     for name in (MODEL_PKL, MODEL_JSON, "predictions.csv"):
         shutil.copyfile(run / name, dest / name)
+    (dest / CENSORING_PKL).unlink(missing_ok=True)
+    if (run / CENSORING_PKL).exists():
+        shutil.copyfile(run / CENSORING_PKL, dest / CENSORING_PKL)
     cfg, t = metrics["config"], metrics["test"]
     extra = ""
     if "coverage_2sigma" in t:
@@ -301,6 +360,17 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     if t.get("n_censored"):
         cens_line = (f" Of the {t['n_censored']} censored test substrates, "
                      f"{t['censored_below_bound']:.0%} are predicted below the floor.")  # fmt: skip
+    c = metrics.get("censoring", {}).get("test")
+    if c:
+        auc = "" if c["roc_auc"] is None else f"ROC AUC {c['roc_auc']:.3f}, "
+        cens_line += (
+            f"\n\nBeside it, a logistic classifier on all {len(metrics['censoring']['columns'])} "
+            f"usable descriptors gives the probability that T_n lies below the floor "
+            f"({metrics['censoring']['floor']}; `p_below_floor` in `nucleate predict`). Test "
+            f"({c['n']} substrates, {c['n_censored']} censored): {auc}Brier score "
+            f"{c['brier']:.3f} against {c['brier_base_rate']:.3f} for the training base rate, "
+            f"accuracy {c['accuracy']:.2f}."
+        )
     fit_note = ""
     if cfg.get("use_censored"):
         fit_note = (" with its censored substrates (T_n only known to lie below the floor; "
@@ -327,8 +397,11 @@ descriptors, the featurizer settings, the simulation protocol and the versions i
     )
 
 
-def _save_model(cfg: SelectConfig, out: Path, model, name: str, metrics: dict) -> str:
-    """The chosen regressor (fitted on the training part) as a model for `nucleate predict`."""
+def _save_model(
+    cfg: SelectConfig, out: Path, model, name: str, metrics: dict, classifier=None
+) -> str:
+    """The chosen regressor (fitted on the training part) as a model for `nucleate predict`,
+    with the censoring classifier when there is one."""
     from nucleate.data.dataset import campaign_config, iter_records, sha256_of
     from nucleate.predict.descriptor_model import save_descriptor_model
 
@@ -346,7 +419,9 @@ def _save_model(cfg: SelectConfig, out: Path, model, name: str, metrics: dict) -
         "seed": cfg.seed,
         "test": metrics["test"],
     }
-    return save_descriptor_model(out, model, meta).name
+    if classifier is not None:
+        meta["censoring"] = metrics["censoring"]
+    return save_descriptor_model(out, model, meta, classifier).name
 
 
 def _polymorph_route(X, rows, part, seed: int, out: Path) -> dict:

@@ -93,6 +93,7 @@ font-size:13px;text-align:left}}img{{max-width:100%}}</style></head><body>
 Top four: {metrics["top4_liquid"]} liquid, {metrics["top4_substrate"]} substrate.
 Chosen on validation: <b>{metrics["chosen"]}</b> with {len(metrics["chosen_features"])} descriptors.</p>
 <h2>Test (touched once)</h2><table>{"".join(f"<tr><th>{k}</th><td>{fmt(v)}</td></tr>" for k, v in t.items())}</table>
+{_censoring_html(metrics.get("censoring"), fmt)}
 <h2>Leave one facet out (RMSE)</h2><pre>{html.escape(str(metrics["leave_one_facet_out_rmse"]))}</pre>
 <h2>Ranking</h2><table><tr><th>#</th><th>descriptor</th><th>kind</th><th>importance</th>
 <th>|ρ| with T_n</th><th>its cluster</th></tr>{rows}</table>
@@ -102,3 +103,21 @@ Chosen on validation: <b>{metrics["chosen"]}</b> with {len(metrics["chosen_featu
     path = out / "report.html"
     path.write_text(page)
     return path
+
+
+def _censoring_html(c: dict | None, fmt) -> str:
+    """The censoring classifier's validation and test scores, or nothing without one."""
+    if not c:
+        return ""
+    parts = [p for p in ("val", "test") if p in c]
+    keys = list(c[parts[0]]) if parts else []
+    head = "".join(f"<th>{p}</th>" for p in parts)
+    body = "".join(
+        f"<tr><th>{k}</th>" + "".join(f"<td>{fmt(c[p][k])}</td>" for p in parts) + "</tr>"
+        for k in keys
+    )
+    return (
+        f"<h2>Below the floor ({c['floor']}): logistic classifier on {len(c['columns'])} "
+        f"descriptors</h2><p>Training base rate {c['train_base_rate']:.2f}.</p>"
+        f"<table><tr><th></th>{head}</tr>{body}</table>"
+    )
