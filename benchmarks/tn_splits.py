@@ -52,7 +52,8 @@ def main() -> None:
         runs.append({"seed": seed, "chosen": m["chosen"], "k": len(m["chosen_features"]),
                      "n_test": t["n"], "rmse": t["rmse"], "r2": t["r2"],
                      "label_noise_rms": t.get("label_noise_rms"),
-                     "coverage_2sigma": t.get("coverage_2sigma")})  # fmt: skip
+                     "coverage_2sigma": t.get("coverage_2sigma"),
+                     "censoring": m.get("censoring", {}).get("test")})  # fmt: skip
     labels = _labels(ROOT / args.data)
     by_eps = _pooled_by_eps([out / f"seed{seed}" for seed in args.seeds], ROOT / args.data)
     goal = min(0.25 * labels["std"], 2 * labels["seed_spread_median"])
@@ -78,6 +79,17 @@ def main() -> None:
         f"(sd over {len(rmse)} splits); {int((rmse <= goal).sum())} of {len(rmse)} splits meet "
         f"the goal ({goal:.4f}).",
     ]
+    cens = [r["censoring"] for r in runs if r["censoring"]]
+    if cens:
+        auc = [c["roc_auc"] for c in cens if c["roc_auc"] is not None]
+        lines += [
+            "",
+            f"Censoring classifier (P(T_n below the floor), all test substrates, {len(cens)} "
+            f"splits): Brier score {np.mean([c['brier'] for c in cens]):.3f} against "
+            f"{np.mean([c['brier_base_rate'] for c in cens]):.3f} for the training base rate, "
+            f"ROC AUC {np.mean(auc) if auc else float('nan'):.3f}, accuracy "
+            f"{np.mean([c['accuracy'] for c in cens]):.2f} (means over splits).",
+        ]
     lines += [
         "",
         "Pooled over the splits, by substrate interaction strength (uncensored test substrates; "
