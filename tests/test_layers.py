@@ -106,6 +106,28 @@ def test_single_peak_falls_back_to_a_fixed_width():
     assert np.isnan(l2.peak) and l2.upper == pytest.approx(l1.upper + spacing)
 
 
+def test_a_density_bump_far_up_the_film_is_not_the_second_layer():
+    """One resolved contact layer and, 6 spacings higher, a dense slab inside the film (as weakly
+    attractive lj-fcc-v1 substrates showed): the second layer is the one-spacing band above the
+    first, not the bump. Taken as a layer, the bump put the contact region's upper bound 12-26 σ
+    up the film, so crystals grown below it were not counted and T_n came out censored."""
+    rng = np.random.default_rng(4)
+    frames = []
+    for _ in range(10):
+        h = _sample_heights(rng, 3000, 1.5, 0.12)
+        h = np.concatenate([h, rng.normal(7.0, 0.15, 400)])  # the bump
+        frames.append(from_ase(_random_film(rng, 3400, 12.0, h), SUB))
+    profile = LayerDetector()(frames)
+    l1, l2 = profile.layers
+    spacing = profile.d_liquid
+    assert l1.peak == pytest.approx(1.0, abs=0.06)
+    assert l1.upper == pytest.approx(l1.peak + 0.5 * spacing)
+    assert np.isnan(l2.peak) and l2.upper == pytest.approx(l1.upper + spacing)
+    # allowing any gap finds the bump, as the detector did before
+    loose = LayerDetector(max_gap=np.inf)(frames).layers[1]
+    assert loose.peak == pytest.approx(7.0, abs=0.1) and loose.upper > 7.0
+
+
 def test_structureless_liquid_gets_a_fixed_width_contact_layer():
     # no layering at all (a drying interface seen in few frames): the contact layer starts where
     # the density rises and is one mean spacing wide; noise is not taken for layers

@@ -277,6 +277,10 @@ class LayerDetector:
         rough_threshold: roughness (in substrate ``d``) above which ``"auto"`` measures locally.
         max_first_layer: the first layer's peak must lie within this height (units of ``d``) of
             the surface; a liquid further away has no contact layer.
+        max_gap: a peak more than this (units of ``d``) above the previous layer's peak is not the
+            next layer but a density bump inside the film or below its free surface; it and the
+            peaks above it are ignored. Adjacent layers lie 0.5–1.05 ``d`` apart on lj-fcc-v1, the
+            bumps 1.8–15 ``d`` above the first layer.
     """
 
     def __init__(
@@ -290,6 +294,7 @@ class LayerDetector:
         probe_radius: float = 1.0,
         rough_threshold: float = 0.15,
         max_first_layer: float = 3.0,
+        max_gap: float = 1.5,
     ) -> None:
         if n_layers < 1:
             raise InputError("n_layers must be at least 1")
@@ -307,6 +312,7 @@ class LayerDetector:
         self.probe_radius = probe_radius
         self.rough_threshold = rough_threshold
         self.max_first_layer = max_first_layer
+        self.max_gap = max_gap
 
     def __call__(self, frames: Frame | Iterable[Frame]) -> LayerProfile:
         frames = [frames] if isinstance(frames, Frame) else frames
@@ -411,6 +417,10 @@ class LayerDetector:
                 k -= 1
             lower = float(h[k])
             peaks = peaks[:0]
+        # layers are adjacent: stop at the first peak too far above the one below it
+        far = np.flatnonzero(np.diff(h[peaks]) > self.max_gap * d)
+        if len(far):
+            peaks = peaks[: far[0] + 1]
         spacing = float(h[peaks[1]] - h[peaks[0]]) if len(peaks) > 1 else d
         layers = []
         for n in range(self.n_layers):
