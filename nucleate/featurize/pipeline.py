@@ -2,7 +2,7 @@
 
 The registry :data:`FEATURIZERS` maps public names to featurizer classes; each is built from a
 settings dict. Results are cached per input under a key hashed from the featurizer's name, its
-settings, the nucleate version and the input file's sha256 (plus the sample's parameters), so
+settings, the nucleate version, the featurizers' revision and the input file's sha256 (plus the sample's parameters), so
 changing any of them recomputes; ``force`` recomputes anyway. A log line says when the cache is used.
 """
 
@@ -63,10 +63,15 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("NUCLEATE_CACHE", Path.home() / ".cache" / "nucleate"))
 
 
+#: raised whenever a featurizer's output changes for the same settings and input (e.g. the layer
+#: detector's adjacency rule, revision 2), so that caches made before are not used
+REVISION = 2
+
+
 def cache_key(name: str, settings: dict, input_sha: str, extra: dict | None = None) -> str:
     blob = json.dumps(
         {"name": name, "settings": settings, "version": __version__, "input": input_sha,
-         "extra": extra or {}},
+         "extra": extra or {}, "revision": REVISION},
         sort_keys=True, default=str,
     )  # fmt: skip
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
