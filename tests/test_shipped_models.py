@@ -58,7 +58,8 @@ def test_shipped_propensity_models_load_and_read_structure():
 def test_shipped_descriptor_model_reproduces_its_test_predictions():
     """The descriptor model (a pickled scikit-learn pipeline with its model.json) featurizes the
     bundled frames as it was trained (the whole substrate rebuilt from the sample's parameters,
-    ε_sl given) and gives its own predictions and uncertainties again."""
+    ε_sl given) and gives its own predictions, uncertainties and probabilities of lying below the
+    floor again."""
     import json
 
     from nucleate.featurize.pipeline import _full_substrate
@@ -75,3 +76,6 @@ def test_shipped_descriptor_model_reproduces_its_test_predictions():
                            _full_substrate(frames[0], params))  # fmt: skip
         assert p.tn == pytest.approx(float(r["predicted"]), abs=2e-4)
         assert p.tn_std == pytest.approx(float(r["predicted_std"] or 0.0), abs=2e-4)
+        # and its censoring classifier the probability of lying below the floor
+        assert p.floor == 0.35
+        assert p.p_below_floor == pytest.approx(float(r["p_below_floor"]), abs=1e-3)
