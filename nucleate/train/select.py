@@ -272,7 +272,9 @@ def run_selection(cfg: SelectConfig) -> dict:
     # beside the regressor: the probability that a substrate does not crystallise above the floor,
     # from all usable descriptors, fitted on every training substrate
     train = part == "train"
-    classifier = fit_censoring_classifier(X[train], censored[train], cfg.seed) if floor else None
+    classifier = (
+        fit_censoring_classifier(X[train], censored[train], cfg.seed) if floor is not None else None
+    )
     p_all = None if classifier is None else classifier.predict_proba(X)[:, 1]
     with open(out / "predictions.csv", "w", newline="") as fh:
         w = csv.writer(fh)
