@@ -2,8 +2,9 @@
 
 The registry :data:`FEATURIZERS` maps public names to featurizer classes; each is built from a
 settings dict. Results are cached per input under a key hashed from the featurizer's name, its
-settings, the nucleate version, the featurizers' revision and the input file's sha256 (plus the sample's parameters), so
-changing any of them recomputes; ``force`` recomputes anyway. A log line says when the cache is used.
+settings, the nucleate version, the featurizers' revision and the input file's sha256 (plus the
+sample's parameters), so changing any of them recomputes; ``force`` recomputes anyway. A log line
+says when the cache is used.
 """
 
 from __future__ import annotations

@@ -203,7 +203,8 @@ def run_selection(cfg: SelectConfig) -> dict:
     censored = np.array([r["tn_censored"] == "True" for r in rows])
     facets = np.array([r["facet"] for r in rows])
     part = substrate_split([r["id"] for r in rows], tuple(cfg.split), cfg.seed)
-    fit_mask = (part == "train") & ~censored
+    train = part == "train"
+    fit_mask = train & ~censored
     if fit_mask.sum() < cfg.cv_folds + 2:
         raise InputError(f"only {fit_mask.sum()} uncensored training substrates")
     # descriptors undefined on any substrate (e.g. no pair given; no second layer on the
@@ -251,9 +252,9 @@ def run_selection(cfg: SelectConfig) -> dict:
     val = (part == "val") & ~censored
     models, val_rmse = {}, {}
     floor = _floor(cfg.data)
+    rows_fit = train & (~censored | cfg.use_censored)  # no floor: fit_censored uses known rows
     for name in cfg.regressors:
         cols = ranked[: best_k[name]]
-        rows_fit = (part == "train") & (~censored | cfg.use_censored)  # no floor: known rows only
         models[name] = fit_censored(
             make_regressor(name, cfg.seed), X[rows_fit][:, cols], y[rows_fit],
             censored[rows_fit], floor,
@@ -271,7 +272,6 @@ def run_selection(cfg: SelectConfig) -> dict:
     std_all = predictive_std(models[chosen], X[:, cols])
     # beside the regressor: the probability that a substrate does not crystallise above the floor,
     # from all usable descriptors, fitted on every training substrate
-    train = part == "train"
     classifier = (
         fit_censoring_classifier(X[train], censored[train], cfg.seed) if floor is not None else None
     )
