@@ -177,7 +177,7 @@ def _ship(out: Path, dest: Path, routes: list[str], args, table: str) -> None:
     for route in routes:
         export_run(out / route, dest / route)
     cmd = (f"python benchmarks/tn_models.py --data {args.data} --out {args.out} "
-           f"--ensemble {args.ensemble} --ship {args.ship}")  # fmt: skip
+           f"--routes {' '.join(args.routes)} --ensemble {args.ensemble} --ship {args.ship}")  # fmt: skip
     card = f"""# Pretrained T_n ensembles for `{args.data}`
 
 Each directory is one ensemble of {args.ensemble} members trained by `nucleate train` with the
@@ -197,7 +197,12 @@ needs nothing else. Regenerate (about the times below on 2 CPU cores):
 LOFO: trained on two facets, tested on the third (one model per facet, not shipped). The
 IcePic-like VGG baseline is not shipped either (its dense layer makes each member about 30 MB).
 """
-    (dest / "README.md").write_text(card)
+    card_path = dest / "README.md"
+    if card_path.exists():  # keep the sections other exports wrote by hand (e.g. propensity/)
+        old = card_path.read_text().split("\n## ")[1:]
+        kept = [s for s in old if not s.startswith("Test metrics")]
+        card += "".join(f"\n## {s.rstrip()}\n" for s in kept)
+    card_path.write_text(card)
     print(f"ensembles and model card written to {dest}")
 
 
