@@ -97,6 +97,25 @@ def test_ard_gaussian_process_finds_the_noise_and_the_irrelevant_column():
     assert predictive_std(make_regressor("ridge").fit(X, y), Xt) is None
 
 
+def test_ard_gaussian_process_chooses_the_kernel_smoothness_by_marginal_likelihood():
+    """Samples of a rough process (Ornstein–Uhlenbeck: Matérn ν = 0.5) and of a smooth function:
+    the marginal likelihood of the training data picks ν = 0.5 for the first, the smoothest
+    kernel for the second; with one candidate the GP keeps it."""
+    from sklearn.gaussian_process.kernels import Matern
+
+    from nucleate.models.gp import ARDGaussianProcess
+
+    rng = np.random.default_rng(3)
+    x = np.sort(rng.uniform(0, 10, 120))[:, None]
+    cov = Matern(length_scale=1.0, nu=0.5)(x) + 1e-4 * np.eye(len(x))
+    rough = np.linalg.cholesky(cov) @ rng.normal(size=len(x))
+    smooth = np.sin(x[:, 0]) + 0.01 * rng.normal(size=len(x))
+    assert ARDGaussianProcess(random_state=0).fit(x, rough).nu_ == 0.5
+    gp = ARDGaussianProcess(random_state=0).fit(x, smooth)
+    assert gp.nu_ == 2.5 and gp.kernel_.k1.k2.nu == 2.5
+    assert ARDGaussianProcess(random_state=0, nus=(1.5,)).fit(x, rough).nu_ == 1.5
+
+
 @pytest.mark.parametrize("regressor", ["gp", "gbr"])
 def test_censored_rows_pull_the_fit_below_the_floor(regressor):
     """T_n flat at 0.6 where it is known, below the floor 0.3 (censored) for x < 0.3: fitted on
