@@ -193,6 +193,12 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     assert metrics["chosen"] in ("ridge", "gbr", "gp")
     if metrics["chosen"] == "gp":  # the GP's own uncertainty, checked on the test part
         assert 0 <= metrics["test"]["coverage_2sigma"] <= 1 and metrics["test"]["mean_std"] > 0
+        assert (
+            "Matern(" in metrics["kernel"]
+            and "Kernel: `" in (tmp_path / "shipped" / "README.md").read_text()
+        )
+    else:
+        assert metrics["kernel"] is None
     # the chosen regressor is saved as a model that `nucleate predict` reads from the run directory
     with open(out / "predictions.csv", newline="") as fh:
         expected = {r["id"]: r for r in csv.DictReader(fh)}["s03"]

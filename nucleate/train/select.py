@@ -71,9 +71,13 @@ def make_regressor(name: str, seed: int = 0):
     raise InputError(f"unknown regressor {name!r}; use one of {', '.join(REGRESSORS)}")
 
 
+def _final_step(model):
+    return model[-1] if hasattr(model, "steps") else model
+
+
 def predictive_std(model, X: np.ndarray) -> np.ndarray | None:
     """The regressor's own predictive standard deviation (Gaussian process), else ``None``."""
-    est = model[-1] if hasattr(model, "steps") else model
+    est = _final_step(model)
     if not hasattr(est, "kernel_"):
         return None
     Z = model[:-1].transform(X) if hasattr(model, "steps") else X
@@ -319,6 +323,8 @@ def run_selection(cfg: SelectConfig) -> dict:
         "val_rmse": val_rmse,
         "chosen": chosen,
         "chosen_features": [names[j] for j in cols],
+        # the fitted kernel of a Gaussian process (its Matérn smoothness, length scales, noise)
+        "kernel": str(getattr(_final_step(models[chosen]), "kernel_", "")) or None,
         "test": test_metrics,
         "leave_one_facet_out_rmse": lofo,
     }
@@ -383,7 +389,7 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
 `nucleate select` chose **{metrics["chosen"]}** on {len(metrics["chosen_features"])} descriptors
 ({", ".join(metrics["chosen_features"])}), fitted on the training part of the shared substrate
 split (fractions {list(cfg["split"])}, seed {cfg["seed"]}){fit_note}, chosen on the validation
-part.
+part.{f" Kernel: `{metrics['kernel']}`." if metrics.get("kernel") else ""}
 Featurizer settings: `{json.dumps(cfg["featurizer_settings"])}`.
 
 Test ({t["n"]} uncensored substrates, touched once): RMSE {t["rmse"]:.4f}, R² {t["r2"]:.3f},
