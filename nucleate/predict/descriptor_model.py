@@ -3,7 +3,8 @@
 `nucleate select` writes ``model.pkl`` (the fitted scikit-learn pipeline of the chosen regressor)
 and ``model.json`` beside it (the descriptor columns it reads, the featurizer settings, the data
 set's campaign for simulating new substrates, versions, test metrics). A Gaussian-process model
-gives its predictive standard deviation as the uncertainty; other regressors give none (0).
+gives its predictive standard deviation as the uncertainty; other regressors their RMSE on the
+validation part (one error bar for every substrate; 0 for models saved without it).
 Pickles run code when loaded: load only model files you trust (the shipped ones, your own runs).
 """
 
@@ -70,12 +71,16 @@ class DescriptorModel:
         self.path = path
 
     def predict(self, values: dict[str, float]) -> tuple[float, float]:
-        """T_n and its standard deviation (0 when the regressor has none) from descriptors."""
+        """T_n and its standard deviation from descriptors: the Gaussian process's own, else the
+        regressor's validation RMSE (0 when the model was saved without it)."""
         from nucleate.train.select import predictive_std
 
         x = _row(values, self.hparams.meta["columns"])
         std = predictive_std(self.model, x)
-        return float(self.model.predict(x)[0]), float(std[0]) if std is not None else 0.0
+        if std is None:
+            val = self.hparams.meta.get("val_rmse")
+            return float(self.model.predict(x)[0]), float(val) if val is not None else 0.0
+        return float(self.model.predict(x)[0]), float(std[0])
 
     def p_below_floor(self, values: dict[str, float]) -> float | None:
         """The probability that T_n lies below the training data's floor (the substrate would

@@ -426,6 +426,8 @@ def _save_model(
         "split": list(cfg.split),
         "seed": cfg.seed,
         "test": metrics["test"],
+        # the error bar of a regressor without its own uncertainty (not a Gaussian process)
+        "val_rmse": metrics["val_rmse"][name],
     }
     if classifier is not None:
         meta["censoring"] = metrics["censoring"]
