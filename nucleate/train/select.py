@@ -427,7 +427,7 @@ def _save_model(
         "seed": cfg.seed,
         "test": metrics["test"],
         # the error bar of a regressor without its own uncertainty (not a Gaussian process)
-        "val_rmse": metrics["val_rmse"][name],
+        "val_rmse": metrics["val_rmse"][name] if np.isfinite(metrics["val_rmse"][name]) else None,
     }
     if classifier is not None:
         meta["censoring"] = metrics["censoring"]
