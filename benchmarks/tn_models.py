@@ -3,10 +3,13 @@ each on the shared substrate split (test part touched once) and leaving one face
 predict-the-mean baseline, with the wall-clock training time on this machine.
 
     .venv/bin/python benchmarks/tn_models.py [--data data/lj-fcc-v1] [--out runs/bench/tn]
-        [--ensemble 5] [--routes cnn icepic_vgg gnn select]
+        [--ensemble 5] [--routes cnn icepic_vgg gnn select] [--seed 0] [--lofo false]
 
 Runs ``nucleate train`` / ``nucleate select`` with the shipped configs (a finished route is reused
 unless ``--force``), then writes ``OUT/results.md`` (the README table) and ``OUT/results.json``.
+``--seed`` picks another substrate split (the shared one is seed 0); ``--lofo false`` skips the
+trained routes' leave-one-facet-out models (one split seed after another, as for
+``benchmarks/tn_splits.py``).
 Goal lines: RMSE ≤ 0.25 × std(T_n) and ≤ 2 × the median seed-to-seed spread of the labels.
 """
 
@@ -32,7 +35,9 @@ SELECT_CONFIGS = {"select": "configs/select/lj-fcc-v1.yaml",
                   "select_precursors": "configs/select/lj-fcc-v1-precursors.yaml"}  # fmt: skip
 
 
-def _run(route: str, data: str, out: Path, ensemble: int, force: bool) -> float | None:
+def _run(
+    route: str, data: str, out: Path, ensemble: int, force: bool, seed: int = 0, lofo: bool = True
+) -> float | None:
     """Run one route into ``out/route``; returns its wall time (None when reused)."""
     target = out / route
     if (target / "metrics.json").exists() and not force:
@@ -43,8 +48,8 @@ def _run(route: str, data: str, out: Path, ensemble: int, force: bool) -> float 
         cmd = [exe, "select", "-c", SELECT_CONFIGS[route]]
     else:
         cmd = [exe, "train", "-c", f"configs/train/{route}.yaml", "--ensemble", str(ensemble),
-               "--lofo", "true", "--loggers", "[csv, tensorboard]"]  # fmt: skip
-    cmd += ["--data", data, "--out", str(target)]
+               "--lofo", str(lofo).lower(), "--loggers", "[csv, tensorboard]"]  # fmt: skip
+    cmd += ["--data", data, "--out", str(target), "--seed", str(seed)]
     print("$", " ".join(cmd), flush=True)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT)
@@ -95,7 +100,9 @@ def _row(route: str, m: dict, wall: float) -> dict:
         lofo = m["leave_one_facet_out_rmse"][m["chosen"]]
         name = f"{NAMES[route]}: {m['chosen']}, {len(m['chosen_features'])} features"
     else:
-        lofo = {k.removeprefix("fcc"): v["rmse"] for k, v in m["leave_one_family_out"].items()}
+        lofo = {
+            k.removeprefix("fcc"): v["rmse"] for k, v in m.get("leave_one_family_out", {}).items()
+        }
         name = NAMES[route] + (f", ensemble of {m['ensemble']}" if m["ensemble"] > 1 else "")
     lofo = {k.removeprefix("fcc"): v for k, v in lofo.items()}
     return {"route": route, "name": name, "rmse": test["rmse"], "r2": test["r2"],
@@ -116,15 +123,20 @@ def main() -> None:
         default=["cnn", "icepic_vgg", "gnn", "select", "select_precursors"],
     )
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--seed", type=int, default=0, help="substrate split seed (0: the shared one)")
+    ap.add_argument("--lofo", choices=["true", "false"], default="true",
+                    help="train the leave-one-facet-out models of the trained routes")  # fmt: skip
     ap.add_argument("--ship", default=None, help="export the trained ensembles here (models/...)")
     ap.add_argument("--rescore", nargs="*", default=[], metavar="ROUTE",
                     help="trained routes to re-score against the current labels (from their "
                     "predictions.csv, not retrained): after labels were tightened")  # fmt: skip
     args = ap.parse_args()
+    if args.ship and args.seed != 0:
+        ap.error("--ship exports the shared split's ensembles: use it with --seed 0")
     out = (ROOT / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     for route in args.routes:
-        _run(route, args.data, out, args.ensemble, args.force)
+        _run(route, args.data, out, args.ensemble, args.force, args.seed, args.lofo == "true")
     labels = _labels(ROOT / args.data)
     rows = []
     for route in args.routes:
