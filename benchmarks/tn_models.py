@@ -100,9 +100,7 @@ def _row(route: str, m: dict, wall: float) -> dict:
         lofo = m["leave_one_facet_out_rmse"][m["chosen"]]
         name = f"{NAMES[route]}: {m['chosen']}, {len(m['chosen_features'])} features"
     else:
-        lofo = {
-            k.removeprefix("fcc"): v["rmse"] for k, v in m.get("leave_one_family_out", {}).items()
-        }
+        lofo = {k: v["rmse"] for k, v in m.get("leave_one_family_out", {}).items()}
         name = NAMES[route] + (f", ensemble of {m['ensemble']}" if m["ensemble"] > 1 else "")
     lofo = {k.removeprefix("fcc"): v for k, v in lofo.items()}
     return {"route": route, "name": name, "rmse": test["rmse"], "r2": test["r2"],

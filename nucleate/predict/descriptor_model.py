@@ -76,11 +76,11 @@ class DescriptorModel:
         from nucleate.train.select import predictive_std
 
         x = _row(values, self.hparams.meta["columns"])
+        tn = float(self.model.predict(x)[0])
         std = predictive_std(self.model, x)
-        if std is None:
-            val = self.hparams.meta.get("val_rmse")
-            return float(self.model.predict(x)[0]), float(val) if val is not None else 0.0
-        return float(self.model.predict(x)[0]), float(std[0])
+        if std is not None:
+            return tn, float(std[0])
+        return tn, float(self.hparams.meta.get("val_rmse") or 0.0)
 
     def p_below_floor(self, values: dict[str, float]) -> float | None:
         """The probability that T_n lies below the training data's floor (the substrate would
