@@ -191,6 +191,13 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["top4_liquid"] + metrics["top4_substrate"] == min(4, len(metrics["ranking"]))
     assert metrics["chosen"] in ("ridge", "gbr", "gp")
+    # the GP takes every cluster representative (no k from a curve); the chosen regressor is
+    # refitted on the training and validation substrates before the test
+    assert "gp" not in metrics["cv_rmse_vs_k"] and metrics["best_k"]["gp"] == metrics["n_clusters"]
+    with open(out / "predictions.csv", newline="") as fh:
+        pred_rows = list(csv.DictReader(fh))
+    n_known = sum(r["split"] in ("train", "val") and r["censored"] == "False" for r in pred_rows)
+    assert metrics["fitted_on"] == "train+val" and metrics["n_fit"] == n_known
     if metrics["chosen"] == "gp":  # the GP's own uncertainty, checked on the test part
         assert 0 <= metrics["test"]["coverage_2sigma"] <= 1 and metrics["test"]["mean_std"] > 0
         assert (
@@ -231,3 +238,25 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     # the descriptor route predicts the polymorph fractions too (planted: fcc on (111) films)
     p = metrics["polymorph"]["test"]
     assert p["n"] >= 1 and 0 <= p["mae"] <= 1 and (out / "predictions_polymorph.csv").exists()
+
+
+def test_select_without_refit_keeps_the_training_fit(tmp_path, film):
+    """With the refit and the all-representatives GP switched off, the GP takes the k of its
+    cross-validation curve and the shipped model is the one fitted on the training part alone:
+    its validation predictions are the held-out ones that chose it."""
+    from nucleate.train.select import SelectConfig, run_selection
+
+    root = synthetic_dataset(tmp_path / "ds", film, 16)
+    cfg = SelectConfig(
+        data=str(root), out=str(tmp_path / "sel"), regressors=["gp"], cv_folds=3, max_features=3,
+        cache_dir=str(tmp_path / "c"), refit_train_val=False, gp_all_representatives=False,
+    )  # fmt: skip
+    m = run_selection(cfg)
+    assert m["fitted_on"] == "train" and len(m["cv_rmse_vs_k"]["gp"]) == min(3, m["n_clusters"])
+    assert m["best_k"]["gp"] == int(np.argmin(m["cv_rmse_vs_k"]["gp"])) + 1
+    with open(tmp_path / "sel" / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    val = [r for r in rows if r["split"] == "val"]
+    assert m["n_fit"] == sum(r["split"] == "train" for r in rows) and val
+    rmse = np.sqrt(np.mean([(float(r["predicted"]) - float(r["tn"])) ** 2 for r in val]))
+    assert rmse == pytest.approx(m["val_rmse"]["gp"], rel=1e-4)
