@@ -148,6 +148,8 @@ def main() -> None:
         rows.append(row)
     facets = sorted({f for r in rows for f in r["lofo"]})
     noise = next((r["label_noise_rms"] for r in rows if r["label_noise_rms"] is not None), None)
+    header = ["model", "test RMSE", "test R²", "Spearman", "mean baseline RMSE", "coverage ±2σ",
+              *(f"LOFO RMSE ({f})" for f in facets), "train time (2 cores)"]  # fmt: skip
     lines = [
         f"Data: `{args.data}`, {labels['n']} substrates ({labels['n_censored']} censored); "
         f"std(T_n) = {labels['std']:.4f}, median seed-to-seed spread = "
@@ -160,18 +162,15 @@ def main() -> None:
             else "."
         ),
         "",
-        "| model | test RMSE | test R² | Spearman | mean baseline RMSE | coverage ±2σ | "
-        + " | ".join(f"LOFO RMSE ({f})" for f in facets)
-        + " | train time (2 cores) |",
+        "| " + " | ".join(header) + " |",
         "|---" * (7 + len(facets)) + "|",
     ]
     for r in rows:
         cov = "–" if r["coverage_2sigma"] is None else f"{r['coverage_2sigma']:.2f}"
-        lofo = " | ".join(f"{r['lofo'][f]:.4f}" if f in r["lofo"] else "–" for f in facets)
-        lines.append(
-            f"| {r['name']} | {r['rmse']:.4f} | {r['r2']:.2f} | {r['spearman']:.2f} | "
-            f"{r['baseline']:.4f} | {cov} | {lofo} | {r['wall_s'] / 60:.1f} min |"
-        )
+        lofo = [f"{r['lofo'][f]:.4f}" if f in r["lofo"] else "–" for f in facets]
+        cells = [r["name"], f"{r['rmse']:.4f}", f"{r['r2']:.2f}", f"{r['spearman']:.2f}",
+                 f"{r['baseline']:.4f}", cov, *lofo, f"{r['wall_s'] / 60:.1f} min"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     (out / "results.md").write_text(text)
     (out / "results.json").write_text(json.dumps({"labels": labels, "rows": rows}, indent=1))
