@@ -23,6 +23,7 @@ import numpy as np
 from nucleate.errors import InputError
 
 REGRESSORS = ("gbr", "krr", "ridge", "gp")
+FITTED_ON = {"train": "training", "train+val": "training and validation"}  # for the model card
 
 
 @dataclass
@@ -281,7 +282,8 @@ def run_selection(cfg: SelectConfig) -> dict:
     chosen = min(cfg.regressors, key=lambda n: (np.nan_to_num(val_rmse[n], nan=np.inf), n))
     cols = ranked[: best_k[chosen]]
     final, fitted_on = models[chosen], rows_fit
-    if cfg.refit_train_val and val.any():
+    refit = cfg.refit_train_val and val.any()
+    if refit:
         # the choice is made; the validation substrates now add to the fit
         fitted_on = (train | (part == "val")) & (~censored | cfg.use_censored)
         final = fit_censored(
@@ -346,7 +348,7 @@ def run_selection(cfg: SelectConfig) -> dict:
         "chosen": chosen,
         "chosen_features": [names[j] for j in cols],
         # the substrates the final model was fitted on: "train" or "train+val" (refit_train_val)
-        "fitted_on": "train+val" if fitted_on is not rows_fit else "train",
+        "fitted_on": "train+val" if refit else "train",
         "n_fit": int(fitted_on.sum()),
         # the fitted kernel of a Gaussian process (its Matérn smoothness, length scales, noise)
         "kernel": str(getattr(_final_step(final), "kernel_", "")) or None,
@@ -414,7 +416,7 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
 `nucleate select` chose **{metrics["chosen"]}** on {len(metrics["chosen_features"])} descriptors
 ({", ".join(metrics["chosen_features"])}), chosen on the validation part of the shared substrate
 split (fractions {list(cfg["split"])}, seed {cfg["seed"]}) and fitted on its
-{metrics.get("fitted_on", "train").replace("train+val", "training and validation")} part{fit_note}
+{FITTED_ON[metrics.get("fitted_on", "train")]} part{fit_note}
 ({metrics.get("n_fit", "?")} substrates).{f" Kernel: `{metrics['kernel']}`." if metrics.get("kernel") else ""}
 Featurizer settings: `{json.dumps(cfg["featurizer_settings"])}`.
 

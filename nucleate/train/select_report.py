@@ -63,9 +63,11 @@ def write_report(
     plt.close(fig)
     # 4. parity
     fig, ax = plt.subplots(figsize=(4.4, 4.2), layout="constrained")
+    refit = metrics.get("fitted_on") == "train+val"  # then validation is in the final fit
     for p, marker in (("train", "."), ("val", "s"), ("test", "o")):
         sel = (part == p) & ~censored
-        ax.scatter(y[sel], pred[sel], marker=marker, s=18 if p != "train" else 10, label=p)
+        label = "val (in the final fit)" if p == "val" and refit else p
+        ax.scatter(y[sel], pred[sel], marker=marker, s=18 if p != "train" else 10, label=label)
     lo, hi = np.nanmin(y), np.nanmax(y)
     ax.plot([lo, hi], [lo, hi], "k--", lw=1)
     ax.set_xlabel("T_n from cooling ramps")
@@ -91,7 +93,8 @@ font-size:13px;text-align:left}}img{{max-width:100%}}</style></head><body>
 <p>{metrics["n_samples"]} substrates ({metrics["n_censored"]} censored), split
 {metrics["split"]}; {metrics["n_descriptors"]} descriptors in {metrics["n_clusters"]} clusters.
 Top four: {metrics["top4_liquid"]} liquid, {metrics["top4_substrate"]} substrate.
-Chosen on validation: <b>{metrics["chosen"]}</b> with {len(metrics["chosen_features"])} descriptors.</p>
+Chosen on validation: <b>{metrics["chosen"]}</b> with {len(metrics["chosen_features"])} descriptors,
+then fitted on {metrics.get("n_fit", "?")} substrates ({metrics.get("fitted_on", "train")}).</p>
 <h2>Test (touched once)</h2><table>{"".join(f"<tr><th>{k}</th><td>{fmt(v)}</td></tr>" for k, v in t.items())}</table>
 {_censoring_html(metrics.get("censoring"), fmt)}
 <h2>Leave one facet out (RMSE)</h2><pre>{html.escape(str(metrics["leave_one_facet_out_rmse"]))}</pre>
