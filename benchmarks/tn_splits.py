@@ -58,6 +58,7 @@ def main() -> None:
     by_eps = _pooled_by_eps([out / f"seed{seed}" for seed in args.seeds], ROOT / args.data)
     goal = min(0.25 * labels["std"], 2 * labels["seed_spread_median"])
     rmse = np.array([r["rmse"] for r in runs])
+    sd = rmse.std(ddof=1) if len(rmse) > 1 else 0.0
     lines = [
         f"`{args.config}` on `{args.data}` ({labels['n']} substrates): std(T_n) = "
         f"{labels['std']:.4f}, goal RMSE ≤ {goal:.4f} (the smaller of 0.25 × std = "
@@ -75,9 +76,9 @@ def main() -> None:
                      f"{r['rmse']:.4f} | {r['r2']:.2f} | {noise} | {cov} |")  # fmt: skip
     lines += [
         "",
-        f"Mean test RMSE {rmse.mean():.4f} ± {rmse.std(ddof=1) if len(rmse) > 1 else 0:.4f} "
-        f"(sd over {len(rmse)} splits); {int((rmse <= goal).sum())} of {len(rmse)} splits meet "
-        f"the goal ({goal:.4f}).",
+        f"Mean test RMSE {rmse.mean():.4f} ± {sd:.4f} (sd over {len(rmse)} splits; standard "
+        f"error of the mean {sd / np.sqrt(len(rmse)):.4f}); {int((rmse <= goal).sum())} of "
+        f"{len(rmse)} splits meet the goal ({goal:.4f}).",
     ]
     cens = [r["censoring"] for r in runs if r["censoring"]]
     if cens:
