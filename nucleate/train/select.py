@@ -254,6 +254,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     ]  # fmt: skip
     # cross-validated error against the number of top descriptors kept
     # (the Gaussian process, by default, takes all representatives: no curve, no k)
+    all_reps = {"gp"} & set(cfg.regressors) if cfg.gp_all_representatives else set()
     k_max = min(cfg.max_features, len(ranked))
     curve = {
         name: [
@@ -261,16 +262,16 @@ def run_selection(cfg: SelectConfig) -> dict:
             for k in range(1, k_max + 1)
         ]
         for name in cfg.regressors
-        if not (name == "gp" and cfg.gp_all_representatives)
+        if name not in all_reps
     }
     best_k = {name: int(np.argmin(c)) + 1 for name, c in curve.items()}
-    if "gp" in cfg.regressors and cfg.gp_all_representatives:
-        best_k["gp"] = len(ranked)
+    best_k.update({name: len(ranked) for name in all_reps})
     # fit on train, choose on validation, test once
     val = (part == "val") & ~censored
     models, val_rmse = {}, {}
     floor = _floor(cfg.data)
-    rows_fit = train & (~censored | cfg.use_censored)  # no floor: fit_censored uses known rows
+    eligible = ~censored | cfg.use_censored  # no floor: fit_censored uses the known rows
+    rows_fit = train & eligible
     for name in cfg.regressors:
         cols = ranked[: best_k[name]]
         models[name] = fit_censored(
@@ -285,7 +286,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     refit = cfg.refit_train_val and val.any()
     if refit:
         # the choice is made; the validation substrates now add to the fit
-        fitted_on = (train | (part == "val")) & (~censored | cfg.use_censored)
+        fitted_on = (train | (part == "val")) & eligible
         final = fit_censored(
             make_regressor(chosen, cfg.seed), X[fitted_on][:, cols], y[fitted_on],
             censored[fitted_on], floor,
