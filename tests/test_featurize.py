@@ -13,7 +13,8 @@ from conftest import shaken, synthetic_dataset
 from nucleate import cli
 from nucleate.data import dataset
 from nucleate.data.io import Selection, from_ase, write_frames
-from nucleate.featurize.descriptors import InterfaceDescriptors, PairLJ
+from nucleate.errors import InputError
+from nucleate.featurize.descriptors import InterfaceDescriptors, PairLJ, descriptor_table
 from nucleate.featurize.graphs import GraphFeaturizer
 from nucleate.featurize.images import DensityImage
 
@@ -235,9 +236,33 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     assert (out / "report.html").exists() and (out / "figures" / "correlation.png").exists()
     # the label was made from the disorder of the layer: a liquid-order descriptor leads
     assert metrics["ranking"][0]["kind"] == "liquid"
+    # liquid and substrate descriptors are clustered apart (cluster_by_kind, the default)
+    kind = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
+    for r in metrics["ranking"]:
+        assert {kind[n] for n in r["cluster"]} == {r["kind"]}, r
     # the descriptor route predicts the polymorph fractions too (planted: fcc on (111) films)
     p = metrics["polymorph"]["test"]
     assert p["n"] >= 1 and 0 <= p["mae"] <= 1 and (out / "predictions_polymorph.csv").exists()
+
+
+def test_select_on_one_kind_of_descriptor(tmp_path, film):
+    """``kinds`` restricts the pool: a liquid-only run ranks, chooses and ships liquid
+    descriptors alone; an unknown kind is refused before any work."""
+    from nucleate.train.select import SelectConfig, run_selection
+
+    root = synthetic_dataset(tmp_path / "ds", film, 16)
+    cfg = SelectConfig(
+        data=str(root), out=str(tmp_path / "sel"), regressors=["ridge"], cv_folds=3,
+        max_features=3, cache_dir=str(tmp_path / "c"), kinds=["liquid"],
+    )  # fmt: skip
+    m = run_selection(cfg)
+    kind = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
+    assert {r["kind"] for r in m["ranking"]} == {"liquid"} and m["top4_substrate"] == 0
+    assert {kind[n] for n in m["chosen_features"]} == {"liquid"}
+    assert "eps_sl" not in m["chosen_features"]
+    cfg.kinds = ["solvent"]
+    with pytest.raises(InputError, match="kinds must name"):
+        run_selection(cfg)
 
 
 def test_select_without_refit_keeps_the_training_fit(tmp_path, film):

@@ -45,6 +45,31 @@ def test_keeps_one_per_group_and_the_informative_member():
     assert sel.transform(X).shape == (len(X), 5)
 
 
+def test_groups_keep_their_own_representatives():
+    """A substrate parameter p and two liquid descriptors that follow it with noise (one
+    measured closely, one loosely) plus a lone liquid descriptor: without groups one cluster
+    holds p and its proxies; with groups the substrate keeps p and the liquid keeps its best
+    proxy. Descriptors of different groups never share a cluster."""
+    rng = np.random.default_rng(1)
+    n = 300
+    p, lone = rng.normal(size=(2, n))
+    close = p + 0.05 * rng.normal(size=n)
+    loose = p + 0.3 * rng.normal(size=n)
+    X = np.column_stack([p, close, loose, lone])
+    y = p + 0.5 * lone + 0.05 * rng.normal(size=n)
+    kinds = ["substrate", "liquid", "liquid", "liquid"]
+    plain = CorrelationClusterSelector(threshold=0.3).fit(X, y)
+    assert len(set(plain.clusters_[:3])) == 1 and len(plain.representatives_) == 2
+    grouped = CorrelationClusterSelector(threshold=0.3, groups=kinds).fit(X, y)
+    assert sorted(grouped.representatives_) == [0, 1, 3]
+    for a in range(4):
+        for b in range(4):
+            if kinds[a] != kinds[b]:
+                assert grouped.clusters_[a] != grouped.clusters_[b]
+    with pytest.raises(ValueError, match="one label per descriptor"):
+        CorrelationClusterSelector(groups=kinds[:3]).fit(X, y)
+
+
 def test_n_clusters_and_pipeline_with_grouped_cv():
     X, y, _ = grouped_data()
     assert len(CorrelationClusterSelector(n_clusters=3).fit(X, y).representatives_) == 3

@@ -23,6 +23,7 @@ import numpy as np
 from nucleate.errors import InputError
 
 REGRESSORS = ("gbr", "krr", "ridge", "gp")
+KINDS = ("liquid", "substrate")
 FITTED_ON = {"train": "training", "train+val": "training and validation"}  # for the model card
 
 
@@ -53,6 +54,11 @@ class SelectConfig:
     # after the choice on the validation part, refit the chosen regressor on training and
     # validation substrates together before the test part is touched (once)
     refit_train_val: bool = True
+    # which descriptor kinds enter the pool: ["liquid", "substrate"], or one of them alone
+    # (configs/select/lj-fcc-v1-liquid.yaml and -substrate.yaml measure what each carries)
+    kinds: list[str] = field(default_factory=lambda: list(KINDS))
+    # cluster liquid and substrate descriptors apart, so each kind keeps its own representatives
+    cluster_by_kind: bool = True
 
 
 def make_regressor(name: str, seed: int = 0):
@@ -209,6 +215,8 @@ def run_selection(cfg: SelectConfig) -> dict:
 
     for name in cfg.regressors:
         make_regressor(name)
+    if not cfg.kinds or set(cfg.kinds) - set(KINDS):
+        raise InputError(f"kinds must name some of {', '.join(KINDS)}, not {cfg.kinds}")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, X, names = load_table(cfg)
@@ -229,10 +237,15 @@ def run_selection(cfg: SelectConfig) -> dict:
     X, names = X[:, usable], [n for n, u in zip(names, usable, strict=True) if u]
     # descriptors constant over the training substrates carry nothing to select
     varies = np.ptp(X[fit_mask], axis=0) > 0
-    X, names = X[:, varies], [n for n, v in zip(names, varies, strict=True) if v]
+    # and only the kinds asked for (layered names beyond the table, e.g. a third layer, are liquid)
+    keep = varies & np.array([kinds.get(n, "liquid") in cfg.kinds for n in names])
+    X, names = X[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
+    if not names:
+        raise InputError(f"no usable descriptor of kind {', '.join(cfg.kinds)}")
     Xtr, ytr = X[fit_mask], y[fit_mask]
 
-    selector = CorrelationClusterSelector(threshold=cfg.threshold).fit(Xtr, ytr)
+    groups = [kinds.get(n, "liquid") for n in names] if cfg.cluster_by_kind else None
+    selector = CorrelationClusterSelector(threshold=cfg.threshold, groups=groups).fit(Xtr, ytr)
     reps = list(selector.representatives_)
     # permutation importance of the representatives on held-out folds of the training part
     importance = np.zeros(len(reps))
