@@ -2,13 +2,14 @@
 
 ``run_selection(SelectConfig)``: featurize the data set's descriptors (cached), split by substrate
 (the same split as the CNN/GNN routes), select one descriptor per correlated cluster on the
-training part, rank the kept descriptors by permutation importance on held-out folds, measure the
-cross-validated error as a function of how many are kept (the Gaussian process instead takes all
-representatives and weighs them by its length scales), fit each regressor on the training part,
-choose on the validation part, refit the chosen one on training and validation substrates, and
-touch the test part once. Censored substrates are left out of the
-selection, ranking and cross-validation, and of the final fits unless ``use_censored`` (then
-:func:`fit_censored`); they are scored censoring-aware.
+training part (liquid and substrate descriptors clustered apart unless ``cluster_by_kind`` is
+off; ``kinds`` keeps one kind alone), rank the kept descriptors by permutation importance on
+held-out folds, measure the cross-validated error as a function of how many are kept (the
+Gaussian process instead takes all representatives and weighs them by its length scales), fit
+each regressor on the training part, choose on the validation part, refit the chosen one on
+training and validation substrates, and touch the test part once. Censored substrates are left
+out of the selection, ranking and cross-validation, and of the final fits unless
+``use_censored`` (then :func:`fit_censored`); they are scored censoring-aware.
 """
 
 from __future__ import annotations
@@ -238,13 +239,14 @@ def run_selection(cfg: SelectConfig) -> dict:
     # descriptors constant over the training substrates carry nothing to select
     varies = np.ptp(X[fit_mask], axis=0) > 0
     # and only the kinds asked for (layered names beyond the table, e.g. a third layer, are liquid)
-    keep = varies & np.array([kinds.get(n, "liquid") in cfg.kinds for n in names])
+    kinds = {n: kinds.get(n, "liquid") for n in names}
+    keep = varies & np.array([kinds[n] in cfg.kinds for n in names])
     X, names = X[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
     if not names:
         raise InputError(f"no usable descriptor of kind {', '.join(cfg.kinds)}")
     Xtr, ytr = X[fit_mask], y[fit_mask]
 
-    groups = [kinds.get(n, "liquid") for n in names] if cfg.cluster_by_kind else None
+    groups = [kinds[n] for n in names] if cfg.cluster_by_kind else None
     selector = CorrelationClusterSelector(threshold=cfg.threshold, groups=groups).fit(Xtr, ytr)
     reps = list(selector.representatives_)
     # permutation importance of the representatives on held-out folds of the training part
@@ -260,7 +262,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     order = np.argsort(-importance, kind="stable")
     ranked = [reps[i] for i in order]
     ranking = [
-        {"name": names[j], "kind": kinds.get(names[j], "?"), "importance": float(importance[i]),
+        {"name": names[j], "kind": kinds[names[j]], "importance": float(importance[i]),
          "relevance": float(selector.relevance_[j]),
          "cluster": [names[m] for m in np.flatnonzero(selector.clusters_ == selector.clusters_[j])]}
         for i, j in zip(order, ranked, strict=True)
