@@ -30,9 +30,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"cnn": "CNN (periodic, layers 1+2)", "icepic_vgg": "IcePic-like VGG (layer 1)",
          "gnn": "GNN (interface graph)", "select": "descriptors (correlation clusters)",
-         "select_precursors": "descriptors + pre-ordered-liquid descriptors"}  # fmt: skip
+         "select_precursors": "descriptors + pre-ordered-liquid descriptors",
+         "select_substrate": "substrate descriptors alone",
+         "select_liquid": "liquid descriptors alone"}  # fmt: skip
 SELECT_CONFIGS = {"select": "configs/select/lj-fcc-v1.yaml",
-                  "select_precursors": "configs/select/lj-fcc-v1-precursors.yaml"}  # fmt: skip
+                  "select_precursors": "configs/select/lj-fcc-v1-precursors.yaml",
+                  "select_substrate": "configs/select/lj-fcc-v1-substrate.yaml",
+                  "select_liquid": "configs/select/lj-fcc-v1-liquid.yaml"}  # fmt: skip
 
 
 def _run(
