@@ -246,8 +246,8 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
 
 
 def test_select_on_one_kind_of_descriptor(tmp_path, film):
-    """``kinds`` restricts the pool: a liquid-only run ranks, chooses and ships liquid
-    descriptors alone; an unknown kind is refused before any work."""
+    """``kinds`` restricts the pool: a liquid-only run ranks and chooses liquid descriptors
+    alone; an unknown kind is refused before any work."""
     from nucleate.train.select import SelectConfig, run_selection
 
     root = synthetic_dataset(tmp_path / "ds", film, 16)

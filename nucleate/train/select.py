@@ -239,14 +239,14 @@ def run_selection(cfg: SelectConfig) -> dict:
     # descriptors constant over the training substrates carry nothing to select
     varies = np.ptp(X[fit_mask], axis=0) > 0
     # and only the kinds asked for (layered names beyond the table, e.g. a third layer, are liquid)
-    kinds = {n: kinds.get(n, "liquid") for n in names}
-    keep = varies & np.array([kinds[n] in cfg.kinds for n in names])
+    kind_of = {n: kinds.get(n, "liquid") for n in names}
+    keep = varies & np.array([kind_of[n] in cfg.kinds for n in names])
     X, names = X[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
     if not names:
         raise InputError(f"no usable descriptor of kind {', '.join(cfg.kinds)}")
     Xtr, ytr = X[fit_mask], y[fit_mask]
 
-    groups = [kinds[n] for n in names] if cfg.cluster_by_kind else None
+    groups = [kind_of[n] for n in names] if cfg.cluster_by_kind else None
     selector = CorrelationClusterSelector(threshold=cfg.threshold, groups=groups).fit(Xtr, ytr)
     reps = list(selector.representatives_)
     # permutation importance of the representatives on held-out folds of the training part
@@ -262,7 +262,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     order = np.argsort(-importance, kind="stable")
     ranked = [reps[i] for i in order]
     ranking = [
-        {"name": names[j], "kind": kinds[names[j]], "importance": float(importance[i]),
+        {"name": names[j], "kind": kind_of[names[j]], "importance": float(importance[i]),
          "relevance": float(selector.relevance_[j]),
          "cluster": [names[m] for m in np.flatnonzero(selector.clusters_ == selector.clusters_[j])]}
         for i, j in zip(order, ranked, strict=True)
