@@ -207,6 +207,11 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
         )
     else:
         assert metrics["kernel"] is None
+    # leaving a facet out, the GP (the only one here with its own σ) reports its ±2σ coverage
+    cover = metrics["leave_one_facet_out_coverage_2sigma"]
+    assert set(cover) == {"gp"}
+    assert set(cover["gp"]) == set(metrics["leave_one_facet_out_rmse"]["gp"])
+    assert all(0 <= v <= 1 for v in cover["gp"].values())
     # the chosen regressor is saved as a model that `nucleate predict` reads from the run directory
     with open(out / "predictions.csv", newline="") as fh:
         expected = {r["id"]: r for r in csv.DictReader(fh)}["s03"]

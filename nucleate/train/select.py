@@ -337,15 +337,22 @@ def run_selection(cfg: SelectConfig) -> dict:
             mean_std=float(std_all[ok].mean()),
         )  # fmt: skip
     # leave one facet out, each regressor with its own k (selection stays that of the train part)
-    lofo = {}
+    # and, for a regressor with its own uncertainty, how often ±2σ covers the unseen facet
+    lofo, lofo_cover = {}, {}
     pool = np.flatnonzero(~censored)  # as the trained routes: the whole facet is held out
     for name in cfg.regressors:
         c = ranked[: best_k[name]]
-        per = {}
+        per, cover = {}, {}
         for facet, tr, te in leave_one_group_out(facets[pool]):
             m = clone(make_regressor(name, cfg.seed)).fit(X[pool[tr]][:, c], y[pool[tr]])
-            per[facet] = float(np.sqrt(np.mean((m.predict(X[pool[te]][:, c]) - y[pool[te]]) ** 2)))
+            err = m.predict(X[pool[te]][:, c]) - y[pool[te]]
+            per[facet] = float(np.sqrt(np.mean(err**2)))
+            std = predictive_std(m, X[pool[te]][:, c])
+            if std is not None:
+                cover[facet] = float(np.mean(np.abs(err) <= 2.0 * std))
         lofo[name] = per
+        if cover:
+            lofo_cover[name] = cover
     polymorph = _polymorph_route(X, rows, part, cfg.seed, out)
     top4 = [r["kind"] for r in ranking[:4]]
     metrics = {
@@ -370,6 +377,7 @@ def run_selection(cfg: SelectConfig) -> dict:
         "kernel": str(getattr(_final_step(final), "kernel_", "")) or None,
         "test": test_metrics,
         "leave_one_facet_out_rmse": lofo,
+        "leave_one_facet_out_coverage_2sigma": lofo_cover,
     }
     if polymorph:
         metrics["polymorph"] = polymorph
