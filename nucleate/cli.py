@@ -380,17 +380,23 @@ def run_predict(cfg) -> dict:
         plot_predictions(results, models, frames_of, out / "prediction.png")
     width = max(len(r["id"]) for r in results)
     n = len(models)
-    likely_below = False
+    likely_below = outside = False
     for k, r in enumerate(results):
         below = ""
         if r.get("p_below_floor") is not None:
             below = f"  P(T_n < {r['floor']:g}) = {r['p_below_floor']:.2f}"
             if r["p_below_floor"] > 0.5:
                 below, likely_below = below + " *", True
+        if r.get("outside_training_range"):
+            below, outside = below + f"  ! outside: {r['outside_training_range']}", True
         print(f"{k + 1:3d}  {r['id']:<{width}}  T_n = {r['tn']:.4f} ± {r['tn_std']:.4f}{below}")
     if likely_below:
         print("* more likely than not below the floor: the liquid probably does not crystallise "
               "above it on the training ramps, and T_n there is the regressor's extrapolation")  # fmt: skip
+    if outside:
+        print("! these descriptors lie outside their range over the training substrates: the "
+              "model extrapolates and its ± understates the error (leaving a facet out of "
+              "lj-fcc-v1, the GP's ±2σ covered 57-63 % of it)")  # fmt: skip
     print(f"({n} model(s), units {results[0]['units']}); written to {out}/prediction.json, "
           f"predictions.csv{', prediction.png' if cfg.plot else ''}")  # fmt: skip
     return {"results": results}

@@ -212,6 +212,9 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     assert set(cover) == {"gp"}
     assert set(cover["gp"]) == set(metrics["leave_one_facet_out_rmse"]["gp"])
     assert all(0 <= v <= 1 for v in cover["gp"].values())
+    # the chosen descriptors' ranges over the fit substrates travel with the model
+    assert set(metrics["train_range"]) == set(metrics["chosen_features"])
+    assert all(lo <= hi for lo, hi in metrics["train_range"].values())
     # the chosen regressor is saved as a model that `nucleate predict` reads from the run directory
     with open(out / "predictions.csv", newline="") as fh:
         expected = {r["id"]: r for r in csv.DictReader(fh)}["s03"]

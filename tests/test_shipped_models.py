@@ -81,3 +81,20 @@ def test_shipped_descriptor_model_reproduces_its_test_predictions():
         # and its censoring classifier the probability of lying below the floor
         assert p.floor == 0.35
         assert p.p_below_floor == pytest.approx(float(r["p_below_floor"]), abs=1e-3)
+
+
+def test_shipped_descriptor_model_says_when_it_extrapolates():
+    """The descriptor model carries each descriptor's range over its fit substrates: inside it
+    (and within the 10 % margin) nothing is flagged, beyond it that descriptor is named; a model
+    saved without ranges flags nothing."""
+    (model,) = load_checkpoints([MODELS / "descriptors"])
+    ranges = model.hparams.meta["train_range"]
+    assert set(ranges) == set(model.hparams.meta["columns"])
+    mid = {c: 0.5 * (lo + hi) for c, (lo, hi) in ranges.items()}
+    assert model.outside_range(mid) == []
+    col, (lo, hi) = next(iter(ranges.items()))
+    assert model.outside_range({**mid, col: hi + 0.05 * (hi - lo)}) == []
+    assert model.outside_range({**mid, col: hi + 0.5 * (hi - lo)}) == [col]
+    assert model.outside_range({**mid, col: lo - 0.5 * (hi - lo)}) == [col]
+    model.hparams.meta.pop("train_range")
+    assert model.outside_range({**mid, col: hi + 10 * (hi - lo)}) == []

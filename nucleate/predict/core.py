@@ -28,6 +28,8 @@ class Prediction:
     # training data's floor (no crystallisation above it in the cooling ramps), members' mean
     p_below_floor: float | None = None
     floor: float | None = None
+    # descriptor models: the descriptors outside their training range (";"-joined; "" if none)
+    outside_training_range: str | None = None
 
 
 def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
@@ -245,9 +247,11 @@ def predict_frames(
         var = np.mean([s**2 for _, s in out]) + (np.var(members, ddof=1) if len(out) > 1 else 0)
         probs = [m.p_below_floor(values) for m in models]
         probs = [q for q in probs if q is not None]
+        outside = sorted({c for m in models for c in m.outside_range(values)})
         return Prediction(
             float(np.mean(members)), float(np.sqrt(var)), members, units, source,
             float(np.mean(probs)) if probs else None, models[0].floor if probs else None,
+            ";".join(outside),
         )  # fmt: skip
     import torch
 

@@ -378,6 +378,11 @@ def run_selection(cfg: SelectConfig) -> dict:
         "test": test_metrics,
         "leave_one_facet_out_rmse": lofo,
         "leave_one_facet_out_coverage_2sigma": lofo_cover,
+        # each chosen descriptor's range over the substrates of the final fit: `nucleate predict`
+        # says when a new substrate lies outside it (the GP's σ does not know it extrapolates)
+        "train_range": {
+            names[j]: [float(X[fitted_on, j].min()), float(X[fitted_on, j].max())] for j in cols
+        },
     }
     if polymorph:
         metrics["polymorph"] = polymorph
@@ -480,6 +485,7 @@ def _save_model(
         "test": metrics["test"],
         # the error bar of a regressor without its own uncertainty (not a Gaussian process)
         "val_rmse": metrics["val_rmse"][name] if np.isfinite(metrics["val_rmse"][name]) else None,
+        "train_range": metrics["train_range"],
     }
     if classifier is not None:
         meta["censoring"] = metrics["censoring"]
