@@ -465,8 +465,9 @@ descriptors, the featurizer settings, the simulation protocol and the versions i
 def _save_model(
     cfg: SelectConfig, out: Path, model, name: str, metrics: dict, classifier=None
 ) -> str:
-    """The chosen regressor (fitted on the training part) as a model for `nucleate predict`,
-    with the censoring classifier when there is one."""
+    """The chosen regressor (as finally fitted: ``metrics["fitted_on"]``) as a model for
+    `nucleate predict`, with the censoring classifier when there is one and the chosen
+    descriptors' ranges over the fit substrates."""
     from nucleate.data.dataset import campaign_config, iter_records, sha256_of
     from nucleate.predict.descriptor_model import save_descriptor_model
 
