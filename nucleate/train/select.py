@@ -345,9 +345,10 @@ def run_selection(cfg: SelectConfig) -> dict:
         per, cover = {}, {}
         for facet, tr, te in leave_one_group_out(facets[pool]):
             m = clone(make_regressor(name, cfg.seed)).fit(X[pool[tr]][:, c], y[pool[tr]])
-            err = m.predict(X[pool[te]][:, c]) - y[pool[te]]
+            x_held = X[pool[te]][:, c]
+            err = m.predict(x_held) - y[pool[te]]
             per[facet] = float(np.sqrt(np.mean(err**2)))
-            std = predictive_std(m, X[pool[te]][:, c])
+            std = predictive_std(m, x_held)
             if std is not None:
                 cover[facet] = float(np.mean(np.abs(err) <= 2.0 * std))
         lofo[name] = per
