@@ -21,19 +21,39 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.data import dataset
+from nucleate.data.families import FAMILIES, build_named
 from nucleate.data.simulate.md import Potential
 from nucleate.data.substrates import FACETS
 from nucleate.errors import InputError, NucleateError
 
 
 @dataclass
+class FamilyGrid:
+    """One substrate family over values of its parameter × strengths.
+
+    Attributes:
+        family: a registered family (see :mod:`nucleate.data.families`), e.g. ``bcc110``.
+        values: values of its parameter (mismatch, fraction, coverage, width, sigma, angle).
+        eps_sl: substrate–liquid strengths; empty = the grid's ``eps_sl``.
+        eps_sl2: strength of the second component of two-component families.
+    """
+
+    family: str = "fcc111"
+    values: list[float] = field(default_factory=list)
+    eps_sl: list[float] = field(default_factory=list)
+    eps_sl2: float | None = None
+
+
+@dataclass
 class SubstrateGrid:
-    """Substrates: fcc facets × mismatch × ε_sl (a_s = a0 (1 + mismatch)), plus slab files.
+    """Substrates: fcc facets × mismatch × ε_sl (a_s = a0 (1 + mismatch)), registered families ×
+    their parameter × ε_sl, plus slab files.
 
     Attributes:
         facets: any of "111", "100", "110".
         mismatch: lattice mismatches (fractions, e.g. -0.04).
         eps_sl: substrate–liquid interaction strengths.
+        families: other substrate families, each over its own values (see :class:`FamilyGrid`).
         files: user-supplied slabs (any ASE format); each is one sample at each ``eps_sl``.
         n_layers: frozen substrate layers.
         min_lateral: smallest lateral box length.
@@ -43,6 +63,7 @@ class SubstrateGrid:
     facets: list[str | int] = field(default_factory=lambda: list(FACETS))
     mismatch: list[float] = field(default_factory=lambda: [-0.04, 0.0, 0.04])
     eps_sl: list[float] = field(default_factory=lambda: [0.5, 1.0])
+    families: list[FamilyGrid] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     n_layers: int = 3
     min_lateral: float = 10.0
@@ -160,14 +181,24 @@ class Campaign:
         for m in s.mismatch:
             if not -0.5 < m < 0.5:
                 raise InputError(f"mismatch {m} is outside (-0.5, 0.5): give fractions, not %")
-        for eps in s.eps_sl:
+        for eps in [*s.eps_sl, *(e for g in s.families for e in g.eps_sl)]:
             if eps < 0:
                 raise InputError(f"eps_sl must not be negative, not {eps}")
+        for g in s.families:
+            fam = FAMILIES.get(g.family)
+            if not g.values:
+                raise InputError(f"substrate family {g.family}: give its values ({fam.param})")
+            for v in g.values:
+                fam.check(v)
+            if fam.two_component and (g.eps_sl2 is None or g.eps_sl2 < 0):
+                raise InputError(f"{g.family} has two components: give eps_sl2 (not negative)")
+            if not fam.two_component and g.eps_sl2 is not None:
+                raise InputError(f"{g.family} has one component: eps_sl2 does not apply")
         if r.t_floor >= e.t_eq:
             raise InputError(f"the ramp floor {r.t_floor} must lie below T_eq {e.t_eq}")
         if self.executor.workers < 0:
             raise InputError("executor.workers must be 0 (all cores) or positive")
-        if not (s.facets and s.mismatch and s.eps_sl) and not s.files:
+        if not (s.facets and s.mismatch and s.eps_sl) and not s.files and not s.families:
             raise InputError("the campaign has no substrates")
         for f in s.files:
             if not Path(f).exists():
@@ -190,8 +221,17 @@ class Campaign:
                 for eps in s.eps_sl:
                     sid = f"fcc{facet}_m{m * 100:+05.1f}_e{eps:.2f}"
                     out.append(
-                        {"id": sid, "kind": "fcc", "facet": str(facet), "mismatch": float(m),
+                        {"id": sid, "kind": "family", "family": f"fcc{facet}", "value": float(m),
                          "eps_sl": float(eps), "campaign": config}
+                    )  # fmt: skip
+        for g in s.families:
+            fam = FAMILIES.get(g.family)
+            for v in g.values:
+                for eps in g.eps_sl or s.eps_sl:
+                    out.append(
+                        {"id": f"{fam.slab_id(v)}_e{eps:.2f}", "kind": "family", "family": fam.name,
+                         "value": float(v), "eps_sl": float(eps), "eps_sl2": g.eps_sl2,
+                         "campaign": config}
                     )  # fmt: skip
         for f in s.files:
             for eps in s.eps_sl:
@@ -218,11 +258,14 @@ def campaign_potential(c: dict) -> Potential:
     )
 
 
-def equilibrate_interface(lmp, slab, eps_sl: float, c: dict, sample_id: str):
+def equilibrate_interface(
+    lmp, slab, eps_sl: float, c: dict, sample_id: str, eps_sl2: float | None = None
+):
     """The campaign's equilibrium protocol for one sample, shared by data generation and
     prediction: the liquid film on ``slab``, loaded into ``lmp``, minimised, melted and sampled at
     T_eq, with the seeds of ``sample_id``. Returns (frames, substrate top, layer profile); ``lmp``
-    stays open at the equilibrated configuration."""
+    stays open at the equilibrated configuration. ``eps_sl2``: the strength of a second substrate
+    component (atomic number 3 in ``slab``)."""
     from nucleate.data.simulate.md import build_interface, equilibrium, load_interface
     from nucleate.featurize.layers import LayerDetector
 
@@ -231,7 +274,7 @@ def equilibrate_interface(lmp, slab, eps_sl: float, c: dict, sample_id: str):
     atoms, _ = build_interface(
         slab, inter["n_liquid"], inter["density"], inter["gap"], task_seed(c["seed"], sample_id, 0)
     )
-    load_interface(lmp, atoms, pot, eps_sl, c["substrates"]["sigma_sl"])
+    load_interface(lmp, atoms, pot, eps_sl, c["substrates"]["sigma_sl"], eps_sl2)
 
     def steps(time_units: float) -> int:
         return time_steps(time_units, pot.timestep)
@@ -241,6 +284,23 @@ def equilibrate_interface(lmp, slab, eps_sl: float, c: dict, sample_id: str):
         eq["n_frames"], steps(eq["frame_every"]), task_seed(c["seed"], sample_id, 1), eq["damp"],
     )  # fmt: skip
     return frames, float(atoms.info["substrate_top"]), LayerDetector(n_layers=2)(frames)
+
+
+def family_slab(name: str, value: float, c: dict, eps_sl2: float | None = None):
+    """The slab of a family substrate as campaign ``c`` builds it, its family name and the
+    sample parameters it records (fcc facets keep lj-fcc-v1's: facet, mismatch, a_s)."""
+    fam = FAMILIES.get(name)
+    sub = c["substrates"]
+    slab, _ = build_named(fam, value, c["a0"], sub["n_layers"], sub["min_lateral"], c["seed"])
+    if name in ("fcc111", "fcc100", "fcc110"):
+        params = {"facet": slab.info["facet"], "mismatch": float(value), "a_s": slab.info["a_s"]}
+    else:
+        params = {"param": fam.param, "value": float(value), fam.param: float(value)}
+        if "a_s" in slab.info:
+            params["a_s"] = slab.info["a_s"]
+        if fam.two_component:
+            params["eps_sl2"] = eps_sl2
+    return slab, fam.name, params
 
 
 def time_steps(time_units: float, dt: float) -> int:
@@ -264,7 +324,7 @@ def run_task(task: dict, root: str) -> dict:
     from nucleate.data.labels import Crystallinity
     from nucleate.data.simulate import start_lammps
     from nucleate.data.simulate.md import cooling_ramp, thermalise
-    from nucleate.data.substrates import fcc_slab, load_substrate
+    from nucleate.data.substrates import load_substrate
 
     c = task["campaign"]
     pot = campaign_potential(c)
@@ -274,11 +334,9 @@ def run_task(task: dict, root: str) -> dict:
     sid = task["id"]
     old = task.get("top_up")
     start = time.time()
-    if task["kind"] == "fcc":
-        a_s = c["a0"] * (1.0 + task["mismatch"])
-        slab = fcc_slab(task["facet"], a_s, sub["n_layers"], sub["min_lateral"])
-        params = {"facet": task["facet"], "mismatch": task["mismatch"], "a_s": a_s}
-        family = f"fcc{task['facet']}"
+    eps_sl2 = task.get("eps_sl2")
+    if task["kind"] == "family":
+        slab, family, params = family_slab(task["family"], task["value"], c, eps_sl2)
     else:
         slab = load_substrate(task["path"])
         params = {"facet": "user", "file": task["path"]}
@@ -296,7 +354,7 @@ def run_task(task: dict, root: str) -> dict:
         crystals = read_frames(dataset.sample_dir(root, sid) / "crystals.extxyz.gz")
     lmp = start_lammps()
     try:
-        frames, top, profile = equilibrate_interface(lmp, slab, task["eps_sl"], c, sid)
+        frames, top, profile = equilibrate_interface(lmp, slab, task["eps_sl"], c, sid, eps_sl2)
         contact = profile.layers[-1].upper
         kept = [interfacial_region(f, top, profile, store) for f in frames]
         if old:
@@ -516,7 +574,13 @@ def check_compatible(campaign: Campaign, root: Path) -> None:
         return
     stored = yaml.safe_load(path.read_text()) or {}
     new = dataset.to_plain(asdict(campaign))
-    changed = [k for k in _FIXED if k in stored and stored[k] != new[k]]
+
+    def differs(old, now) -> bool:  # settings added since (absent from ``old``) keep defaults
+        if isinstance(old, dict) and isinstance(now, dict):
+            return any(k not in now or differs(v, now[k]) for k, v in old.items())
+        return old != now
+
+    changed = [k for k in _FIXED if k in stored and differs(stored[k], new[k])]
     ramp_old = {k: v for k, v in stored.get("ramp", {}).items() if k != "seeds"}
     ramp_new = {k: v for k, v in new["ramp"].items() if k != "seeds"}
     if ramp_old and ramp_old != ramp_new:

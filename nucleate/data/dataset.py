@@ -150,6 +150,7 @@ def iter_records(root: str | os.PathLike, verify: bool = False) -> Iterator[dict
 MANIFEST_COLUMNS = (
     "id", "family", "facet", "mismatch", "a_s", "eps_sl", "tn", "tn_std", "tn_censored",
     "n_ramps", "n_censored", "fcc", "hcp", "bcc", "other", "files", "sha256",
+    "param", "value", "eps_sl2",
 )  # fmt: skip
 
 
@@ -173,6 +174,10 @@ def manifest_row(record: dict) -> dict:
         **{k: _num(poly.get(k)) for k in ("fcc", "hcp", "bcc", "other")},
         "files": ";".join(f"{SAMPLES}/{record['id']}/{name}" for name in sorted(files)),
         "sha256": ";".join(files[name] for name in sorted(files)),
+        # a family's main parameter (the fcc facets': mismatch) and a second component's strength
+        "param": params.get("param", "mismatch" if "mismatch" in params else ""),
+        "value": params.get("value", params.get("mismatch", "")),
+        "eps_sl2": "" if params.get("eps_sl2") is None else params["eps_sl2"],
     }
 
 

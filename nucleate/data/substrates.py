@@ -97,6 +97,7 @@ def load_substrate(path: str | os.PathLike, format: str | None = None):
     if abs(cell[0, 2]) > 1e-6 or abs(cell[1, 2]) > 1e-6:
         raise InputError(f"{path}: the first two cell vectors must lie in the xy plane")
     slab = slab.copy()
+    slab.numbers[:] = 1  # one component: every atom interacts with the liquid with eps_sl
     slab.wrap(pbc=(True, True, False))
     slab.pbc = (True, True, False)
     slab.positions[:, 2] -= slab.positions[:, 2].min()

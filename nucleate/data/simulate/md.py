@@ -4,7 +4,7 @@ Each protocol is a plain function over a running LAMMPS instance (see
 :func:`nucleate.data.simulate.start_lammps`). The interaction model comes from :class:`Potential`, so
 the same protocols run an LJ liquid (the default), mW water (``pair_style sw``) or an EAM metal:
 only the pair style, its coefficients and the masses change. Type 1 is the substrate, type 2 the
-liquid. The substrate is held rigid from the very first command (its forces are zeroed during
+liquid, type 3 (when a slab has one) a second substrate component. The substrate is held rigid from the very first command (its forces are zeroed during
 energy minimisation and it is never integrated): a substrate left free during minimisation is
 scrambled before the MD starts (measured, see the data card).
 """
@@ -37,6 +37,9 @@ class Potential:
     masses: tuple[float, float] = (1.0, 1.0)
     timestep: float = 0.005
     neighbor: str = "0.3 bin"
+    #: pair coefficients of a second substrate component (type 3; two-component surfaces), with
+    #: ``{eps_sl2}``; used only when the slab has one
+    second_coeffs: tuple[str, ...] = ("1 3 0.0 1.0", "2 3 {eps_sl2} {sigma_sl}", "3 3 0.0 1.0")
 
     def check(self, lmp) -> None:
         """Raise :class:`InputError` if this LAMMPS build lacks the pair style."""
@@ -48,10 +51,15 @@ class Potential:
         if not self.timestep > 0:
             raise InputError("timestep must be positive")
 
-    def coeff_commands(self, eps_sl: float, sigma_sl: float = 1.0) -> list[str]:
-        return [
-            "pair_coeff " + c.format(eps_sl=eps_sl, sigma_sl=sigma_sl) for c in self.pair_coeffs
-        ]
+    def coeff_commands(
+        self, eps_sl: float, sigma_sl: float = 1.0, eps_sl2: float | None = None
+    ) -> list[str]:
+        """``pair_coeff`` commands; with ``eps_sl2`` also those of the second component."""
+        coeffs = list(self.pair_coeffs)
+        if eps_sl2 is not None:
+            coeffs += self.second_coeffs
+        values = {"eps_sl": eps_sl, "sigma_sl": sigma_sl, "eps_sl2": eps_sl2}
+        return ["pair_coeff " + c.format(**values) for c in coeffs]
 
 
 def build_interface(
@@ -63,7 +71,8 @@ def build_interface(
     the top substrate atom; the cell gets vacuum above the film (three film heights).
 
     Returns:
-        ``(atoms, wall)``: ``ase.Atoms`` with type 1 = substrate, 2 = liquid, pbc (T, T, F); and the
+        ``(atoms, wall)``: ``ase.Atoms`` with type 1 = substrate (3 = its second component, where
+        the slab has atomic number 3), 2 = liquid, pbc (T, T, F); and the
         height of the reflecting wall (the top of the cell).
     """
     from ase import Atoms
@@ -88,7 +97,7 @@ def build_interface(
     film = n_liquid / (area * density)
     height = top + gap + max(film, n_layers * spacing) * 3.0 + 2.0
     atoms = Atoms(
-        numbers=[1] * len(slab) + [2] * n_liquid,
+        numbers=[*np.where(slab.numbers == 3, 3, 1), *([2] * n_liquid)],
         positions=np.concatenate([slab.positions, liquid]),
         cell=[cell[0], cell[1], [0.0, 0.0, height]],
         pbc=(True, True, False),
@@ -97,9 +106,18 @@ def build_interface(
     return atoms, height
 
 
-def load_interface(lmp, atoms, potential: Potential, eps_sl: float, sigma_sl: float = 1.0) -> None:
+def load_interface(
+    lmp, atoms, potential: Potential, eps_sl: float, sigma_sl: float = 1.0,
+    eps_sl2: float | None = None,
+) -> None:  # fmt: skip
     """Create the LAMMPS system from an interface (see :func:`build_interface`) and hold the
-    substrate. Defines groups ``substrate`` and ``liquid`` and the compute ``tliq``."""
+    substrate. Defines groups ``substrate`` and ``liquid`` and the compute ``tliq``. Atoms of type 3
+    are a second substrate component, interacting with the liquid with ``eps_sl2``."""
+    second = bool(np.any(np.asarray(atoms.numbers) == 3))
+    if second and eps_sl2 is None:
+        raise InputError("the slab has a second component (type 3): give its eps_sl2")
+    if not second:
+        eps_sl2 = None
     cell = atoms.cell.array
     if abs(cell[0, 1]) > 1e-9 or abs(cell[0, 2]) > 1e-9 or abs(cell[1, 2]) > 1e-9:
         raise InputError("the cell's first vector must lie along x and the second in the xy plane")
@@ -112,7 +130,7 @@ def load_interface(lmp, atoms, potential: Potential, eps_sl: float, sigma_sl: fl
         atom_modify map array sort 0 0
         boundary p p f
         region box prism 0 {cell[0, 0]:.10g} 0 {cell[1, 1]:.10g} {zlo:.10g} {cell[2, 2]:.10g} {cell[1, 0]:.10g} 0 0
-        create_box 2 box
+        create_box {3 if second else 2} box
         """
     )
     n = len(atoms)
@@ -124,15 +142,17 @@ def load_interface(lmp, atoms, potential: Potential, eps_sl: float, sigma_sl: fl
     commands = [
         f"mass 1 {potential.masses[0]}",
         f"mass 2 {potential.masses[1]}",
+        *([f"mass 3 {potential.masses[0]}"] if second else []),
         f"pair_style {potential.pair_style}",
-        *potential.coeff_commands(eps_sl, sigma_sl),
+        *potential.coeff_commands(eps_sl, sigma_sl, eps_sl2),
     ]
     if potential.pair_modify:
         commands.append(f"pair_modify {potential.pair_modify}")
     commands += [
         f"neighbor {potential.neighbor}",
         "neigh_modify every 1 delay 0 check yes exclude type 1 1",
-        "group substrate type 1",
+        *(["neigh_modify exclude type 1 3", "neigh_modify exclude type 3 3"] if second else []),
+        f"group substrate type {'1 3' if second else '1'}",
         "group liquid type 2",
         # hold the substrate from the first command on: the minimiser moves every free atom
         "fix hold substrate setforce 0.0 0.0 0.0",
@@ -166,7 +186,7 @@ def snapshot(lmp, units: str, info: dict | None = None) -> Frame:
         types=types,
         cell=cell,
         pbc=(True, True, False),
-        substrate=types == 1,
+        substrate=types != 2,
         units=units,
         info={"step": int(lmp.extract_global("ntimestep")), **(info or {})},
     )
