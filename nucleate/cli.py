@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nucleate import __version__
+from nucleate.data.families import FAMILIES
 from nucleate.errors import NucleateError
 
 log = logging.getLogger("nucleate")
@@ -64,8 +65,14 @@ def _add_predict_arguments(p) -> None:
     p.add_argument("--trajectory", type=str | None, default=None, help="frames of an interface")
     p.add_argument(
         "--substrate", type=list[str] | None, default=None,
-        help="slab files and/or generated slabs fcc<111|100|110>:<mismatch>, e.g. "
-        "[my_slab.extxyz, fcc111:+0.015]: simulated first (every one with every --eps_sl)",
+        help="slab files and/or generated slabs <family>:<value>, e.g. [my_slab.extxyz, "
+        "fcc111:+0.015, bcc110:-0.02, fcc111-vacancies:0.2]: simulated first (every one with "
+        "every --eps_sl); families: " + ", ".join(FAMILIES),
+    )  # fmt: skip
+    p.add_argument(
+        "--eps_sl2", type=float | None, default=None,
+        help="substrate-liquid ε of the second component of two-component families "
+        "(fcc111-stripes, fcc111-alloy, fcc100-checker; lj-mix-v1 used 0.3)",
     )  # fmt: skip
     p.add_argument(
         "--eps_sl", type=list[float] | None, default=None,
@@ -364,7 +371,13 @@ def run_predict(cfg) -> dict:
             raise NucleateError("--substrate needs --eps_sl (the substrate-liquid interaction)")
         workers = cfg.workers or os.cpu_count() or 1
         results = screen(
-            cfg.model, cfg.substrate, cfg.eps_sl, out, workers, equilibrium=cfg.equilibrium
+            cfg.model,
+            cfg.substrate,
+            cfg.eps_sl,
+            out,
+            workers,
+            equilibrium=cfg.equilibrium,
+            eps_sl2=cfg.eps_sl2,
         )
 
         def frames_of(r):

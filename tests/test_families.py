@@ -175,3 +175,29 @@ def test_two_component_slab_is_held_and_interacts_with_its_own_strength():
         finally:
             lmp.close()
     assert energies[1] < energies[0]  # the second component attracts the liquid when eps_sl2 > 0
+
+
+def test_prediction_builds_the_slab_the_campaign_built():
+    from dataclasses import asdict
+
+    from nucleate.data.campaign import Campaign, FamilyGrid, SubstrateGrid, family_slab
+    from nucleate.predict.core import substrate_from
+
+    campaign = Campaign(
+        a0=A0, seed=4, substrates=SubstrateGrid(facets=[], mismatch=[], eps_sl=[1.0], families=[
+            FamilyGrid("fcc111-vacancies", [0.2]), FamilyGrid("fcc111-alloy", [0.5], eps_sl2=0.3)])
+    )  # fmt: skip
+    config = asdict(campaign)
+    (vac, alloy) = campaign.tasks()
+    assert vac["id"] == "fcc111-vacancies_f0.20_e1.00" and alloy["eps_sl2"] == 0.3
+    trained, family, params = family_slab(vac["family"], vac["value"], config)
+    assert family == "fcc111-vacancies" and params["fraction"] == 0.2
+    predicted, name = substrate_from("fcc111-vacancies:0.2", config)
+    assert name == "fcc111-vacancies_f0.20"
+    assert np.array_equal(trained.positions, predicted.positions)
+    with pytest.raises(InputError, match="--eps_sl2"):
+        substrate_from("fcc111-alloy:0.5", config)
+    slab, _ = substrate_from("fcc111-alloy:0.5", config, eps_sl2=0.3)
+    assert np.array_equal(slab.numbers, family_slab("fcc111-alloy", 0.5, config, 0.3)[0].numbers)
+    with pytest.raises(InputError, match="families: fcc111"):
+        substrate_from("fcc112:0.0", config)

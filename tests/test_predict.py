@@ -91,7 +91,7 @@ def test_predict_a_new_substrate_through_md(capsys, tmp_path, film):
     assert code == 2 and "--eps_sl" in capsys.readouterr().err
     code = cli.main(["predict", "--model", f"[{run}]", "--substrate", "[fcc112:0.01]",
                      "--eps_sl", "[1.0]"])  # fmt: skip
-    assert code == 2 and "fcc<111|100|110>:<mismatch>" in capsys.readouterr().err
+    assert code == 2 and "<family>:<value>" in capsys.readouterr().err
     code = cli.main(["predict", "--model", f"[{run}]", "--substrate", "[fcc111:3]",
                      "--eps_sl", "[1.0]"])  # fmt: skip
     assert code == 2 and "fraction" in capsys.readouterr().err

@@ -57,4 +57,4 @@ def test_quickstart_end_to_end(capsys, tmp_path, film):
     # no prediction without a test: a bad substrate is refused before anything runs
     code = cli.main(["quickstart", "--data", str(data), "--out", str(out), "--substrate",
                      "fcc112:0.0"])  # fmt: skip
-    assert code == 2 and "fcc<111|100|110>" in capsys.readouterr().err
+    assert code == 2 and "<family>:<value>" in capsys.readouterr().err

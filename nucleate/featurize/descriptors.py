@@ -18,6 +18,7 @@ from nucleate.data.labels import Crystallinity
 from nucleate.errors import InputError
 from nucleate.featurize.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
 from nucleate.featurize.order import steinhardt
+from nucleate.featurize.surface import SECOND_TYPE, PairLJ, atom_strengths, substrate_descriptors
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,24 @@ _SUBSTRATE = [
         "substrate",
         "eps_sl x surface atom density (mean-field attraction)",
     ),
-]
+    # defined for any slab from its atoms and the pair potential (nucleate.featurize.surface)
+    _d("exposed_density", "L^-2", "substrate",
+       "substrate atoms a liquid atom can touch (under the local surface), per area"),
+    _d("match_111", "1", "substrate",
+       "local structure factor of the exposed atoms at the crystal's (111) net, best orientation"),
+    _d("match_100", "1", "substrate", "as match_111, against the crystal's (100) net"),
+    _d("match_110", "1", "substrate", "as match_111, against the crystal's (110) net"),
+    _d("lattice_match", "1", "substrate",
+       "best of match_111, match_100, match_110: 1 for a facet of the crystal itself"),
+    _d("site_density", "L^-2", "substrate",
+       "deep adsorption sites (minima of the fine landscape below its mean) per area"),
+    _d("site_depth", "E", "substrate", "mean adsorption energy of the deep sites"),
+    _d("landscape_std", "E", "substrate", "spread of the fine adsorption-energy landscape"),
+]  # fmt: skip
+
+#: descriptors that are a grid's parameters rather than computed from a slab (a user's slab has
+#: none; models meant for any substrate leave them out: SelectConfig.exclude)
+GRID_PARAMETERS = ("mismatch", "eps_sl", "eps_density")
 
 
 _PRECURSOR = [
@@ -156,26 +174,17 @@ def descriptor_table(n_layers: int = 2, precursors: bool = False) -> list[Descri
 DESCRIPTORS = descriptor_table(2)  # the default set; precursor_temperature adds _PRECURSOR
 
 
-@dataclass(frozen=True)
-class PairLJ:
-    """A shifted LJ pair between the substrate and a liquid atom (for the adsorption landscape)."""
-
-    eps: float
-    sigma: float = 1.0
-    cutoff: float = 2.5
-
-    def energy(self, r: np.ndarray) -> np.ndarray:
-        sr6 = (self.sigma / np.maximum(r, 1e-6)) ** 6
-        src6 = (self.sigma / self.cutoff) ** 6
-        e = 4 * self.eps * (sr6**2 - sr6) - 4 * self.eps * (src6**2 - src6)
-        return np.where(r < self.cutoff, e, 0.0)
-
-
 def adsorption_landscape(
-    substrate_xyz: np.ndarray, lateral: np.ndarray, pair: PairLJ, top: float, grid: int = 12
+    substrate_xyz: np.ndarray,
+    lateral: np.ndarray,
+    pair: PairLJ,
+    top: float,
+    grid: int = 12,
+    strengths: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Minimum over height of the energy of one liquid atom above the substrate, on a grid x grid
-    lateral mesh over the cell; returns ``(energy (grid, grid), height above top (grid, grid))``."""
+    lateral mesh over the cell; returns ``(energy (grid, grid), height above top (grid, grid))``.
+    ``strengths``: per-atom ε (a two-component surface); default ``pair.eps`` for every atom."""
     heights = np.linspace(0.3 * pair.sigma, 2.0 * pair.sigma, 171)
     u = (np.arange(grid) + 0.5) / grid
     fu, fv = np.meshgrid(u, u, indexing="ij")
@@ -200,9 +209,16 @@ def adsorption_landscape(
     near = r_xy2.min(axis=0) < pair.cutoff**2
     r_xy2, z_images = r_xy2[:, near], z_images[near]
     energy = np.empty((len(probes_xy), len(heights)))
+    if strengths is not None:  # per-atom ε: the unit pair times each atom's strength
+        weight = np.tile(np.asarray(strengths, dtype=float), len(shifts))[near]
+        unit = PairLJ(1.0, pair.sigma, pair.cutoff)
     for k, h in enumerate(heights):
         dz = top + h - z_images
-        energy[:, k] = pair.energy(np.sqrt(r_xy2 + dz[None, :] ** 2)).sum(axis=1)
+        r = np.sqrt(r_xy2 + dz[None, :] ** 2)
+        if strengths is None:
+            energy[:, k] = pair.energy(r).sum(axis=1)
+        else:
+            energy[:, k] = (unit.energy(r) * weight).sum(axis=1)
     best = np.argmin(energy, axis=1)
     e_min = energy[np.arange(len(best)), best].reshape(grid, grid)
     return e_min, heights[best].reshape(grid, grid)
@@ -313,6 +329,7 @@ class InterfaceDescriptors:
         self.grid = grid
         self.detector = detector or LayerDetector(n_layers=n_layers)
         self.crystallinity = Crystallinity()
+        self.eps_sl2: float | None = None  # set per interface by __call__
 
     def names(self) -> list[str]:
         return [
@@ -324,16 +341,20 @@ class InterfaceDescriptors:
         frames: Frame | Iterable[Frame],
         substrate: Frame | None = None,
         eps_sl: float | None = None,
+        eps_sl2: float | None = None,
     ) -> dict[str, float]:
         """Descriptors of the interface. ``substrate``: a frame holding the full substrate (deep
         enough for the pair cutoff) when the frames keep only its top layers; ``eps_sl``: this
-        interface's substrate–liquid strength (replaces the configured pair's)."""
+        interface's substrate–liquid strength (replaces the configured pair's); ``eps_sl2``: that
+        of a second substrate component (type 3), where the substrate has one."""
         if eps_sl is not None:
             base = self.pair or PairLJ(eps_sl)
-            return InterfaceDescriptors(
+            inner = InterfaceDescriptors(
                 self.n_layers, self.a0, PairLJ(eps_sl, base.sigma, base.cutoff), self.grid,
                 self.detector, self.stride, self.precursor_temperature,
-            )(frames, substrate)  # fmt: skip
+            )  # fmt: skip
+            inner.eps_sl2 = eps_sl2
+            return inner(frames, substrate)
         frames = [frames] if isinstance(frames, Frame) else list(frames)
         if not frames:
             raise InputError("no frames given")
@@ -441,8 +462,14 @@ class InterfaceDescriptors:
             "mismatch": nn_top / (self.a0 / np.sqrt(2)) - 1.0 if self.a0 else float("nan"),
             "eps_sl": self.pair.eps if self.pair else float("nan"),
         }
+        types = frame.types[frame.substrate]
+        strengths = None
+        if self.pair is not None and np.any(types == SECOND_TYPE):
+            strengths = atom_strengths(types, self.pair.eps, self.eps_sl2)
+        d0 = self.a0 / np.sqrt(2) if self.a0 else None
+        out.update(substrate_descriptors(sub, types, lateral, d0, self.pair, self.eps_sl2))
         if self.pair is not None:
-            e, h = adsorption_landscape(sub, lateral, self.pair, top, self.grid)
+            e, h = adsorption_landscape(sub, lateral, self.pair, top, self.grid, strengths)
             best = np.unravel_index(np.argmin(e), e.shape)
             out.update(
                 e_ads_min=float(e.min()),

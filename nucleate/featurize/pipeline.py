@@ -83,7 +83,9 @@ def compute_features(name: str, featurizer, frames: list, params: dict, substrat
     if name == "density_image":
         return {"image": featurizer(frames)}
     if name == "descriptors":
-        values = featurizer(frames, substrate=substrate, eps_sl=params.get("eps_sl"))
+        values = featurizer(
+            frames, substrate=substrate, eps_sl=params.get("eps_sl"), eps_sl2=params.get("eps_sl2")
+        )
         return {"names": np.array(list(values)), "values": np.array(list(values.values()))}
     if name == "graph":
         from nucleate.featurize.graphs import graph_arrays
@@ -135,6 +137,7 @@ def featurize_dataset(
 
     root = Path(root)
     rows = dataset.read_manifest(root)
+    campaign = dataset.campaign_config(root)
     settings = dict(settings or {})
     if name == "descriptors" and "a0" not in settings:
         settings["a0"] = _campaign_a0(root)
@@ -146,13 +149,14 @@ def featurize_dataset(
     for row in tqdm(rows, desc=f"featurize {name}", unit="sample", disable=not progress):
         files = dict(zip(row["files"].split(";"), row["sha256"].split(";"), strict=True))
         frames_file = next(f for f in files if f.endswith("frames.extxyz.gz"))
-        params = json.loads((root / frames_file).parent.joinpath("sample.json").read_text())
-        params = params.get("parameters", {})
+        record = json.loads((root / frames_file).parent.joinpath("sample.json").read_text())
+        params = record.get("parameters", {})
         key = cache_key(name, settings, files[frames_file], params)
+        family = record.get("family")
 
-        def compute(frames_file=frames_file, params=params):
+        def compute(frames_file=frames_file, params=params, family=family):
             frames = read_frames(root / frames_file)
-            substrate = _full_substrate(frames[0], params)
+            substrate = _full_substrate(frames[0], params, family, campaign)
             return compute_features(name, featurizer, frames, params, substrate)
 
         results[row["id"]], hit = _cached(cache / f"{key}.npz", compute, force)
@@ -231,25 +235,33 @@ def _campaign_a0(root: Path) -> float | None:
     return None if a0 is None else float(a0)
 
 
-def _full_substrate(frame, params: dict):
+def _full_substrate(frame, params: dict, family: str | None = None, campaign: dict | None = None):
     """The whole generated substrate (frames keep only its top layers), as a Frame with the same
-    lateral cell, rebuilt from the sample's parameters; None for other substrates."""
-    if params.get("facet") not in ("111", "100", "110") or "a_s" not in params:
-        return None
+    lateral cell, rebuilt from the sample's parameters (a family's slab: with the data set's
+    campaign, as it was built); None for other substrates."""
+    from nucleate.data.families import FAMILIES
     from nucleate.data.frame import Frame
-    from nucleate.data.substrates import fcc_slab
 
-    # the builder's lateral size is recovered from the frame's cell
-    slab = fcc_slab(params["facet"], params["a_s"], 3, min_lateral=1.0)
-    reps = np.rint(frame.cell[:2, :2].diagonal() / slab.cell.lengths()[:2]).astype(int)
-    slab = slab.repeat((int(reps[0]), int(reps[1]), 1))
+    if params.get("facet") in ("111", "100", "110") and "a_s" in params:
+        from nucleate.data.substrates import fcc_slab
+
+        # the builder's lateral size is recovered from the frame's cell
+        slab = fcc_slab(params["facet"], params["a_s"], 3, min_lateral=1.0)
+        reps = np.rint(frame.cell[:2, :2].diagonal() / slab.cell.lengths()[:2]).astype(int)
+        slab = slab.repeat((int(reps[0]), int(reps[1]), 1))
+    elif family in FAMILIES and "value" in params and campaign:
+        from nucleate.data.campaign import family_slab
+
+        slab, _, _ = family_slab(family, params["value"], campaign, params.get("eps_sl2"))
+    else:
+        return None
     if not np.allclose(slab.cell.array[:2, :2], frame.cell[:2, :2], atol=1e-6):
         return None
     top_frame = frame.positions[frame.substrate, 2].max()
     pos = slab.positions + np.array([0.0, 0.0, top_frame - slab.positions[:, 2].max()])
     return Frame(
         positions=pos,
-        types=np.ones(len(pos), dtype=int),
+        types=np.where(slab.numbers == 3, 3, 1),
         cell=frame.cell,
         pbc=frame.pbc,
         substrate=np.ones(len(pos), dtype=bool),

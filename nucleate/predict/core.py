@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -83,34 +82,39 @@ def load_checkpoints(paths: list[str | os.PathLike]):
     return models
 
 
-#: a generated substrate: ``fcc111:+0.015`` is fcc(111) with lattice constant a_0 (1 + 0.015)
-SPEC = re.compile(r"^fcc(111|100|110):([+-]?(?:\d+\.?\d*|\.\d+))$")
+def substrate_from(item: str, campaign: dict, eps_sl2: float | None = None):
+    """The slab of one ``--substrate`` item and its name: a file in any ASE format, or a
+    registered family's slab ``<family>:<value>`` (``fcc111:+0.015``, ``bcc110:-0.02``,
+    ``fcc111-vacancies:0.2``; see :mod:`nucleate.data.families`) built exactly as the training
+    campaign built its own. Two-component families need ``eps_sl2``."""
+    from nucleate.data.campaign import family_slab
+    from nucleate.data.families import FAMILIES, parse_spec
+    from nucleate.data.substrates import load_substrate
 
-
-def substrate_from(item: str, campaign: dict):
-    """The slab of one ``--substrate`` item and its name: a file in any ASE format, or a generated
-    fcc slab ``fcc<facet>:<mismatch>`` built exactly as the training campaign built its own."""
-    from nucleate.data.substrates import SubstrateSpec, fcc_slab, load_substrate
-
-    m = SPEC.match(item.strip())
-    if m is None:
-        if item.startswith("fcc") and ":" in item and not Path(item).exists():
-            raise InputError(
-                f"{item!r}: a generated substrate reads fcc<111|100|110>:<mismatch>, "
-                "e.g. fcc111:+0.015 (mismatch as a fraction of a_0)"
-            )
+    item = item.strip()
+    if Path(item).exists():
+        return load_substrate(item), Path(item).stem
+    try:
+        spec = parse_spec(item)
+    except InputError as err:
+        raise InputError(
+            f"{item!r}: {err}; a generated substrate reads <family>:<value>, e.g. fcc111:+0.015 "
+            f"or fcc111-vacancies:0.2 (families: {', '.join(FAMILIES)})"
+        ) from None
+    if spec is None:
         return load_substrate(item), Path(item).stem
     if not campaign:
         raise InputError("the checkpoint carries no campaign to build a generated substrate from")
-    facet, mismatch = m[1], float(m[2])
-    if abs(mismatch) >= 0.5:
-        raise InputError(f"{item!r}: mismatch is a fraction of a_0 (0.03 is 3 %), not {mismatch}")
-    sub = campaign["substrates"]
-    slab = fcc_slab(facet, campaign["a0"] * (1.0 + mismatch), sub["n_layers"], sub["min_lateral"])
-    return slab, SubstrateSpec(facet, mismatch, 0.0).id.rsplit("_e", 1)[0]
+    fam, value = spec
+    if fam.two_component and eps_sl2 is None:
+        raise InputError(f"{item!r} has two components: give --eps_sl2 (the second one's strength)")
+    slab, _, _ = family_slab(fam.name, value, campaign, eps_sl2)
+    return slab, fam.slab_id(value)
 
 
-def simulate_substrate(slab, eps_sl: float, campaign: dict, name: str = "substrate"):
+def simulate_substrate(
+    slab, eps_sl: float, campaign: dict, name: str = "substrate", eps_sl2: float | None = None
+):
     """Equilibrium frames of the training data's protocol on a slab, cut to the interfacial region
     the data set keeps (same code and seeds as the campaign uses for a substrate of this name)."""
     from nucleate.data.campaign import equilibrate_interface, interfacial_region
@@ -123,7 +127,7 @@ def simulate_substrate(slab, eps_sl: float, campaign: dict, name: str = "substra
     lmp = start_lammps()
     try:
         frames, top, profile = equilibrate_interface(
-            lmp, slab, eps_sl, campaign, f"{name}_e{eps_sl:.2f}"
+            lmp, slab, eps_sl, campaign, f"{name}_e{eps_sl:.2f}", eps_sl2
         )
     finally:
         lmp.close()
@@ -157,8 +161,9 @@ def _predict_task(task: dict, models=None) -> dict:
     start = time.time()
     models = models or load_checkpoints(task["model"])
     campaign = with_protocol(models[0].hparams.meta.get("campaign"), task.get("equilibrium"))
-    slab, name = substrate_from(task["substrate"], campaign)
-    frames = simulate_substrate(slab, task["eps_sl"], campaign, name)
+    eps_sl2 = task.get("eps_sl2")
+    slab, name = substrate_from(task["substrate"], campaign, eps_sl2)
+    frames = simulate_substrate(slab, task["eps_sl"], campaign, name, eps_sl2)
     sid = f"{name}_e{task['eps_sl']:.2f}"
     path = Path(task["out"]) / "frames" / f"{sid}.extxyz.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,10 +177,12 @@ def _predict_task(task: dict, models=None) -> dict:
 
 def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: str | os.PathLike,
            workers: int = 1, progress: bool = True,
-           equilibrium: dict | None = None) -> list[dict]:  # fmt: skip
+           equilibrium: dict | None = None,
+           eps_sl2: float | None = None) -> list[dict]:  # fmt: skip
     """Predict T_n of every substrate × ε_sl (each through the training protocol's equilibrium
     MD, with ``equilibrium`` overrides if given), ``workers`` at once; returns the results ranked
-    by T_n, highest (best nucleator) first."""
+    by T_n, highest (best nucleator) first. ``eps_sl2``: the second component's strength of
+    two-component substrates."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
@@ -183,9 +190,10 @@ def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: st
     models = load_checkpoints(model)  # fail fast on bad checkpoints or substrates
     campaign = with_protocol(models[0].hparams.meta.get("campaign"), equilibrium)
     for item in substrates:
-        substrate_from(item, campaign)
+        substrate_from(item, campaign, eps_sl2)
     tasks = [{"model": [str(m) for m in model], "substrate": s, "eps_sl": float(e), "out": str(out),
-              "equilibrium": equilibrium} for s in substrates for e in eps_sl]  # fmt: skip
+              "equilibrium": equilibrium, "eps_sl2": eps_sl2}
+             for s in substrates for e in eps_sl]  # fmt: skip
     bar = tqdm(total=len(tasks), unit="substrate", desc="predict", disable=not progress)
     results = []
     if workers <= 1 or len(tasks) == 1:
@@ -216,7 +224,7 @@ def slab_frame(slab, frame):
     top = frame.positions[frame.substrate, 2].max() if frame.substrate.any() else pos[:, 2].max()
     return Frame(
         positions=pos + np.array([0.0, 0.0, top - pos[:, 2].max()]),
-        types=np.ones(len(pos), dtype=int), cell=frame.cell, pbc=frame.pbc,
+        types=np.where(slab.numbers == 3, 3, 1), cell=frame.cell, pbc=frame.pbc,
         substrate=np.ones(len(pos), dtype=bool), liquid=np.zeros(len(pos), dtype=bool),
         units=frame.units,
     )  # fmt: skip

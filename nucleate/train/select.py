@@ -60,6 +60,9 @@ class SelectConfig:
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
     # cluster liquid and substrate descriptors apart, so each kind keeps its own representatives
     cluster_by_kind: bool = True
+    # descriptors left out of the pool, e.g. the grid parameters (mismatch, eps_sl, eps_density:
+    # nucleate.featurize.descriptors.GRID_PARAMETERS) for a model meant for any slab
+    exclude: list[str] = field(default_factory=list)
 
 
 def make_regressor(name: str, seed: int = 0):
@@ -218,10 +221,13 @@ def run_selection(cfg: SelectConfig) -> dict:
         make_regressor(name)
     if not cfg.kinds or set(cfg.kinds) - set(KINDS):
         raise InputError(f"kinds must name some of {', '.join(KINDS)}, not {cfg.kinds}")
+    kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
+    unknown = sorted(set(cfg.exclude) - set(kinds))
+    if unknown:
+        raise InputError(f"exclude names unknown descriptors: {', '.join(unknown)}")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, X, names = load_table(cfg)
-    kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
     y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
     censored = np.array([r["tn_censored"] == "True" for r in rows])
     facets = np.array([r["facet"] for r in rows])
@@ -240,7 +246,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     varies = np.ptp(X[fit_mask], axis=0) > 0
     # and only the kinds asked for (layered names beyond the table, e.g. a third layer, are liquid)
     kind_of = {n: kinds.get(n, "liquid") for n in names}
-    keep = varies & np.array([kind_of[n] in cfg.kinds for n in names])
+    keep = varies & np.array([kind_of[n] in cfg.kinds and n not in cfg.exclude for n in names])
     X, names = X[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
     if not names:
         raise InputError(f"no usable descriptor of kind {', '.join(cfg.kinds)}")

@@ -1,0 +1,330 @@
+"""Substrate descriptors defined for any slab, from its atoms and the pair potential alone.
+
+Nothing here reads a substrate's grid parameters (facet, mismatch): a bcc, stepped, alloyed or
+disordered slab gets the same descriptors as an fcc facet.
+
+- the adsorption-energy landscape of one liquid probe atom over the surface (per-atom strengths, so
+  two-component surfaces are described as they interact): its deep sites per area, their depth,
+  the landscape's spread;
+- the atoms a liquid atom can touch (the exposed atoms, under the local surface) per area;
+- the lattice match of the exposed atoms against the low-index planes of the liquid's crystal:
+  the local structure factor of the surface at each plane's reciprocal vectors, best orientation.
+
+Lengths are in the frame's units; the crystal is given by its nearest-neighbour distance ``d0``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from scipy import ndimage
+
+from nucleate.errors import InputError
+
+#: the type of a second substrate component (two-component surfaces)
+SECOND_TYPE = 3
+
+
+@dataclass(frozen=True)
+class PairLJ:
+    """A shifted LJ pair between the substrate and a liquid atom (for the adsorption landscape)."""
+
+    eps: float
+    sigma: float = 1.0
+    cutoff: float = 2.5
+
+    def energy(self, r: np.ndarray) -> np.ndarray:
+        sr6 = (self.sigma / np.maximum(r, 1e-6)) ** 6
+        src6 = (self.sigma / self.cutoff) ** 6
+        e = 4 * self.eps * (sr6**2 - sr6) - 4 * self.eps * (src6**2 - src6)
+        return np.where(r < self.cutoff, e, 0.0)
+
+
+def atom_strengths(types: np.ndarray, eps_sl: float, eps_sl2: float | None = None) -> np.ndarray:
+    """(n,) substrate–liquid strength of each substrate atom: ``eps_sl``, and ``eps_sl2`` for the
+    second component (type 3), which then must be given."""
+    types = np.asarray(types)
+    second = types == SECOND_TYPE
+    if second.any() and eps_sl2 is None:
+        raise InputError("the substrate has a second component (type 3): give its eps_sl2")
+    return np.where(second, np.nan if eps_sl2 is None else float(eps_sl2), float(eps_sl))
+
+
+def _lateral_images(lateral: np.ndarray, cutoff: float) -> np.ndarray:
+    """(k, 2) lattice shifts of every periodic image within ``cutoff`` of the cell."""
+    heights = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
+    n_a, n_b = (np.ceil(cutoff / heights) + 1).astype(int)
+    return np.array(
+        [
+            i * lateral[0] + j * lateral[1]
+            for i in range(-n_a, n_a + 1)
+            for j in range(-n_b, n_b + 1)
+        ]
+    )
+
+
+class Landscape(NamedTuple):
+    """The adsorption landscape of a probe atom: ``energy`` and ``height`` above the top atom
+    (na, nb) at each mesh point, and the probe's best positions ``probes`` (na * nb, 3)."""
+
+    energy: np.ndarray
+    height: np.ndarray
+    probes: np.ndarray
+
+
+def landscape(
+    substrate_xyz: np.ndarray,
+    lateral: np.ndarray,
+    pair: PairLJ,
+    top: float,
+    spacing: float = 0.15,
+    heights: tuple[float, float, int] = (-1.5, 2.0, 36),
+    strengths: np.ndarray | None = None,
+) -> Landscape:
+    """Adsorption energy of one liquid atom over the surface on a fine periodic mesh.
+
+    At each mesh point the probe's energy is minimised over its height ``top + h``: h on
+    ``linspace(*heights)`` (times σ; below ``top`` so that a probe may sink into vacancies and
+    between adatoms), then on a mesh ten times finer around the best, then by a parabola.
+    ``strengths``: per-atom ε (two-component surfaces); default ``pair.eps``.
+
+    Returns:
+        a :class:`Landscape`: the mesh spans the cell with about ``spacing`` (times σ) between
+        points, at fractional coordinates ``(i / na, j / nb)`` from the highest atom.
+    """
+    if len(substrate_xyz) == 0:
+        raise InputError("the substrate has no atoms")
+    lengths = np.linalg.norm(lateral, axis=1)
+    na, nb = (np.maximum(4, np.ceil(lengths / (spacing * pair.sigma)))).astype(int)
+    fu, fv = np.meshgrid(np.arange(na) / na, np.arange(nb) / nb, indexing="ij")
+    # the mesh moves with the substrate (anchored at its highest atom): shifting the whole
+    # interface leaves the landscape as it was
+    anchor = substrate_xyz[int(np.argmax(substrate_xyz[:, 2])), :2]
+    probes = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
+    shifts = _lateral_images(lateral, pair.cutoff)
+    images = (substrate_xyz[None, :, :2] + shifts[:, None, :]).reshape(-1, 2)
+    z_img = np.tile(substrate_xyz[:, 2], len(shifts))
+    w = np.tile(
+        np.full(len(substrate_xyz), pair.eps) if strengths is None else np.asarray(strengths),
+        len(shifts),
+    )
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(images).query_ball_point(probes, pair.cutoff)
+    lens = np.fromiter((len(p) for p in pairs), int, len(pairs))
+    probe_of = np.repeat(np.arange(len(probes)), lens)
+    atom_of = np.concatenate([np.asarray(p, dtype=int) for p in pairs]) if lens.sum() else []
+    atom_of = np.asarray(atom_of, dtype=int)
+    r_xy2 = np.sum((probes[probe_of] - images[atom_of]) ** 2, axis=1)
+    unit = PairLJ(1.0, pair.sigma, pair.cutoff)
+    z_near = z_img[atom_of]
+    w_near = w[atom_of]
+
+    def at(h: np.ndarray) -> np.ndarray:  # (probes,) energy with each probe at its height h
+        dz = top + h[probe_of] - z_near
+        e = unit.energy(np.sqrt(r_xy2 + dz**2)) * w_near
+        return np.bincount(probe_of, e, minlength=len(probes))
+
+    # coarse heights, then a fine scan around each probe's best one, then a parabola through the
+    # three fine points around the minimum
+    coarse = np.linspace(*heights[:2], int(heights[2])) * pair.sigma
+    e_coarse = np.stack([at(np.full(len(probes), h)) for h in coarse], axis=1)
+    h0 = coarse[np.argmin(e_coarse, axis=1)]
+    step = (coarse[1] - coarse[0]) / 10
+    offsets = np.arange(-10, 11) * step
+    fine = np.stack([at(h0 + o) for o in offsets], axis=1)
+    best = np.clip(np.argmin(fine, axis=1), 1, len(offsets) - 2)
+    rows = np.arange(len(probes))
+    lo, mid, hi = (fine[rows, best + k] for k in (-1, 0, 1))
+    curv = hi - 2 * mid + lo
+    ok = curv > 1e-12
+    shift = np.clip(np.where(ok, 0.5 * (lo - hi) / np.where(ok, curv, 1.0), 0.0), -1.0, 1.0)
+    e_min = np.minimum(mid + 0.25 * (hi - lo) * shift, fine.min(axis=1))
+    height = h0 + offsets[best] + shift * step
+    probes_xyz = np.column_stack([probes, top + height])
+    return Landscape(e_min.reshape(na, nb), height.reshape(na, nb), probes_xyz)
+
+
+def deep_sites(energy: np.ndarray) -> np.ndarray:
+    """Local minima of a periodic landscape (na, nb) that lie below its mean: (k,) flat indices,
+    one per basin (neighbouring mesh points of one flat minimum count once)."""
+    low = ndimage.minimum_filter(energy, size=3, mode="wrap")
+    is_min = (energy <= low + 1e-9 * max(1.0, float(np.abs(energy).max()))) & (
+        energy < energy.mean()
+    )
+    labels, n = ndimage.label(is_min, structure=np.ones((3, 3)))
+    # merge basins that touch across the periodic edges
+    parent = np.arange(n + 1)
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in (
+        *zip(labels[0], labels[-1], strict=True),
+        *zip(labels[:, 0], labels[:, -1], strict=True),
+    ):
+        if a and b:
+            parent[find(a)] = find(b)
+    roots = np.array([find(k) for k in range(1, n + 1)], dtype=int)
+    firsts = [int(np.flatnonzero(labels.ravel() == k)[0]) for k in range(1, n + 1)]
+    _, keep = np.unique(roots, return_index=True)
+    return np.array([firsts[k] for k in keep], dtype=int)
+
+
+def touched(
+    substrate_xyz: np.ndarray, lateral: np.ndarray, probes: np.ndarray, reach: float
+) -> np.ndarray:
+    """(n,) mask of the substrate atoms within ``reach`` of a probe atom at its best position
+    somewhere on the surface (periodic): the atoms a liquid atom touches."""
+    from scipy.spatial import cKDTree
+
+    shifts = _lateral_images(lateral, reach)
+    n = len(substrate_xyz)
+    images = np.concatenate([substrate_xyz + [*s, 0.0] for s in shifts])
+    hit = cKDTree(images).query_ball_point(probes, reach)
+    mask = np.zeros(n, dtype=bool)
+    idx = np.concatenate([np.asarray(h, dtype=int) for h in hit]) if len(hit) else []
+    mask[np.asarray(idx, dtype=int) % n] = True
+    return mask
+
+
+#: low-index facets of an fcc crystal with nearest-neighbour distance 1: 2-D lattice bases of
+#: their exposed atoms seen from above ((111) and (100): the top layer; (110): the top rows and the
+#: second layer in their troughs, a centred rectangular net)
+PLANES = {
+    "111": np.array([[1.0, 0.0], [0.5, math.sqrt(3) / 2]]),
+    "100": np.array([[1.0, 0.0], [0.0, 1.0]]),
+    "110": np.array([[1.0, 0.0], [0.5, math.sqrt(2) / 2]]),
+}
+
+
+def plane_reciprocal(plane: str, d0: float) -> np.ndarray:
+    """(k, 2) shortest reciprocal vectors of a crystal facet's net, one of each ± pair: its first
+    shell, and the next too when the first lies along one direction only."""
+    basis = PLANES[plane] * d0
+    recip = 2 * np.pi * np.linalg.inv(basis).T
+    hk = np.array([(h, k) for h in range(-3, 4) for k in range(-3, 4) if (h, k) > (0, 0)])
+    g = hk @ recip
+    norms = np.linalg.norm(g, axis=1)
+    shells = np.unique(np.round(norms / norms.min(), 6))
+    for shell in shells:
+        keep = g[norms <= shell * norms.min() * (1 + 1e-6)]
+        if np.linalg.matrix_rank(keep, tol=1e-9) == 2:
+            return keep
+    raise AssertionError("a 2-D net has two independent reciprocal vectors")
+
+
+def lattice_match(
+    xy: np.ndarray,
+    lateral: np.ndarray,
+    d0: float,
+    weights: np.ndarray | None = None,
+    radius: float = 2.5,
+) -> dict[str, float]:
+    """How well the surface's in-plane geometry fits each low-index plane of the crystal.
+
+    For a plane with reciprocal vectors G and an orientation φ, the local structure factor of the
+    surface is ``mean_i |sum_j w_j exp(i R_φ G . r_ij)| / sum_j w_j`` over neighbours j of atom i
+    within ``radius`` × d0 (i included); the match is its mean over the plane's G at the best φ.
+    1 for a surface that is that plane of the crystal (any orientation and position), about
+    ``1 / sqrt(neighbours)`` for one without order at that wavelength.
+
+    Args:
+        xy: (n, 2) lateral positions of the exposed substrate atoms.
+        lateral: (2, 2) lateral cell vectors (rows).
+        d0: the crystal's nearest-neighbour distance.
+        weights: (n,) per-atom weights (their strength ε, so a weak component templates less).
+    """
+    import vesin
+
+    n = len(xy)
+    if n < 3:
+        return {p: float("nan") for p in PLANES}
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    pts = np.column_stack([xy, np.zeros(n)])
+    box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
+    i, j, vec = vesin.NeighborList(cutoff=radius * d0, full_list=True).compute(
+        points=pts, box=box, periodic=[True, True, False], quantities="ijD"
+    )
+    vec = vec[:, :2]
+    norm = np.bincount(i, w[j], minlength=n) + w
+
+    def match(g: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        c, s = np.cos(angles), np.sin(angles)
+        rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # (a, 2, 2)
+        gr = np.einsum("aij,gj->agi", rot, g)  # (a, g, 2)
+        phase = np.exp(1j * np.einsum("agk,pk->agp", gr, vec)) * w[j]
+        total = np.zeros((len(angles), len(g), n), complex)
+        np.add.at(total, (slice(None), slice(None), i), phase)
+        total += w
+        return (np.abs(total) / norm).mean(axis=(1, 2))
+
+    out = {}
+    for plane in PLANES:
+        g = plane_reciprocal(plane, d0)
+        coarse = np.radians(np.arange(0.0, 180.0, 1.0))
+        m = match(g, coarse)
+        best = coarse[int(np.argmax(m))]
+        fine = best + np.radians(np.arange(-1.0, 1.0001, 0.05))
+        out[plane] = float(match(g, fine).max())
+    return out
+
+
+def substrate_descriptors(
+    positions: np.ndarray,
+    types: np.ndarray,
+    lateral: np.ndarray,
+    d0: float | None,
+    pair: PairLJ | None,
+    eps_sl2: float | None = None,
+    reach: float = 1.25,
+) -> dict[str, float]:
+    """The slab-only substrate descriptors of one frame's substrate.
+
+    Args:
+        positions, types: the substrate atoms (type 3: a second component).
+        lateral: (2, 2) lateral cell vectors.
+        d0: the crystal's nearest-neighbour distance (for the lattice match; None: NaN).
+        pair: the substrate–liquid pair (None: the landscape's shape from a unit LJ pair with
+            σ = d0 / 2^(1/6), and no energies).
+        reach: a probe touches the atoms within ``reach`` σ of its best position.
+
+    Returns ``exposed_density`` (atoms a probe liquid atom touches, per area), ``lattice_match``
+    (best of ``match_111``, ``match_100``, ``match_110``, those atoms weighted by their
+    strength), and with a pair: ``site_density`` (deep adsorption sites per area),
+    ``site_depth`` (their mean energy), ``landscape_std`` (spread of the fine landscape).
+    """
+    positions = np.asarray(positions, dtype=float)
+    area = abs(np.linalg.det(lateral))
+    if pair is None:
+        sigma = (d0 if d0 else 1.12) / 2 ** (1 / 6)
+        shape_pair, strengths = PairLJ(1.0, sigma, 2.5 * sigma), None
+    else:
+        shape_pair, strengths = pair, atom_strengths(types, pair.eps, eps_sl2)
+    land = landscape(positions, lateral, shape_pair, float(positions[:, 2].max()),
+                     strengths=strengths)  # fmt: skip
+    mask = touched(positions, lateral, land.probes, reach * shape_pair.sigma)
+    out = {"exposed_density": float(mask.sum() / area)}
+    if d0 is not None and np.isfinite(d0):
+        weights = None if strengths is None else strengths[mask]
+        match = lattice_match(positions[mask, :2], lateral, d0, weights)
+    else:
+        match = {p: float("nan") for p in PLANES}
+    out.update({f"match_{p}": v for p, v in match.items()})
+    values = list(match.values())
+    out["lattice_match"] = max(values) if np.all(np.isfinite(values)) else float("nan")
+    if pair is None:
+        out.update(site_density=float("nan"), site_depth=float("nan"), landscape_std=float("nan"))
+        return out
+    energy = land.energy
+    sites = deep_sites(energy)
+    out["site_density"] = float(len(sites) / area)
+    out["site_depth"] = float(energy.ravel()[sites].mean()) if len(sites) else float(energy.min())
+    out["landscape_std"] = float(energy.std())
+    return out

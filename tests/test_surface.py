@@ -1,0 +1,106 @@
+"""Substrate descriptors for any slab, on hand-built slabs with known answers."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+
+from nucleate.data.families import FAMILIES, build_named
+from nucleate.errors import InputError
+from nucleate.featurize.surface import (
+    PairLJ,
+    atom_strengths,
+    deep_sites,
+    landscape,
+    lattice_match,
+    substrate_descriptors,
+)
+
+A0 = 1.617
+D0 = A0 / math.sqrt(2)
+
+
+def square_net(a: float, n: int = 8):
+    xy = np.array([(i * a, j * a) for i in range(n) for j in range(n)], dtype=float)
+    return np.column_stack([xy, np.zeros(len(xy))]), np.array([[n * a, 0.0], [0.0, n * a]])
+
+
+def probe_energy(xy, pos, lateral, pair):
+    """Brute force: a probe's lowest energy over height at one lateral point (explicit images)."""
+    images = np.concatenate([pos + [i * lateral[0, 0], j * lateral[1, 1], 0]
+                             for i in (-1, 0, 1) for j in (-1, 0, 1)])  # fmt: skip
+
+    def e(h):
+        r = np.linalg.norm(images - [xy[0], xy[1], h], axis=1)
+        return pair.energy(r).sum()
+
+    return minimize_scalar(e, bounds=(0.5, 2.0), method="bounded", options={"xatol": 1e-7}).fun
+
+
+def test_flat_square_net_has_its_areal_density_sites_and_corrugation():
+    a = 1.2
+    pos, lateral = square_net(a)
+    pair = PairLJ(1.0)
+    d = substrate_descriptors(pos, np.ones(len(pos)), lateral, D0, pair)
+    assert d["exposed_density"] == pytest.approx(1 / a**2, rel=1e-12)
+    assert d["site_density"] == pytest.approx(1 / a**2, rel=1e-12)  # one hollow per atom
+    energy = landscape(pos, lateral, pair, 0.0, spacing=a / 8).energy
+    hollow = probe_energy((a / 2, a / 2), pos, lateral, pair)
+    atop = probe_energy((0.0, 0.0), pos, lateral, pair)
+    assert energy.min() == pytest.approx(hollow, abs=2e-3)  # height mesh 0.05 sigma
+    assert energy.max() == pytest.approx(atop, abs=2e-3)
+    assert energy.max() - energy.min() == pytest.approx(atop - hollow, abs=4e-3)
+    assert len(deep_sites(energy)) == 64
+
+
+def test_close_packed_layer_has_two_hollows_per_atom():
+    slab, _ = build_named(FAMILIES.get("fcc111"), 0.0, A0, 3, 10.0, 0)
+    top = slab.positions[:, 2] > slab.positions[:, 2].max() - 0.1
+    d = substrate_descriptors(slab.positions, slab.numbers, slab.cell.array[:2, :2], D0,
+                              PairLJ(1.0))  # fmt: skip
+    area = slab.cell[0, 0] * slab.cell[1, 1]
+    assert d["exposed_density"] == pytest.approx(top.sum() / area)
+    assert d["site_density"] == pytest.approx(2 * top.sum() / area)  # fcc and hcp hollows
+
+
+@pytest.mark.parametrize(("name", "value", "plane"), [("fcc111", 0.0, "111"),
+                         ("fcc100", 0.0, "100"), ("fcc110", 0.0, "110"),
+                         ("fcc111-twist", 21.8, "111")])  # fmt: skip
+def test_a_facet_of_the_crystal_matches_its_own_plane_perfectly(name, value, plane):
+    slab, _ = build_named(FAMILIES.get(name), value, A0, 3, 10.0, 0)
+    d = substrate_descriptors(slab.positions, slab.numbers, slab.cell.array[:2, :2], D0, None)
+    assert d[f"match_{plane}"] == pytest.approx(1.0, abs=1e-5)
+    assert d["lattice_match"] == pytest.approx(1.0, abs=1e-5)
+    others = [v for p, v in d.items() if p.startswith("match_") and p != f"match_{plane}"]
+    assert max(others) < 0.7
+
+
+def test_lattice_match_falls_with_mismatch_and_disorder():
+    def match(name, value):
+        slab, _ = build_named(FAMILIES.get(name), value, A0, 3, 10.0, 0)
+        top = slab.positions[:, 2] > slab.positions[:, 2].max() - 0.3
+        return lattice_match(slab.positions[top, :2], slab.cell.array[:2, :2], D0)["111"]
+
+    m = [match("fcc111", x) for x in (0.0, 0.03, 0.06, 0.09)]
+    assert m[0] == pytest.approx(1.0) and m[0] > m[1] > m[2] > m[3]
+    rng = np.random.default_rng(0)
+    xy = rng.random((200, 2)) * 12.0
+    assert max(lattice_match(xy, np.diag([12.0, 12.0]), D0).values()) < 0.4
+
+
+def test_second_component_interacts_with_its_own_strength():
+    pos, lateral = square_net(1.2, 6)
+    types = np.ones(len(pos), dtype=int)
+    with pytest.raises(InputError, match="eps_sl2"):
+        atom_strengths(np.full(len(pos), 3), 1.0)
+    one = landscape(pos, lateral, PairLJ(1.0), 0.0).energy
+    two = landscape(pos, lateral, PairLJ(1.0), 0.0, strengths=atom_strengths(
+        np.full(len(pos), 3), 1.0, 2.0)).energy  # fmt: skip
+    assert np.allclose(two, 2 * one)
+    half = types.copy()
+    half[: len(pos) // 2] = 3  # the weak half attracts less
+    mixed = landscape(pos, lateral, PairLJ(1.0), 0.0,
+                      strengths=atom_strengths(half, 1.0, 0.3)).energy  # fmt: skip
+    assert one.min() < mixed.min()
+    assert mixed.mean() > one.mean()
