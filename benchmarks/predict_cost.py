@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from nucleate.data.campaign import run_task
+from nucleate.data.families import parse_spec
 from nucleate.predict.core import (
-    SPEC,
     load_checkpoints,
     predict_frames,
     simulate_substrate,
@@ -71,11 +71,11 @@ def main() -> None:
     print(f"predict: {predict_cpu:.1f} s CPU ({predict_wall:.1f} s wall): "
           f"T_n = {p.tn:.4f} ± {p.tn_std:.4f}", flush=True)  # fmt: skip
 
-    m = SPEC.match(args.substrate)
-    if m is None:
-        raise SystemExit("the benchmark labels generated substrates (fcc<facet>:<mismatch>) only")
+    spec = parse_spec(args.substrate)
+    if spec is None:
+        raise SystemExit("the benchmark labels generated substrates (<family>:<value>) only")
     sid = f"{name}_e{args.eps_sl:.2f}"
-    task = {"id": sid, "kind": "fcc", "facet": m[1], "mismatch": float(m[2]),
+    task = {"id": sid, "kind": "family", "family": spec[0].name, "value": spec[1],
             "eps_sl": args.eps_sl, "campaign": campaign}  # fmt: skip
     c0, w0 = time.process_time(), time.perf_counter()
     with tempfile.TemporaryDirectory() as root:

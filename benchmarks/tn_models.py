@@ -101,7 +101,7 @@ def _rescore(route_dir: Path, data: Path, m: dict) -> dict:
 def _row(route: str, m: dict, wall: float) -> dict:
     test = m["test"]
     if route in SELECT_CONFIGS:
-        lofo = m["leave_one_facet_out_rmse"][m["chosen"]]
+        lofo = m["leave_one_family_out_rmse"][m["chosen"]]
         name = f"{NAMES[route]}: {m['chosen']}, {len(m['chosen_features'])} features"
     else:
         lofo = {k: v["rmse"] for k, v in m.get("leave_one_family_out", {}).items()}

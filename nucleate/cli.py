@@ -143,6 +143,12 @@ def _add_generate_arguments(p) -> None:
         help="first measure a_0, T_m and bulk crystallisation of the liquid (for the data card)",
     )  # fmt: skip
     p.add_argument("--card", type=bool, default=False, help="only rewrite the data card")
+    p.add_argument(
+        "--join", type=list[str] | None, default=None,
+        help="only join data sets made with the same protocol into one training set at --out "
+        "(links, nothing copied), e.g. --join '[data/lj-fcc-v1, data/lj-mix-v1]' --out "
+        "runs/data/lj-union",
+    )  # fmt: skip
     from nucleate.data.propensity_campaign import PropensityCampaign
 
     p.add_argument(
@@ -162,6 +168,12 @@ def run_generate(cfg) -> dict:
     if cfg.get("propensity") is not None:
         return _run_propensity(cfg)
     campaign = Campaign(**{f.name: cfg[f.name] for f in fields(Campaign)})
+    if cfg.get("join"):
+        from nucleate.data.campaign import join_datasets
+
+        n = join_datasets(cfg.join, campaign.out)
+        print(f"{campaign.out}: {n} samples of {', '.join(cfg.join)}")
+        return {"complete": n}
     if cfg.verify:
         problems = dataset.verify_dataset(campaign.out)
         for problem in problems:

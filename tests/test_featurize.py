@@ -208,9 +208,9 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     else:
         assert metrics["kernel"] is None
     # leaving a facet out, the GP (the only one here with its own σ) reports its ±2σ coverage
-    cover = metrics["leave_one_facet_out_coverage_2sigma"]
+    cover = metrics["leave_one_family_out_coverage_2sigma"]
     assert set(cover) == {"gp"}
-    assert set(cover["gp"]) == set(metrics["leave_one_facet_out_rmse"]["gp"])
+    assert set(cover["gp"]) == set(metrics["leave_one_family_out_rmse"]["gp"])
     assert all(0 <= v <= 1 for v in cover["gp"].values())
     # the chosen descriptors' ranges over the fit substrates travel with the model
     assert set(metrics["train_range"]) == set(metrics["chosen_features"])

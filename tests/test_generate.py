@@ -35,6 +35,19 @@ def generate(capsys, *args):
         (["--potential.pair_style", "nosuch/style 2.5"], "no pair style 'nosuch/style'"),
         (["--substrates.mismatch", "[5]"], "give fractions"),
         (["--substrates.files", "[/no/such/slab.xyz]"], "no such file"),
+        (
+            ["--substrates.families", "[{family: bcc111, values: [0.0]}]"],
+            "unknown substrate family 'bcc111'",
+        ),
+        (["--substrates.families", "[{family: fcc111-alloy, values: [0.5]}]"], "give eps_sl2"),
+        (
+            ["--substrates.families", "[{family: bcc110, values: [0.0], eps_sl2: 0.3}]"],
+            "eps_sl2 does not apply",
+        ),
+        (
+            ["--substrates.families", "[{family: fcc111-vacancies, values: [1.5]}]"],
+            r"fraction 1.5 is outside \[0, 0.9\]",
+        ),
     ],
 )
 def test_bad_config_fails_before_any_simulation(capsys, tmp_path, override, message):
@@ -147,6 +160,42 @@ def test_tiny_campaign_labels_and_frames(capsys, tmp_path):
     # a second run finds everything done and runs nothing
     code, stdout, _ = generate(capsys, "--out", out)
     assert code == 0 and "(0 run now)" in stdout
+
+
+@pytest.mark.slow
+def test_family_campaign_records_card_and_descriptors(capsys, tmp_path):
+    """Two family substrates (one of two components) through generate, the card, verify and the
+    slab-only descriptors."""
+    out = tmp_path / "ds"
+    code, _stdout, err = generate(
+        capsys, "--out", out, "--substrates.facets", "[]", "--substrates.eps_sl", "[1.0]",
+        "--substrates.families", "[{family: bcc110, values: [0.0]}, "
+        "{family: fcc111-stripes, values: [1], eps_sl2: 0.3}]",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = {r["id"]: r for r in _check_complete(out, 2)}
+    stripes = rows["fcc111-stripes_w1_e1.00"]
+    assert (stripes["family"], stripes["param"], stripes["value"]) == ("fcc111-stripes", "width",
+                                                                       "1.0")  # fmt: skip
+    assert stripes["eps_sl2"] == "0.3" and rows["bcc110_m+00.0_e1.00"]["param"] == "mismatch"
+    frames = read_frames(out / "samples" / "fcc111-stripes_w1_e1.00" / "frames.extxyz.gz")
+    assert set(np.unique(frames[0].types[frames[0].substrate])) == {1, 3}
+    card = (out / "README.md").read_text()
+    assert "| fcc111-stripes | 1 |" in card and "`bcc110`: bcc(110)" in card
+    assert (out / "figures" / "families.png").stat().st_size > 5000
+    assert cli.main(["generate", "-c", str(TINY), "--out", str(out), "--verify", "true"]) == 0
+    capsys.readouterr()
+    feats = tmp_path / "feats"
+    assert cli.main(["featurize", "--featurizer", "descriptors", "--data", str(out), "--out",
+                     str(feats), "--cache_dir", str(tmp_path / "cache")]) == 0  # fmt: skip
+    import csv
+
+    table = {r["id"]: r for r in csv.DictReader(open(feats / "descriptors.csv"))}
+    # both top layers are perfect nets; the stripes' weak rows make the landscape shallower
+    assert float(table["fcc111-stripes_w1_e1.00"]["match_111"]) > 0.999
+    assert float(table["fcc111-stripes_w1_e1.00"]["e_ads_min"]) > float(
+        table["bcc110_m+00.0_e1.00"]["e_ads_min"]
+    )
 
 
 def test_user_supplied_substrate_file(capsys, tmp_path):

@@ -564,6 +564,14 @@ def top_up_tasks(root: Path, tasks: list[dict]) -> list[dict]:
 _FIXED = ("a0", "seed", "potential", "interface", "equilibrium", "store")
 
 
+def settings_differ(old, new) -> bool:
+    """Whether two saved settings differ; a setting only one of them has (added to nucleate
+    since the other was saved, at its default) does not count."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return any(k in new and settings_differ(v, new[k]) for k, v in old.items())
+    return old != new
+
+
 def check_compatible(campaign: Campaign, root: Path) -> None:
     """Refuse to resume a data set made with other settings: its samples would mix protocols.
     The substrate grid, the executor and ``ramp.seeds`` may change; nothing else."""
@@ -575,12 +583,7 @@ def check_compatible(campaign: Campaign, root: Path) -> None:
     stored = yaml.safe_load(path.read_text()) or {}
     new = dataset.to_plain(asdict(campaign))
 
-    def differs(old, now) -> bool:  # settings added since (absent from ``old``) keep defaults
-        if isinstance(old, dict) and isinstance(now, dict):
-            return any(k not in now or differs(v, now[k]) for k, v in old.items())
-        return old != now
-
-    changed = [k for k in _FIXED if k in stored and differs(stored[k], new[k])]
+    changed = [k for k in _FIXED if k in stored and settings_differ(stored[k], new[k])]
     ramp_old = {k: v for k, v in stored.get("ramp", {}).items() if k != "seeds"}
     ramp_new = {k: v for k, v in new["ramp"].items() if k != "seeds"}
     if ramp_old and ramp_old != ramp_new:
@@ -591,6 +594,51 @@ def check_compatible(campaign: Campaign, root: Path) -> None:
             "with different protocols cannot share a data set: use a new `out` directory, or "
             "change only the substrate grid, the executor or ramp.seeds"
         )
+
+
+def join_datasets(roots: list[str | os.PathLike], out: str | os.PathLike) -> int:
+    """One training set from data sets made with the same protocol (lj-fcc-v1 and lj-mix-v1): a
+    directory ``out`` whose ``samples/<id>`` link to the sets' own samples, with a manifest of
+    them all and the shared ``campaign.yaml``; returns the sample count. Refuses sets whose
+    protocols differ (every setting but the substrates, the executor and ``ramp.seeds``) or
+    whose sample ids clash. Nothing is copied: rebuild it after the sets grow."""
+    import yaml
+
+    if len(roots) < 2:
+        raise InputError("give at least two data sets to join")
+    configs = []
+    for root in roots:
+        path = Path(root) / "campaign.yaml"
+        if not path.exists():
+            raise InputError(f"{root}: no campaign.yaml; is this a nucleate data set?")
+        configs.append(yaml.safe_load(path.read_text()) or {})
+    first = configs[0]
+    protocol = ("a0", "seed", "potential", "interface", "equilibrium", "store")
+    for root, c in zip(roots[1:], configs[1:], strict=True):
+        for key in protocol:
+            if key in first and key in c and settings_differ(first[key], c[key]):
+                raise InputError(f"{root} was made with other {key} settings than {roots[0]}")
+        ramp_a = {k: v for k, v in first.get("ramp", {}).items() if k != "seeds"}
+        ramp_b = {k: v for k, v in c.get("ramp", {}).items() if k != "seeds"}
+        if ramp_a != ramp_b:
+            raise InputError(f"{root} was made with other ramp settings than {roots[0]}")
+    out = Path(out)
+    if (out / dataset.SAMPLES).exists():
+        shutil.rmtree(out / dataset.SAMPLES)
+    (out / dataset.SAMPLES).mkdir(parents=True)
+    seen: dict[str, str] = {}
+    for root in roots:
+        for record in dataset.iter_records(root):
+            sid = record["id"]
+            if sid in seen:
+                raise InputError(f"sample {sid} is in both {seen[sid]} and {root}")
+            seen[sid] = str(root)
+            target = (Path(root) / dataset.SAMPLES / sid).resolve()
+            os.symlink(os.path.relpath(target, out / dataset.SAMPLES), out / dataset.SAMPLES / sid)
+    joined = {**first, "name": "+".join(str(c.get("name", r)) for c, r in zip(configs, roots,
+              strict=True)), "out": str(out), "joined": [str(r) for r in roots]}  # fmt: skip
+    dataset.atomic_write_text(out / "campaign.yaml", yaml.safe_dump(joined, sort_keys=False))
+    return dataset.write_manifest(out)
 
 
 def run_campaign(campaign: Campaign, progress: bool = True) -> dict:

@@ -14,7 +14,8 @@ from nucleate.data import dataset
 
 
 def label_statistics(rows: list[dict]) -> dict:
-    """T_n span, seed-to-seed spread, censoring and per-facet means over manifest rows."""
+    """T_n span, seed-to-seed spread, censoring and per-family means over manifest rows (the fcc
+    facets are three families)."""
     tn = np.array([dataset.as_float(r["tn"]) for r in rows])
     std = np.array([dataset.as_float(r["tn_std"]) for r in rows])
     censored = np.array([r["tn_censored"] == "True" for r in rows])
@@ -28,7 +29,7 @@ def label_statistics(rows: list[dict]) -> dict:
         "tn_span": float(tn[ok].max() - tn[ok].min()) if ok.any() else None,
         "tn_std_median": float(np.nanmedian(std)) if np.isfinite(std).any() else None,
         "tn_std_rms": float(np.sqrt(np.nanmean(std**2))) if np.isfinite(std).any() else None,
-        "per_facet": {},
+        "per_family": {},
     }
     # the noise of a substrate's label: spread of its uncensored ramps / sqrt(their number)
     noise = dataset.label_noise(rows)
@@ -38,10 +39,10 @@ def label_statistics(rows: list[dict]) -> dict:
     )
     counts = np.unique(n_ramps[np.isfinite(n_ramps)], return_counts=True)
     stats["ramps"] = {int(k): int(c) for k, c in zip(*counts, strict=True)}
-    for facet in sorted({r["facet"] for r in rows}):
-        sel = np.array([r["facet"] == facet for r in rows])
+    for family in sorted({r["family"] for r in rows}):
+        sel = np.array([r["family"] == family for r in rows])
         vals = tn[sel & ok]
-        stats["per_facet"][facet] = {
+        stats["per_family"][family] = {
             "n": int(sel.sum()),
             "censored": int((sel & censored).sum()),
             "tn_mean": float(vals.mean()) if len(vals) else None,
@@ -53,9 +54,6 @@ def label_statistics(rows: list[dict]) -> dict:
 def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | None = None) -> bool:
     """T_n over mismatch × ε_sl, one panel per facet; censored substrates grey. Returns False
     (and draws nothing) when no generated fcc substrate is among the rows."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = [r for r in rows if r["facet"] in ("111", "100", "110")]
@@ -112,6 +110,75 @@ def tn_map_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
     return True
 
 
+def family_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | None = None) -> bool:
+    """T_n against each family's parameter (one line per ε_sl; censored substrates as open
+    markers at the floor) and the polymorph grown per family. Returns False (and draws nothing)
+    when no family beyond the fcc facets' grid is among the rows."""
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r.get("param") and r.get("family") not in ("fcc111", "fcc100",
+                                                                            "fcc110")]  # fmt: skip
+    families = sorted({r["family"] for r in rows})
+    if not families:
+        return False
+    ncol = min(4, len(families))
+    nrow = -(-len(families) // ncol) + 1
+    fig = plt.figure(figsize=(3.3 * ncol, 2.7 * nrow), layout="constrained")
+    grid = fig.add_gridspec(nrow, ncol)
+    eps_all = sorted({dataset.as_float(r["eps_sl"]) for r in rows})
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(eps_all)))
+    floor = t_floor if t_floor is not None else np.nan
+    tns = [dataset.as_float(r["tn"]) for r in rows]
+    tns = [t for t in tns if np.isfinite(t)] or [0.5]
+    limits = (min(min(tns), floor if np.isfinite(floor) else min(tns)) - 0.02, max(tns) + 0.02)
+    for k, family in enumerate(families):
+        ax = fig.add_subplot(grid[k // ncol, k % ncol])
+        sel = [r for r in rows if r["family"] == family]
+        for eps, color in zip(eps_all, colors, strict=True):
+            pts = sorted((dataset.as_float(r["value"]), dataset.as_float(r["tn"]),
+                          r["tn_censored"] == "True") for r in sel
+                         if dataset.as_float(r["eps_sl"]) == eps)  # fmt: skip
+            if not pts:
+                continue
+            x, y, c = (np.array(v) for v in zip(*pts, strict=True))
+            y = np.where(c, floor, y)
+            ax.plot(x, y, "-", color=color, lw=1, label=f"ε_sl {eps:g}")
+            ax.plot(x[~c], y[~c], "o", color=color, ms=4)
+            ax.plot(x[c], y[c], "o", mfc="none", color=color, ms=4)
+        ax.set_title(family, fontsize=9)
+        ax.set_xlabel(sel[0]["param"], fontsize=8)
+        ax.set_ylabel("T_n (ε/k_B)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_ylim(*limits)
+    handles = [plt.Line2D([], [], color=c, marker="o", label=f"ε_sl {e:g}")
+               for e, c in zip(eps_all, colors, strict=True)]  # fmt: skip
+    handles.append(plt.Line2D([], [], color="0.4", marker="o", mfc="none", ls="",
+                              label="censored (at the floor)"))  # fmt: skip
+    fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize=7)
+    ax = fig.add_subplot(grid[nrow - 1, :])
+    keys = ("fcc", "hcp", "bcc", "other")
+
+    def share(family: str, key: str) -> float:
+        vals = [dataset.as_float(r[key]) for r in rows if r["family"] == family]
+        vals = [v for v in vals if np.isfinite(v)]
+        return float(np.mean(vals)) if vals else 0.0
+
+    shares = np.array([[share(f, key) for key in keys] for f in families])
+    bottom = np.zeros(len(families))
+    for j, key in enumerate(keys):
+        vals = shares[:, j]
+        ax.bar(range(len(families)), vals, bottom=bottom, label=key)
+        bottom += vals
+    ax.set_xticks(range(len(families)), families, rotation=30, ha="right", fontsize=7)
+    ax.set_ylabel("grown crystal", fontsize=8)
+    ax.set_title("polymorph of the grown crystal, mean over each family's nucleating substrates",
+                 fontsize=9)  # fmt: skip
+    ax.legend(fontsize=7, ncol=4)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
 def calibration_figure(cal: dict, path: str | os.PathLike) -> None:
     """Lattice constant against temperature and the two-phase coexistence traces."""
     import matplotlib
@@ -139,6 +206,26 @@ def calibration_figure(cal: dict, path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
+def _family_lines(campaign: dict) -> list[str]:
+    """Card lines describing the campaign's substrate families (none for a facet grid)."""
+    from nucleate.data.families import FAMILIES
+
+    grids = campaign["substrates"].get("families") or []
+    if not grids:
+        return []
+    lines = ["- Substrate families (`nucleate.data.families`; lengths from the liquid's crystal, "
+             "d0 = a_0 / √2):"]  # fmt: skip
+    for g in grids:
+        fam = FAMILIES.get(g["family"])
+        eps = g.get("eps_sl") or campaign["substrates"]["eps_sl"]
+        second = f"; second component ε_sl2 = {g['eps_sl2']:g}" if g.get("eps_sl2") else ""
+        lines.append(
+            f"  - `{fam.name}`: {fam.doc}; {fam.param} {', '.join(f'{v:g}' for v in g['values'])}"
+            f" × ε_sl {', '.join(f'{e:g}' for e in eps)}{second}"
+        )
+    return lines
+
+
 def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     """Write ``README.md`` (and its figures) for the data set at ``root``."""
     import yaml
@@ -152,6 +239,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     fig_dir = root / "figures"
     fig_dir.mkdir(exist_ok=True)
     has_map = bool(rows) and tn_map_figure(rows, fig_dir / "tn_map.png", ramp["t_floor"])
+    has_families = bool(rows) and family_figure(rows, fig_dir / "families.png", ramp["t_floor"])
     cal_path = root / "calibration.json"
     cal = json.loads(cal_path.read_text()) if cal_path.exists() else None
     if cal:
@@ -171,7 +259,8 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     lines = [
         f"# {campaign['name']}",
         "",
-        "Lennard-Jones liquid films on rigid fcc substrates, with nucleation temperatures from "
+        f"Lennard-Jones liquid films on rigid {'substrates of many families' if has_families else 'fcc substrates'}"
+        ", with nucleation temperatures from "
         "cooling ramps and equilibrium frames of the interfacial region. Made by nucleate "
         f"{__version__} with LAMMPS (version {', '.join(lammps_versions) or 'n/a'}).",
         "",
@@ -192,11 +281,18 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         f"- Liquid: LJ, ε = σ = m = 1, `{campaign['potential']['pair_style']}` with "
         f"`pair_modify {campaign['potential']['pair_modify']}`, {campaign['interface']['n_liquid']} "
         "atoms as a film with a free surface and a reflecting wall far above; periodic in x, y.",
-        f"- Substrate: {campaign['substrates']['n_layers']} rigid fcc layers exposing (111), (100) or "
-        "(110), a_s = a_0 (1 + mismatch), lateral box at least "
+        (
+            f"- Substrate: {campaign['substrates']['n_layers']} rigid fcc layers exposing (111), "
+            "(100) or (110), a_s = a_0 (1 + mismatch), lateral box"
+            if campaign["substrates"].get("facets") and campaign["substrates"].get("mismatch")
+            else f"- Substrate: {campaign['substrates']['n_layers']} rigid layers (plus a partial one for "
+            "adatoms and steps), lateral box"
+        )
+        + f" at least "
         f"{campaign['substrates']['min_lateral']:g} σ and commensurate; substrate–liquid LJ with "
         "ε_sl and σ_sl = 1; no substrate–substrate interaction. The substrate is held from the first "
         "command on (forces zeroed during minimisation, never integrated).",
+        *_family_lines(campaign),
         f"- Equilibrium: minimise, melt at T = {eq['t_melt']:g} for {eq['melt_time']:g} τ, "
         f"equilibrate at T_eq = {eq['t_eq']:g} for {eq['eq_time']:g} τ, keep {eq['n_frames']} frames "
         f"{eq['frame_every']:g} τ apart (Langevin thermostat, damping {eq['damp']:g} τ, dt = "
@@ -242,6 +338,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     lines += [
         "## Labels",
         "![T_n map](figures/tn_map.png)" if has_map else "",
+        "![T_n and polymorph per family](figures/families.png)" if has_families else "",
         "",
         f"- T_n from {fmt(stats['tn_min'])} to {fmt(stats['tn_max'])}: span "
         f"**{fmt(stats['tn_span'])}** ε/k_B.",
@@ -258,12 +355,12 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         if rows
         else "",
         "",
-        "| facet | substrates | censored | mean T_n | max T_n |",
+        "| family | substrates | censored | mean T_n | max T_n |",
         "|---|---|---|---|---|",
     ]
-    for facet, s in stats["per_facet"].items():
+    for family, s in stats["per_family"].items():
         lines.append(
-            f"| {facet} | {s['n']} | {s['censored']} | {fmt(s['tn_mean'])} | {fmt(s['tn_max'])} |"
+            f"| {family} | {s['n']} | {s['censored']} | {fmt(s['tn_mean'])} | {fmt(s['tn_max'])} |"
         )
     if 0 < len(rows) <= 30:
         lines += ["", "| substrate | T_n | spread | censored |", "|---|---|---|---|"]

@@ -28,8 +28,8 @@ _GNN = {"max_epochs": 40, "patience": 10, "ensemble": 3, "batch_size": 16,
 
 @dataclass
 class QuickstartConfig:
-    """``substrate``: a generated fcc slab (``fcc<facet>:<mismatch>``, see ``nucleate predict``)
-    or a slab file, with ``eps_sl``; ``ramp_seeds``: cooling ramps of the direct check;
+    """``substrate``: a generated slab (``<family>:<value>``, see ``nucleate predict``) or a
+    slab file, with ``eps_sl``; ``ramp_seeds``: cooling ramps of the direct check;
     ``cnn`` / ``gnn``: overrides of ``configs``/train/{cnn,gnn}.yaml; ``select``: overrides of
     ``select_config``."""
 
@@ -75,9 +75,9 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
 
     from nucleate.data.campaign import _die_with_parent
     from nucleate.data.dataset import campaign_config, read_manifest
+    from nucleate.data.families import parse_spec
     from nucleate.data.io import read_frames
     from nucleate.predict.core import (
-        SPEC,
         load_checkpoints,
         predict_frames,
         screen,
@@ -108,9 +108,9 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     # 1. the direct check runs on one core while the models train on the other
     task = {"id": sid, "eps_sl": float(cfg.eps_sl),
             "campaign": {**campaign, "ramp": {**campaign["ramp"], "seeds": cfg.ramp_seeds}}}  # fmt: skip
-    m = SPEC.match(cfg.substrate.strip())
-    if m:
-        task.update(kind="fcc", facet=m[1], mismatch=float(m[2]))
+    spec = None if Path(cfg.substrate).exists() else parse_spec(cfg.substrate)
+    if spec is not None:
+        task.update(kind="family", family=spec[0].name, value=spec[1])
     else:
         task.update(kind="file", path=str(Path(cfg.substrate).resolve()))
     direct_root = out / "direct"

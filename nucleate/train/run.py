@@ -56,6 +56,9 @@ class TrainConfig:
     ensemble: int = 1
     lofo: bool = False
     polymorph_weight: float = 0.0
+    # substrate families held out of all training, validation and model choice, scored at the end
+    # ("held_out" in metrics.json and predictions.csv): kinds of substrate the model never saw
+    hold_out: list[str] = field(default_factory=list)
 
 
 def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -182,7 +185,12 @@ def run_training(cfg: TrainConfig) -> dict:
     y, censored, bound = _labels(root, rows)
     multi = cfg.polymorph_weight > 0
     poly, has_poly = _polymorph_labels(rows)
-    part = substrate_split(ids, tuple(cfg.split), cfg.seed)
+    families = np.array([r["family"] for r in rows])
+    missing = sorted(set(cfg.hold_out) - set(families))
+    if missing:
+        raise InputError(f"hold_out names families not in {root}: {', '.join(missing)}")
+    held_out = np.isin(families, cfg.hold_out)
+    part = np.where(held_out, "held_out", substrate_split(ids, tuple(cfg.split), cfg.seed))
     train = (part == "train") & ~censored
     if train.sum() < 2 or not np.any(part == "val"):
         raise InputError(f"{root}: too few substrates to train ({train.sum()} uncensored in train)")
@@ -247,7 +255,6 @@ def run_training(cfg: TrainConfig) -> dict:
     }
     kind = "image" if cfg.features == "density_image" else "graph"
     test_mask = part == "test"
-    families = np.array([r["family"] for r in rows])
     preds, epochs, ckpts, polys = [], [], [], []
     for k in range(cfg.ensemble):
         member_part = part if k == 0 else _redraw_validation(ids, part, cfg.split, cfg.seed + k)
@@ -265,9 +272,16 @@ def run_training(cfg: TrainConfig) -> dict:
     val_mask = part == "val"
     metrics = {
         stage: regression_metrics(y[m], pred[m], censored[m], bound[m], baseline=mean)
-        for stage, m in (("train", part == "train"), ("val", val_mask), ("test", test_mask))
+        for stage, m in (("train", part == "train"), ("val", val_mask), ("test", test_mask),
+                         ("held_out", held_out))
         if m.any()
-    }
+    }  # fmt: skip
+    if held_out.any():
+        metrics["held_out"]["families"] = sorted(set(cfg.hold_out))
+        ok = held_out & ~censored
+        if cfg.ensemble > 1 and ok.any():
+            z = np.abs(pred[ok] - y[ok]) / np.maximum(spread[ok], 1e-12)
+            metrics["held_out"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
     if test_mask.any():
         metrics["test"]["label_noise_rms"] = label_noise_rms(rows, test_mask & ~censored)
     if cfg.ensemble > 1 and test_mask.any():
@@ -286,10 +300,11 @@ def run_training(cfg: TrainConfig) -> dict:
         }
     if cfg.lofo and len(set(families)) > 1:
         metrics["leave_one_family_out"] = {}
-        for fam in sorted(set(families)):
+        for fam in sorted(set(families[~held_out])):
             held = families == fam
             fam_part = _redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
             fam_part[held] = "test"
+            fam_part[held_out] = "held_out"  # the held-out families stay out of every fit
             p, *_ = _fit_member(
                 cfg, out / "lofo" / fam, cfg.seed, fam_part, censored, loader, kind, model_args,
                 mean, std, meta, test_now=False,
@@ -368,7 +383,8 @@ def _redraw_validation(ids, part, split, seed) -> np.ndarray:
     redraw = substrate_split(
         ids, (f_train / (f_train + f_val), f_val / (f_train + f_val), 0.0), seed
     )
-    out = np.where(np.asarray(part) == "test", "test", redraw)
+    part = np.asarray(part)
+    out = np.where(np.isin(part, ("test", "held_out")), part, redraw)
     if not np.any(out == "val") and np.sum(out == "train") > 1:  # small data: keep a validation
         out[np.flatnonzero(out == "train")[-1]] = "val"
     return out

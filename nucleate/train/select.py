@@ -63,6 +63,9 @@ class SelectConfig:
     # descriptors left out of the pool, e.g. the grid parameters (mismatch, eps_sl, eps_density:
     # nucleate.featurize.descriptors.GRID_PARAMETERS) for a model meant for any slab
     exclude: list[str] = field(default_factory=list)
+    # substrate families held out of all training, selection and tuning, scored at the end
+    # ("held_out" in metrics.json and predictions.csv): kinds of substrate the model never saw
+    hold_out: list[str] = field(default_factory=list)
 
 
 def make_regressor(name: str, seed: int = 0):
@@ -230,8 +233,14 @@ def run_selection(cfg: SelectConfig) -> dict:
     rows, X, names = load_table(cfg)
     y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
     censored = np.array([r["tn_censored"] == "True" for r in rows])
-    facets = np.array([r["facet"] for r in rows])
-    part = substrate_split([r["id"] for r in rows], tuple(cfg.split), cfg.seed)
+    families = np.array([r["family"] for r in rows])
+    part = substrate_split([r["id"] for r in rows], tuple(cfg.split), cfg.seed).astype(object)
+    missing = sorted(set(cfg.hold_out) - set(families))
+    if missing:
+        raise InputError(f"hold_out names families not in {cfg.data}: {', '.join(missing)}")
+    held = np.isin(families, cfg.hold_out)
+    part[held] = "held_out"
+    part = part.astype(str)
     train = part == "train"
     fit_mask = train & ~censored
     if fit_mask.sum() < cfg.cv_folds + 2:
@@ -342,24 +351,45 @@ def run_selection(cfg: SelectConfig) -> dict:
             coverage_1sigma=float(np.mean(z <= 1.0)), coverage_2sigma=float(np.mean(z <= 2.0)),
             mean_std=float(std_all[ok].mean()),
         )  # fmt: skip
-    # leave one facet out, each regressor with its own k (selection stays that of the train part)
-    # and, for a regressor with its own uncertainty, how often ±2σ covers the unseen facet
-    lofo, lofo_cover = {}, {}
-    pool = np.flatnonzero(~censored)  # as the trained routes: the whole facet is held out
+    # leave one family out (the fcc facets are three families), each regressor with its own k
+    # (selection stays that of the train part) and, for a regressor with its own uncertainty, how
+    # often ±2σ covers the unseen family
+    lofo, lofo_cover, lofo_rows = {}, {}, []
+    # as the trained routes: the whole family is held out (and the hold_out families stay out)
+    pool = np.flatnonzero(~censored & ~held)
     for name in cfg.regressors:
         c = ranked[: best_k[name]]
         per, cover = {}, {}
-        for facet, tr, te in leave_one_group_out(facets[pool]):
+        for family, tr, te in leave_one_group_out(families[pool]):
             m = clone(make_regressor(name, cfg.seed)).fit(X[pool[tr]][:, c], y[pool[tr]])
             x_held = X[pool[te]][:, c]
-            err = m.predict(x_held) - y[pool[te]]
-            per[facet] = float(np.sqrt(np.mean(err**2)))
+            p_held = m.predict(x_held)
+            err = p_held - y[pool[te]]
+            per[family] = float(np.sqrt(np.mean(err**2)))
             std = predictive_std(m, x_held)
             if std is not None:
-                cover[facet] = float(np.mean(np.abs(err) <= 2.0 * std))
+                cover[family] = float(np.mean(np.abs(err) <= 2.0 * std))
+            for k, i in enumerate(pool[te]):
+                lofo_rows.append([rows[i]["id"], family, name, y[i], f"{p_held[k]:.6g}",
+                                  "" if std is None else f"{std[k]:.6g}"])  # fmt: skip
         lofo[name] = per
         if cover:
             lofo_cover[name] = cover
+    with open(out / "lofo_predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "family", "regressor", "tn", "predicted", "predicted_std"])
+        w.writerows(lofo_rows)
+    if held.any():
+        ok = held & ~censored
+        test_metrics["held_out"] = {
+            "families": sorted(set(cfg.hold_out)),
+            **regression_metrics(
+                y[held], pred_all[held], censored[held], floor, baseline=float(y[known].mean())
+            ),
+        }
+        if std_all is not None and ok.any():
+            z = np.abs(pred_all[ok] - y[ok]) / np.maximum(std_all[ok], 1e-12)
+            test_metrics["held_out"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
     polymorph = _polymorph_route(X, rows, part, cfg.seed, out)
     top4 = [r["kind"] for r in ranking[:4]]
     metrics = {
@@ -383,8 +413,8 @@ def run_selection(cfg: SelectConfig) -> dict:
         # the fitted kernel of a Gaussian process (its Matérn smoothness, length scales, noise)
         "kernel": str(getattr(_final_step(final), "kernel_", "")) or None,
         "test": test_metrics,
-        "leave_one_facet_out_rmse": lofo,
-        "leave_one_facet_out_coverage_2sigma": lofo_cover,
+        "leave_one_family_out_rmse": lofo,
+        "leave_one_family_out_coverage_2sigma": lofo_cover,
         # each chosen descriptor's range over the substrates of the final fit: `nucleate predict`
         # says when a new substrate lies outside it (the GP's σ does not know it extrapolates)
         "train_range": {
@@ -404,7 +434,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     from nucleate.train.select_report import write_report
 
-    write_report(out, metrics, selector, names, y, pred_all, part, censored, facets)
+    write_report(out, metrics, selector, names, y, pred_all, part, censored, families)
     if cfg.ship:
         ship_model(out, Path(cfg.ship), metrics)
     return metrics

@@ -10,7 +10,7 @@ import numpy as np
 
 
 def write_report(
-    out: Path, metrics: dict, selector, names, y, pred, part, censored, facets
+    out: Path, metrics: dict, selector, names, y, pred, part, censored, families
 ) -> Path:
     import matplotlib
 
@@ -97,9 +97,9 @@ Chosen on validation: <b>{metrics["chosen"]}</b> with {len(metrics["chosen_featu
 then fitted on {metrics.get("n_fit", "?")} substrates ({metrics.get("fitted_on", "train")}).</p>
 <h2>Test (touched once)</h2><table>{"".join(f"<tr><th>{k}</th><td>{fmt(v)}</td></tr>" for k, v in t.items())}</table>
 {_censoring_html(metrics.get("censoring"), fmt)}
-<h2>Leave one facet out (RMSE)</h2><pre>{html.escape(str(metrics["leave_one_facet_out_rmse"]))}</pre>
-<p>Fraction of the held-out facet within ±2σ (regressors with their own σ):</p>
-<pre>{html.escape(str(metrics.get("leave_one_facet_out_coverage_2sigma", {})))}</pre>
+<h2>Leave one family out (RMSE)</h2><pre>{html.escape(str(metrics["leave_one_family_out_rmse"]))}</pre>
+<p>Fraction of the held-out family within ±2σ (regressors with their own σ):</p>
+<pre>{html.escape(str(metrics.get("leave_one_family_out_coverage_2sigma", {})))}</pre>
 <h2>Ranking</h2><table><tr><th>#</th><th>descriptor</th><th>kind</th><th>importance</th>
 <th>|ρ| with T_n</th><th>its cluster</th></tr>{rows}</table>
 <img src="figures/ranking.png"><img src="figures/error_vs_k.png"><img src="figures/parity.png">

@@ -1,0 +1,225 @@
+"""T_n by substrate family: each route trained on the union of lj-fcc-v1 and lj-mix-v1 and scored
+(a) on the shared random split by substrate, (b) leaving each family out in turn, (c) with two
+whole families held out of all training, selection and tuning, beside predict-the-mean and the
+nearest training substrate (in the slab descriptors' standardised space).
+
+    .venv/bin/python benchmarks/tn_families.py [--data data/lj-fcc-v1 data/lj-mix-v1]
+        [--out runs/bench/families] [--hold_out fcc111-steps bcc110]
+        [--routes select select_liquid select_substrate] [--ensemble 3] [--force]
+
+Descriptor routes run ``nucleate select`` with configs/select/lj-union*.yaml (no grid parameter
+among the descriptors); trained routes (cnn, icepic_vgg, gnn) ``nucleate train --lofo true`` (one
+model per family: slow). A finished route is reused unless ``--force``. Writes OUT/results.json
+and OUT/results.md. Goal lines (issue on substrate families): leaving one family out, the best
+liquid-only route ≤ 0.35 × std(T_n) averaged over families and below the substrate route; on the
+random split the best route ≤ 0.2 × std(T_n); ±2σ coverage ≥ 0.8 on held-out families.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+ROOT = Path(__file__).resolve().parents[1]
+SELECT = {"select": "configs/select/lj-union.yaml",
+          "select_liquid": "configs/select/lj-union-liquid.yaml",
+          "select_substrate": "configs/select/lj-union-substrate.yaml"}  # fmt: skip
+TRAINED = ("cnn", "icepic_vgg", "gnn")
+NAMES = {"select": "descriptors, liquid + substrate", "select_liquid": "liquid descriptors",
+         "select_substrate": "substrate descriptors", "cnn": "CNN (images)",
+         "icepic_vgg": "IcePic-like VGG", "gnn": "GNN (graph)"}  # fmt: skip
+LIQUID_ONLY = ("select_liquid", "cnn", "icepic_vgg", "gnn")
+KEYS = ("n", "rmse", "spearman", "coverage_2sigma")
+
+
+def _exe() -> str:
+    return shutil.which("nucleate", path=os.path.dirname(sys.executable)) or "nucleate"
+
+
+def _run(cmd: list[str], target: Path, force: bool) -> None:
+    if (target / "metrics.json").exists() and not force:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def run_route(route: str, data: Path, out: Path, hold_out: list[str], ensemble: int, force: bool):
+    """The route on the random split with leave-one-family-out, then with ``hold_out`` held out."""
+    for suffix, held in (("", []), ("-held", hold_out)):
+        target = out / f"{route}{suffix}"
+        if route in SELECT:
+            cmd = [_exe(), "select", "-c", SELECT[route]]
+        else:
+            cmd = [_exe(), "train", "-c", f"configs/train/{route}.yaml", "--ensemble",
+                   str(ensemble), "--lofo", "false" if held else "true",
+                   "--loggers", "[csv]"]  # fmt: skip
+        cmd += ["--data", str(data), "--out", str(target)]
+        if held:
+            cmd += ["--hold_out", "[" + ", ".join(held) + "]"]
+        _run(cmd, target, force)
+
+
+def _score(t: np.ndarray, p: np.ndarray, s: np.ndarray | None = None) -> dict:
+    out = {"n": len(t), "rmse": float(np.sqrt(np.mean((p - t) ** 2)))}
+    out["spearman"] = float(spearmanr(t, p).statistic) if len(t) > 2 else float("nan")
+    if s is not None and np.all(np.isfinite(s)):
+        out["coverage_2sigma"] = float(np.mean(np.abs(p - t) <= 2 * s))
+    return out
+
+
+def lofo_scores(route: str, out: Path) -> dict[str, dict]:
+    """Per held-out family: RMSE, Spearman and (where the route has a σ) ±2σ coverage."""
+    metrics = json.loads((out / route / "metrics.json").read_text())
+    if route in SELECT:
+        chosen = metrics["chosen"]
+        rows = [r for r in csv.DictReader(open(out / route / "lofo_predictions.csv"))
+                if r["regressor"] == chosen]  # fmt: skip
+        result = {}
+        for fam in sorted({r["family"] for r in rows}):
+            sel = [r for r in rows if r["family"] == fam]
+            t = np.array([float(r["tn"]) for r in sel])
+            p = np.array([float(r["predicted"]) for r in sel])
+            s = np.array([float(r["predicted_std"]) if r["predicted_std"] else np.nan for r in sel])
+            result[fam] = _score(t, p, s)
+        return result
+    return {
+        fam: {k: v[k] for k in ("n", "rmse", "spearman") if k in v}
+        for fam, v in metrics.get("leave_one_family_out", {}).items()
+    }
+
+
+def baselines(data: Path, out: Path) -> dict[str, dict[str, dict]]:
+    """Leave one family out: predict the other families' mean; predict the T_n of the nearest
+    training substrate by the standardised slab descriptors (no grid parameter)."""
+    from nucleate.featurize.descriptors import GRID_PARAMETERS, descriptor_table
+    from nucleate.featurize.pipeline import featurize_dataset
+
+    feats = featurize_dataset(data, "descriptors", None, out / "features", progress=False)
+    table = {r["id"]: r for r in csv.DictReader(open(feats / "descriptors.csv"))}
+    kinds = {d.name: d.kind for d in descriptor_table(2)}
+    rows = [r for r in csv.DictReader(open(data / "manifest.csv")) if r["tn_censored"] != "True"]
+    names = [n for n in next(iter(table.values())) if kinds.get(n) == "substrate"
+             and n not in GRID_PARAMETERS]  # fmt: skip
+    X = np.array([[float(table[r["id"]][n]) for n in names] for r in rows])
+    X = X[:, np.all(np.isfinite(X), axis=0)]
+    y = np.array([float(r["tn"]) for r in rows])
+    fam = np.array([r["family"] for r in rows])
+    mean, nearest = {}, {}
+    for f in sorted(set(fam)):
+        te, tr = fam == f, fam != f
+        mu, sd = X[tr].mean(axis=0), X[tr].std(axis=0)
+        z = (X - mu) / np.where(sd > 0, sd, 1.0)
+        d = ((z[te][:, None, :] - z[tr][None, :, :]) ** 2).sum(axis=-1)
+        mean[f] = _score(y[te], np.full(te.sum(), y[tr].mean()))
+        nearest[f] = _score(y[te], y[tr][np.argmin(d, axis=1)])
+    return {"mean": mean, "nearest": nearest, "std_tn": float(y.std()), "n": len(y)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", nargs="+", default=["data/lj-fcc-v1", "data/lj-mix-v1"])
+    ap.add_argument("--out", default="runs/bench/families")
+    ap.add_argument("--hold_out", nargs=2, default=["fcc111-steps", "bcc110"])
+    ap.add_argument("--routes", nargs="+", default=list(SELECT))
+    ap.add_argument("--ensemble", type=int, default=3)
+    ap.add_argument("--force", action="store_true")
+    args = ap.parse_args()
+    out = (ROOT / args.out).resolve()
+    data = out / "data"
+    subprocess.run([_exe(), "generate", "--join", "[" + ", ".join(args.data) + "]", "--out",
+                    str(data)], check=True, cwd=ROOT)  # fmt: skip
+    for route in args.routes:
+        run_route(route, data, out, args.hold_out, args.ensemble, args.force)
+    base = baselines(data, out)
+    std = base["std_tn"]
+    results = {"data": args.data, "n_uncensored": base["n"], "std_tn": std,
+               "hold_out": args.hold_out, "routes": {}, "baselines": {}}  # fmt: skip
+    for name in ("mean", "nearest"):
+        per = base[name]
+        results["baselines"][name] = {
+            "lofo": per,
+            "lofo_mean_rmse": float(np.mean([v["rmse"] for v in per.values()])),
+        }
+    for route in args.routes:
+        m = json.loads((out / route / "metrics.json").read_text())
+        held = json.loads((out / f"{route}-held" / "metrics.json").read_text())
+        per = lofo_scores(route, out)
+        ho = held["test"]["held_out"] if route in SELECT else held["held_out"]
+        results["routes"][route] = {
+            "random_split": {k: m["test"].get(k) for k in KEYS},
+            "lofo": per,
+            "lofo_mean_rmse": float(np.mean([v["rmse"] for v in per.values()])),
+            "held_out": {k: ho.get(k) for k in KEYS},
+        }
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / "results.md").write_text(table(results) + "\n")
+    print(table(results))
+
+
+def _f(v, spec=".4f") -> str:
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
+
+
+def table(results: dict) -> str:
+    """The markdown tables of a results.json."""
+    std = results["std_tn"]
+    routes = results["routes"]
+    lines = [
+        f"Union of {' + '.join(results['data'])}: {results['n_uncensored']} uncensored "
+        f"substrates, std(T_n) = {std:.4f}.",
+        "",
+        "| route | random split RMSE (× std) | Spearman | ±2σ cover | LOFO mean RMSE (× std) | "
+        f"held out {' + '.join(results['hold_out'])}: RMSE | Spearman | ±2σ cover |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for route, r in routes.items():
+        rs, ho = r["random_split"], r["held_out"]
+        lines.append(
+            f"| {NAMES.get(route, route)} | {_f(rs['rmse'])} ({rs['rmse'] / std:.2f}) | "
+            f"{_f(rs['spearman'], '.2f')} | {_f(rs.get('coverage_2sigma'), '.2f')} | "
+            f"{r['lofo_mean_rmse']:.4f} ({r['lofo_mean_rmse'] / std:.2f}) | {_f(ho['rmse'])} | "
+            f"{_f(ho['spearman'], '.2f')} | {_f(ho.get('coverage_2sigma'), '.2f')} |"
+        )
+    for name, b in results["baselines"].items():
+        label = {"mean": "predict the mean", "nearest": "nearest training substrate"}[name]
+        lines.append(f"| {label} | | | | {b['lofo_mean_rmse']:.4f} "
+                     f"({b['lofo_mean_rmse'] / std:.2f}) | | | |")  # fmt: skip
+    families = sorted({f for r in routes.values() for f in r["lofo"]})
+    cols = list(routes) + list(results["baselines"])
+    lines += ["", "Leaving one family out: RMSE / Spearman / ±2σ coverage of the held-out family.",
+              "", "| family | n | " + " | ".join(NAMES.get(c, c) for c in cols) + " |",
+              "|---|---|" + "---|" * len(cols)]  # fmt: skip
+    for fam in families:
+        cells = []
+        n = None
+        for c in cols:
+            v = (routes[c]["lofo"] if c in routes else results["baselines"][c]["lofo"]).get(fam)
+            if v is None:
+                cells.append("–")
+                continue
+            n = v["n"]
+            cells.append(f"{_f(v['rmse'])} / {_f(v['spearman'], '.2f')} / "
+                         f"{_f(v.get('coverage_2sigma'), '.2f')}")  # fmt: skip
+        lines.append(f"| {fam} | {n} | " + " | ".join(cells) + " |")
+    liquid = [r for r in routes if r in LIQUID_ONLY]
+    if liquid and "select_substrate" in routes:
+        best = min(liquid, key=lambda r: routes[r]["lofo_mean_rmse"])
+        b, s = routes[best]["lofo_mean_rmse"], routes["select_substrate"]["lofo_mean_rmse"]
+        lines += ["", f"Goal, leaving one family out: best liquid-only route ({NAMES[best]}) "
+                  f"{b:.4f} = {b / std:.2f} × std (goal ≤ 0.35), substrate route {s:.4f} "
+                  f"({'beaten' if b < s else 'not beaten'})."]  # fmt: skip
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
