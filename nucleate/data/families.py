@@ -21,13 +21,22 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from ase import Atoms
-from ase.build import bcc100, bcc110, fcc100, fcc110, fcc111, hcp0001
 
 from nucleate.errors import InputError
 from nucleate.registry import Registry
+
+if TYPE_CHECKING:  # ASE is imported when a slab is built (the CLI lists families without it)
+    from ase import Atoms
+
+
+def _ase_builder(name: str):
+    from ase import build
+
+    return getattr(build, name)
+
 
 #: atomic number of the second substrate component (LAMMPS type 3)
 SECOND = 3
@@ -151,11 +160,10 @@ def _top_layer(slab: Atoms) -> np.ndarray:
 
 
 def _fcc(facet: str):
-    builder = {"111": fcc111, "100": fcc100, "110": fcc110}[facet]
-
     def build(m: float, a0: float, n_layers: int, min_lateral: float, seed: int) -> Atoms:
         multiple = (1, 2) if facet == "111" else (1, 1)
         a = a0 * (1.0 + m)
+        builder = _ase_builder(f"fcc{facet}")
         slab = finish(_ase_slab(builder, a, n_layers, min_lateral, multiple))
         slab.info.update({"facet": facet, "a_s": a})
         return slab
@@ -172,7 +180,7 @@ for _facet in ("111", "100", "110"):
 def _bcc100(m: float, a0: float, n_layers: int, min_lateral: float, seed: int) -> Atoms:
     """bcc(100), nearest-neighbour distance d0 (1 + mismatch): open square net"""
     a = 2.0 * a0 / math.sqrt(2.0) * (1.0 + m) / math.sqrt(3.0)
-    slab = finish(_ase_slab(bcc100, a, n_layers, min_lateral))
+    slab = finish(_ase_slab(_ase_builder("bcc100"), a, n_layers, min_lateral))
     slab.info["a_s"] = a
     return slab
 
@@ -181,7 +189,7 @@ def _bcc100(m: float, a0: float, n_layers: int, min_lateral: float, seed: int) -
 def _bcc110(m: float, a0: float, n_layers: int, min_lateral: float, seed: int) -> Atoms:
     """bcc(110), nearest-neighbour distance d0 (1 + mismatch): a distorted close-packed net"""
     a = 2.0 * a0 / math.sqrt(2.0) * (1.0 + m) / math.sqrt(3.0)
-    slab = finish(_ase_slab(bcc110, a, n_layers, min_lateral, (1, 2)))
+    slab = finish(_ase_slab(_ase_builder("bcc110"), a, n_layers, min_lateral, (1, 2)))
     slab.info["a_s"] = a
     return slab
 
@@ -190,14 +198,16 @@ def _bcc110(m: float, a0: float, n_layers: int, min_lateral: float, seed: int) -
 def _hcp0001(m: float, a0: float, n_layers: int, min_lateral: float, seed: int) -> Atoms:
     """hcp(0001), ideal c/a, nearest-neighbour distance d0 (1 + mismatch): ABAB stacking"""
     a = a0 / math.sqrt(2.0) * (1.0 + m)
-    slab = finish(_ase_slab(hcp0001, a, n_layers, min_lateral, (1, 2), c=a * math.sqrt(8 / 3)))
+    slab = finish(
+        _ase_slab(_ase_builder("hcp0001"), a, n_layers, min_lateral, (1, 2), c=a * math.sqrt(8 / 3))
+    )
     slab.info["a_s"] = a
     return slab
 
 
 def _matched_fcc111(a0: float, n_layers: int, min_lateral: float, rows: int = 2) -> Atoms:
     """A matched fcc(111) slab with a multiple of ``rows`` close-packed rows along y."""
-    return _ase_slab(fcc111, a0, n_layers, min_lateral, (1, math.lcm(2, rows)))
+    return _ase_slab(_ase_builder("fcc111"), a0, n_layers, min_lateral, (1, math.lcm(2, rows)))
 
 
 @family("fcc111-vacancies", "fraction", "f", 0.0, 0.9, random=True)
@@ -263,7 +273,7 @@ def _alloy(f: float, a0: float, n_layers: int, min_lateral: float, seed: int) ->
 def _checker(w: float, a0: float, n_layers: int, min_lateral: float, seed: int) -> Atoms:
     """matched fcc(100) in a checkerboard of w x w surface cells of two components"""
     w = round(w)
-    slab = _ase_slab(fcc100, a0, n_layers, min_lateral, (2 * w, 2 * w))
+    slab = _ase_slab(_ase_builder("fcc100"), a0, n_layers, min_lateral, (2 * w, 2 * w))
     cell = a0 / math.sqrt(2.0)
     ix = np.floor(slab.positions[:, 0] / cell + 1e-6).astype(int) // w
     iy = np.floor(slab.positions[:, 1] / cell + 1e-6).astype(int) // w
@@ -336,6 +346,8 @@ def _twist(theta: float, a0: float, n_layers: int, min_lateral: float, seed: int
     shift = ((top % 3) / 3, (top % 3) / 3)
     layers.append(_hex_layer(d, base + exact, box, top * dz, shift=shift))
     positions = np.concatenate(layers)
+    from ase import Atoms
+
     slab = Atoms(numbers=[1] * len(positions), positions=positions, cell=[box[0], box[1], 0])
     return finish(slab, dz)
 
