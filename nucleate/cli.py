@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -85,6 +86,10 @@ def _add_predict_arguments(p) -> None:
         "5, eq_time: 6, n_frames: 4, frame_every: 1.5} (cheaper, validate it first)",
     )  # fmt: skip
     p.add_argument("--out", type=str, default="prediction", help="output directory")
+    p.add_argument(
+        "--overwrite", type=bool, default=False,
+        help="replace an existing non-empty --out (refused otherwise)",
+    )  # fmt: skip
     p.add_argument("--plot", type=bool, default=True, help="write prediction.png")
     p.add_argument(
         "--per_atom", "--per-atom", type=bool, default=False,
@@ -179,7 +184,12 @@ def run_generate(cfg) -> dict:
         for problem in problems:
             print(problem)
         n = len(dataset.read_manifest(campaign.out))
-        print(f"{campaign.out}: {n} samples, {len(problems)} problems")
+        if problems:
+            raise NucleateError(
+                f"{campaign.out}: {n} samples, {len(problems)} problem"
+                f"{'s' if len(problems) > 1 else ''} (listed above)"
+            )
+        print(f"{campaign.out}: {n} samples, no problems")
         return {"complete": n, "problems": problems}
     if cfg.card:
         from dataclasses import asdict
@@ -297,7 +307,11 @@ def _add_featurize_arguments(p) -> None:
     p.add_argument("--data", type=str | None, default=None, help="a data set directory")
     p.add_argument("--trajectory", type=str | None, default=None, help="a trajectory file")
     p.add_argument("--settings", type=dict, default={}, help="featurizer settings, e.g. {size: 32}")
-    p.add_argument("--out", type=str | None, default=None, help="output directory")
+    p.add_argument(
+        "--out", type=str | None, default=None,
+        help="output directory (default: under the cache folder for --data, never inside the "
+        "data set; <file>.<featurizer> here for --trajectory)",
+    )  # fmt: skip
     p.add_argument("--force", type=bool, default=False, help="recompute instead of using the cache")
     p.add_argument("--cache_dir", type=str | None, default=None)
     p.add_argument("--plot", type=str | None, default=None, help="density_image/layers: a PNG")
@@ -350,6 +364,34 @@ def run_featurize(cfg) -> Path:
 
 def run_predict(cfg) -> dict:
     """T_n of new substrates (simulated with the training data's protocol) or of a trajectory."""
+    if (cfg.trajectory is None) == (cfg.substrate is None):
+        raise NucleateError(
+            "give either --trajectory FILE or --substrate [FILE or fcc111:+0.02, ...]"
+        )
+    if cfg.model is None:
+        raise NucleateError("give --model [checkpoint or run directory, ...]")
+    final = Path(cfg.out)
+    if final.exists() and (not final.is_dir() or any(final.iterdir())) and not cfg.overwrite:
+        raise NucleateError(
+            f"{final} exists and is not empty: choose another --out or pass --overwrite true"
+        )
+    # everything is written into a staging folder moved into place at the end: a failure
+    # leaves nothing half-written, and no earlier run's files beside the new ones
+    out = final.parent / f".{final.name}.tmp{os.getpid()}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    try:
+        result = _predict_into(cfg, out, final)
+        if final.exists():
+            shutil.rmtree(final) if final.is_dir() else final.unlink()
+        os.replace(out, final)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def _predict_into(cfg, out: Path, final: Path) -> dict:
+    """The work of :func:`run_predict`, writing into ``out`` (to be moved to ``final``)."""
     import csv
     from dataclasses import asdict
 
@@ -357,16 +399,8 @@ def run_predict(cfg) -> dict:
     from nucleate.predict.core import load_checkpoints, predict_frames, screen
     from nucleate.predict.plots import plot_predictions
 
-    if (cfg.trajectory is None) == (cfg.substrate is None):
-        raise NucleateError(
-            "give either --trajectory FILE or --substrate [FILE or fcc111:+0.02, ...]"
-        )
-    if cfg.model is None:
-        raise NucleateError("give --model [checkpoint or run directory, ...]")
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     if cfg.per_atom:
-        return _run_per_atom(cfg, out)
+        return _run_per_atom(cfg, out, final)
     models = load_checkpoints(cfg.model)
     if cfg.trajectory is not None:
         frames = read_frames(cfg.trajectory, **_read_kwargs(cfg))
@@ -395,14 +429,18 @@ def run_predict(cfg) -> dict:
         def frames_of(r):
             return read_frames(r["frames"])
 
+    plot = out / "prediction.png"
+    if cfg.plot:
+        plot_predictions(results, models, frames_of, plot)
+    for r in results:  # the kept frames' paths as they will be
+        if "frames" in r:
+            r["frames"] = str(final / Path(r["frames"]).relative_to(out))
     (out / "prediction.json").write_text(json.dumps(results, indent=1) + "\n")
     keys = [k for k in results[0] if k != "members"]
     with open(out / "predictions.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, ["rank", *keys], extrasaction="ignore")
         w.writeheader()
         w.writerows({"rank": k + 1, **r} for k, r in enumerate(results))
-    if cfg.plot:
-        plot_predictions(results, models, frames_of, out / "prediction.png")
     width = max(len(r["id"]) for r in results)
     n = len(models)
     likely_below = outside = False
@@ -420,14 +458,14 @@ def run_predict(cfg) -> dict:
               "above it on the training ramps, and T_n there is the regressor's extrapolation")  # fmt: skip
     if outside:
         print("! these descriptors lie outside their range over the training substrates: the "
-              "model extrapolates and its ± understates the error (leaving a facet out of "
-              "lj-fcc-v1, the GP's ±2σ covered 57-63 % of it)")  # fmt: skip
-    print(f"({n} model(s), units {results[0]['units']}); written to {out}/prediction.json, "
+              "model extrapolates and its ± understates the error (see the model card's "
+              "coverage on held-out families)")  # fmt: skip
+    print(f"({n} model(s), units {results[0]['units']}); written to {final}/prediction.json, "
           f"predictions.csv{', prediction.png' if cfg.plot else ''}")  # fmt: skip
     return {"results": results}
 
 
-def _run_per_atom(cfg, out: Path) -> dict:
+def _run_per_atom(cfg, out: Path, final: Path) -> dict:
     import numpy as np
 
     from nucleate.data.io import read_frames
@@ -452,8 +490,9 @@ def _run_per_atom(cfg, out: Path) -> dict:
         plot_per_atom(frames[-1], results[-1][0], out / "per_atom.png",
                       f"{Path(cfg.trajectory).name}: predicted propensity, last frame")  # fmt: skip
     (out / "per_atom.json").write_text(json.dumps(summary, indent=1) + "\n")
+    path = final / path.name
     print(f"per-atom propensity of {len(frames)} frame(s) ({len(models)} model(s)) written to "
-          f"{path}{' and ' + str(out / 'per_atom.png') if cfg.plot else ''}")  # fmt: skip
+          f"{path}{' and ' + str(final / 'per_atom.png') if cfg.plot else ''}")  # fmt: skip
     return {"per_atom": summary, "file": str(path)}
 
 

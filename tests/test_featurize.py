@@ -158,6 +158,13 @@ def test_featurize_cli_on_a_data_set_uses_its_cache(capsys, tmp_path, film, capl
     with np.load(tmp_path / "i" / "images.npz") as data:
         assert data["images"].shape == (2, 2, 24, 24)
     assert (tmp_path / "i.png").stat().st_size > 5000
+    # without --out: under the cache folder, never into the data set
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    bare = ["featurize", "--data", root, "--featurizer", "density_image", "--cache_dir", cache]
+    assert cli.main([str(a) for a in bare]) == 0
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    (written,) = (cache / "outputs").glob("ds-density_image-*")
+    assert (written / "images.npz").exists()
     capsys.readouterr()
 
 

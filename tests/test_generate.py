@@ -342,3 +342,29 @@ def test_relabel_brings_stored_labels_to_the_current_rule(tmp_path):
     rows = {r["id"]: r for r in dataset.read_manifest(tmp_path)}
     assert float(rows["b"]["tn"]) == pytest.approx(0.364) and float(rows["a"]["tn"]) == 0.51
     assert relabel(tmp_path, 0.35) == []
+
+
+def test_verify_exits_non_zero_on_any_problem_and_never_tracebacks(capsys, tmp_path, film):
+    from conftest import synthetic_dataset
+
+    root = synthetic_dataset(tmp_path / "ds", film, 3)
+
+    def verify():
+        code = cli.main(["generate", "-c", str(TINY), "--out", str(root), "--verify", "true"])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = verify()
+    assert code == 0 and "3 samples, no problems" in out
+    frames = root / "samples" / "s01" / "frames.extxyz.gz"
+    frames.write_bytes(frames.read_bytes()[:-10])  # a truncated file
+    code, out, err = verify()
+    assert code == 2 and "s01: samples/s01/frames.extxyz.gz sha256 differs" in out
+    assert "1 problem (listed above)" in err and "Traceback" not in err
+    (root / "samples" / "s02" / "sample.json").write_text('{"id": "s02", "fam')
+    code, out, err = verify()
+    assert code == 2 and "s02/sample.json is damaged" in out and "2 problems" in err
+    # everything else that reads the samples names the damaged file in one line
+    code = cli.main(["generate", "-c", str(TINY), "--out", str(root), "--card", "true"])
+    err = capsys.readouterr().err
+    assert code == 2 and "sample.json is damaged" in err and len(err.strip().splitlines()) == 1

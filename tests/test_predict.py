@@ -31,10 +31,23 @@ def test_predict_a_trajectory_with_an_ensemble(capsys, tmp_path, film):
     assert (out / "prediction.png").stat().st_size > 5000
     assert len(p["members"]) == 2 and p["tn_std"] >= 0 and 0.0 < p["tn"] < 2.0
     assert "T_n =" in capsys.readouterr().out
-    # units the model was not trained in: an error, not a wrong number
+    # an existing --out is refused, untouched, unless --overwrite true replaces it as a whole
+    (out / "old.txt").write_text("from an earlier run")
+    again = ["predict", "--model", f"[{run}]", "--trajectory", str(tmp_path / "new.extxyz"),
+             "--substrate_types", "[1]", "--out", str(out), "--plot", "false"]  # fmt: skip
+    assert cli.main(again) == 2 and "pass --overwrite true" in capsys.readouterr().err
+    assert (out / "old.txt").exists() and (out / "prediction.png").exists()
+    assert cli.main([*again, "--overwrite", "true"]) == 0
+    assert (out / "prediction.json").exists() and not (out / "old.txt").exists()
+    assert not (out / "prediction.png").exists()  # no earlier picture beside the new numbers
+    assert not list(tmp_path.glob(".p.tmp*"))
+    capsys.readouterr()
+    # units the model was not trained in: an error, not a wrong number, and nothing written
     code = cli.main(["predict", "--model", f"[{run}]", "--trajectory", str(tmp_path / "new.extxyz"),
-                     "--substrate_types", "[1]", "--units", "real", "--out", str(out)])  # fmt: skip
+                     "--substrate_types", "[1]", "--units", "real", "--out",
+                     str(tmp_path / "p2")])  # fmt: skip
     assert code == 2 and "trained in 'lj'" in capsys.readouterr().err
+    assert not (tmp_path / "p2").exists() and not list(tmp_path.glob(".p2.tmp*"))
     # a checkpoint from another version is refused
     ckpt = run / "member0" / "checkpoints" / "best.ckpt"
     state = torch.load(ckpt, weights_only=False)

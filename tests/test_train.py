@@ -219,3 +219,30 @@ def test_label_noise_is_the_ramp_spread_over_root_ramps():
     expected = np.sqrt((0.01**2 + 0.02**2 / 2) / 2)
     assert label_noise_rms(rows, np.array([True, True, True])) == pytest.approx(expected)
     assert label_noise_rms(rows, np.array([False, False, True])) is None
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (["--max_epochs", "0"], "max_epochs must be a whole number ≥ 1"),
+        (["--batch_size", "-4"], "batch_size must be a whole number ≥ 1"),
+        (["--lr", "-0.001"], "lr must be positive"),
+        (["--ensemble", "0"], "ensemble must be a whole number ≥ 1"),
+        (["--model", "resnet"], "unknown model 'resnet'"),
+        (["--model_args", "{hidden: 8, depth: 3}"], "unknown model_args for gnn: depth"),
+        (["--featurizer_settings", "{cutof: 1.5}"], "bad settings for featurizer 'graph'"),
+        (["--featurizer_settings", "{cutoff: 2.0}"], "the graph's cutoff (2.0) and the model's"),
+        (["--hold_out", "[bcc110]"], "hold_out names families not in"),
+    ],
+)
+def test_bad_training_options_are_refused_before_any_work(capsys, tmp_path, film, override,
+                                                          message):  # fmt: skip
+    root = synthetic_dataset(tmp_path / "ds", film, 6)
+    out = tmp_path / "run"
+    args = ["train", "-c", "configs/train/gnn.yaml", "--data", str(root), "--out", str(out),
+            "--cache_dir", str(tmp_path / "cache"), *override]  # fmt: skip
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / "cache").exists()  # nothing written, featurized

@@ -141,7 +141,16 @@ def iter_records(root: str | os.PathLike, verify: bool = False) -> Iterator[dict
     for path in sorted(base.iterdir()):
         if path.name.startswith((TMP_PREFIX, OLD_PREFIX)) or not (path / SAMPLE_JSON).exists():
             continue
-        record = verify_sample(path) if verify else json.loads((path / SAMPLE_JSON).read_text())
+        if verify:
+            record = verify_sample(path)
+        else:
+            try:
+                record = json.loads((path / SAMPLE_JSON).read_text())
+            except (OSError, json.JSONDecodeError) as err:
+                raise InputError(
+                    f"{path / SAMPLE_JSON} is damaged ({type(err).__name__}); run nucleate "
+                    "generate on the data set to remake the sample, or --verify to list problems"
+                ) from None
         if record is not None:
             yield record
 
@@ -256,7 +265,15 @@ def verify_dataset(root: str | os.PathLike) -> list[str]:
                 problems.append(f"{row['id']}: {name} missing")
             elif sha256_of(f) != digest:
                 problems.append(f"{row['id']}: {name} sha256 differs")
-    on_disk = {r["id"] for r in iter_records(root)}
+    on_disk = set()
+    base = root / SAMPLES
+    for path in sorted(base.iterdir()) if base.exists() else []:
+        if path.name.startswith((TMP_PREFIX, OLD_PREFIX)) or not (path / SAMPLE_JSON).exists():
+            continue
+        try:
+            on_disk.add(json.loads((path / SAMPLE_JSON).read_text())["id"])
+        except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            problems.append(f"{path.name}: {SAMPLES}/{path.name}/{SAMPLE_JSON} is damaged")
     for missing in sorted(on_disk - set(ids)):
         problems.append(f"{missing}: complete on disk but not in the manifest")
     return problems

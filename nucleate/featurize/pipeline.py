@@ -129,6 +129,8 @@ def featurize_dataset(
     Output: ``density_image`` -> ``images.npz`` (ids, images (n, c, h, w)); ``descriptors`` ->
     ``descriptors.csv`` (id + one column per descriptor); ``graph``, ``local_order``, ``layers``
     -> ``<id>.npz`` per sample. ``featurizer.json`` records name, settings and version.
+    Without ``out``: under the cache folder (``outputs/<data set>-<featurizer>-<key>``), never
+    inside the data set.
     """
     from tqdm.auto import tqdm
 
@@ -142,7 +144,12 @@ def featurize_dataset(
     if name == "descriptors" and "a0" not in settings:
         settings["a0"] = _campaign_a0(root)
     featurizer = build(name, settings)
-    out = Path(out or root / "features" / name)
+    if out is None:  # never into the data set: under the cache, by data set and settings
+        from nucleate.data.dataset import sha256_of
+
+        tag = cache_key(name, settings, sha256_of(root / dataset.MANIFEST))[:12]
+        out = Path(cache_dir or default_cache_dir()) / "outputs" / f"{root.name}-{name}-{tag}"
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(cache_dir or default_cache_dir()) / "features"
     results, hits = {}, 0

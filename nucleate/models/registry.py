@@ -15,6 +15,14 @@ def _models() -> dict:
 MODEL_NAMES = ("cnn", "icepic_vgg", "gnn")
 
 
+def model_class(name: str):
+    """The class of a registered model."""
+    models = _models()
+    if name not in models:
+        raise InputError(f"unknown model {name!r}; use one of {', '.join(models)}")
+    return models[name]
+
+
 def build_model(name: str, **kwargs):
     models = _models()
     if name not in models:

@@ -60,6 +60,48 @@ class TrainConfig:
     # ("held_out" in metrics.json and predictions.csv): kinds of substrate the model never saw
     hold_out: list[str] = field(default_factory=list)
 
+    def validate(self) -> None:
+        """Raise :class:`InputError` on the first bad value, in one line, before any work."""
+        import inspect
+
+        from nucleate.featurize.pipeline import build
+        from nucleate.models.registry import MODEL_NAMES, model_class
+
+        if self.features not in ("density_image", "graph"):
+            raise InputError(f"features must be density_image or graph, not {self.features!r}")
+        if self.model not in MODEL_NAMES:
+            raise InputError(f"unknown model {self.model!r}; use one of {', '.join(MODEL_NAMES)}")
+        for name, value, least in (("max_epochs", self.max_epochs, 1), ("batch_size",
+                                   self.batch_size, 1), ("ensemble", self.ensemble, 1),
+                                   ("patience", self.patience, 0)):  # fmt: skip
+            if not isinstance(value, int) or value < least:
+                raise InputError(f"{name} must be a whole number ≥ {least}, not {value!r}")
+        if not self.lr > 0:
+            raise InputError(f"lr must be positive, not {self.lr}")
+        if self.weight_decay < 0:
+            raise InputError(f"weight_decay must not be negative, not {self.weight_decay}")
+        if self.polymorph_weight < 0:
+            raise InputError(f"polymorph_weight must not be negative, not {self.polymorph_weight}")
+        from nucleate.data.dataset import read_manifest
+
+        families = {r["family"] for r in read_manifest(self.data)}
+        missing = sorted(set(self.hold_out) - families)
+        if missing:
+            raise InputError(f"hold_out names families not in {self.data}: {', '.join(missing)}")
+        build(self.features, self.featurizer_settings)  # unknown featurizer settings fail here
+        accepted = inspect.signature(model_class(self.model)).parameters
+        unknown = sorted(set(self.model_args) - set(accepted))
+        if unknown:
+            raise InputError(
+                f"unknown model_args for {self.model}: {', '.join(unknown)}; it takes "
+                f"{', '.join(k for k in accepted if k not in ('in_channels', 'species', 'out'))}"
+            )
+        cut_f, cut_m = self.featurizer_settings.get("cutoff"), self.model_args.get("cutoff")
+        if cut_f is not None and cut_m is not None and cut_f != cut_m:
+            raise InputError(
+                f"the graph's cutoff ({cut_f}) and the model's ({cut_m}) differ: give one value"
+            )
+
 
 def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from nucleate.data.dataset import campaign_config
@@ -175,8 +217,7 @@ def run_training(cfg: TrainConfig) -> dict:
     from nucleate.train.module import TnRegressor
     from nucleate.train.splits import substrate_split
 
-    if cfg.features not in ("density_image", "graph"):
-        raise InputError(f"features must be density_image or graph, not {cfg.features!r}")
+    cfg.validate()
     root, out = Path(cfg.data), Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(to_plain(asdict(cfg)), sort_keys=False))
@@ -186,9 +227,6 @@ def run_training(cfg: TrainConfig) -> dict:
     multi = cfg.polymorph_weight > 0
     poly, has_poly = _polymorph_labels(rows)
     families = np.array([r["family"] for r in rows])
-    missing = sorted(set(cfg.hold_out) - set(families))
-    if missing:
-        raise InputError(f"hold_out names families not in {root}: {', '.join(missing)}")
     held_out = np.isin(families, cfg.hold_out)
     part = np.where(held_out, "held_out", substrate_split(ids, tuple(cfg.split), cfg.seed))
     train = (part == "train") & ~censored
