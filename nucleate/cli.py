@@ -443,7 +443,7 @@ def _predict_into(cfg, out: Path, final: Path) -> dict:
         w.writerows({"rank": k + 1, **r} for k, r in enumerate(results))
     width = max(len(r["id"]) for r in results)
     n = len(models)
-    likely_below = outside = False
+    likely_below = outside = far = False
     for k, r in enumerate(results):
         below = ""
         if r.get("p_below_floor") is not None:
@@ -452,6 +452,8 @@ def _predict_into(cfg, out: Path, final: Path) -> dict:
                 below, likely_below = below + " *", True
         if r.get("outside_training_range"):
             below, outside = below + f"  ! outside: {r['outside_training_range']}", True
+        if r.get("far_from_training"):
+            below, far = below + f"  ? far from training (novelty {r['novelty']:.1f})", True
         print(f"{k + 1:3d}  {r['id']:<{width}}  T_n = {r['tn']:.4f} ± {r['tn_std']:.4f}{below}")
     if likely_below:
         print("* more likely than not below the floor: the liquid probably does not crystallise "
@@ -460,6 +462,10 @@ def _predict_into(cfg, out: Path, final: Path) -> dict:
         print("! these descriptors lie outside their range over the training substrates: the "
               "model extrapolates and its ± understates the error (see the model card's "
               "coverage on held-out families)")  # fmt: skip
+    if far:
+        print("? far from every training substrate in the model's own representation (farther "
+              "than any training substrate from its nearest neighbour): a kind of substrate the "
+              "model has not seen; treat T_n and its ± as a guess")  # fmt: skip
     print(f"({n} model(s), units {results[0]['units']}); written to {final}/prediction.json, "
           f"predictions.csv{', prediction.png' if cfg.plot else ''}")  # fmt: skip
     return {"results": results}

@@ -248,6 +248,19 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     # the GP's own σ; a regressor without one gives its validation RMSE as the error bar
     std = float(expected["predicted_std"] or metrics["val_rmse"][metrics["chosen"]])
     assert result["tn_std"] == pytest.approx(std, rel=1e-4) and result["tn_std"] > 0
+    # novelty in the regressor's own representation: a substrate it was fitted on is no stranger
+    with open(out / "predictions.csv", newline="") as fh:
+        fit_id = next(r["id"] for r in csv.DictReader(fh)
+                      if r["split"] == "train" and r["censored"] == "False")  # fmt: skip
+    again = ["predict", "--model", f"[{shipped}]", "--trajectory",
+             root / "samples" / fit_id / "frames.extxyz.gz", "--out", tmp_path / "p_fit",
+             "--eps_sl", "[1.0]", "--plot", "false"]  # fmt: skip
+    assert cli.main([str(a) for a in again]) == 0
+    (fitted,) = json.loads((tmp_path / "p_fit" / "prediction.json").read_text())
+    assert fitted["novelty"] == pytest.approx(0.0, abs=1e-3)
+    assert fitted["far_from_training"] is False
+    shipped_meta = json.loads((shipped / "model.json").read_text())
+    assert len(shipped_meta["novelty"]["reference"]) == metrics["n_fit"]
     assert (out / "report.html").exists() and (out / "figures" / "correlation.png").exists()
     # the label was made from the disorder of the layer: a liquid-order descriptor leads
     assert metrics["ranking"][0]["kind"] == "liquid"

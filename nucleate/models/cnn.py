@@ -78,5 +78,9 @@ class IcePicVGG(nn.Module):
             nn.Linear(dense, out),
         )  # fmt: skip
 
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, dense): the representation before the output layer."""
+        return self.head[:3](self.features(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -93,7 +93,11 @@ class InterfaceGNN(nn.Module):
         return h
 
     def forward(self, data) -> torch.Tensor:
-        """(graphs, out): mean over the liquid nodes of each graph."""
+        """(graphs, out): the head on the mean over the liquid nodes of each graph."""
+        return self.head(self.embed(data))
+
+    def embed(self, data) -> torch.Tensor:
+        """(graphs, hidden): the mean embedding of each graph's liquid nodes."""
         h = self.node_embeddings(data)
         batch = (
             data.batch
@@ -104,7 +108,7 @@ class InterfaceGNN(nn.Module):
         n_graphs = int(batch.max()) + 1
         total = torch.zeros(n_graphs, h.shape[1], device=h.device).index_add_(0, batch, h * liquid)
         count = torch.zeros(n_graphs, 1, device=h.device).index_add_(0, batch, liquid)
-        return self.head(total / count.clamp(min=1.0))
+        return total / count.clamp(min=1.0)
 
     def forward_nodes(self, data) -> torch.Tensor:
         """(nodes, node_out) from the node-level head."""

@@ -29,6 +29,11 @@ class Prediction:
     floor: float | None = None
     # descriptor models: the descriptors outside their training range (";"-joined; "" if none)
     outside_training_range: str | None = None
+    # how far the input lies from the training substrates in the models' own representation
+    # (members' mean; see nucleate.models.novelty), and whether most members place it beyond
+    # every training substrate's nearest neighbour; None for models saved without it
+    novelty: float | None = None
+    far_from_training: bool | None = None
 
 
 def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
@@ -256,10 +261,11 @@ def predict_frames(
         probs = [m.p_below_floor(values) for m in models]
         probs = [q for q in probs if q is not None]
         outside = sorted({c for m in models for c in m.outside_range(values)})
+        novel = _summary([m.novelty(values) for m in models])
         return Prediction(
             float(np.mean(members)), float(np.sqrt(var)), members, units, source,
             float(np.mean(probs)) if probs else None, models[0].floor if probs else None,
-            ";".join(outside),
+            ";".join(outside), *novel,
         )  # fmt: skip
     import torch
 
@@ -274,5 +280,27 @@ def predict_frames(
         x = to_pyg(SimpleNamespace(**feats))
     with torch.no_grad():
         members = [float(m(x)[0]) for m in models]
+        novel = _summary([_member_novelty(m, x) for m in models])
     std = float(np.std(members, ddof=1)) if len(members) > 1 else 0.0
-    return Prediction(float(np.mean(members)), std, members, units, source)
+    return Prediction(float(np.mean(members)), std, members, units, source, None, None, None,
+                      *novel)  # fmt: skip
+
+
+def _member_novelty(model, x) -> tuple[float, bool] | None:
+    """(novelty, far) of one input for one trained member (None without a stored reference)."""
+    from nucleate.models.novelty import Novelty
+
+    ref = model.hparams.meta.get("novelty")
+    if ref is None or not hasattr(model, "embed"):
+        return None
+    z = model.embed(x).numpy()
+    novelty = Novelty.from_dict(ref)
+    return float(novelty.score(z)[0]), bool(novelty.far(z)[0])
+
+
+def _summary(per_member: list) -> tuple[float | None, bool | None]:
+    """Members' mean novelty, and whether most of them call the input far."""
+    known = [p for p in per_member if p is not None]
+    if not known:
+        return None, None
+    return float(np.mean([s for s, _ in known])), sum(f for _, f in known) * 2 > len(known)

@@ -104,6 +104,19 @@ class DescriptorModel:
                 out.append(c)
         return out
 
+    def novelty(self, values: dict[str, float]) -> tuple[float, bool] | None:
+        """(novelty, far) of an input in the regressor's own representation (see
+        :class:`nucleate.models.novelty.Novelty`); ``None`` for a model saved without it."""
+        from nucleate.models.novelty import Novelty, regressor_representation
+
+        ref = self.hparams.meta.get("novelty")
+        if ref is None:
+            return None
+        if not hasattr(self, "_novelty"):
+            self._novelty = Novelty.from_dict(ref)
+        z = regressor_representation(self.model, _row(values, self.hparams.meta["columns"]))
+        return float(self._novelty.score(z)[0]), bool(self._novelty.far(z)[0])
+
     @property
     def floor(self) -> float | None:
         return self.hparams.meta.get("censoring", {}).get("floor")

@@ -43,12 +43,21 @@ class TnRegressor(L.LightningModule):
         """Predicted T_n in the target's units, shape (batch,)."""
         return self.net(x)[:, 0] * self.y_std + self.y_mean
 
+    def embed(self, x) -> torch.Tensor:
+        """(batch, width): the network's representation of its inputs before its head (the
+        space in which :class:`nucleate.models.novelty.Novelty` measures how new an input is)."""
+        return self.net.embed(x)
+
     def polymorph(self, x) -> torch.Tensor:
         """Predicted polymorph fractions (fcc, hcp, bcc, other) of the grown crystal, shape
         (batch, 4) (the second head of a multi-task model, ``polymorph_weight`` > 0)."""
         if not self.hparams.get("polymorph_weight"):
             raise ValueError("this model was trained without a polymorph head")
         return torch.softmax(self.net(x)[:, 1:5], dim=1)
+
+    def inputs(self, batch):
+        """The model inputs of a batch (images, or the graph batch itself)."""
+        return self._unpack(batch)[0]
 
     def _unpack(self, batch):
         poly = has = None

@@ -21,6 +21,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.errors import InputError
+from nucleate.models.novelty import Novelty
 
 
 @dataclass
@@ -474,6 +475,13 @@ def _fit_member(
         poly = None
         if cfg.polymorph_weight > 0:
             poly = torch.cat([best.predict_polymorph(b) for b in everyone]).numpy()
+        if trainer.is_global_zero:  # the training inputs in the model's own representation
+            embedded = [best.embed(best.inputs(b)) for b in loader(part == "train", False)]
+            novelty = Novelty(torch.cat(embedded).numpy())
+            state = torch.load(checkpoint.best_model_path, weights_only=False)
+            state["hyper_parameters"]["meta"] = {**state["hyper_parameters"]["meta"],
+                                                 "novelty": novelty.to_dict()}  # fmt: skip
+            torch.save(state, checkpoint.best_model_path)
     return pred, trainer.current_epoch, checkpoint.best_model_path, trainer.is_global_zero, poly
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nucleate.errors import InputError
+from nucleate.models.novelty import Novelty, regressor_representation
 
 REGRESSORS = ("gbr", "krr", "ridge", "gp")
 KINDS = ("liquid", "substrate")
@@ -430,7 +431,11 @@ def run_selection(cfg: SelectConfig) -> dict:
             **{p: classifier_metrics(censored[part == p], p_all[part == p], base_rate)
                for p in ("val", "test") if (part == p).any()},
         }  # fmt: skip
-    metrics["checkpoints"] = [_save_model(cfg, out, final, chosen, metrics, classifier)]
+    known_fit = fitted_on & ~censored
+    novelty = Novelty(regressor_representation(final, X[known_fit][:, cols]))
+    metrics["checkpoints"] = [
+        _save_model(cfg, out, final, chosen, metrics, classifier, novelty.to_dict())
+    ]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     from nucleate.train.select_report import write_report
 
@@ -500,11 +505,13 @@ descriptors, the featurizer settings, the simulation protocol and the versions i
 
 
 def _save_model(
-    cfg: SelectConfig, out: Path, model, name: str, metrics: dict, classifier=None
-) -> str:
+    cfg: SelectConfig, out: Path, model, name: str, metrics: dict, classifier=None,
+    novelty: dict | None = None,
+) -> str:  # fmt: skip
     """The chosen regressor (as finally fitted: ``metrics["fitted_on"]``) as a model for
-    `nucleate predict`, with the censoring classifier when there is one and the chosen
-    descriptors' ranges over the fit substrates."""
+    `nucleate predict`, with the censoring classifier when there is one, the chosen
+    descriptors' ranges over the fit substrates and their representation for the novelty of a
+    new input (:class:`nucleate.models.novelty.Novelty`)."""
     from nucleate.data.dataset import campaign_config, iter_records, sha256_of
     from nucleate.predict.descriptor_model import save_descriptor_model
 
@@ -525,6 +532,8 @@ def _save_model(
         "val_rmse": metrics["val_rmse"][name] if np.isfinite(metrics["val_rmse"][name]) else None,
         "train_range": metrics["train_range"],
     }
+    if novelty is not None:
+        meta["novelty"] = novelty
     if classifier is not None:
         meta["censoring"] = metrics["censoring"]
     return save_descriptor_model(out, model, meta, classifier).name
