@@ -46,7 +46,7 @@ def generate(capsys, *args):
         ),
         (
             ["--substrates.families", "[{family: fcc111-vacancies, values: [1.5]}]"],
-            r"fraction 1.5 is outside \[0, 0.9\]",
+            "fraction 1.5 is outside [0, 0.9]",
         ),
     ],
 )
