@@ -21,8 +21,8 @@ from nucleate.data.io import Selection, from_ase
 from nucleate.featurize.descriptors import InterfaceDescriptors, PairLJ
 from nucleate.featurize.graphs import GraphFeaturizer
 from nucleate.featurize.images import DensityImage
-from nucleate.featurize.layers import LayerDetector
-from nucleate.featurize.order import RadialBondOrder
+from nucleate.structure.layers import LayerDetector
+from nucleate.structure.order import RadialBondOrder
 
 SIZES = {"2000": (10, 10, 17), "10000": (22, 22, 18)}  # lateral repeats, liquid planes
 

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import layered_film, shaken
 
 from nucleate.data.io import Selection, from_ase
-from nucleate.featurize.layers import LayerDetector
+from nucleate.structure.layers import LayerDetector
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from nucleate.data.propensity import noise_ceiling, read_isoconfig
-from nucleate.featurize.order import RadialBondOrder
+from nucleate.structure.order import RadialBondOrder
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ka3d-t044-botan" / "train"
 

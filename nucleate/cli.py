@@ -443,7 +443,7 @@ def _predict_into(cfg, out: Path, final: Path) -> dict:
         w.writerows({"rank": k + 1, **r} for k, r in enumerate(results))
     width = max(len(r["id"]) for r in results)
     n = len(models)
-    likely_below = outside = far = False
+    likely_below = outside = far = unusual = False
     for k, r in enumerate(results):
         below = ""
         if r.get("p_below_floor") is not None:
@@ -452,6 +452,8 @@ def _predict_into(cfg, out: Path, final: Path) -> dict:
                 below, likely_below = below + " *", True
         if r.get("outside_training_range"):
             below, outside = below + f"  ! outside: {r['outside_training_range']}", True
+        if r.get("domain"):
+            below, unusual = below + f"  ~ {r['domain']}", True
         if r.get("far_from_training"):
             below, far = below + f"  ? far from training (novelty {r['novelty']:.1f})", True
         print(f"{k + 1:3d}  {r['id']:<{width}}  T_n = {r['tn']:.4f} ± {r['tn_std']:.4f}{below}")
@@ -462,6 +464,9 @@ def _predict_into(cfg, out: Path, final: Path) -> dict:
         print("! these descriptors lie outside their range over the training substrates: the "
               "model extrapolates and its ± understates the error (see the model card's "
               "coverage on held-out families)")  # fmt: skip
+    if unusual:
+        print("~ the input departs from the training inputs (liquid spacing, contact layer): "
+              "check its units, temperature and how the liquid was selected")  # fmt: skip
     if far:
         print("? far from every training substrate in the model's own representation (farther "
               "than any training substrate from its nearest neighbour): a kind of substrate the "
@@ -572,7 +577,7 @@ def run_quickstart(cfg) -> dict:
 def run_inspect(cfg) -> dict:
     """Read frames, detect layers, print and optionally save the result; returns the summary."""
     from nucleate.data.io import iter_frames
-    from nucleate.featurize.layers import LayerDetector
+    from nucleate.structure.layers import LayerDetector
 
     frames = iter_frames(cfg.path, **_read_kwargs(cfg))
     profile = LayerDetector(n_layers=cfg.n_layers, reference=cfg.reference)(_progress(frames))

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from conftest import same_site
 
-from nucleate.data.frame import Frame
 from nucleate.data.io import Selection, from_ase, to_ase
 from nucleate.errors import InputError
+from nucleate.frame import Frame
 
 
 def _frame(**kw):

@@ -5,7 +5,7 @@ import pytest
 
 from nucleate.data.io import Selection, from_ase
 from nucleate.featurize.graphs import GraphFeaturizer
-from nucleate.featurize.order import RadialBondOrder
+from nucleate.structure.order import RadialBondOrder
 
 SUB = Selection(substrate_types=(1,))
 

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from nucleate.data.labels import Crystallinity, crossing_temperature, polymorph_fractions
+from nucleate.data.labels import crossing_temperature
 from nucleate.data.simulate import start_lammps
-from nucleate.featurize.order import reference_order
+from nucleate.structure.crystallinity import Crystallinity, polymorph_fractions
+from nucleate.structure.order import reference_order
 
 A = 1.6  # fcc lattice constant near melting, sigma
 D = A / np.sqrt(2)

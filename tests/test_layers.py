@@ -7,7 +7,7 @@ from conftest import shaken
 
 from nucleate.data.io import Selection, from_ase
 from nucleate.errors import InputError, NoLayerError
-from nucleate.featurize.layers import LayerDetector, substrate_surface
+from nucleate.structure.layers import LayerDetector, substrate_surface
 
 SUB = Selection(substrate_types=(1,))
 

@@ -5,7 +5,7 @@ import pytest
 from ase.build import bulk
 from scipy.spatial.transform import Rotation
 
-from nucleate.featurize.order import RadialBondOrder, steinhardt
+from nucleate.structure.order import RadialBondOrder, steinhardt
 
 A = 1.6
 D = A / np.sqrt(2)

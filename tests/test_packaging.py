@@ -36,7 +36,7 @@ def test_torch_is_bounded_and_console_script_declared():
 
 def test_featurizers_import_neither_torch_nor_ase():
     code = (
-        "import sys, nucleate.featurize.layers, nucleate.data.frame;"
+        "import sys, nucleate.structure.layers, nucleate.frame;"
         "print('torch' in sys.modules, 'ase' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

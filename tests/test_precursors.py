@@ -5,12 +5,9 @@ their own lattice, a liquid is not ordered."""
 import numpy as np
 import pytest
 
-from nucleate.featurize.order import steinhardt
-from nucleate.featurize.precursors import (
-    PrecursorClassifier,
-    _lattice,
-    reference_clouds,
-)
+from nucleate.data.simulate.references import reference_clouds, reference_lattice
+from nucleate.featurize.precursors import PrecursorClassifier
+from nucleate.structure.order import steinhardt
 
 T_EQ = 0.68  # lj-fcc-v1's T_eq (1.1 T_m)
 
@@ -37,7 +34,7 @@ def test_references_at_t_eq_classify_themselves(clouds):
 @pytest.mark.parametrize("k,name", [(0, "fcc"), (1, "hcp"), (2, "bcc")])
 def test_perfect_crystals_are_crystal_like_and_lean_right(clouds, k, name):
     pc = PrecursorClassifier.from_references(clouds)
-    atoms = _lattice(name, 1.617)
+    atoms = reference_lattice(name, 1.617)
     q = steinhardt(atoms.positions, atoms.cell.array, True, (4, 6), True, 12)
     assert (pc.classify(q) == 2).all()
     assert (pc.lean(q) == k).mean() > 0.99

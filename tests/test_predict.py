@@ -1,6 +1,7 @@
 """nucleate predict: a trajectory, a new substrate through the training protocol, bad input."""
 
 import json
+import re
 
 import torch
 from ase.io import write
@@ -48,6 +49,29 @@ def test_predict_a_trajectory_with_an_ensemble(capsys, tmp_path, film):
                      str(tmp_path / "p2")])  # fmt: skip
     assert code == 2 and "trained in 'lj'" in capsys.readouterr().err
     assert not (tmp_path / "p2").exists() and not list(tmp_path.glob(".p2.tmp*"))
+    # inputs far from the training films are refused in one line, before anything is written
+    frames = shaken(atoms, 0.07, 2, seed=99)
+    angstrom = [a.copy() for a in frames]
+    for a in angstrom:
+        a.set_cell(a.cell.array * 3.4, scale_atoms=True)  # the same film written in Å
+    two = [frames[0], atoms[[i for i in range(len(atoms)) if i % 7]]]  # two systems
+    gas = atoms[[i for i in range(len(atoms)) if atoms.numbers[i] == 1 or i % 40 == 0]]
+    gas.set_cell(gas.cell.array * [1, 1, 3], scale_atoms=False)
+    for name, images, message in (
+        ("angstrom", angstrom, "are the frames in Å while the model is in LJ units"),
+        ("two", two, "the trajectory holds different systems"),
+        ("gas", [gas], "no liquid layer|a gas or a vapour"),
+    ):
+        write(tmp_path / f"{name}.extxyz", images)
+        code = cli.main(["predict", "--model", f"[{run}]", "--trajectory",
+                         str(tmp_path / f"{name}.extxyz"), "--substrate_types", "[1]", "--out",
+                         str(tmp_path / f"p-{name}")])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and re.search(message, err), (name, err)
+        assert len(err.strip().splitlines()) == 1 and not (tmp_path / f"p-{name}").exists()
+    code = cli.main(["predict", "--model", f"[{run}]", "--trajectory", str(tmp_path / "new.extxyz"),
+                     "--substrate_types", "[7]", "--out", str(tmp_path / "p-nosub")])  # fmt: skip
+    assert code == 2 and "no substrate atoms" in capsys.readouterr().err
     # a checkpoint from another version is refused
     ckpt = run / "member0" / "checkpoints" / "best.ckpt"
     state = torch.load(ckpt, weights_only=False)

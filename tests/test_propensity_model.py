@@ -14,7 +14,7 @@ from conftest import layered_film
 
 from nucleate import cli
 from nucleate.data.io import Selection, from_ase
-from nucleate.featurize.order import PairEnergy
+from nucleate.structure.order import PairEnergy
 
 ROOT = Path(__file__).resolve().parents[1]
 KA = {"1-1": [1.0, 1.0], "1-2": [1.5, 0.8], "2-2": [0.5, 0.88]}
@@ -53,7 +53,7 @@ def test_whole_film_graph_keeps_every_liquid_atom_with_heights():
 def _ka_like(path: Path, n: int, seed: int, replicas: int = 8) -> None:
     """A small random binary mixture in the KA file format whose displacements grow with the
     local density at r = 1 (a planted structure-dynamics link) plus replica noise."""
-    from nucleate.featurize.order import RadialBondOrder
+    from nucleate.structure.order import RadialBondOrder
 
     rng = np.random.default_rng(seed)
     side = (n / 1.2) ** (1 / 3)

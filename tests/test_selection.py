@@ -97,7 +97,8 @@ def test_ard_gaussian_process_finds_the_noise_and_the_irrelevant_column():
     cover about 95 % of new samples; it survives a pickle round trip (shipped models)."""
     import pickle
 
-    from nucleate.train.select import make_regressor, predictive_std
+    from nucleate.models.descriptor_model import predictive_std
+    from nucleate.train.select import make_regressor
 
     rng = np.random.default_rng(1)
     noise = 0.05
@@ -189,7 +190,7 @@ def test_descriptor_model_carries_its_censoring_classifier(tmp_path):
     the floor for a row of descriptors, None where a descriptor it reads is undefined, and a clear
     error when the classifier's file is missing."""
     from nucleate.errors import InputError
-    from nucleate.predict.descriptor_model import DescriptorModel, save_descriptor_model
+    from nucleate.models.descriptor_model import DescriptorModel, save_descriptor_model
     from nucleate.train.select import fit_censoring_classifier, make_regressor
 
     rng = np.random.default_rng(2)

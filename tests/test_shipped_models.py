@@ -34,7 +34,7 @@ def test_shipped_propensity_models_load_and_read_structure():
     cross-validated numbers); the KA model predicts every particle of a KA-like mixture."""
     import numpy as np
 
-    from nucleate.data.frame import Frame
+    from nucleate.frame import Frame
     from nucleate.predict.per_atom import load_propensity_checkpoints, predict_per_atom
 
     models = load_propensity_checkpoints([MODELS / "propensity"])

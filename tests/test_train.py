@@ -95,14 +95,14 @@ def test_report_compares_runs_offline(capsys, tmp_path, film):
 
 
 def test_wandb_falls_back_to_offline_without_a_server(monkeypatch, tmp_path):
-    from nucleate.train.run import TrainConfig, _loggers, _wandb_reachable
+    from nucleate.train.loggers import make_loggers, wandb_reachable
 
     # a logged-in user whose W&B server does not answer (a closed port on this machine)
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
     monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
-    assert not _wandb_reachable(timeout=1.0)
-    (logger,) = _loggers(TrainConfig(out=str(tmp_path), loggers=["wandb"]), tmp_path)
+    assert not wandb_reachable(timeout=1.0)
+    (logger,) = make_loggers(["wandb"], tmp_path)
     assert logger._offline
 
 

@@ -13,9 +13,9 @@ from dataclasses import asdict
 
 import numpy as np
 
-from nucleate.data.labels import Crystallinity
 from nucleate.data.simulate import start_lammps
 from nucleate.data.simulate.md import Potential
+from nucleate.structure.crystallinity import Crystallinity
 
 
 def _bulk(lmp, potential: Potential, a: float, cells: tuple[int, int, int]) -> None:

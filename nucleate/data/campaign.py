@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.data import dataset
+from nucleate.data.executor import execute, safe_call
 from nucleate.data.families import FAMILIES, build_named
 from nucleate.data.simulate.md import Potential
 from nucleate.data.substrates import FACETS
@@ -267,7 +269,7 @@ def equilibrate_interface(
     stays open at the equilibrated configuration. ``eps_sl2``: the strength of a second substrate
     component (atomic number 3 in ``slab``)."""
     from nucleate.data.simulate.md import build_interface, equilibrium, load_interface
-    from nucleate.featurize.layers import LayerDetector
+    from nucleate.structure.layers import LayerDetector
 
     pot = campaign_potential(c)
     inter, eq = c["interface"], c["equilibrium"]
@@ -321,10 +323,10 @@ def run_task(task: dict, root: str) -> dict:
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from nucleate.data.io import read_frames, write_frames
-    from nucleate.data.labels import Crystallinity
     from nucleate.data.simulate import start_lammps
     from nucleate.data.simulate.md import cooling_ramp, thermalise
     from nucleate.data.substrates import load_substrate
+    from nucleate.structure.crystallinity import Crystallinity
 
     c = task["campaign"]
     pot = campaign_potential(c)
@@ -666,7 +668,9 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     bar = tqdm(total=total, initial=total - len(pending), desc=campaign.name,
                unit="task", disable=not progress, smoothing=0.1)  # fmt: skip
     try:
-        for record in _execute(pending, str(root), campaign.executor, workers):
+        for record in execute(
+            pending, str(root), campaign.executor, workers, partial(safe_call, run_task)
+        ):
             if "error" in record:
                 failed.append(f"{record['id']} ({record['error']})")
                 bar.write(f"{record['id']} failed: {record['error']}")
@@ -708,75 +712,6 @@ def run_calibration(campaign: Campaign) -> dict:
         root / "calibration.json", json.dumps(dataset.to_plain(result), indent=1) + "\n"
     )
     return result
-
-
-def _execute(tasks: list[dict], root: str, executor: ExecutorConfig, workers: int, fn=None):
-    fn = fn or _safe_run_task
-    if not tasks:
-        return
-    if executor.kind == "dask":
-        try:
-            from dask.distributed import Client, LocalCluster, as_completed
-        except ImportError:
-            raise InputError(
-                "executor kind 'dask' needs: pip install 'nucleate[cluster]'"
-            ) from None
-        cluster = None
-        if executor.address:
-            client = Client(executor.address)
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
-            client = Client(cluster)
-        try:
-            futures = [client.submit(fn, t, root, pure=False) for t in tasks]
-            for fut in as_completed(futures):
-                yield fut.result()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    with ProcessPoolExecutor(
-        workers, mp_context=mp.get_context("spawn"), initializer=_die_with_parent
-    ) as pool:
-        futures = [pool.submit(fn, t, root) for t in tasks]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        except BrokenProcessPool:
-            raise NucleateError(
-                "a simulation worker died (killed, or out of memory); finished samples are kept: "
-                "run the same command again to resume"
-            ) from None
-
-
-def _safe_run_task(task: dict, root: str, fn=None) -> dict:
-    """:func:`run_task` (or ``fn``), with a failure returned as ``{"id", "error"}`` so that one
-    bad substrate does not stop the others (it leaves no sample, so the next run tries it
-    again)."""
-    try:
-        return (fn or run_task)(task, root)
-    except Exception as err:  # any failure of one simulation, LAMMPS errors included
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return {"id": task["id"], "error": f"{type(err).__name__}: {message}"}
-
-
-def _die_with_parent() -> None:
-    """Worker initializer: on Linux, end this worker when the campaign process dies (so a killed
-    campaign leaves no simulations running on)."""
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
 
 
 def _write_config(campaign: Campaign, root: Path) -> None:

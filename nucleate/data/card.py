@@ -181,9 +181,6 @@ def family_figure(rows: list[dict], path: str | os.PathLike, t_floor: float | No
 
 def calibration_figure(cal: dict, path: str | os.PathLike) -> None:
     """Lattice constant against temperature and the two-phase coexistence traces."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")

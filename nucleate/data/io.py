@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nucleate.data.frame import Frame, check_units
 from nucleate.errors import InputError
+from nucleate.frame import Frame, check_units
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ def iter_frames(
         index: which frames, in ASE syntax (``":"`` all, ``-1`` the last, ``"::10"`` every tenth).
         format: ASE format name; guessed from the name and content when omitted.
         selection: how to find substrate and liquid atoms.
-        units: the file's unit system (see :data:`nucleate.data.frame.UNITS`).
+        units: the file's unit system (see :data:`nucleate.frame.UNITS`).
         atom_style: LAMMPS atom style of a data file, when its ``Atoms`` section does not say.
         wrap: wrap atoms outside the cell back in.
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nucleate.data.frame import Frame
 from nucleate.errors import InputError
+from nucleate.frame import Frame
 
 
 def propensity(displacements: np.ndarray, squared: bool = False) -> np.ndarray:

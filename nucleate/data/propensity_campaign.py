@@ -254,7 +254,8 @@ def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True)
     import yaml
     from tqdm.auto import tqdm
 
-    from nucleate.data.campaign import ExecutorConfig, _execute, _safe_run_task, pending_tasks
+    from nucleate.data.campaign import ExecutorConfig, pending_tasks
+    from nucleate.data.executor import execute, safe_call
 
     campaign.validate()
     root = Path(campaign.out)
@@ -270,12 +271,8 @@ def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True)
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc=campaign.name,
                unit="substrate", disable=not progress)  # fmt: skip
     try:
-        for record in _execute(
-            pending,
-            str(root),
-            ExecutorConfig(),
-            workers,
-            partial(_safe_run_task, fn=run_propensity_task),
+        for record in execute(
+            pending, str(root), ExecutorConfig(), workers, partial(safe_call, run_propensity_task)
         ):
             if "error" in record:
                 failed.append(f"{record['id']} ({record['error']})")

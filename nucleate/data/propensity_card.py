@@ -30,9 +30,6 @@ def propensity_profiles(root: str | Path, bin_width: float = 0.25, max_height: f
 
 
 def write_propensity_card(root: str | Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import yaml
     from scipy.stats import spearmanr
@@ -68,7 +65,7 @@ def write_propensity_card(root: str | Path) -> Path:
     ax = axes[1]
     tns = {r["id"]: r["source_labels"]["tn"] for r in recs}
     finite = [t for t in tns.values() if t is not None]
-    norm = matplotlib.colors.Normalize(min(finite), max(finite))
+    norm = plt.Normalize(min(finite), max(finite))
     for r in recs:
         t = tns[r["id"]]
         c = plt.cm.viridis(norm(t)) if t is not None else "0.7"

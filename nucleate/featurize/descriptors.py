@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nucleate.data.frame import Frame
-from nucleate.data.labels import Crystallinity
 from nucleate.errors import InputError
-from nucleate.featurize.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
-from nucleate.featurize.order import steinhardt
 from nucleate.featurize.surface import SECOND_TYPE, PairLJ, atom_strengths, substrate_descriptors
+from nucleate.frame import Frame
+from nucleate.structure.crystallinity import Crystallinity
+from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.structure.order import steinhardt
 
 
 @dataclass(frozen=True)
@@ -439,7 +439,7 @@ class InterfaceDescriptors:
         return vals
 
     def _substrate(self, frame: Frame, profile: LayerProfile) -> dict[str, float]:
-        from nucleate.featurize.layers import nearest_neighbour_distance
+        from nucleate.structure.layers import nearest_neighbour_distance
 
         sub = frame.positions[frame.substrate]
         z = sub[:, 2]

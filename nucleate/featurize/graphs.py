@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nucleate.data.frame import Frame
 from nucleate.errors import InputError
-from nucleate.featurize.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.frame import Frame
+from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class GraphFeaturizer:
             type 1 (only for interfaces).
         substrate_depth: how deep below the surface substrate nodes reach (length).
         local_order: an optional per-atom descriptor callable ``(positions, cell, pbc, types) ->
-            (n, f)`` (e.g. :class:`~nucleate.featurize.order.RadialBondOrder`) computed on the whole
+            (n, f)`` (e.g. :class:`~nucleate.structure.order.RadialBondOrder`) computed on the whole
             frame and attached to the nodes.
         detector: layer detector for interfaces.
     """

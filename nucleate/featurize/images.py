@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nucleate.data.frame import Frame
 from nucleate.errors import InputError
-from nucleate.featurize.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.frame import Frame
+from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
 
 #: defaults per unit system: pixel (length), Gaussian width (length), image size (pixels)
 DEFAULTS = {

@@ -10,7 +10,6 @@ says when the cache is used.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.errors import InputError
+from nucleate.featurize.cache import cache_key, cached, default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,8 @@ def _registry() -> dict:
     from nucleate.featurize.descriptors import InterfaceDescriptors
     from nucleate.featurize.graphs import GraphFeaturizer
     from nucleate.featurize.images import DensityImage
-    from nucleate.featurize.layers import LayerDetector
-    from nucleate.featurize.order import RadialBondOrder
+    from nucleate.structure.layers import LayerDetector
+    from nucleate.structure.order import RadialBondOrder
 
     return {
         "layers": LayerDetector,
@@ -60,24 +60,6 @@ def build(name: str, settings: dict | None = None):
         raise InputError(f"bad settings for featurizer {name!r}: {err}") from None
 
 
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("NUCLEATE_CACHE", Path.home() / ".cache" / "nucleate"))
-
-
-#: raised whenever a featurizer's output changes for the same settings and input (e.g. the layer
-#: detector's adjacency rule, revision 2), so that caches made before are not used
-REVISION = 2
-
-
-def cache_key(name: str, settings: dict, input_sha: str, extra: dict | None = None) -> str:
-    blob = json.dumps(
-        {"name": name, "settings": settings, "version": __version__, "input": input_sha,
-         "extra": extra or {}, "revision": REVISION},
-        sort_keys=True, default=str,
-    )  # fmt: skip
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
 def compute_features(name: str, featurizer, frames: list, params: dict, substrate=None) -> dict:
     """Run one featurizer on the frames of one input: a dict of arrays."""
     if name == "density_image":
@@ -101,18 +83,6 @@ def compute_features(name: str, featurizer, frames: list, params: dict, substrat
         bounds = np.array([[la.lower, la.peak, la.upper] for la in p.layers])
         return {"heights": p.heights, "density": p.density, "layers": bounds}
     raise InputError(f"no pipeline for featurizer {name!r}")
-
-
-def _cached(path: Path, compute, force: bool) -> tuple[dict, bool]:
-    if path.exists() and not force:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}, True
-    result = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp{os.getpid()}-{path.name}")
-    np.savez_compressed(tmp, **result)
-    os.replace(tmp, path)
-    return result, False
 
 
 def featurize_dataset(
@@ -166,7 +136,7 @@ def featurize_dataset(
             substrate = _full_substrate(frames[0], params, family, campaign)
             return compute_features(name, featurizer, frames, params, substrate)
 
-        results[row["id"]], hit = _cached(cache / f"{key}.npz", compute, force)
+        results[row["id"]], hit = cached(cache / f"{key}.npz", compute, force)
         hits += hit
     if hits:
         log.info("featurize %s: %d of %d samples from the cache %s (rebuild with --force true)",
@@ -200,7 +170,7 @@ def featurize_file(
         raise InputError(f"{path}: no such file")
     key = cache_key(name, settings, sha256_of(path), {k: str(v) for k, v in read_kwargs.items()})
     cache = Path(cache_dir or default_cache_dir()) / "features"
-    result, hit = _cached(
+    result, hit = cached(
         cache / f"{key}.npz",
         lambda: compute_features(name, featurizer, read_frames(path, **read_kwargs), {}),
         force,
@@ -247,7 +217,7 @@ def _full_substrate(frame, params: dict, family: str | None = None, campaign: di
     lateral cell, rebuilt from the sample's parameters (a family's slab: with the data set's
     campaign, as it was built); None for other substrates."""
     from nucleate.data.families import FAMILIES
-    from nucleate.data.frame import Frame
+    from nucleate.frame import Frame
 
     if params.get("facet") in ("111", "100", "110") and "a_s" in params:
         from nucleate.data.substrates import fcc_slab

@@ -7,9 +7,6 @@ import os
 
 def plot_profile(profile, path: str | os.PathLike, title: str | None = None) -> None:
     """Save the density profile with the layer bounds shaded (PNG, PDF or SVG by extension)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     u = {"lj": "σ", "real": "Å", "metal": "Å"}[profile.units]
@@ -36,9 +33,6 @@ def plot_feature_output(out: str | os.PathLike, featurizer: str, path: str | os.
     density profiles of the ``layers`` featurizer."""
     from pathlib import Path
 
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 

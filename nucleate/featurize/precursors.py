@@ -1,7 +1,8 @@
 """Pre-ordered liquid (precursors) in the q̄4–q̄6 plane, against references at the same temperature.
 
 Lechner–Dellago averaged bond order (q̄4, q̄6; 12 nearest neighbours) of bulk liquid, fcc, hcp and
-bcc, each simulated with LAMMPS at the temperature of interest (:func:`reference_clouds`), sets
+bcc, each simulated with LAMMPS at the temperature of interest
+(:func:`nucleate.data.simulate.references.reference_clouds`), sets
 the scale: an atom is ``liquid`` below the 99th percentile of the liquid's q̄6, ``crystal-like``
 above the 5th percentile of the crystals' q̄6 (the lowest of the three), and ``pre-ordered`` in
 between (Díaz Leines & Rogal, PRL 2022); every ordered atom leans to the crystal reference whose
@@ -14,85 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nucleate.featurize.order import steinhardt
+from nucleate.data.simulate.references import PHASES, reference_clouds
+from nucleate.structure.order import steinhardt
 
-PHASES = ("liquid", "fcc", "hcp", "bcc")
 CLASSES = ("liquid", "pre-ordered", "crystal-like")
-
-
-def _lattice(name: str, a0: float):
-    from ase.build import bulk
-
-    d = a0 / np.sqrt(2.0)
-    if name == "hcp":
-        return bulk("Ar", "hcp", a=d, c=d * np.sqrt(8 / 3), orthorhombic=True).repeat((6, 4, 4))
-    if name == "bcc":  # same number density as fcc
-        return bulk("Ar", "bcc", a=a0 / 2 ** (1 / 3), cubic=True).repeat(7)
-    return bulk("Ar", "fcc", a=a0, cubic=True).repeat(6)
-
-
-def reference_clouds(
-    temperature: float,
-    a0: float = 1.617,
-    steps: int = 2000,
-    n_frames: int = 5,
-    every: int = 100,
-    seed: int = 1,
-    pair: str = "lj/cut 2.5",
-    melt_temperature: float = 1.5,
-) -> dict[str, np.ndarray]:
-    """(q̄4, q̄6) of every atom of bulk liquid, fcc, hcp and bcc at ``temperature`` (LJ units, one
-    species), ``n_frames`` frames each after ``steps``: the crystals with Langevin NVT at the fcc
-    density of lattice constant ``a0``, the liquid (melted at ``melt_temperature`` first) at zero
-    pressure. Crystals above
-    their melting point are superheated: keep ``steps`` short. Returns name -> (m, 2)."""
-    from nucleate.data.simulate import start_lammps
-
-    out = {}
-    for name in PHASES:
-        atoms = _lattice("fcc" if name == "liquid" else name, a0)
-        n = len(atoms)
-        cell = atoms.cell.array
-        lmp = start_lammps()
-        try:
-            lmp.commands_string(
-                "units lj\natom_style atomic\natom_modify map array\n"
-                f"region b prism 0 {cell[0, 0]} 0 {cell[1, 1]} 0 {cell[2, 2]} 0 0 0\n"
-                "create_box 1 b"
-            )
-            lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, atoms.positions.ravel().tolist())
-            lmp.commands_string(
-                f"mass 1 1\npair_style {pair}\npair_coeff 1 1 1 1\npair_modify shift yes\n"
-                "neighbor 0.3 bin\nfix nve all nve\n"
-            )
-            if name == "liquid":
-                lmp.commands_string(
-                    f"velocity all create {melt_temperature} {seed}\n"
-                    f"fix l all langevin {melt_temperature} {melt_temperature} 0.5 {seed}\n"
-                    f"run {steps}\nunfix l"
-                )
-            if name == "liquid":  # at zero pressure, as the film's liquid
-                lmp.commands_string(
-                    f"unfix nve\nvelocity all create {temperature} {seed + 1}\n"
-                    f"fix l all npt temp {temperature} {temperature} 0.5 iso 0 0 5\nrun {steps}"
-                )
-            else:
-                lmp.commands_string(
-                    f"velocity all create {temperature} {seed + 1}\n"
-                    f"fix l all langevin {temperature} {temperature} 0.5 {seed + 1}\nrun {steps}"
-                )
-            qs = []
-            for _ in range(n_frames):
-                lmp.command(f"run {every}")
-                x = np.array(lmp.numpy.extract_atom("x")[:n])
-                lo, hi, *_ = lmp.extract_box()
-                box = np.diag(np.array(hi) - np.array(lo))
-                x = x - np.array(lo)
-                qs.append(steinhardt(x, box, True, (4, 6), average=True, num_neighbors=12))
-        finally:
-            lmp.close()
-        out[name] = np.concatenate(qs)
-    return out
 
 
 @dataclass(frozen=True)
@@ -118,7 +44,7 @@ class PrecursorClassifier:
     def from_references(cls, clouds: dict[str, np.ndarray]) -> PrecursorClassifier:
         pre = float(np.percentile(clouds["liquid"][:, 1], 99.0))
         crys = min(float(np.percentile(clouds[k][:, 1], 5.0)) for k in PHASES[1:])
-        from nucleate.featurize.order import reference_order
+        from nucleate.structure.order import reference_order
 
         perfect = reference_order()  # same neighbour rule: 12 nearest, averaged
         return cls(
@@ -169,12 +95,12 @@ def cached_reference_clouds(temperature: float, a0: float = 1.617) -> dict[str, 
     """:func:`reference_clouds` simulated once and kept on disk (the feature cache directory,
     keyed by temperature, a0 and nucleate version) and in memory."""
     from nucleate import __version__
-    from nucleate.featurize.pipeline import _cached, default_cache_dir
+    from nucleate.featurize.cache import cached, default_cache_dir
 
     key = (float(temperature), float(a0))
     if key not in _memo:
         path = default_cache_dir() / "precursors" / f"T{temperature:g}-a{a0:g}-{__version__}.npz"
-        _memo[key], _ = _cached(path, lambda: reference_clouds(temperature, a0), force=False)
+        _memo[key], _ = cached(path, lambda: reference_clouds(temperature, a0), force=False)
     return _memo[key]
 
 
@@ -189,7 +115,7 @@ _memo: dict = {}
 def contact_layer_order(frames, profile=None):
     """(m, 2) q̄4, q̄6 of the liquid atoms of layer 1 over ``frames`` (q̄ over all atoms, the
     substrate's included); ``profile``: their layer profile (detected when not given)."""
-    from nucleate.featurize.layers import LayerDetector
+    from nucleate.structure.layers import LayerDetector
 
     frames = list(frames)
     profile = profile or LayerDetector(n_layers=1)(frames)
@@ -231,9 +157,6 @@ def plot_precursor_map(frames, temperature: float, path, title: str = "", a0: fl
 def plot_precursor_maps(frame_sets, titles, temperature: float, path, a0: float = 1.617):
     """:func:`plot_precursor_map` of several interfaces side by side (e.g. a strong and a weak
     nucleator); returns their descriptors."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     clouds = cached_reference_clouds(temperature, a0)

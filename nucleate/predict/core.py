@@ -12,6 +12,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.errors import InputError
+from nucleate.predict.domain import check_domain
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Prediction:
     # every training substrate's nearest neighbour; None for models saved without it
     novelty: float | None = None
     far_from_training: bool | None = None
+    # milder departures of the input from the training inputs (see nucleate.predict.domain)
+    domain: str | None = None
 
 
 def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
@@ -65,7 +68,7 @@ def load_checkpoints(paths: list[str | os.PathLike]):
     models = []
     for f in files:
         if f.suffix == ".pkl":  # a descriptor model of `nucleate select`
-            from nucleate.predict.descriptor_model import DescriptorModel
+            from nucleate.models.descriptor_model import DescriptorModel
 
             models.append(DescriptorModel(f))
             continue
@@ -208,10 +211,10 @@ def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: st
     else:
         import multiprocessing as mp
 
-        from nucleate.data.campaign import _die_with_parent
+        from nucleate.data.executor import die_with_parent
 
         with ProcessPoolExecutor(
-            min(workers, len(tasks)), mp.get_context("spawn"), initializer=_die_with_parent
+            min(workers, len(tasks)), mp.get_context("spawn"), initializer=die_with_parent
         ) as pool:
             for fut in as_completed([pool.submit(_predict_task, t) for t in tasks]):
                 results.append(fut.result())
@@ -223,7 +226,7 @@ def screen(model: list[str], substrates: list[str], eps_sl: list[float], out: st
 def slab_frame(slab, frame):
     """The whole slab (ASE Atoms) as a substrate Frame aligned with ``frame``'s substrate atoms
     (the frames keep only its top layers; the adsorption descriptors want all of it)."""
-    from nucleate.data.frame import Frame
+    from nucleate.frame import Frame
 
     pos = slab.get_positions()
     top = frame.positions[frame.substrate, 2].max() if frame.substrate.any() else pos[:, 2].max()
@@ -249,6 +252,7 @@ def predict_frames(
         raise InputError(
             f"{source} is in {frames[0].units!r} units but the model was trained in {units!r}"
         )
+    departures = check_domain(meta, frames)
     featurizer = build(meta["features"], meta["featurizer_settings"])
     if meta["features"] == "descriptors":
         if eps_sl is None:
@@ -265,7 +269,7 @@ def predict_frames(
         return Prediction(
             float(np.mean(members)), float(np.sqrt(var)), members, units, source,
             float(np.mean(probs)) if probs else None, models[0].floor if probs else None,
-            ";".join(outside), *novel,
+            ";".join(outside), *novel, departures,
         )  # fmt: skip
     import torch
 
@@ -283,7 +287,7 @@ def predict_frames(
         novel = _summary([_member_novelty(m, x) for m in models])
     std = float(np.std(members, ddof=1)) if len(members) > 1 else 0.0
     return Prediction(float(np.mean(members)), std, members, units, source, None, None, None,
-                      *novel)  # fmt: skip
+                      *novel, departures)  # fmt: skip
 
 
 def _member_novelty(model, x) -> tuple[float, bool] | None:

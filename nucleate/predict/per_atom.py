@@ -77,9 +77,6 @@ def write_per_atom(frames, results, path: Path) -> Path:
 def plot_per_atom(frame, propensity: np.ndarray, path: Path, title: str = "") -> Path:
     """A side view (x against height, a slab through the middle in y) and a top view of the
     contact layer of an interface, or a slice of a bulk liquid, coloured by propensity."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     pos, cell = frame.positions, np.asarray(frame.cell)

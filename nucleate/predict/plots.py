@@ -23,9 +23,6 @@ def saliency(models, image: np.ndarray) -> np.ndarray:
 def plot_predictions(results: list[dict], models, frames_of, path: str | Path, n: int = 4) -> Path:
     """``results``: dicts with id, tn, tn_std (ranked); ``frames_of(result)`` gives its frames.
     Shows the first ``n`` interfaces (and the last, when more are ranked) and the ranking."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.ndimage import gaussian_filter
 

@@ -73,8 +73,8 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     import torch
     import yaml
 
-    from nucleate.data.campaign import _die_with_parent
     from nucleate.data.dataset import campaign_config, read_manifest
+    from nucleate.data.executor import die_with_parent
     from nucleate.data.families import parse_spec
     from nucleate.data.io import read_frames
     from nucleate.predict.core import (
@@ -115,7 +115,7 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         task.update(kind="file", path=str(Path(cfg.substrate).resolve()))
     direct_root = out / "direct"
     shutil.rmtree(direct_root, ignore_errors=True)  # a rerun labels the substrate afresh
-    pool = mp.get_context("spawn").Pool(1, initializer=_die_with_parent)
+    pool = mp.get_context("spawn").Pool(1, initializer=die_with_parent)
     print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps "
           "(in the background)", flush=True)  # fmt: skip
     direct = pool.apply_async(_direct_ramps, (task, str(direct_root)))
@@ -215,9 +215,6 @@ def _compare(record: dict, predictions: dict, runs: dict) -> dict:
 
 
 def _plot_comparison(result: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     d = result["direct"]

@@ -5,8 +5,8 @@ Data (``data``): a propensity data set made by ``nucleate generate --propensity`
 substrates; one group = one substrate, all its configurations) or a directory of
 BOTAN/GlassBench ``isoconfig_*.npz`` files (the Kob–Andersen benchmark; one group = one
 configuration). Every configuration becomes one graph whose nodes carry the descriptors
-(:class:`~nucleate.featurize.order.RadialBondOrder`, optionally
-:class:`~nucleate.featurize.order.PairEnergy`) and whose targeted nodes (``target_species``, or
+(:class:`~nucleate.structure.order.RadialBondOrder`, optionally
+:class:`~nucleate.structure.order.PairEnergy`) and whose targeted nodes (``target_species``, or
 every liquid atom) carry the propensity.
 
 ``run_propensity_training(PropensityTrainConfig)``: for each cross-validation fold, the GNN (early
@@ -34,8 +34,8 @@ from nucleate.errors import InputError
 class PropensityTrainConfig:
     """One propensity training run (configs/train/propensity_*.yaml).
 
-    ``local_order``: :class:`~nucleate.featurize.order.RadialBondOrder` arguments;
-    ``pair_energy``: :class:`~nucleate.featurize.order.PairEnergy` arguments or ``None``;
+    ``local_order``: :class:`~nucleate.structure.order.RadialBondOrder` arguments;
+    ``pair_energy``: :class:`~nucleate.structure.order.PairEnergy` arguments or ``None``;
     ``cutoff``: graph edge cutoff; ``target_species``: atom types whose propensity is learned and
     scored (``None``: every liquid atom; in films, vapour atoms with fewer than 3 neighbours
     within ``cutoff`` are not scored); ``folds``: cross-validation folds over groups (0: leave
@@ -86,7 +86,7 @@ def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
 def node_featurizer(settings: dict):
     """``(positions, cell, pbc, types) -> (n, f)`` per-atom descriptors from featurizer
     settings: radial bond order, then the pair energy when configured."""
-    from nucleate.featurize.order import PairEnergy, RadialBondOrder
+    from nucleate.structure.order import PairEnergy, RadialBondOrder
 
     parts = [RadialBondOrder(**_tuples(settings.get("local_order") or {}))]
     if settings.get("pair_energy"):
@@ -113,7 +113,7 @@ def build_graph(frame, settings: dict):
 
 def _cache_path(cfg, settings: dict, source: Path) -> Path:
     from nucleate.data.dataset import sha256_of
-    from nucleate.featurize.pipeline import cache_key, default_cache_dir
+    from nucleate.featurize.cache import cache_key, default_cache_dir
 
     base = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
     key = cache_key("propensity_graph", settings, sha256_of(source))
@@ -127,8 +127,8 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
     from tqdm.auto import tqdm
 
     from nucleate.data.propensity import noise_ceiling, read_isoconfig
+    from nucleate.featurize.cache import cached
     from nucleate.featurize.graphs import GRAPH_ARRAYS, graph_arrays
-    from nucleate.featurize.pipeline import _cached
 
     root = Path(cfg.data)
     settings = featurizer_settings(cfg)
@@ -169,7 +169,7 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             return {f"g{i}_{k}": v for i, f in enumerate(frames)
                     for k, v in graph_arrays(build_graph(f, settings)).items()}  # fmt: skip
 
-        stored, _ = _cached(cache, compute, force=False)
+        stored, _ = cached(cache, compute, force=False)
         graphs = [SimpleNamespace(**{k: stored[f"g{i}_{k}"] for k in GRAPH_ARRAYS})
                   for i in range(len(frames))]  # fmt: skip
         for k, g in enumerate(graphs):
@@ -252,8 +252,8 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from torch_geometric.loader import DataLoader
 
+    from nucleate.train.loggers import make_loggers
     from nucleate.train.module import PropensityRegressor
-    from nucleate.train.run import _loggers
 
     x = np.concatenate([np.asarray(c.graph.node_features) for c in train])
     y = np.concatenate([c.target for c in train])
@@ -271,7 +271,8 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
     trainer = L.Trainer(
         max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=1,
         callbacks=[EarlyStopping("val_loss", patience=cfg.patience), ckpt],
-        logger=_loggers(_LogCfg(cfg, tag), out / "logs" / tag) if cfg.loggers else False,
+        logger=make_loggers(cfg.loggers, out / "logs" / tag, cfg.wandb_project, tag)
+        if cfg.loggers else False,
         enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=1,
         deterministic=False,
     )  # fmt: skip
@@ -282,17 +283,6 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
     )
     best = PropensityRegressor.load_from_checkpoint(ckpt.best_model_path, map_location="cpu")
     return best.eval(), Path(ckpt.best_model_path), int(trainer.current_epoch)
-
-
-class _LogCfg:
-    """What :func:`nucleate.train.run._loggers` reads."""
-
-    loggers: list
-    wandb_project: str
-    out: str
-
-    def __init__(self, cfg, tag: str) -> None:
-        self.loggers, self.wandb_project, self.out = cfg.loggers, cfg.wandb_project, tag
 
 
 def predict_nodes(model, graph) -> np.ndarray:
@@ -426,9 +416,6 @@ def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:
 
 
 def _parity(configs, pred_gnn, pred_ridge, metrics, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t = np.concatenate([c.target for c in configs])

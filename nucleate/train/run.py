@@ -22,6 +22,7 @@ import numpy as np
 from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.novelty import Novelty
+from nucleate.train.loggers import make_loggers
 
 
 @dataclass
@@ -119,7 +120,7 @@ def _labels(root: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nd
 POLYMORPH_COLUMNS = ("fcc", "hcp", "bcc", "other")
 
 
-def _polymorph_labels(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+def polymorph_labels(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """(n, 4) polymorph fractions of the grown crystal (zeros where unknown) and (n,) whether
     a sample has them (samples that crystallised)."""
     raw = np.array([[float(r.get(k) or "nan") for k in POLYMORPH_COLUMNS] for r in rows])
@@ -162,58 +163,20 @@ def _graph_data(npz: Path, y: float, censored: bool, bound: float, poly=None, ha
     return data
 
 
-def _loggers(cfg: TrainConfig, out: Path):
-    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-
-    loggers = []
-    for name in cfg.loggers:
-        if name == "csv":
-            loggers.append(CSVLogger(out, name="logs", version=""))
-        elif name == "tensorboard":
-            loggers.append(TensorBoardLogger(out, name="tensorboard", version=""))
-        elif name == "wandb":
-            from lightning.pytorch.loggers import WandbLogger
-
-            offline = (
-                os.environ.get("WANDB_MODE", "") in ("offline", "disabled")
-                or not (os.environ.get("WANDB_API_KEY") or (Path.home() / ".netrc").exists())
-                or not _wandb_reachable()
-            )
-            loggers.append(
-                WandbLogger(
-                    project=cfg.wandb_project,
-                    save_dir=str(out),
-                    offline=offline,
-                    name=Path(cfg.out).name,
-                )
-            )
-        else:
-            raise InputError(f"unknown logger {name!r}; use csv, tensorboard, wandb")
-    return loggers
-
-
-def _wandb_reachable(timeout: float = 3.0) -> bool:
-    """Whether the W&B server answers a TCP connection within ``timeout`` seconds: a logged-in
-    user without network gets an offline run (sync it later) instead of a hanging one."""
-    import socket
-    from urllib.parse import urlparse
-
-    url = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai"))
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((url.hostname or "", port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def run_training(cfg: TrainConfig) -> dict:
     import lightning as L
     import torch
     import yaml
 
-    from nucleate.data.dataset import campaign_config, read_manifest, sha256_of, to_plain
+    from nucleate.data.dataset import (
+        campaign_config,
+        iter_records,
+        read_manifest,
+        sha256_of,
+        to_plain,
+    )
     from nucleate.featurize.pipeline import featurize_dataset
+    from nucleate.predict.domain import training_domain
     from nucleate.train.metrics import label_noise_rms, regression_metrics
     from nucleate.train.module import TnRegressor
     from nucleate.train.splits import substrate_split
@@ -226,7 +189,7 @@ def run_training(cfg: TrainConfig) -> dict:
     ids = [r["id"] for r in rows]
     y, censored, bound = _labels(root, rows)
     multi = cfg.polymorph_weight > 0
-    poly, has_poly = _polymorph_labels(rows)
+    poly, has_poly = polymorph_labels(rows)
     families = np.array([r["family"] for r in rows])
     held_out = np.isin(families, cfg.hold_out)
     part = np.where(held_out, "held_out", substrate_split(ids, tuple(cfg.split), cfg.seed))
@@ -282,6 +245,7 @@ def run_training(cfg: TrainConfig) -> dict:
 
     if multi:
         model_args["out"] = 1 + len(POLYMORPH_COLUMNS)
+    train_ids = {i for i, p in zip(ids, part, strict=True) if p in ("train", "val")}
     meta = {
         "nucleate_version": __version__,
         "features": cfg.features,
@@ -291,6 +255,8 @@ def run_training(cfg: TrainConfig) -> dict:
         "config": to_plain(asdict(cfg)),
         "units": campaign_config(root).get("potential", {}).get("units", "lj"),
         "campaign": campaign_config(root),  # the protocol that made the training data
+        # what the training inputs looked like: predict refuses inputs far from it
+        "domain": training_domain([r for r in iter_records(root) if r["id"] in train_ids]),
     }
     kind = "image" if cfg.features == "density_image" else "graph"
     test_mask = part == "test"
@@ -385,9 +351,6 @@ def run_training(cfg: TrainConfig) -> dict:
 def _saliency(checkpoint: Path, images: np.ndarray, ids, part, path: Path, n: int = 4) -> None:
     """Which regions of the layer drive the prediction: the gradient magnitude |dT_n/d pixel|,
     lightly smoothed, beside each image (test images first)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import torch
     from scipy.ndimage import gaussian_filter
@@ -459,7 +422,7 @@ def _fit_member(
         max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=cfg.devices,
         strategy=cfg.strategy, num_nodes=cfg.num_nodes,
         callbacks=[EarlyStopping("val_loss", patience=cfg.patience), checkpoint],
-        logger=_loggers(cfg, out), enable_progress_bar=True, log_every_n_steps=1,
+        logger=make_loggers(cfg.loggers, out, cfg.wandb_project, Path(cfg.out).name), enable_progress_bar=True, log_every_n_steps=1,
         deterministic=True,
     )  # fmt: skip
     trainer.fit(module, loader(train, True), loader(part == "val", False))
@@ -507,9 +470,6 @@ def _precursor_maps(root: Path, rows, y, censored, path: Path) -> None:
 
 
 def _polymorph_picture(path: Path, true, pred, part, has, families) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), layout="constrained")
@@ -537,9 +497,6 @@ def _polymorph_picture(path: Path, true, pred, part, has, families) -> None:
 
 
 def _pictures(out: Path, y, pred, part, censored) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.4, 4.2), layout="constrained")

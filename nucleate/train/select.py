@@ -22,6 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from nucleate.errors import InputError
+from nucleate.models.descriptor_model import (
+    CENSORING_PKL,
+    MODEL_JSON,
+    MODEL_PKL,
+    final_step,
+    predictive_std,
+    save_descriptor_model,
+)
 from nucleate.models.novelty import Novelty, regressor_representation
 
 REGRESSORS = ("gbr", "krr", "ridge", "gp")
@@ -93,19 +101,6 @@ def make_regressor(name: str, seed: int = 0):
 
         return make_pipeline(StandardScaler(), ARDGaussianProcess(random_state=seed))
     raise InputError(f"unknown regressor {name!r}; use one of {', '.join(REGRESSORS)}")
-
-
-def _final_step(model):
-    return model[-1] if hasattr(model, "steps") else model
-
-
-def predictive_std(model, X: np.ndarray) -> np.ndarray | None:
-    """The regressor's own predictive standard deviation (Gaussian process), else ``None``."""
-    est = _final_step(model)
-    if not hasattr(est, "kernel_"):
-        return None
-    Z = model[:-1].transform(X) if hasattr(model, "steps") else X
-    return est.predict(Z, return_std=True)[1]
 
 
 def load_table(cfg: SelectConfig) -> tuple[list[dict], np.ndarray, list[str]]:
@@ -412,7 +407,7 @@ def run_selection(cfg: SelectConfig) -> dict:
         "fitted_on": "train+val" if refit else "train",
         "n_fit": int(fitted_on.sum()),
         # the fitted kernel of a Gaussian process (its Matérn smoothness, length scales, noise)
-        "kernel": str(getattr(_final_step(final), "kernel_", "")) or None,
+        "kernel": str(getattr(final_step(final), "kernel_", "")) or None,
         "test": test_metrics,
         "leave_one_family_out_rmse": lofo,
         "leave_one_family_out_coverage_2sigma": lofo_cover,
@@ -433,9 +428,9 @@ def run_selection(cfg: SelectConfig) -> dict:
         }  # fmt: skip
     known_fit = fitted_on & ~censored
     novelty = Novelty(regressor_representation(final, X[known_fit][:, cols]))
-    metrics["checkpoints"] = [
-        _save_model(cfg, out, final, chosen, metrics, classifier, novelty.to_dict())
-    ]
+    fit_ids = {rows[k]["id"] for k in np.flatnonzero(fitted_on)}
+    saved = _save_model(cfg, out, final, chosen, metrics, classifier, novelty.to_dict(), fit_ids)
+    metrics["checkpoints"] = [saved]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     from nucleate.train.select_report import write_report
 
@@ -448,8 +443,6 @@ def run_selection(cfg: SelectConfig) -> dict:
 def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     """Copy a selection run's model into ``dest`` with a model card."""
     import shutil
-
-    from nucleate.predict.descriptor_model import CENSORING_PKL, MODEL_JSON, MODEL_PKL
 
     dest.mkdir(parents=True, exist_ok=True)
     for name in (MODEL_PKL, MODEL_JSON, "predictions.csv"):
@@ -507,13 +500,14 @@ descriptors, the featurizer settings, the simulation protocol and the versions i
 def _save_model(
     cfg: SelectConfig, out: Path, model, name: str, metrics: dict, classifier=None,
     novelty: dict | None = None,
+    fit_ids: set[str] | None = None,
 ) -> str:  # fmt: skip
     """The chosen regressor (as finally fitted: ``metrics["fitted_on"]``) as a model for
     `nucleate predict`, with the censoring classifier when there is one, the chosen
     descriptors' ranges over the fit substrates and their representation for the novelty of a
     new input (:class:`nucleate.models.novelty.Novelty`)."""
     from nucleate.data.dataset import campaign_config, iter_records, sha256_of
-    from nucleate.predict.descriptor_model import save_descriptor_model
+    from nucleate.predict.domain import training_domain
 
     featurizer = json.loads((out / "features" / "featurizer.json").read_text())
     first = next(iter_records(cfg.data), {})
@@ -534,6 +528,8 @@ def _save_model(
     }
     if novelty is not None:
         meta["novelty"] = novelty
+    if fit_ids is not None:  # what the training inputs looked like: predict refuses far ones
+        meta["domain"] = training_domain([r for r in iter_records(cfg.data) if r["id"] in fit_ids])
     if classifier is not None:
         meta["censoring"] = metrics["censoring"]
     return save_descriptor_model(out, model, meta, classifier).name
@@ -546,9 +542,9 @@ def _polymorph_route(X, rows, part, seed: int, out: Path) -> dict:
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.multioutput import MultiOutputRegressor
 
-    from nucleate.train.run import POLYMORPH_COLUMNS, _polymorph_labels, polymorph_metrics
+    from nucleate.train.run import POLYMORPH_COLUMNS, polymorph_labels, polymorph_metrics
 
-    poly, has = _polymorph_labels(rows)
+    poly, has = polymorph_labels(rows)
     tr, te = (part == "train") & has, (part == "test") & has
     if tr.sum() < 10 or not te.any():
         return {}

@@ -12,9 +12,6 @@ import numpy as np
 def write_report(
     out: Path, metrics: dict, selector, names, y, pred, part, censored, families
 ) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.cluster.hierarchy import dendrogram
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nucleate.data.frame import Frame
-from nucleate.data.labels import Crystallinity, RampTrace, crossing_temperature, polymorph_fractions
+from nucleate.data.labels import RampTrace, crossing_temperature
 from nucleate.errors import InputError
+from nucleate.frame import Frame
+from nucleate.structure.crystallinity import Crystallinity, polymorph_fractions
 
 
 @dataclass(frozen=True)

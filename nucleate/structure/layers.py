@@ -17,8 +17,8 @@ from typing import Literal
 
 import numpy as np
 
-from nucleate.data.frame import Frame
 from nucleate.errors import InputError, NoLayerError
+from nucleate.frame import Frame
 
 Reference = Literal["auto", "flat", "local"]
 

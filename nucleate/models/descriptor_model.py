@@ -47,6 +47,20 @@ def save_descriptor_model(out: str | Path, model, meta: dict, classifier=None) -
     return out / MODEL_PKL
 
 
+def final_step(model):
+    """The estimator at the end of a pipeline (or the estimator itself)."""
+    return model[-1] if hasattr(model, "steps") else model
+
+
+def predictive_std(model, X: np.ndarray) -> np.ndarray | None:
+    """The regressor's own predictive standard deviation (Gaussian process), else ``None``."""
+    est = final_step(model)
+    if not hasattr(est, "kernel_"):
+        return None
+    Z = model[:-1].transform(X) if hasattr(model, "steps") else X
+    return est.predict(Z, return_std=True)[1]
+
+
 class DescriptorModel:
     """A fitted descriptor regressor with the metadata a checkpoint carries (``hparams.meta``)."""
 
@@ -73,8 +87,6 @@ class DescriptorModel:
     def predict(self, values: dict[str, float]) -> tuple[float, float]:
         """T_n and its standard deviation from descriptors: the Gaussian process's own, else the
         regressor's validation RMSE (0 when the model was saved without it)."""
-        from nucleate.train.select import predictive_std
-
         x = _row(values, self.hparams.meta["columns"])
         tn = float(self.model.predict(x)[0])
         std = predictive_std(self.model, x)

@@ -1,0 +1,76 @@
+"""Where simulations run: a local pool of single-core processes (each ended when the parent dies)
+or a Dask cluster; one bad task returns its error instead of stopping the others."""
+
+from __future__ import annotations
+
+from nucleate.errors import InputError, NucleateError
+
+
+def execute(tasks: list[dict], root: str, executor, workers: int, fn):
+    """Run ``fn(task, root)`` for every task on the executor (``executor.kind``: a local process
+    pool of ``workers``, or Dask); yields each result as it finishes."""
+    if not tasks:
+        return
+    if executor.kind == "dask":
+        try:
+            from dask.distributed import Client, LocalCluster, as_completed
+        except ImportError:
+            raise InputError(
+                "executor kind 'dask' needs: pip install 'nucleate[cluster]'"
+            ) from None
+        cluster = None
+        if executor.address:
+            client = Client(executor.address)
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+            client = Client(cluster)
+        try:
+            futures = [client.submit(fn, t, root, pure=False) for t in tasks]
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(
+        workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent
+    ) as pool:
+        futures = [pool.submit(fn, t, root) for t in tasks]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        except BrokenProcessPool:
+            raise NucleateError(
+                "a simulation worker died (killed, or out of memory); finished samples are kept: "
+                "run the same command again to resume"
+            ) from None
+
+
+def safe_call(fn, task: dict, root: str) -> dict:
+    """``fn(task, root)``, with a failure returned as ``{"id", "error"}`` so that one
+    bad substrate does not stop the others (it leaves no sample, so the next run tries it
+    again)."""
+    try:
+        return fn(task, root)
+    except Exception as err:  # any failure of one simulation, LAMMPS errors included
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return {"id": task["id"], "error": f"{type(err).__name__}: {message}"}
+
+
+def die_with_parent() -> None:
+    """Worker initializer: on Linux, end this worker when the campaign process dies (so a killed
+    campaign leaves no simulations running on)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass

@@ -1,0 +1,47 @@
+"""The disk cache of features: keys hashed from a featurizer's name, its settings, the nucleate
+version, the featurizers' revision and the input's sha256; arrays stored as ``.npz``, written
+atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nucleate import __version__
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("NUCLEATE_CACHE", Path.home() / ".cache" / "nucleate"))
+
+
+#: raised whenever a featurizer's output changes for the same settings and input (2: the layer
+#: detector's adjacency rule; 3: the slab-only substrate descriptors), so that caches made before
+#: are not used
+REVISION = 3
+
+
+def cache_key(name: str, settings: dict, input_sha: str, extra: dict | None = None) -> str:
+    blob = json.dumps(
+        {"name": name, "settings": settings, "version": __version__, "input": input_sha,
+         "extra": extra or {}, "revision": REVISION},
+        sort_keys=True, default=str,
+    )  # fmt: skip
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def cached(path: Path, compute, force: bool) -> tuple[dict, bool]:
+    """The arrays stored at ``path`` (an ``.npz``), or ``compute()``'s, written there atomically;
+    with whether they came from the cache. ``force`` recomputes."""
+    if path.exists() and not force:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}, True
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp{os.getpid()}-{path.name}")
+    np.savez_compressed(tmp, **result)
+    os.replace(tmp, path)
+    return result, False

@@ -1,0 +1,111 @@
+"""The domain guard of every prediction: input frames far from what a model was trained on are
+refused with one line naming the likely cause, milder departures are marked in the output.
+
+A model's domain is what its training inputs looked like (:func:`training_domain`, stored in the
+checkpoint): the units, the liquid's spacing ``d_liquid`` (bulk density^(-1/3)) and the atoms per
+area of its contact layer. Models saved without one are guarded by the liquid's crystal: its
+nearest-neighbour distance ``a0 / sqrt 2`` from the training campaign.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nucleate.errors import InputError, NoLayerError
+from nucleate.structure.layers import LayerDetector
+
+#: a liquid spacing beyond this factor of the training one is refused (a wrong unit, a gas)
+REFUSE = 1.5
+#: a departure beyond this fraction of the training range (each side) is marked
+MARGIN = 0.1
+
+
+def training_domain(records: list[dict]) -> dict:
+    """The domain of the training samples from their stored layer summaries."""
+    d = [r["layers"]["d_liquid"] for r in records if r.get("layers")]
+    area = [r["layers"]["layers"][0]["atoms_per_area"] for r in records
+            if r.get("layers") and r["layers"].get("layers")]  # fmt: skip
+    units = sorted({r.get("units", "lj") for r in records})
+    out = {"units": units[0] if len(units) == 1 else units}
+    if d:
+        out["d_liquid"] = [float(min(d)), float(max(d))]
+    d_sub = [r["layers"]["d_substrate"] for r in records if r.get("layers")]
+    if d_sub:
+        out["d_substrate"] = [float(min(d_sub)), float(max(d_sub))]
+    if area:
+        out["atoms_per_area_1"] = [float(min(area)), float(max(area))]
+    return out
+
+
+def _same_system(frames) -> None:
+    first = frames[0]
+    for k, f in enumerate(frames[1:], start=1):
+        if f.n_atoms != first.n_atoms or not np.array_equal(f.substrate, first.substrate):
+            raise InputError(
+                f"frame {k} has {f.n_atoms} atoms ({int(f.substrate.sum())} substrate), frame 0 "
+                f"{first.n_atoms} ({int(first.substrate.sum())}): the trajectory holds different "
+                "systems; predict each one on its own"
+            )
+        lateral = np.abs(f.cell[:2, :2] - first.cell[:2, :2]).max()
+        if lateral > 0.05 * np.abs(first.cell[:2, :2]).max():
+            raise InputError(
+                f"frame {k}'s lateral cell differs from frame 0's by {lateral:.3g}: the "
+                "trajectory holds different systems; predict each one on its own"
+            )
+
+
+def check_domain(meta: dict, frames) -> str:
+    """Refuse frames far outside the model's domain (:class:`InputError`, one line with the
+    likely cause and the fix); return the milder departures (";"-joined, "" if none)."""
+    frames = list(frames)
+    if not frames:
+        raise InputError("no frames given")
+    if not any(f.substrate.any() for f in frames):
+        raise InputError("the frames have no substrate atoms: say which atoms are the substrate "
+                         "(--substrate_types, --substrate_array or --substrate_below)")  # fmt: skip
+    _same_system(frames)
+    domain = meta.get("domain") or {}
+    try:
+        profile = LayerDetector(n_layers=1)(frames)
+    except NoLayerError as err:
+        raise InputError(f"no liquid layer on the substrate ({err}): is this a film?") from None
+    d = float(profile.d_liquid)
+    lo, hi = domain.get("d_liquid") or [None, None]
+    if lo is None:  # a model saved without its domain: the liquid's crystal sets the scale
+        a0 = (meta.get("campaign") or {}).get("a0")
+        if not a0:
+            return ""
+        lo = hi = float(a0) / math.sqrt(2)
+    ratio = d / (0.5 * (lo + hi))
+    if not 1 / REFUSE <= ratio <= REFUSE:
+        units = meta.get("units", "lj")
+        s_lo, s_hi = domain.get("d_substrate") or [lo, hi]
+        scaled = profile.d_substrate / (0.5 * (s_lo + s_hi))  # the whole frame, or the liquid?
+        if abs(math.log(scaled / ratio)) < math.log(REFUSE):
+            hint = (
+                "are the frames in Å while the model is in LJ units (σ)? convert them (divide "
+                "lengths by σ in Å)"
+                if units == "lj" and 2.5 <= ratio <= 4.5
+                else "substrate and liquid are both scaled: are the units right (--units)?"
+            )
+        else:
+            hint = ("the liquid is far less dense than the training liquid: a gas or a vapour, "
+                    "not a liquid film?" if ratio > 1 else
+                    "the liquid is far denser than the training liquid: a solid?")  # fmt: skip
+        raise InputError(
+            f"the liquid's spacing {d:.3g} is {ratio:.2g} × the training one ({0.5 * (lo + hi):.3g}"
+            f" {units}): {hint}"
+        )
+    marks = []
+    pad = MARGIN * max(hi - lo, 0.05 * hi)
+    if not lo - pad <= d <= hi + pad:
+        marks.append(f"d_liquid {d:.3g} outside [{lo:.3g}, {hi:.3g}]")
+    a_lo, a_hi = domain.get("atoms_per_area_1") or [None, None]
+    if a_lo is not None and profile.layers:
+        a = float(profile.layers[0].atoms_per_area)
+        pad = MARGIN * max(a_hi - a_lo, 0.05 * a_hi)
+        if not a_lo - pad <= a <= a_hi + pad:
+            marks.append(f"contact layer {a:.3g} atoms/area outside [{a_lo:.3g}, {a_hi:.3g}]")
+    return "; ".join(marks)

@@ -1,0 +1,1 @@
+"""Analysis of one frame: surface and liquid layers, bond order, crystallinity, polymorphs."""
