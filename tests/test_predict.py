@@ -54,7 +54,8 @@ def test_predict_a_trajectory_with_an_ensemble(capsys, tmp_path, film):
     angstrom = [a.copy() for a in frames]
     for a in angstrom:
         a.set_cell(a.cell.array * 3.4, scale_atoms=True)  # the same film written in Å
-    two = [frames[0], atoms[[i for i in range(len(atoms)) if i % 7]]]  # two systems
+    other = atoms[[i for i in range(len(atoms)) if atoms.numbers[i] != 1 or i % 7]]
+    two = [frames[0], other]  # two systems: another substrate
     gas = atoms[[i for i in range(len(atoms)) if atoms.numbers[i] == 1 or i % 40 == 0]]
     gas.set_cell(gas.cell.array * [1, 1, 3], scale_atoms=False)
     for name, images, message in (
