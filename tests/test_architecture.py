@@ -101,6 +101,20 @@ def test_the_import_graph_has_no_cycle():
     assert not cycles, cycles
 
 
+def test_the_top_level_parts_have_no_cycle():
+    """Parts of one layer may import each other one way only (predict uses train, not back)."""
+    parts: dict[str, set[str]] = {}
+    for m, targets in graph().items():
+        for t in targets:
+            a, b = m.split(".")[0], t.split(".")[0]
+            if a != b:
+                parts.setdefault(a, set()).add(b)
+    both = sorted(
+        f"{a} <-> {b}" for a in parts for b in parts[a] if a < b and a in parts.get(b, ())
+    )
+    assert not both, both
+
+
 def test_the_reader_sees_known_imports():
     """The graph reader finds what it should on known imports (so the checks cannot pass by
     reading nothing)."""

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from nucleate.errors import InputError
-from nucleate.featurize.surface import SECOND_TYPE, PairLJ, atom_strengths, substrate_descriptors
+from nucleate.featurize.surface import (
+    SECOND_TYPE,
+    PairLJ,
+    atom_strengths,
+    lateral_images,
+    substrate_descriptors,
+)
 from nucleate.frame import Frame
 from nucleate.structure.crystallinity import Crystallinity
 from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
@@ -193,15 +199,7 @@ def adsorption_landscape(
     anchor = substrate_xyz[np.argmax(substrate_xyz[:, 2] > substrate_xyz[:, 2].max() - 1e-6), :2]
     probes_xy = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
     # every periodic image within the cutoff (a small cell may hold several)
-    heights_ab = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
-    n_a, n_b = (np.ceil(pair.cutoff / heights_ab) + 1).astype(int)
-    shifts = np.array(
-        [
-            i * lateral[0] + j * lateral[1]
-            for i in range(-n_a, n_a + 1)
-            for j in range(-n_b, n_b + 1)
-        ]
-    )
+    shifts = lateral_images(lateral, pair.cutoff)
     images = (substrate_xyz[None, :, :2] + shifts[:, None, :]).reshape(-1, 2)
     z_images = np.tile(substrate_xyz[:, 2], len(shifts))
     d_xy = probes_xy[:, None, :] - images[None, :, :]

@@ -53,7 +53,7 @@ def atom_strengths(types: np.ndarray, eps_sl: float, eps_sl2: float | None = Non
     return np.where(second, np.nan if eps_sl2 is None else float(eps_sl2), float(eps_sl))
 
 
-def _lateral_images(lateral: np.ndarray, cutoff: float) -> np.ndarray:
+def lateral_images(lateral: np.ndarray, cutoff: float) -> np.ndarray:
     """(k, 2) lattice shifts of every periodic image within ``cutoff`` of the cell."""
     heights = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
     n_a, n_b = (np.ceil(cutoff / heights) + 1).astype(int)
@@ -104,7 +104,7 @@ def landscape(
     # interface leaves the landscape as it was
     anchor = substrate_xyz[int(np.argmax(substrate_xyz[:, 2])), :2]
     probes = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
-    shifts = _lateral_images(lateral, pair.cutoff)
+    shifts = lateral_images(lateral, pair.cutoff)
     images = (substrate_xyz[None, :, :2] + shifts[:, None, :]).reshape(-1, 2)
     z_img = np.tile(substrate_xyz[:, 2], len(shifts))
     w = np.tile(
@@ -184,7 +184,7 @@ def touched(
     somewhere on the surface (periodic): the atoms a liquid atom touches."""
     from scipy.spatial import cKDTree
 
-    shifts = _lateral_images(lateral, reach)
+    shifts = lateral_images(lateral, reach)
     n = len(substrate_xyz)
     images = np.concatenate([substrate_xyz + [*s, 0.0] for s in shifts])
     hit = cKDTree(images).query_ball_point(probes, reach)

@@ -12,7 +12,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.errors import InputError
-from nucleate.predict.domain import check_domain
+from nucleate.models.domain import check_domain
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Prediction:
     # every training substrate's nearest neighbour; None for models saved without it
     novelty: float | None = None
     far_from_training: bool | None = None
-    # milder departures of the input from the training inputs (see nucleate.predict.domain)
+    # milder departures of the input from the training inputs (see nucleate.models.domain)
     domain: str | None = None
 
 

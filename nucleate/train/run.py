@@ -176,7 +176,7 @@ def run_training(cfg: TrainConfig) -> dict:
         to_plain,
     )
     from nucleate.featurize.pipeline import featurize_dataset
-    from nucleate.predict.domain import training_domain
+    from nucleate.models.domain import training_domain
     from nucleate.train.metrics import label_noise_rms, regression_metrics
     from nucleate.train.module import TnRegressor
     from nucleate.train.splits import substrate_split

@@ -507,7 +507,7 @@ def _save_model(
     descriptors' ranges over the fit substrates and their representation for the novelty of a
     new input (:class:`nucleate.models.novelty.Novelty`)."""
     from nucleate.data.dataset import campaign_config, iter_records, sha256_of
-    from nucleate.predict.domain import training_domain
+    from nucleate.models.domain import training_domain
 
     featurizer = json.loads((out / "features" / "featurizer.json").read_text())
     first = next(iter_records(cfg.data), {})
