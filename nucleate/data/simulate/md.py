@@ -158,7 +158,9 @@ def load_interface(
         # hold the substrate from the first command on: the minimiser moves every free atom
         "fix hold substrate setforce 0.0 0.0 0.0",
         "velocity substrate set 0.0 0.0 0.0",
-        "fix wall liquid wall/reflect zhi EDGE",
+        # walls at both ends of z: a liquid atom that finds its way through a rough or holed slab
+        # (fcc111-disordered at large sigma) stays in the box instead of being lost
+        "fix wall liquid wall/reflect zlo EDGE zhi EDGE",
         f"timestep {potential.timestep}",
         "compute tliq liquid temp",
         "thermo_modify temp tliq lost ignore",
