@@ -35,7 +35,7 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
-def _parser():
+def build_parser():
     from jsonargparse import ActionConfigFile, ArgumentParser
 
     parser = ArgumentParser(
@@ -265,7 +265,15 @@ def _run_propensity(cfg) -> dict:
 def _add_selection_arguments(p) -> None:
     from typing import Literal
 
-    p.add_argument("--format", type=str | None, default=None, help="ASE format; guessed if unset")
+    p.add_argument(
+        "--format", type=str | None, default=None,
+        help="ASE format, or mda / mda:<MDAnalysis format>; guessed from the name if unset",
+    )  # fmt: skip
+    p.add_argument(
+        "--topology", type=str | None, default=None,
+        help="topology of an MD trajectory (.gro, .tpr, .pdb, .psf, LAMMPS data), read with it "
+        "through MDAnalysis",
+    )  # fmt: skip
     p.add_argument("--index", type=str, default=":", help="frames to read, ASE syntax (':', '-1')")
     p.add_argument(
         "--units", type=Literal["lj", "real", "metal"] | None, default=None,
@@ -278,6 +286,14 @@ def _add_selection_arguments(p) -> None:
     p.add_argument("--substrate_array", type=str | None, default=None)
     p.add_argument("--substrate_below", type=float | None, default=None, help="height cut")
     p.add_argument("--liquid_types", type=list[int | str] | None, default=None, help="e.g. [O]")
+    p.add_argument(
+        "--substrate_select", type=str | None, default=None,
+        help="MDAnalysis selection of the substrate, e.g. 'resname SUB' (MD formats)",
+    )  # fmt: skip
+    p.add_argument(
+        "--liquid_select", type=str | None, default=None,
+        help="MDAnalysis selection of the liquid sites, e.g. 'name OW' (MD formats)",
+    )  # fmt: skip
     p.add_argument("--atom_style", type=str | None, default=None, help="LAMMPS data atom style")
 
 
@@ -292,10 +308,12 @@ def _read_kwargs(cfg) -> dict:
         substrate_array=cfg.substrate_array,
         substrate_below=cfg.substrate_below,
         liquid_types=_types(cfg.liquid_types),
+        substrate_select=cfg.substrate_select,
+        liquid_select=cfg.liquid_select,
     )
     index = int(cfg.index) if cfg.index.lstrip("-").isdigit() else cfg.index
     return {"index": index, "format": cfg.format, "selection": selection, "units": cfg.units,
-            "atom_style": cfg.atom_style}  # fmt: skip
+            "atom_style": cfg.atom_style, "topology": cfg.topology}  # fmt: skip
 
 
 def _add_featurize_arguments(p) -> None:
@@ -640,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        parser = _parser()
+        parser = build_parser()
         cfg = parser.instantiate(parser.parse_args(argv))  # builds the dataclasses of configs
         _, runner = COMMANDS[cfg.command]
         runner(cfg[cfg.command])

@@ -135,7 +135,7 @@ def test_atoms_outside_the_cell_are_wrapped(capsys, tmp_path, film):
 
 
 def cli_summary(path):
-    cfg = cli._parser().parse_args(["inspect", str(path), "--substrate_types", "[1]"])
+    cfg = cli.build_parser().parse_args(["inspect", str(path), "--substrate_types", "[1]"])
     return cli.run_inspect(cfg.inspect)
 
 

@@ -50,9 +50,9 @@ SUBCOMMAND_OF = {"data": "generate", "select": "select", "train": "train", "conf
     "config", sorted((ROOT / "configs").rglob("*.yaml")), ids=lambda p: str(p.relative_to(ROOT))
 )
 def test_every_shipped_config_instantiates(config):
-    from nucleate.cli import _parser
+    from nucleate.cli import build_parser
 
     sub = SUBCOMMAND_OF[config.parent.name]
-    parser = _parser()
+    parser = build_parser()
     cfg = parser.instantiate(parser.parse_args([sub, "-c", str(config)]))
     assert cfg.command == sub

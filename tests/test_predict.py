@@ -88,13 +88,13 @@ def test_predict_a_new_substrate_through_md(capsys, tmp_path, film):
 
     import yaml
 
-    from nucleate.cli import _parser
+    from nucleate.cli import build_parser
     from nucleate.data.campaign import Campaign
     from nucleate.data.dataset import to_plain
 
     # the checkpoint carries the protocol of its data set: here the tiny campaign's
     data = synthetic_dataset(tmp_path / "ds", film, 12)
-    parser = _parser()
+    parser = build_parser()
     cfg = parser.instantiate(parser.parse_args(["generate", "-c", "configs/data/tiny.yaml"]))
     campaign = Campaign(**{f.name: cfg.generate[f.name] for f in fields(Campaign)})
     (data / "campaign.yaml").write_text(yaml.safe_dump(to_plain(asdict(campaign))))

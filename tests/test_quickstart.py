@@ -35,7 +35,7 @@ def test_shipped_quickstart_config_holds_the_defaults():
 
 def test_quickstart_end_to_end(capsys, tmp_path, film):
     data = synthetic_dataset(tmp_path / "ds", film, 16)
-    parser = cli._parser()
+    parser = cli.build_parser()
     cfg = parser.instantiate(parser.parse_args(["generate", "-c", "configs/data/tiny.yaml"]))
     campaign = Campaign(**{f.name: cfg.generate[f.name] for f in fields(Campaign)})
     (data / "campaign.yaml").write_text(yaml.safe_dump(to_plain(asdict(campaign))))

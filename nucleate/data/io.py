@@ -34,30 +34,58 @@ class Selection:
 
     Exactly one way to find the substrate is used: ``substrate_types`` (species given as atomic
     numbers / LAMMPS types or chemical symbols), ``substrate_array`` (a per-atom array in the file,
-    non-zero meaning substrate), or ``substrate_below`` (a height cut: atoms with z below it).
+    non-zero meaning substrate), ``substrate_below`` (a height cut: atoms with z below it) or
+    ``substrate_select`` (an MDAnalysis selection string, for files read through MDAnalysis).
     With none given, a per-atom array named ``substrate`` is used when the file has one (nucleate
-    writes it). ``liquid_types`` picks the liquid sites (e.g. ``("O",)`` for water, whose oxygens
-    stand for molecules); by default every atom that is not substrate.
+    writes it). ``liquid_types`` or ``liquid_select`` pick the liquid sites (e.g. ``("O",)`` or
+    ``"name OW"`` for water, whose oxygens stand for molecules); by default every atom that is
+    not substrate.
     """
 
     substrate_types: tuple[int | str, ...] | None = None
     substrate_array: str | None = None
     substrate_below: float | None = None
     liquid_types: tuple[int | str, ...] | None = None
+    substrate_select: str | None = None
+    liquid_select: str | None = None
 
     def __post_init__(self) -> None:
         given = [
             name
-            for name in ("substrate_types", "substrate_array", "substrate_below")
+            for name in (
+                "substrate_types",
+                "substrate_array",
+                "substrate_below",
+                "substrate_select",
+            )
             if getattr(self, name) is not None
         ]
         if len(given) > 1:
             raise InputError(f"give one way to find the substrate, not {' and '.join(given)}")
+        if self.liquid_types is not None and self.liquid_select is not None:
+            raise InputError("give one way to find the liquid, not liquid_types and liquid_select")
 
-    def masks(self, atoms, source: str = "frame") -> tuple[np.ndarray, np.ndarray]:
-        """(substrate, liquid) boolean masks for an ``ase.Atoms``."""
+    @property
+    def uses_strings(self) -> bool:
+        """Whether a selection string is given (only files read through MDAnalysis take them)."""
+        return self.substrate_select is not None or self.liquid_select is not None
+
+    def masks(
+        self, atoms, source: str = "frame", chosen: tuple | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(substrate, liquid) boolean masks for an ``ase.Atoms``; ``chosen``: the (substrate,
+        liquid) masks the selection strings picked (None where not given)."""
         numbers = atoms.numbers
-        if self.substrate_types is not None:
+        chosen_substrate, chosen_liquid = chosen or (None, None)
+        if self.substrate_select is not None:
+            if chosen_substrate is None:
+                raise InputError(
+                    f"{source}: selection strings work on files read through MDAnalysis "
+                    "(give --topology, or --format mda)"
+                )
+            substrate = np.asarray(chosen_substrate, dtype=bool)
+            how = f"selection {self.substrate_select!r}"
+        elif self.substrate_types is not None:
             substrate = np.isin(numbers, _type_numbers(self.substrate_types))
             how = f"types {list(self.substrate_types)}"
         elif self.substrate_below is not None:
@@ -75,12 +103,21 @@ class Selection:
                 raise InputError(f"{source}: no per-atom array {name!r} (arrays: {have})")
             substrate = np.asarray(atoms.arrays[name]).reshape(len(atoms), -1)[:, 0] != 0
             how = f"array {name!r}"
-        if self.liquid_types is not None:
+        if self.liquid_select is not None:
+            if chosen_liquid is None:
+                raise InputError(
+                    f"{source}: selection strings work on files read through MDAnalysis "
+                    "(give --topology, or --format mda)"
+                )
+            liquid = np.asarray(chosen_liquid, dtype=bool) & ~substrate
+            liquid_how = f"selection {self.liquid_select!r}"
+        elif self.liquid_types is not None:
             liquid = np.isin(numbers, _type_numbers(self.liquid_types)) & ~substrate
             liquid_how = f"types {list(self.liquid_types)}"
         elif (
             self.substrate_types is None
             and self.substrate_array is None
+            and self.substrate_select is None
             and _LIQUID_ARRAY in (atoms.arrays)
         ):
             liquid = (np.asarray(atoms.arrays[_LIQUID_ARRAY]) != 0) & ~substrate
@@ -90,8 +127,11 @@ class Selection:
             liquid_how = "all non-substrate atoms"
         explicit = any(
             v is not None
-            for v in (self.substrate_types, self.substrate_array, self.substrate_below)
-        )
+            for v in (
+                self.substrate_types, self.substrate_array, self.substrate_below,
+                self.substrate_select,
+            )
+        )  # fmt: skip
         if explicit and not substrate.any():  # a file's own all-false mask is a bulk system
             raise InputError(f"{source}: no substrate atoms (substrate by {how})")
         if not liquid.any():
@@ -119,6 +159,7 @@ def from_ase(
     units: str | None = None,
     wrap: bool = True,
     source: str = "frame",
+    chosen: tuple | None = None,
 ) -> Frame:
     """Convert an ``ase.Atoms`` to a :class:`Frame`.
 
@@ -129,6 +170,7 @@ def from_ase(
         units: unit system; default the ``units`` entry of ``atoms.info``, else ``"lj"``.
         wrap: wrap atoms outside the cell back in along periodic axes.
         source: a name for error messages.
+        chosen: (substrate, liquid) masks picked by selection strings (see :meth:`Selection.masks`).
     """
     selection = selection or Selection()
     recorded = atoms.info.get("units")
@@ -139,7 +181,7 @@ def from_ase(
     if not np.all(np.isfinite(positions)):
         bad = int(np.sum(~np.all(np.isfinite(positions), axis=1)))
         raise InputError(f"{source}: {bad} of {len(atoms)} atoms have NaN or infinite coordinates")
-    substrate, liquid = selection.masks(atoms, source)
+    substrate, liquid = selection.masks(atoms, source, chosen)
     skip = {"numbers", "positions", _SUBSTRATE_ARRAY, _LIQUID_ARRAY}
     arrays = {k: v for k, v in atoms.arrays.items() if k not in skip}
     info = {k: v for k, v in atoms.info.items() if k != "units"}
@@ -230,24 +272,51 @@ def iter_frames(
     units: str | None = None,
     atom_style: str | None = None,
     wrap: bool = True,
+    topology: str | os.PathLike | None = None,
 ) -> Iterator[Frame]:
     """Yield the frames of a file one at a time (lazily: long trajectories never sit in memory).
 
+    MD formats (xtc, trr, dcd, H5MD, NetCDF, gro, tpr, pdb, psf; any file with a ``topology``;
+    ``format="mda"`` or ``"mda:<MDAnalysis format>"``) are read through MDAnalysis (see
+    :mod:`nucleate.data.mda`), everything else through ASE.
+
     Args:
-        path: any file ASE reads; gzip/bz2 compression is recognised by extension.
+        path: any file ASE or MDAnalysis reads; gzip/bz2 compression is recognised by extension.
         index: which frames, in ASE syntax (``":"`` all, ``-1`` the last, ``"::10"`` every tenth).
         format: ASE format name; guessed from the name and content when omitted.
         selection: how to find substrate and liquid atoms.
         units: the file's unit system (see :data:`nucleate.frame.UNITS`).
         atom_style: LAMMPS atom style of a data file, when its ``Atoms`` section does not say.
         wrap: wrap atoms outside the cell back in.
+        topology: the topology of an MD trajectory (names, residues, types), read with it by
+            MDAnalysis.
 
     Raises:
         InputError: missing, unreadable, truncated or malformed files; bad selections.
     """
     from ase.io import iread
 
+    from nucleate.data import mda
+
     path = check_path(path)
+    if topology is not None:
+        check_path(topology)
+    if mda.handles(path, None if topology is None else str(topology), format):
+        selection = selection or Selection()
+        chosen_as = _as_chosen(selection)
+        for atoms, chosen, source in mda.iter_timesteps(
+            path, index, None if topology is None else str(topology), format,
+            selection.substrate_select, selection.liquid_select, units, atom_style,
+            selection.substrate_types, selection.liquid_types,
+        ):  # fmt: skip
+            yield from_ase(atoms, chosen_as, wrap=wrap, source=source, chosen=chosen)
+        return
+    if selection is not None and selection.uses_strings:
+        raise InputError(
+            f"{path}: selection strings work on files read through MDAnalysis (give --topology, "
+            "or --format mda); for this file use --substrate_types, --substrate_array or "
+            "--substrate_below"
+        )
     fmt = guess_format(path, format)
     count = 0
     frames = iread(str(path), index=index, format=fmt, **_read_kwargs(fmt, atom_style))
@@ -271,6 +340,21 @@ def iter_frames(
         count += 1
     if count == 0:
         raise InputError(f"{path}: no frames (index {index!r})")
+
+
+def _as_chosen(selection: Selection) -> Selection:
+    """A selection for a file read through MDAnalysis, whose types are the topology's strings:
+    the reader matches them (see :func:`nucleate.data.mda.types_mask`) and hands the masks over
+    as if a selection string had chosen them."""
+    from dataclasses import replace
+
+    if selection.substrate_types is not None:
+        label = f"types {list(selection.substrate_types)}"
+        selection = replace(selection, substrate_types=None, substrate_select=label)
+    if selection.liquid_types is not None:
+        label = f"types {list(selection.liquid_types)}"
+        selection = replace(selection, liquid_types=None, liquid_select=label)
+    return selection
 
 
 def read_frames(path: str | os.PathLike, index: str | int | slice = ":", **kwargs) -> list[Frame]:

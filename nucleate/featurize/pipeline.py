@@ -168,7 +168,10 @@ def featurize_file(
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    key = cache_key(name, settings, sha256_of(path), {k: str(v) for k, v in read_kwargs.items()})
+    reading = {k: str(v) for k, v in read_kwargs.items()}
+    if read_kwargs.get("topology") is not None and Path(read_kwargs["topology"]).exists():
+        reading["topology_sha256"] = sha256_of(read_kwargs["topology"])  # its content, not name
+    key = cache_key(name, settings, sha256_of(path), reading)
     cache = Path(cache_dir or default_cache_dir()) / "features"
     result, hit = cached(
         cache / f"{key}.npz",

@@ -288,7 +288,8 @@ def substrate_descriptors(
     """The slab-only substrate descriptors of one frame's substrate.
 
     Args:
-        positions, types: the substrate atoms (type 3: a second component).
+        positions: (n, 3) positions of the substrate atoms.
+        types: (n,) their types (3: a second component).
         lateral: (2, 2) lateral cell vectors.
         d0: the crystal's nearest-neighbour distance (for the lattice match; None: NaN).
         pair: the substrate–liquid pair (None: the landscape's shape from a unit LJ pair with

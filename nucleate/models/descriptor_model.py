@@ -107,8 +107,8 @@ class DescriptorModel:
     def outside_range(self, values: dict[str, float], margin: float = 0.1) -> list[str]:
         """The model's descriptors that lie outside their range over the substrates it was
         fitted on, widened by ``margin`` × that range on each side: there it extrapolates, and
-        a Gaussian process's σ does not grow enough (on lj-fcc-v1, leaving a facet out, its ±2σ
-        covered 57–63 % of the unseen facet). Empty for a model saved without ranges."""
+        a Gaussian process's σ does not grow enough to cover the error. Empty for a model saved
+        without ranges."""
         out = []
         for c, (lo, hi) in self.hparams.meta.get("train_range", {}).items():
             v, pad = float(values.get(c, np.nan)), margin * (hi - lo)

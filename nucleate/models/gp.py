@@ -15,8 +15,7 @@ class ARDGaussianProcess(GaussianProcessRegressor):
     determination: a column that does not help is given a long one) and a fitted white-noise
     level, which on T_n labels settles near their seed-to-seed noise. The Matérn kernel's
     smoothness is chosen among ``nus`` by the log marginal likelihood of the training data
-    (``nu_``): on lj-fcc-v1 it picks ν = 1.5 on all five split seeds, where T_n rises steeply
-    from the floor, over the smoother 2.5. ``predict(X, return_std=True)`` gives the predictive
+    (``nu_``; the rougher ν = 1.5 suits T_n, which rises steeply from the floor). ``predict(X, return_std=True)`` gives the predictive
     standard deviation. Inputs should be standardised; the target is normalised inside."""
 
     def __init__(

@@ -53,13 +53,13 @@ class SelectConfig:
     cache_dir: str | None = None
     ship: str | None = None  # copy the chosen model (model.pkl, model.json) here with a card
     # fit the final regressors with the censored training substrates too (T_n below the floor,
-    # by expectation-maximisation: see fit_censored). Off by default: on lj-fcc-v1 it puts most
-    # censored test substrates below the floor (80 % against 0 % on the shared split) but lost
-    # validation accuracy on the uncensored ones in 4 of 5 split seeds
+    # by expectation-maximisation: see fit_censored). Off by default: it places censored
+    # substrates below the floor but costs validation accuracy on the uncensored ones
+    # (docs: Results, descriptor route)
     use_censored: bool = False
     # the Gaussian process takes every cluster representative and weighs them by its own length
-    # scales (automatic relevance determination), not the top k of the importance ranking: the
-    # ranking and k moved with one new row of substrates on lj-fcc-v1 (see the README)
+    # scales (automatic relevance determination), not the top k of the importance ranking, which
+    # is unstable: it moves when a few substrates are added
     gp_all_representatives: bool = True
     # after the choice on the validation part, refit the chosen regressor on training and
     # validation substrates together before the test part is touched (once)
@@ -242,9 +242,8 @@ def run_selection(cfg: SelectConfig) -> dict:
     if fit_mask.sum() < cfg.cv_folds + 2:
         raise InputError(f"only {fit_mask.sum()} uncensored training substrates")
     # descriptors undefined on any substrate (e.g. no pair given; no second layer on the
-    # weakest substrates) are not used. Keeping those undefined only on censored substrates
-    # (spacing_12, height_2, width_2, g2d_*) was tried on lj-fcc-v1: worse by cross-validation
-    # (0.0214 against 0.0161) and on the validation part (0.0149 against 0.0098)
+    # weakest substrates) are not used; imputing them on the censored substrates did worse by
+    # cross-validation (docs: changelog)
     usable = np.all(np.isfinite(X), axis=0)
     X, names = X[:, usable], [n for n, u in zip(names, usable, strict=True) if u]
     # descriptors constant over the training substrates carry nothing to select

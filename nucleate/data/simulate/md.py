@@ -4,9 +4,9 @@ Each protocol is a plain function over a running LAMMPS instance (see
 :func:`nucleate.data.simulate.start_lammps`). The interaction model comes from :class:`Potential`, so
 the same protocols run an LJ liquid (the default), mW water (``pair_style sw``) or an EAM metal:
 only the pair style, its coefficients and the masses change. Type 1 is the substrate, type 2 the
-liquid, type 3 (when a slab has one) a second substrate component. The substrate is held rigid from the very first command (its forces are zeroed during
-energy minimisation and it is never integrated): a substrate left free during minimisation is
-scrambled before the MD starts (measured, see the data card).
+liquid, type 3 (when a slab has one) a second substrate component. The substrate is held rigid
+from the very first command (its forces are zeroed during energy minimisation and it is never
+integrated): a substrate left free during minimisation is scrambled before the MD starts.
 """
 
 from __future__ import annotations
