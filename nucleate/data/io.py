@@ -96,8 +96,9 @@ class Selection:
             if name not in atoms.arrays:
                 if self.substrate_array is None:
                     raise InputError(
-                        f"{source}: no substrate given; name its types (--substrate-types), a "
-                        f"per-atom array (--substrate-array) or a height cut (--substrate-below)"
+                        f"{source}: no substrate given; name its types (--substrate_types), a "
+                        f"per-atom array (--substrate_array), a height cut (--substrate_below) or, "
+                        f"for MD formats, a selection (--substrate_select)"
                     )
                 have = ", ".join(sorted(atoms.arrays)) or "none"
                 raise InputError(f"{source}: no per-atom array {name!r} (arrays: {have})")

@@ -11,7 +11,7 @@ from conftest import synthetic_dataset
 from nucleate import cli
 from nucleate.train.module import TnRegressor
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -106,6 +106,7 @@ def test_wandb_falls_back_to_offline_without_a_server(monkeypatch, tmp_path):
     assert logger._offline
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes(tmp_path, film):
     """The same config trains with DDP (2 CPU processes, gloo): Lightning relaunches the CLI as a
     second rank; both train, rank 0 alone writes the run."""

@@ -183,6 +183,7 @@ def test_featurize_cli_on_a_trajectory_file(capsys, tmp_path, film):
     assert code == 2 and "bad settings" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_select_cli_end_to_end(capsys, tmp_path, film):
     """The descriptor route on a small synthetic data set whose label follows the order of the
     contact layer (every third substrate censored): runs, reports, names the top descriptors with

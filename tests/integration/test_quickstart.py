@@ -4,6 +4,7 @@ import json
 from dataclasses import asdict, fields
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import synthetic_dataset
 
@@ -12,7 +13,7 @@ from nucleate.data.campaign import Campaign
 from nucleate.data.dataset import to_plain
 from nucleate.predict.quickstart import QuickstartConfig
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _quickstart(data, out, epochs: int) -> int:
@@ -33,6 +34,7 @@ def test_shipped_quickstart_config_holds_the_defaults():
     assert shipped == to_plain(asdict(QuickstartConfig()))
 
 
+@pytest.mark.slow
 def test_quickstart_end_to_end(capsys, tmp_path, film):
     data = synthetic_dataset(tmp_path / "ds", film, 16)
     parser = cli.build_parser()

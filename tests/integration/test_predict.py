@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 import torch
 from ase.io import write
 from conftest import shaken, synthetic_dataset
@@ -83,6 +84,7 @@ def test_predict_a_trajectory_with_an_ensemble(capsys, tmp_path, film):
     assert code == 2 and "made by nucleate 9.9.0" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_predict_a_new_substrate_through_md(capsys, tmp_path, film):
     from dataclasses import asdict, fields
 

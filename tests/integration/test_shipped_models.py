@@ -9,7 +9,7 @@ import pytest
 from nucleate.data.io import read_frames
 from nucleate.predict.core import load_checkpoints, predict_frames
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models" / "lj-fcc-v1"
 
 

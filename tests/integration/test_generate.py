@@ -15,7 +15,7 @@ from nucleate import cli
 from nucleate.data import dataset
 from nucleate.data.io import read_frames
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "data" / "tiny.yaml"
 
 
@@ -84,6 +84,7 @@ def _check_complete(out: Path, n: int):
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("victim", ["campaign", "worker"])
 def test_killed_campaign_resumes_without_loss_or_duplicates(capsys, tmp_path, victim):
     out = tmp_path / "ds"
@@ -135,6 +136,7 @@ def _alive(pgid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_tiny_campaign_labels_and_frames(capsys, tmp_path):
     out = tmp_path / "ds"
     code, stdout, err = generate(capsys, "--out", out)
@@ -198,6 +200,7 @@ def test_family_campaign_records_card_and_descriptors(capsys, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_user_supplied_substrate_file(capsys, tmp_path):
     from ase.io import write
 
@@ -227,6 +230,7 @@ def test_shipped_data_configs_validate(capsys, config):
     assert "substrates ->" in out
 
 
+@pytest.mark.slow
 def test_campaign_on_a_dask_cluster(capsys, tmp_path):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "ds"
@@ -248,6 +252,7 @@ def test_a_failing_simulation_does_not_stop_the_others(capsys, tmp_path):
     assert dataset.read_manifest(tmp_path / "ds") == []
 
 
+@pytest.mark.slow
 def test_more_ramps_top_up_finished_samples(capsys, tmp_path):
     """Raising ramp.seeds adds only the missing ramps: the equilibrium run is re-made with the
     sample's seeds (it reproduces the stored frames), the first ramps are kept as they were and

@@ -16,7 +16,7 @@ from nucleate import cli
 from nucleate.data.io import Selection, from_ase
 from nucleate.structure.order import PairEnergy
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KA = {"1-1": [1.0, 1.0], "1-2": [1.5, 0.8], "2-2": [0.5, 0.88]}
 
 

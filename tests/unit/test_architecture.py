@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "nucleate"
+PACKAGE = Path(__file__).resolve().parents[2] / "nucleate"
 
 #: layer of each top-level part, bottom first: a module may import its own layer and below
 RANK = {"": 0, "errors": 0, "registry": 0, "frame": 0, "structure": 1, "data": 2,
