@@ -133,6 +133,11 @@ def main() -> None:
     ap.add_argument("--routes", nargs="+", default=list(SELECT))
     ap.add_argument("--ensemble", type=int, default=3)
     ap.add_argument("--force", action="store_true")
+    ap.add_argument(
+        "--results",
+        default=str(ROOT / "benchmarks" / "results"),
+        help="where tn_families.json / .md go besides OUT (the docs read them there)",
+    )
     args = ap.parse_args()
     out = (ROOT / args.out).resolve()
     data = out / "data"
@@ -156,13 +161,17 @@ def main() -> None:
         per = lofo_scores(route, out)
         ho = held["test"]["held_out"] if route in SELECT else held["held_out"]
         results["routes"][route] = {
+            "name": NAMES.get(route, route),
+            "liquid_only": route in LIQUID_ONLY,
             "random_split": {k: m["test"].get(k) for k in KEYS},
             "lofo": per,
             "lofo_mean_rmse": float(np.mean([v["rmse"] for v in per.values()])),
             "held_out": {k: ho.get(k) for k in KEYS},
         }
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / "results.md").write_text(table(results) + "\n")
+    for folder in (out, Path(args.results)):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "tn_families.json").write_text(json.dumps(results, indent=1) + "\n")
+        (folder / "tn_families.md").write_text(table(results) + "\n")
     print(table(results))
 
 

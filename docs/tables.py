@@ -1,0 +1,266 @@
+"""Tables for the documentation and the README, read from the files that hold the numbers: the
+shipped models' metrics (models/*/), the data sets' manifests (data/*/manifest.csv) and the
+benchmarks' results (benchmarks/results/NAME.md, written by benchmarks/NAME.py).
+
+A page asks for a table with a directive on a line of its own (``<!-- table: models -->``,
+``<!-- table: data lj-fcc-v1 -->``, ``<!-- table: benchmark tn_families -->``,
+``<!-- table: propensity -->``, ``<!-- table: headline -->``) or a file's text with
+``<!-- include: CHANGELOG.md -->``; :func:`expand` replaces them. The README carries the headline
+table between ``<!-- table: headline -->`` and ``<!-- end table -->``; ``python docs/tables.py``
+rewrites it there, and a test checks that it is current.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DIRECTIVE = re.compile(r"^<!-- (table|include): *(.+?) *-->$")
+END = "<!-- end table -->"
+
+#: the shipped T_n models (directory, route, the command that trains and ships it)
+TN_MODELS = [
+    ("models/lj-fcc-v1/cnn", "CNN on density images (ensemble)", "nucleate train -c configs/train/cnn.yaml"),
+    ("models/lj-fcc-v1/gnn", "GNN on interface graphs (ensemble)", "nucleate train -c configs/train/gnn.yaml"),
+    ("models/lj-fcc-v1/descriptors", "descriptor route (correlation clusters, GP)",
+     "nucleate select -c configs/select/lj-fcc-v1.yaml --ship models/lj-fcc-v1/descriptors"),
+]  # fmt: skip
+#: the shipped propensity models (directory, system, the command that trains and ships it)
+PROPENSITY_MODELS = [
+    ("models/lj-fcc-v1/propensity", "LJ liquid films on fcc substrates (lj-fcc-v1-propensity)",
+     "nucleate train -c configs/train/propensity_lj.yaml"),
+    ("models/ka3d-t044/propensity", "Kob–Andersen bulk, T = 0.44",
+     "nucleate train -c configs/train/propensity_ka.yaml"),
+]  # fmt: skip
+#: benchmark name -> the command that writes benchmarks/results/NAME.md
+BENCHMARKS = {
+    "tn_families": ".venv/bin/python benchmarks/tn_families.py",
+    "tn_models": ".venv/bin/python benchmarks/tn_models.py",
+    "tn_splits": ".venv/bin/python benchmarks/tn_splits.py",
+    "bench_layers": ".venv/bin/python benchmarks/bench_layers.py",
+    "bench_featurizers": ".venv/bin/python benchmarks/bench_featurizers.py",
+    "predict_cost": ".venv/bin/python benchmarks/predict_cost.py",
+    "fast_protocol": ".venv/bin/python benchmarks/fast_protocol.py",
+    "polymorph": ".venv/bin/python benchmarks/polymorph.py",
+    "precursors_lj": ".venv/bin/python benchmarks/precursors_lj.py",
+    "propensity_tn": ".venv/bin/python benchmarks/propensity_tn.py",
+    "ka_linear_baseline": ".venv/bin/python benchmarks/ka_linear_baseline.py",
+}
+
+
+def fmt(x, digits: int = 4) -> str:
+    """A number for a table: ``digits`` decimals, an en dash for a missing one."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _tn_metrics(path: str) -> dict | None:
+    """Test metrics and leave-one-family-out RMSEs of a shipped T_n model, whatever its kind."""
+    d = ROOT / path
+    if (d / "metrics.json").exists():
+        m = json.loads((d / "metrics.json").read_text())
+    elif (d / "model.json").exists():
+        m = json.loads((d / "model.json").read_text())
+    else:
+        return None
+    split = [m.get(k, {}).get("n") for k in ("train", "val", "test")]
+    return {
+        "test": m.get("test", {}),
+        "lofo": m.get("leave_one_family_out", {}),
+        "split": "/".join(str(n) for n in split) if all(split) else "–",
+    }
+
+
+def models_table() -> str:
+    """Test metrics of every shipped T_n model on its data set's shared substrate split."""
+    rows = []
+    for path, route, command in TN_MODELS:
+        m = _tn_metrics(path)
+        if m is None:
+            continue
+        t = m["test"]
+        lofo = ", ".join(f"{k} {fmt(v.get('rmse'))}" for k, v in sorted(m["lofo"].items())) or "–"
+        rows.append([
+            f"{route} (`{path}`)", m["split"], fmt(t.get("rmse")),
+            fmt(t.get("rmse_mean_baseline")), fmt(t.get("label_noise_rms")), fmt(t.get("r2"), 2),
+            fmt(t.get("spearman"), 2), lofo, f"`{command}`",
+        ])  # fmt: skip
+    header = ["model", "substrates train/val/test", "test RMSE", "mean baseline", "label noise", "R²", "Spearman",
+              "leave one facet out (RMSE)", "trained by"]  # fmt: skip
+    return table(header, rows)
+
+
+def propensity_table() -> str:
+    """Cross-validated Pearson r of the shipped propensity models against the labels' ceiling."""
+    rows = []
+    for path, system, command in PROPENSITY_MODELS:
+        f = ROOT / path / "metrics.json"
+        if not f.exists():
+            continue
+        m = json.loads(f.read_text())
+        g, r = m.get("gnn", {}), m.get("ridge", {})
+        rows.append([
+            f"{system} (`{path}`)", str(m.get("n_groups", "–")),
+            f"{fmt(g.get('r_mean'), 3)} ± {fmt(g.get('r_sem'), 3)}",
+            f"{fmt(r.get('r_mean'), 3)} ± {fmt(r.get('r_sem'), 3)}",
+            fmt(m.get("ceiling"), 3), f"`{command}`",
+        ])  # fmt: skip
+    header = ["model", "held-out groups", "GNN r per configuration", "ridge r", "noise ceiling",
+              "trained by"]  # fmt: skip
+    return table(header, rows)
+
+
+def data_table(name: str) -> str:
+    """A data set's summary from its manifest: substrates, censored, T_n spread and label noise."""
+    sys.path.insert(0, str(ROOT))
+    from nucleate.data import dataset
+    from nucleate.data.card import label_statistics
+
+    root = ROOT / "data" / name
+    if not (root / "manifest.csv").exists():
+        return f"*Data set `{name}` not found.*"
+    rows = dataset.read_manifest(root)
+    if rows and "tn_std" not in rows[0]:
+        return propensity_data_table(name, rows)
+    s = label_statistics(rows)
+    tn = [dataset.as_float(r["tn"]) for r in rows]
+    tn = [t for t in tn if math.isfinite(t)]
+    std = (sum((t - sum(tn) / len(tn)) ** 2 for t in tn) / len(tn)) ** 0.5 if tn else None
+    body = [[
+        f"`data/{name}`", str(s["n_samples"]), str(len(s["per_family"])), str(s["n_censored"]),
+        f"{fmt(s['tn_min'], 3)}–{fmt(s['tn_max'], 3)}", fmt(std), fmt(s["tn_std_median"]),
+        fmt(s["label_noise_rms"]),
+    ]]  # fmt: skip
+    header = ["data set", "substrates", "families", "censored", "T_n range", "std(T_n)",
+              "median ramp spread", "label noise (rms)"]  # fmt: skip
+    return table(header, body)
+
+
+def propensity_data_table(name: str, rows: list[dict]) -> str:
+    """A propensity data set's summary: substrates, configurations × replicas, label times and
+    the labels' noise ceiling (split-half correlation of the replicas)."""
+    def mean(key: str) -> str:
+        vals = [float(r[key]) for r in rows if r.get(key) not in (None, "")]
+        return fmt(sum(vals) / len(vals), 3) if vals else "–"
+
+    configs = sum(int(float(r["n_configs"])) for r in rows)
+    replicas = sorted({r["n_replicas"] for r in rows})
+    body = [[
+        f"`data/{name}`", str(len(rows)), str(configs), "/".join(replicas),
+        "/".join(sorted({r["t_star"] for r in rows})), mean("ceiling"), mean("ceiling_contact"),
+    ]]  # fmt: skip
+    header = ["data set", "substrates", "configurations", "replicas each", "t*",
+              "mean noise ceiling", "contact layer"]  # fmt: skip
+    return table(header, body)
+
+
+def benchmark_table(name: str) -> str:
+    """benchmarks/results/NAME.md as its benchmark wrote it, or how to make it."""
+    f = ROOT / "benchmarks" / "results" / f"{name}.md"
+    if f.exists():
+        return f.read_text().strip()
+    command = BENCHMARKS.get(name, f".venv/bin/python benchmarks/{name}.py")
+    return f"*Not measured in this version yet: `{command}` writes `benchmarks/results/{name}.md`.*"
+
+
+def headline() -> str:
+    """The best shipped route per task, with the command that measures it."""
+    rows = []
+    tn = [(m, route, cmd) for path, route, cmd in TN_MODELS if (m := _tn_metrics(path))]
+    tn = [x for x in tn if x[0]["test"].get("rmse") is not None]
+    if tn:
+        m, route, cmd = min(tn, key=lambda x: x[0]["test"]["rmse"])
+        t = m["test"]
+        rows.append([
+            "T_n of a substrate, lj-fcc-v1 shared test split", route,
+            f"RMSE {fmt(t['rmse'])} (mean baseline {fmt(t.get('rmse_mean_baseline'))}, "
+            f"label noise {fmt(t.get('label_noise_rms'))})", f"`{cmd}`",
+        ])  # fmt: skip
+    fam = ROOT / "benchmarks" / "results" / "tn_families.json"
+    if fam.exists():
+        r = json.loads(fam.read_text())
+        liquid = {k: v for k, v in r["routes"].items() if v.get("liquid_only")}
+        if liquid:
+            best = min(liquid.values(), key=lambda v: v["lofo_mean_rmse"])
+            base = r.get("baselines", {}).get("mean", {}).get("lofo_mean_rmse")
+            rows.append([
+                "T_n of an unseen substrate family, from the liquid only (lj-fcc-v1 + lj-mix-v1, "
+                "each family left out in turn)", best["name"],
+                f"mean RMSE over families {fmt(best['lofo_mean_rmse'])} (predict the mean "
+                f"{fmt(base)}; std(T_n) {fmt(r['std_tn'])})", f"`{BENCHMARKS['tn_families']}`",
+            ])  # fmt: skip
+    for path, system, cmd in PROPENSITY_MODELS:
+        f = ROOT / path / "metrics.json"
+        if f.exists():
+            m = json.loads(f.read_text())
+            best = max(("gnn", "ridge"), key=lambda k: m.get(k, {}).get("r_mean", -1))
+            rows.append([
+                f"per-atom propensity, {system}", "GNN" if best == "gnn" else "ridge",
+                f"Pearson r {fmt(m[best]['r_mean'], 3)} (noise ceiling {fmt(m.get('ceiling'), 3)})",
+                f"`{cmd}`",
+            ])  # fmt: skip
+    return table(["task", "best route", "result", "measured by"], rows)
+
+
+def render(kind: str, arg: str) -> str:
+    """The text a directive stands for."""
+    if kind == "include":  # the file's own title gives way to the page's
+        lines = (ROOT / arg).read_text().strip().splitlines()
+        return "\n".join(lines[1:] if lines and lines[0].startswith("# ") else lines).strip()
+    name, _, rest = arg.partition(" ")
+    makers = {
+        "models": lambda: models_table(),
+        "propensity": lambda: propensity_table(),
+        "headline": lambda: headline(),
+        "data": lambda: data_table(rest.strip()),
+        "benchmark": lambda: benchmark_table(rest.strip()),
+    }
+    if name not in makers:
+        raise ValueError(f"unknown table {name!r}; known: {', '.join(makers)}")
+    return makers[name]()
+
+
+def expand(markdown: str) -> str:
+    """Replace every directive line of a page by the text it stands for."""
+    out = []
+    for line in markdown.splitlines():
+        m = DIRECTIVE.match(line.strip())
+        out.append(render(*m.groups()) if m else line)
+    return "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
+
+
+def readme_block(text: str) -> tuple[int, int]:
+    """Line span (start, end) of the README's headline table, between its two markers."""
+    lines = text.splitlines()
+    start = lines.index("<!-- table: headline -->")
+    end = lines.index(END, start)
+    return start, end
+
+
+def update_readme(path: Path = ROOT / "README.md") -> bool:
+    """Rewrite the README's headline table from the files; True when it changed."""
+    text = path.read_text()
+    lines = text.splitlines()
+    start, end = readme_block(text)
+    new = lines[: start + 1] + headline().splitlines() + lines[end:]
+    new_text = "\n".join(new) + "\n"
+    if new_text != text:
+        path.write_text(new_text)
+        return True
+    return False
+
+
+if __name__ == "__main__":
+    print("README headline table", "updated" if update_readme() else "already current")
