@@ -151,6 +151,7 @@ def data_table(name: str) -> str:
 def propensity_data_table(name: str, rows: list[dict]) -> str:
     """A propensity data set's summary: substrates, configurations × replicas, label times and
     the labels' noise ceiling (split-half correlation of the replicas)."""
+
     def mean(key: str) -> str:
         vals = [float(r[key]) for r in rows if r.get(key) not in (None, "")]
         return fmt(sum(vals) / len(vals), 3) if vals else "–"
