@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 from conftest import layered_film, shaken
+from results_io import write_results
 
 from nucleate.data.io import Selection, from_ase
 from nucleate.featurize.descriptors import InterfaceDescriptors, PairLJ
@@ -68,6 +70,19 @@ def main() -> None:
         t = [results[(name, lb)] for lb in labels]
         print(f"{name:<15}" + "".join(f"{1e3 * x:>15.1f} ms" for x in t) + f"   {t[1] / t[0]:5.1f}")
     print(f"(atom ratio {ratio_atoms:.1f}: a time ratio near it means linear cost)")
+    rows = [f"| {name} | " + " | ".join(f"{1e3 * results[(name, lb)]:.1f} ms" for lb in labels)
+            + f" | {results[(name, labels[1])] / results[(name, labels[0])]:.1f} |"
+            for name in featurizers]  # fmt: skip
+    table = "\n".join([
+        "| featurizer | " + " | ".join(f"{atoms[lb]} atoms" for lb in labels) + " | time ratio |",
+        "|---|" + "---|" * (len(labels) + 1), *rows, "",
+        f"Per frame, best of 3; atom ratio {ratio_atoms:.1f} (a time ratio near it: linear cost).",
+    ])  # fmt: skip
+    numbers = {
+        "atoms": atoms,
+        "seconds_per_frame": {f"{n}@{lb}": t for (n, lb), t in results.items()},
+    }
+    write_results("bench_featurizers", numbers, table)
     _ = np
 
 
