@@ -500,6 +500,7 @@ def _run_per_atom(cfg, out: Path, final: Path) -> dict:
     from nucleate.data.io import read_frames
     from nucleate.predict.per_atom import (
         load_propensity_checkpoints,
+        model_geometry,
         plot_per_atom,
         predict_per_atom,
         write_per_atom,
@@ -508,7 +509,20 @@ def _run_per_atom(cfg, out: Path, final: Path) -> dict:
     if cfg.trajectory is None:
         raise NucleateError("--per_atom reads frames: give --trajectory FILE")
     models = load_propensity_checkpoints(cfg.model)
-    frames = read_frames(cfg.trajectory, **_read_kwargs(cfg))
+    kwargs = _read_kwargs(cfg)
+    if model_geometry(models[0].hparams.meta) == "bulk":
+        # a bulk model reads every atom as liquid; substrate options are refused by Selection
+        from dataclasses import replace
+
+        kwargs["selection"] = replace(kwargs["selection"], bulk=True)
+    try:
+        frames = read_frames(cfg.trajectory, **kwargs)
+    except NucleateError as err:
+        if "no substrate given" in str(err):
+            raise NucleateError(
+                f"{err} (the model was trained on liquid films on a substrate)"
+            ) from None
+        raise
     results = predict_per_atom(models, frames)
     path = write_per_atom(frames, results, out / "per_atom.extxyz")
     summary = []

@@ -48,6 +48,8 @@ class Selection:
     liquid_types: tuple[int | str, ...] | None = None
     substrate_select: str | None = None
     liquid_select: str | None = None
+    #: a bulk liquid: no substrate at all (the propensity models of bulk glass formers)
+    bulk: bool = False
 
     def __post_init__(self) -> None:
         given = [
@@ -62,6 +64,8 @@ class Selection:
         ]
         if len(given) > 1:
             raise InputError(f"give one way to find the substrate, not {' and '.join(given)}")
+        if self.bulk and given:
+            raise InputError(f"a bulk liquid has no substrate: drop {' and '.join(given)}")
         if self.liquid_types is not None and self.liquid_select is not None:
             raise InputError("give one way to find the liquid, not liquid_types and liquid_select")
 
@@ -77,7 +81,16 @@ class Selection:
         liquid) masks the selection strings picked (None where not given)."""
         numbers = atoms.numbers
         chosen_substrate, chosen_liquid = chosen or (None, None)
-        if self.substrate_select is not None:
+        if self.bulk:
+            marked = np.asarray(atoms.arrays.get(_SUBSTRATE_ARRAY, np.zeros(len(numbers))))
+            if np.any(marked.reshape(len(numbers), -1)[:, 0] != 0):
+                raise InputError(
+                    f"{source}: the file marks {int(np.count_nonzero(marked))} substrate atoms, "
+                    "but a bulk liquid is asked for (a bulk model): give frames without substrate"
+                )
+            substrate = np.zeros(len(numbers), dtype=bool)
+            how = "none (bulk)"
+        elif self.substrate_select is not None:
             if chosen_substrate is None:
                 raise InputError(
                     f"{source}: selection strings work on files read through MDAnalysis "

@@ -41,12 +41,45 @@ def load_propensity_checkpoints(paths: list[str]):
     return models
 
 
+def model_geometry(meta: dict) -> str:
+    """``"film"`` (a liquid on a substrate) or ``"bulk"``: what a propensity model was trained
+    on. Checkpoints made before it was recorded tell it by their height input (films only)."""
+    if meta.get("geometry") in ("film", "bulk"):
+        return meta["geometry"]
+    return "film" if meta.get("config", {}).get("model_args", {}).get("use_height") else "bulk"
+
+
+def check_geometry(meta: dict, frames) -> None:
+    """Refuse frames of the other geometry than the model's: a bulk model on a film (its liquid
+    next to a wall is nothing it saw), a film model on a bulk box (no substrate to measure the
+    height from), and a bulk model on a box not periodic in all three directions."""
+    geometry = model_geometry(meta)
+    for k, frame in enumerate(frames):
+        has_substrate = bool(np.any(frame.substrate))
+        if geometry == "bulk" and has_substrate:
+            raise InputError(
+                f"frame {k} has {int(frame.substrate.sum())} substrate atoms; the model was trained "
+                "on a bulk liquid: give frames without substrate (or a film model)"
+            )
+        if geometry == "bulk" and not np.all(frame.pbc):
+            raise InputError(
+                f"frame {k} is not periodic in x, y and z; the model was trained on a periodic "
+                "bulk box"
+            )
+        if geometry == "film" and not has_substrate:
+            raise InputError(
+                f"frame {k} has no substrate; the model was trained on liquid films on a "
+                "substrate: select the substrate (--substrate_types, ...) or use a bulk model"
+            )
+
+
 def predict_per_atom(models, frames) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each frame, (n_atoms,) mean and spread of the predicted propensity over the models
     (NaN for atoms that are not graph nodes or are substrate)."""
     from nucleate.train.propensity import build_graph, predict_nodes
 
     meta = models[0].hparams.meta
+    check_geometry(meta, frames)
     out = []
     for frame in frames:
         if frame.units != meta.get("units", frame.units):

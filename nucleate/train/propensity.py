@@ -319,12 +319,13 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
     campaign = {}
     if (Path(cfg.data) / "campaign.yaml").exists():
         campaign = yaml.safe_load((Path(cfg.data) / "campaign.yaml").read_text())
+    film = any(np.any(np.asarray(c.graph.node_type) == 1) for c in configs)
     meta = {"nucleate_version": __version__, "task": "propensity",
             "featurizer_settings": settings, "data": str(cfg.data), "units": units,
-            "config": to_plain(asdict(cfg)), "campaign": campaign}  # fmt: skip
+            "config": to_plain(asdict(cfg)), "campaign": campaign,
+            "geometry": "film" if film else "bulk"}  # fmt: skip
     pred_gnn = [np.full(len(c.target), np.nan) for c in configs]
     pred_ridge = [np.full(len(c.target), np.nan) for c in configs]
-    film = any(np.any(np.asarray(c.graph.node_type) == 1) for c in configs)
     pred_height = [np.full(len(c.target), np.nan) for c in configs]
     folds = _folds(groups, cfg.folds, cfg.seed)
     fold_info = []

@@ -164,3 +164,58 @@ def test_propensity_campaign_on_a_tiny_source(tmp_path):
     card = (tmp_path / "prop" / "README.md").read_text()
     assert "noise ceiling" in card.lower() and (tmp_path / "prop" / "propensity.png").exists()
     assert run_propensity_campaign(camp, progress=False)["ran"] == 0
+
+
+def _bulk_ka_box(path: Path, n: int = 512, seed: int = 0) -> Path:
+    """A cubic periodic box of KA particles (80 % A) at the KA density 1.2, slightly shaken."""
+    from ase import Atoms
+    from ase.io import write
+
+    rng = np.random.default_rng(seed)
+    side = round(n ** (1 / 3))
+    length = (n / 1.2) ** (1 / 3)
+    grid = np.stack(np.meshgrid(*[np.arange(side)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    pos = grid * (length / side) + rng.normal(0, 0.05, (n, 3))
+    types = np.where(rng.permutation(n) < int(0.8 * n), 1, 2)
+    write(path, Atoms(numbers=types, positions=pos, cell=[length] * 3, pbc=True))
+    return path
+
+
+def test_ka_model_card_command_runs_as_written_on_a_bulk_box(tmp_path, monkeypatch):
+    """The command of models/ka3d-t044/README.md, run as written (only the file name is ours)."""
+    import shlex
+
+    card = (ROOT / "models/ka3d-t044/README.md").read_text()
+    line = next(x.strip() for x in card.splitlines() if x.strip().startswith("nucleate predict"))
+    monkeypatch.chdir(ROOT)
+    _bulk_ka_box(tmp_path / "ka.extxyz")
+    argv = [str(tmp_path / "ka.extxyz") if w == "ka.extxyz" else w for w in shlex.split(line)[1:]]
+    assert cli.main([*argv, "--out", str(tmp_path / "out"), "--plot", "false"]) == 0
+    from ase.io import read
+
+    atoms = read(tmp_path / "out" / "per_atom.extxyz")
+    prop = atoms.arrays["predicted_propensity"]
+    assert np.isfinite(prop).all()  # every particle of a bulk box is liquid and predicted
+    assert prop.std() > 0  # and they differ: structure is read, not a constant
+
+
+@pytest.mark.parametrize(
+    ("model", "source", "extra", "message"),
+    [
+        ("ka3d-t044", "film", [], "marks 216 substrate atoms"),
+        ("ka3d-t044", "bulk", ["--substrate_types", "[1]"], "a bulk liquid has no substrate"),
+        ("lj-fcc-v1", "bulk", [], "trained on liquid films on a substrate"),
+    ],
+)
+def test_propensity_models_refuse_the_other_geometry(
+    tmp_path, capsys, model, source, extra, message
+):
+    film = ROOT / "data/lj-fcc-v1/samples/fcc111_m+00.0_e1.00/frames.extxyz.gz"
+    path = film if source == "film" else _bulk_ka_box(tmp_path / "ka.extxyz")
+    out = tmp_path / "out"
+    argv = ["predict", "--per_atom", "true", "--model", f"[{ROOT / 'models' / model / 'propensity'}]",
+            "--trajectory", str(path), "--index=-1", *extra, "--out", str(out)]  # fmt: skip
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
