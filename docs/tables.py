@@ -49,6 +49,7 @@ BENCHMARKS = {
     "precursors_lj": ".venv/bin/python benchmarks/precursors_lj.py",
     "propensity_tn": ".venv/bin/python benchmarks/propensity_tn.py",
     "ka_linear_baseline": ".venv/bin/python benchmarks/ka_linear_baseline.py",
+    "gnn_frames": ".venv/bin/python benchmarks/gnn_frames.py",
 }
 
 

@@ -63,7 +63,12 @@ def _add_predict_arguments(p) -> None:
         type=list[str],
         help="checkpoints or run directories, e.g. [models/lj-fcc-v1/cnn]",
     )
-    p.add_argument("--trajectory", type=str | None, default=None, help="frames of an interface")
+    p.add_argument(
+        "--trajectory", type=str | None, default=None,
+        help="frames of an interface, predicted instead of simulating a substrate: the CNN reads "
+        "one density image averaged over all frames, the GNN predicts each frame's graph and "
+        "reports the mean over the frames, the descriptor model averages its descriptors over them",
+    )  # fmt: skip
     p.add_argument(
         "--substrate", type=list[str] | None, default=None,
         help="slab files and/or generated slabs <family>:<value>, e.g. [my_slab.extxyz, "

@@ -3,8 +3,9 @@ refused with one line naming the likely cause, milder departures are marked in t
 
 A model's domain is what its training inputs looked like (:func:`training_domain`, stored in the
 checkpoint): the units, the liquid's spacing ``d_liquid`` (bulk density^(-1/3)) and the atoms per
-area of its contact layer. Models saved without one are guarded by the liquid's crystal: its
-nearest-neighbour distance ``a0 / sqrt 2`` from the training campaign.
+area of its contact layer. Models saved without one are guarded by the liquid's crystal: its spacing
+``a0 / 4^(1/3)`` (fcc, from the training campaign) catches wrong units, and nothing milder is
+marked.
 """
 
 from __future__ import annotations
@@ -74,11 +75,14 @@ def check_domain(meta: dict, frames) -> str:
         raise InputError(f"no liquid layer on the substrate ({err}): is this a film?") from None
     d = float(profile.d_liquid)
     lo, hi = domain.get("d_liquid") or [None, None]
-    if lo is None:  # a model saved without its domain: the liquid's crystal sets the scale
+    known = lo is not None
+    if not known:  # a model saved without its domain: the liquid's crystal sets the scale
         a0 = (meta.get("campaign") or {}).get("a0")
         if not a0:
             return ""
-        lo = hi = float(a0) / math.sqrt(2)
+        # the spacing density^(-1/3) of the fcc crystal (4 atoms per a0^3), the quantity d_liquid
+        # is, not its nearest-neighbour distance; good for the refusal of wrong units only
+        lo = hi = float(a0) / 4 ** (1 / 3)
     ratio = d / (0.5 * (lo + hi))
     if not 1 / REFUSE <= ratio <= REFUSE:
         units = meta.get("units", "lj")
@@ -101,7 +105,7 @@ def check_domain(meta: dict, frames) -> str:
         )
     marks = []
     pad = MARGIN * max(hi - lo, 0.05 * hi)
-    if not lo - pad <= d <= hi + pad:
+    if known and not lo - pad <= d <= hi + pad:
         marks.append(f"d_liquid {d:.3g} outside [{lo:.3g}, {hi:.3g}]")
     a_lo, a_hi = domain.get("atoms_per_area_1") or [None, None]
     if a_lo is not None and profile.layers:

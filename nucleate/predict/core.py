@@ -4,6 +4,7 @@ are given): the checkpoints say how to featurize and, for a substrate, how to si
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.domain import check_domain
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -275,19 +278,33 @@ def predict_frames(
 
     from nucleate.models.graph_data import to_pyg
 
-    feats = compute_features(meta["features"], featurizer, list(frames), {})
-    if meta["features"] == "density_image":
-        x = torch.as_tensor(feats["image"][None], dtype=torch.float32)
-    else:
+    if meta["features"] == "density_image":  # one image, averaged over the frames
+        feats = compute_features(meta["features"], featurizer, list(frames), {})
+        inputs = [torch.as_tensor(feats["image"][None], dtype=torch.float32)]
+    else:  # a graph per frame (training read one frame per sample): the mean over the frames
         from types import SimpleNamespace
 
-        x = to_pyg(SimpleNamespace(**feats))
+        inputs = [
+            to_pyg(SimpleNamespace(**compute_features(meta["features"], featurizer, [f], {})))
+            for f in frames
+        ]
     with torch.no_grad():
-        members = [float(m(x)[0]) for m in models]
-        novel = _summary([_member_novelty(m, x) for m in models])
+        per_frame = np.array([[float(m(x)[0]) for x in inputs] for m in models])  # (models, frames)
+        # a member's novelty: its most novel frame
+        novel = _summary([_worst(_member_novelty(m, x) for x in inputs) for m in models])
+    if len(inputs) > 1:
+        spread = per_frame.mean(axis=0).std(ddof=1)
+        log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, len(inputs), spread)
+    members = [float(v) for v in per_frame.mean(axis=1)]
     std = float(np.std(members, ddof=1)) if len(members) > 1 else 0.0
     return Prediction(float(np.mean(members)), std, members, units, source, None, None, None,
                       *novel, departures)  # fmt: skip
+
+
+def _worst(novelties) -> tuple[float, bool] | None:
+    """The most novel of several (novelty, far) pairs (None when none is known)."""
+    known = [n for n in novelties if n is not None]
+    return max(known, key=lambda n: n[0]) if known else None
 
 
 def _member_novelty(model, x) -> tuple[float, bool] | None:
