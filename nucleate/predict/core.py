@@ -14,6 +14,7 @@ import numpy as np
 from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.domain import check_domain
+from nucleate.resources import resolve, where_looked
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class Prediction:
 def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
     """Checkpoint files from files and run directories (whose metrics.json names them)."""
     files: list[Path] = []
-    for p in map(Path, paths):
+    for p in map(resolve, paths):  # bundled models/ from any working directory
         if p.is_dir() and not (p / "metrics.json").exists() and (p / "model.pkl").exists():
             files.append(p / "model.pkl")  # a shipped descriptor model
         elif p.is_dir():
@@ -56,7 +57,7 @@ def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
         elif p.exists():
             files.append(p)
         else:
-            raise InputError(f"{p}: no such checkpoint")
+            raise InputError(f"{p}: no such checkpoint ({where_looked(p)})")
     if not files:
         raise InputError("no checkpoints given")
     return files

@@ -90,9 +90,18 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     from nucleate.train.select import SelectConfig, run_selection
 
     t0 = time.perf_counter()
+    from nucleate.resources import resolve, where_looked
+
+    for name in ("data", "configs", "select_config"):  # bundled: found from any directory
+        if not resolve(getattr(cfg, name)).exists():
+            raise InputError(
+                f"{getattr(cfg, name)}: not found ({where_looked(getattr(cfg, name))})"
+            )
+    cfg = replace(cfg, data=str(resolve(cfg.data)), configs=str(resolve(cfg.configs)),
+                   select_config=str(resolve(cfg.select_config)))  # fmt: skip
     data, out = Path(cfg.data), Path(cfg.out)
     if not (data / "manifest.csv").exists():
-        raise InputError(f"{data}: no data set here (run the quickstart from the repository root)")
+        raise InputError(f"{data}: not a data set (no manifest.csv)")
     campaign = campaign_config(data)
     slab, name = substrate_from(cfg.substrate, campaign)  # checks the substrate early
     sid = f"{name}_e{cfg.eps_sl:.2f}"
@@ -132,8 +141,6 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
             runs[route] = run_training(tc)
             timings[f"train {route}"] = time.perf_counter() - s
         print("[quickstart] selecting descriptors", flush=True)
-        if not Path(cfg.select_config).exists():
-            raise InputError(f"{cfg.select_config}: no such config (run from the repository root)")
         sc = {**yaml.safe_load(Path(cfg.select_config).read_text()), **cfg.select}
         sc.update(data=cfg.data, out=str(out / "select"))
         s = time.perf_counter()

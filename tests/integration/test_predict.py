@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -172,3 +173,16 @@ def test_predict_refuses_a_trajectory_without_liquid_layer(capsys, tmp_path, fil
                      "--substrate_types", "[1]", "--out", str(tmp_path / "p")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and "nucleate: error:" in err and "layer" in err, err
+
+
+def test_shipped_model_found_from_another_directory(tmp_path, monkeypatch, capsys):
+    """`--model models/...` as the README writes it, run outside the repository."""
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(tmp_path)
+    sample = root / "data/lj-fcc-v1/samples/fcc111_m+00.0_e1.00/frames.extxyz.gz"
+    argv = ["predict", "--model", "[models/lj-fcc-v1/gnn]", "--trajectory", str(sample),
+            "--plot", "false", "--out", "here"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert (tmp_path / "here" / "predictions.csv").exists()
+    assert cli.main([*argv[:2], "[models/none]", *argv[3:-1], "there"]) == 2
+    assert "looked in the working directory" in capsys.readouterr().err

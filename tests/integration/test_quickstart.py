@@ -60,3 +60,17 @@ def test_quickstart_end_to_end(capsys, tmp_path, film):
     code = cli.main(["quickstart", "--data", str(data), "--out", str(out), "--substrate",
                      "fcc112:0.0"])  # fmt: skip
     assert code == 2 and "<family>:<value>" in capsys.readouterr().err
+
+
+def test_quickstart_finds_or_names_its_bundled_inputs_from_any_directory(
+    tmp_path, monkeypatch, capsys
+):
+    from nucleate import resources
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("data", "configs", "select_config"):  # the defaults resolve outside the repository
+        default = getattr(QuickstartConfig(), name)
+        assert resources.resolve(default) == ROOT / default
+    assert cli.main(["quickstart", "--data", "data/none", "--out", "qs"]) == 2
+    assert "data/none: not found (looked in the working directory" in capsys.readouterr().err
+    assert not (tmp_path / "qs").exists()
