@@ -126,6 +126,13 @@ def featurize_dataset(
     for row in tqdm(rows, desc=f"featurize {name}", unit="sample", disable=not progress):
         files = dict(zip(row["files"].split(";"), row["sha256"].split(";"), strict=True))
         frames_file = next(f for f in files if f.endswith("frames.extxyz.gz"))
+        # the cache is keyed on the manifest's hash: check the file is that file (a warm cache
+        # would otherwise hide a damaged or swapped one)
+        if dataset.sha256_of(root / frames_file) != files[frames_file]:
+            raise InputError(
+                f"{root / frames_file}: its content differs from the manifest's sha256 (changed or "
+                "damaged); check the data set: nucleate generate -c <its config> --verify true"
+            )
         record = json.loads((root / frames_file).parent.joinpath("sample.json").read_text())
         params = record.get("parameters", {})
         key = cache_key(name, settings, files[frames_file], params)

@@ -166,6 +166,13 @@ def test_featurize_cli_on_a_data_set_uses_its_cache(capsys, tmp_path, film, capl
     (written,) = (cache / "outputs").glob("ds-density_image-*")
     assert (written / "images.npz").exists()
     capsys.readouterr()
+    # a swapped sample file is caught before its warm cache entry is used
+    import shutil
+
+    samples = sorted((root / "samples").iterdir())
+    shutil.copy(samples[1] / "frames.extxyz.gz", samples[0] / "frames.extxyz.gz")
+    assert cli.main([str(a) for a in args]) == 2
+    assert "differs from the manifest's sha256" in capsys.readouterr().err
 
 
 def test_featurize_cli_on_a_trajectory_file(capsys, tmp_path, film):
