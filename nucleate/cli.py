@@ -300,6 +300,11 @@ def _add_selection_arguments(p) -> None:
         help="MDAnalysis selection of the liquid sites, e.g. 'name OW' (MD formats)",
     )  # fmt: skip
     p.add_argument("--atom_style", type=str | None, default=None, help="LAMMPS data atom style")
+    p.add_argument(
+        "--side", type=Literal["auto", "top", "bottom"], default="auto",
+        help="the side of the slab whose liquid is analysed: a slab with liquid on both sides "
+        "needs top or bottom; a surface facing -z is bottom (auto finds the side that has liquid)",
+    )  # fmt: skip
 
 
 def _read_kwargs(cfg) -> dict:
@@ -318,7 +323,7 @@ def _read_kwargs(cfg) -> dict:
     )
     index = int(cfg.index) if cfg.index.lstrip("-").isdigit() else cfg.index
     return {"index": index, "format": cfg.format, "selection": selection, "units": cfg.units,
-            "atom_style": cfg.atom_style, "topology": cfg.topology}  # fmt: skip
+            "atom_style": cfg.atom_style, "topology": cfg.topology, "side": cfg.side}  # fmt: skip
 
 
 def _add_featurize_arguments(p) -> None:

@@ -287,6 +287,7 @@ def iter_frames(
     atom_style: str | None = None,
     wrap: bool = True,
     topology: str | os.PathLike | None = None,
+    side: str = "auto",
 ) -> Iterator[Frame]:
     """Yield the frames of a file one at a time (lazily: long trajectories never sit in memory).
 
@@ -304,6 +305,9 @@ def iter_frames(
         wrap: wrap atoms outside the cell back in.
         topology: the topology of an MD trajectory (names, residues, types), read with it by
             MDAnalysis.
+        side: which side of the slab the liquid analysed is on (see
+            :func:`nucleate.structure.orient.orient`): ``auto``, ``top`` or ``bottom``; every
+            interface comes out with its surface facing +z and z not periodic.
 
     Raises:
         InputError: missing, unreadable, truncated or malformed files; bad selections.
@@ -323,7 +327,8 @@ def iter_frames(
             selection.substrate_select, selection.liquid_select, units, atom_style,
             selection.substrate_types, selection.liquid_types,
         ):  # fmt: skip
-            yield from_ase(atoms, chosen_as, wrap=wrap, source=source, chosen=chosen)
+            yield _oriented(from_ase(atoms, chosen_as, wrap=wrap, source=source, chosen=chosen),
+                            side, source)  # fmt: skip
         return
     if selection is not None and selection.uses_strings:
         raise InputError(
@@ -350,10 +355,20 @@ def iter_frames(
                 f"{path}: cannot read {what} as {fmt}; truncated or malformed? ({detail})"
             ) from None
         source = f"{path}" if count == 0 else f"{path} frame {count}"
-        yield from_ase(atoms, selection, units, wrap=wrap, source=source)
+        yield _oriented(from_ase(atoms, selection, units, wrap=wrap, source=source), side, source)
         count += 1
     if count == 0:
         raise InputError(f"{path}: no frames (index {index!r})")
+
+
+def _oriented(frame: Frame, side: str, source: str) -> Frame:
+    """The interface turned to the geometry the analysis reads (see nucleate.structure.orient)."""
+    from nucleate.structure.orient import orient
+
+    try:
+        return orient(frame, side)
+    except InputError as err:
+        raise InputError(f"{source}: {err}") from None
 
 
 def _as_chosen(selection: Selection) -> Selection:

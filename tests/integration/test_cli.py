@@ -148,3 +148,34 @@ def test_no_detectable_layer(capsys, tmp_path, film):
         capsys, "inspect", tmp_path / "detached.extxyz", "--substrate_types", "[1]",
         match="no liquid layer detected",
     )  # fmt: skip
+
+
+def test_inspect_a_film_upside_down_and_a_two_sided_slab(tmp_path, capsys):
+    """A surface facing -z is read from below; liquid on both sides needs --side."""
+    from ase.io import write
+    from conftest import layered_film
+
+    atoms, _, _ = layered_film(size=(4, 4), n_liquid=6, noise=0.03, orthogonal=True)
+    up = tmp_path / "up.extxyz"
+    write(up, atoms)
+    down = atoms.copy()
+    down.positions[:, 2] = down.cell[2, 2] - down.positions[:, 2]
+    write(tmp_path / "down.extxyz", down)
+    sub = atoms.numbers == 1
+    mid = 0.5 * (atoms.positions[sub, 2].min() + atoms.positions[sub, 2].max())
+    below = atoms[~sub]
+    below.positions[:, 2] = 2 * mid - below.positions[:, 2]  # the liquid mirrored below the slab
+    both = atoms + below
+    both.positions[:, 2] -= both.positions[:, 2].min() - 1.0
+    both.cell[2, 2] = both.positions[:, 2].max() + 1.0
+    write(tmp_path / "both.extxyz", both)
+
+    def layers(name, *extra):
+        assert cli.main(["inspect", str(tmp_path / name), "--substrate_types", "[1]",
+                         "--json", str(tmp_path / f"{name}.json"), *extra]) == 0  # fmt: skip
+        return [la["peak"] for la in json.loads((tmp_path / f"{name}.json").read_text())["layers"]]
+
+    assert layers("down.extxyz") == pytest.approx(layers("up.extxyz"), abs=1e-6)
+    assert cli.main(["inspect", str(tmp_path / "both.extxyz"), "--substrate_types", "[1]"]) == 2
+    assert "--side top or --side bottom" in capsys.readouterr().err
+    assert layers("both.extxyz", "--side", "bottom") == pytest.approx(layers("up.extxyz"), abs=1e-6)
