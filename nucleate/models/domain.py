@@ -58,6 +58,33 @@ def _same_system(frames) -> None:
             )
 
 
+#: the atom types of nucleate's own campaigns: substrate (1, and 3 for a second component), liquid
+CAMPAIGN_SPECIES = {"substrate": {1, 3}, "liquid": {2}}
+
+
+def check_species(meta: dict, frames) -> str:
+    """Compare the frames' atom species with the training data's (models trained on nucleate's
+    campaigns: substrate types 1 and 3, liquid type 2). A graph model embeds species, so other
+    species are refused (they would silently read as another atom); for the other models, which
+    see only positions, they are marked. Returns the mark ("" if none)."""
+    if not meta.get("campaign"):
+        return ""
+    seen = {
+        "substrate": {int(t) for f in frames for t in np.unique(f.types[f.substrate])},
+        "liquid": {int(t) for f in frames for t in np.unique(f.types[f.liquid])},
+    }
+    odd = {k: sorted(v - CAMPAIGN_SPECIES[k]) for k, v in seen.items() if v - CAMPAIGN_SPECIES[k]}
+    if not odd:
+        return ""
+    said = ", ".join(f"{k} species {v}" for k, v in odd.items())
+    if meta.get("features") == "graph":
+        raise InputError(
+            f"the frames have {said}; the model was trained on substrate types 1 (and 3) and "
+            "liquid type 2 and reads species: renumber the types as in training"
+        )
+    return f"{said} not in training (types: substrate 1, 3; liquid 2)"
+
+
 def check_domain(meta: dict, frames) -> str:
     """Refuse frames far outside the model's domain (:class:`InputError`, one line with the
     likely cause and the fix); return the milder departures (";"-joined, "" if none)."""
@@ -68,6 +95,7 @@ def check_domain(meta: dict, frames) -> str:
         raise InputError("the frames have no substrate atoms: say which atoms are the substrate "
                          "(--substrate_types, --substrate_array or --substrate_below)")  # fmt: skip
     _same_system(frames)
+    species_mark = check_species(meta, frames)
     domain = meta.get("domain") or {}
     try:
         profile = LayerDetector(n_layers=1)(frames)
@@ -103,7 +131,7 @@ def check_domain(meta: dict, frames) -> str:
             f"the liquid's spacing {d:.3g} is {ratio:.2g} × the training one ({0.5 * (lo + hi):.3g}"
             f" {units}): {hint}"
         )
-    marks = []
+    marks = [species_mark] if species_mark else []
     pad = MARGIN * max(hi - lo, 0.05 * hi)
     if known and not lo - pad <= d <= hi + pad:
         marks.append(f"d_liquid {d:.3g} outside [{lo:.3g}, {hi:.3g}]")

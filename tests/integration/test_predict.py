@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from ase.io import write
@@ -186,3 +187,33 @@ def test_shipped_model_found_from_another_directory(tmp_path, monkeypatch, capsy
     assert (tmp_path / "here" / "predictions.csv").exists()
     assert cli.main([*argv[:2], "[models/none]", *argv[3:-1], "there"]) == 2
     assert "looked in the working directory" in capsys.readouterr().err
+
+
+def test_graph_model_refuses_species_it_never_saw(tmp_path, capsys):
+    """Liquid and substrate types swapped (as a LAMMPS set-up may number them): the GNN, which
+    embeds species, refuses in one line; the CNN, which sees densities only, marks it."""
+    from nucleate.data.io import read_frames, to_ase
+
+    root = Path(__file__).resolve().parents[2]
+    frame = read_frames(
+        root / "data/lj-fcc-v1/samples/fcc111_m+00.0_e1.00/frames.extxyz.gz", index=-1
+    )[0]
+    atoms = to_ase(frame)
+    atoms.numbers = np.where(
+        frame.substrate, 2, 1
+    )  # the masks in the file still say which is which
+    write(tmp_path / "swapped.extxyz", atoms)
+    common = ["predict", "--trajectory", str(tmp_path / "swapped.extxyz"), "--plot", "false"]
+    out = tmp_path / "gnn"
+    assert (
+        cli.main([*common, "--model", f"[{root / 'models/lj-fcc-v1/gnn'}]", "--out", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "renumber the types" in err and err.count("\n") == 1 and not out.exists()
+    assert (
+        cli.main(
+            [*common, "--model", f"[{root / 'models/lj-fcc-v1/cnn'}]", "--out", str(tmp_path / "c")]
+        )
+        == 0
+    )
+    assert "not in training" in (tmp_path / "c" / "predictions.csv").read_text()
