@@ -172,8 +172,9 @@ def iter_timesteps(
         liquid_select: MDAnalysis selection of the liquid sites (``"name OW"`` for water).
         units: the unit system recorded (default ``metal``: Å and ps, MDAnalysis's own).
         atom_style: LAMMPS atom style of a data-file topology (default ``atomic``).
-        substrate_types, liquid_types: types or atom names (matched against the topology's own
-            strings, e.g. ``OW``, or LAMMPS's numbers), instead of the selection strings.
+        substrate_types: types or atom names of the substrate (matched against the topology's
+            own strings, e.g. ``PT``, or LAMMPS's numbers), instead of ``substrate_select``.
+        liquid_types: the same for the liquid sites (``OW``), instead of ``liquid_select``.
     """
     from ase import Atoms
     from MDAnalysis.lib.mdamath import triclinic_vectors

@@ -136,7 +136,9 @@ def test_atoms_outside_the_cell_are_wrapped(capsys, tmp_path, film):
 
 def cli_summary(path):
     cfg = cli.build_parser().parse_args(["inspect", str(path), "--substrate_types", "[1]"])
-    return cli.run_inspect(cfg.inspect)
+    from nucleate.cli.inspect import run
+
+    return run(cfg.inspect)
 
 
 def test_no_detectable_layer(capsys, tmp_path, film):

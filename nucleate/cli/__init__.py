@@ -1,0 +1,82 @@
+"""The ``nucleate`` command: thin subcommands over importable functions.
+
+Every subcommand parses its options with jsonargparse, so each also reads them from a YAML file
+(``--config FILE``) and can print its full configuration (``--print_config``). Errors from bad input
+come out as one line, ``nucleate: error: ...``, with exit status 2; nothing prints a traceback
+unless ``NUCLEATE_DEBUG=1`` is set.
+
+One module per subcommand (``nucleate.cli.<name>``: ``add_arguments(parser)`` and ``run(cfg)``);
+the options that read frames are shared (:mod:`nucleate.cli.common`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from nucleate import __version__
+from nucleate.cli import featurize, generate, inspect, predict, quickstart, report, select, train
+from nucleate.errors import NucleateError
+
+log = logging.getLogger("nucleate")
+
+#: every subcommand, in the order of the pipeline, with its one-line help
+SUBCOMMANDS: dict[str, str] = {
+    "generate": "make labelled data with LAMMPS (equilibrium frames, cooling ramps, propensity)",
+    "featurize": "turn interfaces into density images, atomic graphs and descriptors",
+    "train": "train a CNN or GNN model from a YAML config",
+    "select": "select descriptors by correlation clustering and fit descriptor models",
+    "predict": "predict the nucleation temperature of a new substrate or trajectory",
+    "report": "build an HTML dashboard comparing training runs",
+    "quickstart": "train, predict and report on the bundled lj-fcc data set in one go",
+    "inspect": "read a trajectory, find the substrate surface and the interfacial liquid layers",
+}
+
+
+#: subcommand -> its module (``add_arguments``, ``run``)
+COMMANDS = {
+    "generate": generate, "featurize": featurize, "train": train, "select": select,
+    "predict": predict, "report": report, "inspect": inspect, "quickstart": quickstart,
+}  # fmt: skip
+
+
+def build_parser():
+    from jsonargparse import ActionConfigFile, ArgumentParser
+
+    parser = ArgumentParser(
+        prog="nucleate",
+        description="Predict how well a substrate makes a liquid crystallise, from the structure "
+        "and dynamics of the liquid in contact with it.",
+        env_prefix="NUCLEATE",
+        default_env=False,
+    )
+    parser.add_argument("--version", action="version", version=f"nucleate {__version__}")
+    subcommands = parser.add_subcommands(dest="command", required=True)
+    for name, text in SUBCOMMANDS.items():
+        sub = ArgumentParser(description=text)
+        sub.add_argument("-c", "--config", action=ActionConfigFile, help="options from YAML")
+        COMMANDS[name].add_arguments(sub)
+        subcommands.add_subcommand(name, sub, help=text)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 success, 2 error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        parser = build_parser()
+        cfg = parser.instantiate(parser.parse_args(argv))  # builds the dataclasses of configs
+        COMMANDS[cfg.command].run(cfg[cfg.command])
+        return 0
+    except NucleateError as err:
+        if os.environ.get("NUCLEATE_DEBUG"):
+            raise
+        print(f"nucleate: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""``nucleate generate``: labelled data with LAMMPS (campaigns, propensity labels, verify, card, join)."""
+
+from __future__ import annotations
+
+from nucleate.cli.common import section
+from nucleate.errors import NucleateError
+
+
+def add_arguments(p) -> None:
+    from nucleate.data.campaign import Campaign
+
+    p.add_class_arguments(Campaign)
+    p.add_argument("--dry_run", type=bool, default=False, help="validate and list the tasks only")
+    p.add_argument("--verify", type=bool, default=False, help="only verify the data set on disk")
+    p.add_argument(
+        "--calibrate", type=bool, default=False,
+        help="first measure a_0, T_m and bulk crystallisation of the liquid (for the data card)",
+    )  # fmt: skip
+    p.add_argument("--card", type=bool, default=False, help="only rewrite the data card")
+    p.add_argument(
+        "--join", type=list[str] | None, default=None,
+        help="only join data sets made with the same protocol into one training set at --out "
+        "(links, nothing copied), e.g. --join '[data/lj-fcc-v1, data/lj-mix-v1]' --out "
+        "runs/data/lj-union",
+    )  # fmt: skip
+    from nucleate.data.propensity_campaign import PropensityCampaign
+
+    p.add_argument(
+        "--propensity", type=PropensityCampaign | None, default=None,
+        help="isoconfigurational propensity labels for samples of an existing data set "
+        "(configs/data/lj-fcc-v1-propensity.yaml); the other campaign settings are then unused",
+    )  # fmt: skip
+
+
+def run(cfg) -> dict:
+    """Run (or resume) a data-generation campaign; see :mod:`nucleate.data.campaign`."""
+    from dataclasses import fields
+
+    from nucleate.data import dataset
+    from nucleate.data.campaign import Campaign, run_campaign
+
+    if cfg.get("propensity") is not None:
+        return _run_propensity(cfg)
+    campaign = Campaign(**{f.name: cfg[f.name] for f in fields(Campaign)})
+    if cfg.get("join"):
+        from nucleate.data.campaign import join_datasets
+
+        n = join_datasets(cfg.join, campaign.out)
+        print(f"{campaign.out}: {n} samples of {', '.join(cfg.join)}")
+        return {"complete": n}
+    if cfg.verify:
+        problems = dataset.verify_dataset(campaign.out)
+        for problem in problems:
+            print(problem)
+        n = len(dataset.read_manifest(campaign.out))
+        if problems:
+            raise NucleateError(
+                f"{campaign.out}: {n} samples, {len(problems)} problem"
+                f"{'s' if len(problems) > 1 else ''} (listed above)"
+            )
+        print(f"{campaign.out}: {n} samples, no problems")
+        return {"complete": n, "problems": problems}
+    if cfg.card:
+        from dataclasses import asdict
+
+        from nucleate.data.card import write_card
+
+        path = write_card(campaign.out, dataset.to_plain(asdict(campaign)))
+        print(f"data card written to {path}")
+        return {"card": str(path)}
+    campaign.validate()
+    if cfg.calibrate:
+        from nucleate.data.campaign import run_calibration
+
+        cal = run_calibration(campaign)
+        print(f"calibration: T_m = {cal['t_m']:.3f}, a_0 = {cal['a0']:.4f}, bulk T_x = "
+              f"{cal['bulk_ramp']['t_x']} -> {campaign.out}/calibration.json")  # fmt: skip
+    if cfg.dry_run:
+        tasks = campaign.tasks()
+        print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")
+        for t in tasks:
+            print(f"  {t['id']}")
+        return {"total": len(tasks)}
+    result = run_campaign(campaign)
+    print(
+        f"{campaign.name}: {result['complete']} of {result['total']} substrates complete in "
+        f"{campaign.out} ({result['ran']} run now)"
+        + (
+            f", {result['topped_up']} of them adding ramps to finished samples"
+            if result["topped_up"]
+            else ""
+        )
+        + f"; manifest: {campaign.out}/manifest.csv"
+    )
+    return result
+
+
+def _run_propensity(cfg) -> dict:
+    from nucleate.data import dataset
+    from nucleate.data.propensity_campaign import PropensityCampaign, run_propensity_campaign
+
+    campaign = section(PropensityCampaign, cfg.propensity)
+    if cfg.verify:
+        problems = dataset.verify_dataset(campaign.out)
+        for problem in problems:
+            print(problem)
+        if problems:
+            raise NucleateError(f"{campaign.out}: {len(problems)} problem(s) (listed above)")
+        print(f"{campaign.out}: no problems")
+        return {"problems": problems}
+    if cfg.card:
+        from nucleate.data.propensity_card import write_propensity_card
+
+        path = write_propensity_card(campaign.out)
+        print(f"data card written to {path}")
+        return {"card": str(path)}
+    campaign.validate()
+    if cfg.dry_run:
+        tasks = campaign.tasks()
+        print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")
+        return {"total": len(tasks)}
+    result = run_propensity_campaign(campaign)
+    print(
+        f"{campaign.name}: {result['complete']} of {result['total']} samples complete in "
+        f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
+    )
+    return result
