@@ -50,6 +50,7 @@ BENCHMARKS = {
     "propensity_tn": ".venv/bin/python benchmarks/propensity_tn.py",
     "ka_linear_baseline": ".venv/bin/python benchmarks/ka_linear_baseline.py",
     "gnn_frames": ".venv/bin/python benchmarks/gnn_frames.py",
+    "calibrate_shipped": ".venv/bin/python benchmarks/calibrate_shipped.py",
 }
 
 
@@ -96,11 +97,20 @@ def models_table() -> str:
         rows.append([
             f"{route} (`{path}`)", m["split"], fmt(t.get("rmse")),
             fmt(t.get("rmse_mean_baseline")), fmt(t.get("label_noise_rms")), fmt(t.get("r2"), 2),
-            fmt(t.get("spearman"), 2), lofo, f"`{command}`",
+            fmt(t.get("spearman"), 2), *_coverages(t, gp=path.endswith("descriptors")), lofo,
+            f"`{command}`",
         ])  # fmt: skip
     header = ["model", "substrates train/val/test", "test RMSE", "mean baseline", "label noise", "R²", "Spearman",
-              "leave one facet out (RMSE)", "trained by"]  # fmt: skip
+              "±2σ cover (spread)", "±2σ cover (calibrated or GP σ)", "leave one facet out (RMSE)",
+              "trained by"]  # fmt: skip
     return table(header, rows)
+
+
+def _coverages(test: dict, gp: bool) -> list[str]:
+    """±2σ coverage of an ensemble's spread and of its calibrated σ; a GP has its own σ only."""
+    if gp:
+        return ["–", fmt(test.get("coverage_2sigma"), 2)]
+    return [fmt(test.get("coverage_2sigma"), 2), fmt(test.get("coverage_2sigma_calibrated"), 2)]
 
 
 def propensity_table() -> str:

@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Prediction:
-    """Ensemble mean and spread (standard deviation over members; 0 for one member)."""
+    """Ensemble mean and uncertainty. ``tn_std``: the members' spread (standard deviation; 0
+    for one member), widened in quadrature by the checkpoints' calibration floor where they carry
+    one (see :func:`nucleate.train.metrics.spread_floor`), or a descriptor model's predictive σ;
+    ``spread``: the members' spread alone."""
 
     tn: float
     tn_std: float
@@ -41,6 +44,7 @@ class Prediction:
     far_from_training: bool | None = None
     # milder departures of the input from the training inputs (see nucleate.models.domain)
     domain: str | None = None
+    spread: float | None = None
 
 
 def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
@@ -297,9 +301,11 @@ def predict_frames(
         spread = per_frame.mean(axis=0).std(ddof=1)
         log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, len(inputs), spread)
     members = [float(v) for v in per_frame.mean(axis=1)]
-    std = float(np.std(members, ddof=1)) if len(members) > 1 else 0.0
+    spread = float(np.std(members, ddof=1)) if len(members) > 1 else 0.0
+    floor = float((meta.get("calibration") or {}).get("floor", 0.0))
+    std = float(np.hypot(spread, floor))
     return Prediction(float(np.mean(members)), std, members, units, source, None, None, None,
-                      *novel, departures)  # fmt: skip
+                      *novel, departures, spread)  # fmt: skip
 
 
 def _worst(novelties) -> tuple[float, bool] | None:

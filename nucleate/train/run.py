@@ -177,9 +177,15 @@ def run_training(cfg: TrainConfig) -> dict:
     )
     from nucleate.featurize.pipeline import featurize_dataset
     from nucleate.models.domain import training_domain
-    from nucleate.train.metrics import label_noise_rms, regression_metrics
+    from nucleate.train.metrics import (
+        calibrated_spread,
+        coverage,
+        label_noise_rms,
+        regression_metrics,
+        spread_floor,
+    )
     from nucleate.train.module import TnRegressor
-    from nucleate.train.splits import substrate_split
+    from nucleate.train.splits import redraw_validation, substrate_split
 
     cfg.validate()
     root, out = Path(cfg.data), Path(cfg.out)
@@ -260,9 +266,10 @@ def run_training(cfg: TrainConfig) -> dict:
     }
     kind = "image" if cfg.features == "density_image" else "graph"
     test_mask = part == "test"
-    preds, epochs, ckpts, polys = [], [], [], []
+    preds, epochs, ckpts, polys, member_parts = [], [], [], [], []
     for k in range(cfg.ensemble):
-        member_part = part if k == 0 else _redraw_validation(ids, part, cfg.split, cfg.seed + k)
+        member_part = part if k == 0 else redraw_validation(ids, part, cfg.split, cfg.seed + k)
+        member_parts.append(member_part)
         member_out = out if cfg.ensemble == 1 else out / f"member{k}"
         p, ep, ck, zero, pp = _fit_member(
             cfg, member_out, cfg.seed + k, member_part, censored, loader, kind, model_args, mean,
@@ -281,12 +288,16 @@ def run_training(cfg: TrainConfig) -> dict:
                          ("held_out", held_out))
         if m.any()
     }  # fmt: skip
+    # the error the spread misses, from each member's own validation substrates
+    calibration = spread_floor(y, P, member_parts, censored)
+    sigma = calibrated_spread(spread, calibration["floor"])
     if held_out.any():
         metrics["held_out"]["families"] = sorted(set(cfg.hold_out))
         ok = held_out & ~censored
         if cfg.ensemble > 1 and ok.any():
-            z = np.abs(pred[ok] - y[ok]) / np.maximum(spread[ok], 1e-12)
-            metrics["held_out"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
+            metrics["held_out"]["coverage_2sigma"] = coverage(y[ok], pred[ok], spread[ok])
+        if ok.any():
+            metrics["held_out"]["coverage_2sigma_calibrated"] = coverage(y[ok], pred[ok], sigma[ok])
     if test_mask.any():
         metrics["test"]["label_noise_rms"] = label_noise_rms(rows, test_mask & ~censored)
     if cfg.ensemble > 1 and test_mask.any():
@@ -295,6 +306,9 @@ def run_training(cfg: TrainConfig) -> dict:
         metrics["test"]["coverage_1sigma"] = float(np.mean(z <= 1.0))
         metrics["test"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
         metrics["test"]["mean_spread"] = float(spread[ok].mean())
+    if test_mask.any() and (test_mask & ~censored).any():
+        ok = test_mask & ~censored
+        metrics["test"]["coverage_2sigma_calibrated"] = coverage(y[ok], pred[ok], sigma[ok])
     pp = np.mean(polys, axis=0) if multi else None  # ensemble-mean polymorph fractions
     if multi and test_mask.any():
         tr = (part == "train") & has_poly
@@ -307,7 +321,7 @@ def run_training(cfg: TrainConfig) -> dict:
         metrics["leave_one_family_out"] = {}
         for fam in sorted(set(families[~held_out])):
             held = families == fam
-            fam_part = _redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
+            fam_part = redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
             fam_part[held] = "test"
             fam_part[held_out] = "held_out"  # the held-out families stay out of every fit
             p, *_ = _fit_member(
@@ -317,6 +331,10 @@ def run_training(cfg: TrainConfig) -> dict:
             metrics["leave_one_family_out"][fam] = regression_metrics(
                 y[held], p[held], censored[held], bound[held], baseline=mean
             )
+    metrics["calibration"] = calibration
+    if zero:  # the checkpoints carry it: predict widens the spread by it
+        for ck in ckpts:
+            store_calibration(out / ck, calibration)
     metrics.update(
         model=cfg.model, features=cfg.features, epochs=epochs, checkpoints=ckpts,
         checkpoint=ckpts[0], ensemble=cfg.ensemble,
@@ -377,19 +395,16 @@ def _saliency(checkpoint: Path, images: np.ndarray, ids, part, path: Path, n: in
     plt.close(fig)
 
 
-def _redraw_validation(ids, part, split, seed) -> np.ndarray:
-    """Keep the test part; draw train / validation anew from the rest with another seed."""
-    from nucleate.train.splits import substrate_split
+def store_calibration(checkpoint: str | os.PathLike, calibration: dict) -> None:
+    """Write the spread calibration into a checkpoint's meta (atomically)."""
+    import torch
 
-    f_train, f_val, _ = split
-    redraw = substrate_split(
-        ids, (f_train / (f_train + f_val), f_val / (f_train + f_val), 0.0), seed
-    )
-    part = np.asarray(part)
-    out = np.where(np.isin(part, ("test", "held_out")), part, redraw)
-    if not np.any(out == "val") and np.sum(out == "train") > 1:  # small data: keep a validation
-        out[np.flatnonzero(out == "train")[-1]] = "val"
-    return out
+    path = Path(checkpoint)
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    ck["hyper_parameters"]["meta"] = {**ck["hyper_parameters"]["meta"], "calibration": calibration}
+    tmp = path.with_suffix(".tmp")
+    torch.save(ck, tmp)
+    os.replace(tmp, path)
 
 
 def _fit_member(

@@ -38,3 +38,16 @@ def leave_one_group_out(groups: Sequence[str]) -> list[tuple[str, np.ndarray, np
         (str(g), np.flatnonzero(groups != g), np.flatnonzero(groups == g))
         for g in np.unique(groups)
     ]
+
+
+def redraw_validation(ids, part, split, seed) -> np.ndarray:
+    """Keep the test part; draw train / validation anew from the rest with another seed."""
+    f_train, f_val, _ = split
+    redraw = substrate_split(
+        ids, (f_train / (f_train + f_val), f_val / (f_train + f_val), 0.0), seed
+    )
+    part = np.asarray(part)
+    out = np.where(np.isin(part, ("test", "held_out")), part, redraw)
+    if not np.any(out == "val") and np.sum(out == "train") > 1:  # small data: keep a validation
+        out[np.flatnonzero(out == "train")[-1]] = "val"
+    return out

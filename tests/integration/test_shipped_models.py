@@ -4,6 +4,7 @@ on the bundled data set's frames."""
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nucleate.data.io import read_frames
@@ -26,7 +27,8 @@ def test_shipped_ensemble_reproduces_its_test_predictions(route):
         # the test metrics read a sample as training did: the CNN all frames, the GNN the last
         p = predict_frames(models, frames if route == "cnn" else frames[-1:], r["id"])
         assert p.tn == pytest.approx(float(r["predicted"]), abs=2e-4)
-        assert p.tn_std == pytest.approx(float(r["spread"]), abs=2e-4)
+        assert p.spread == pytest.approx(float(r["spread"]), abs=2e-4)
+        assert p.tn_std == pytest.approx(np.hypot(p.spread, meta["calibration"]["floor"]))
 
 
 def test_shipped_propensity_models_load_and_read_structure():

@@ -62,6 +62,18 @@ def test_ensemble_spread_coverage_and_leave_one_family_out(capsys, tmp_path, fil
     assert set(m["leave_one_family_out"]) == {"fcc100", "fcc111"}
     lines = (out / "predictions.csv").read_text().splitlines()
     assert lines[0].endswith("spread") and len(lines) == 17
+    # the calibration floor: the members' own validation error, in every checkpoint's meta
+    cal = m["calibration"]
+    assert cal["floor"] > 0 and cal["n"] >= 3
+    assert m["test"]["coverage_2sigma_calibrated"] >= m["test"]["coverage_2sigma"]
+    from nucleate.data.io import read_frames
+    from nucleate.predict.core import load_checkpoints, predict_frames
+
+    models = load_checkpoints([out])
+    assert all(mm.hparams.meta["calibration"] == cal for mm in models)
+    sample = next((root / "samples").iterdir())
+    p = predict_frames(models, read_frames(sample / "frames.extxyz.gz"))
+    assert p.tn_std == pytest.approx(np.hypot(p.spread, cal["floor"]))
 
 
 def test_report_compares_runs_offline(capsys, tmp_path, film):
