@@ -62,11 +62,20 @@ def _same_system(frames) -> None:
 CAMPAIGN_SPECIES = {"substrate": {1, 3}, "liquid": {2}}
 
 
-def check_species(meta: dict, frames) -> str:
+def check_species(meta: dict, frames, known: set[int] | None = None) -> str:
     """Compare the frames' atom species with the training data's (models trained on nucleate's
     campaigns: substrate types 1 and 3, liquid type 2). A graph model embeds species, so other
     species are refused (they would silently read as another atom); for the other models, which
-    see only positions, they are marked. Returns the mark ("" if none)."""
+    see only positions, they are marked. ``known``: the species a graph model embeds (those it
+    saw in training); others are refused. Returns the mark ("" if none)."""
+    if known is not None:
+        seen = {int(t) for f in frames for t in np.unique(f.types[f.substrate | f.liquid])}
+        if seen - set(known):
+            raise InputError(
+                f"the frames have species {sorted(seen - set(known))} the model never saw (it was "
+                f"trained on {sorted(known)} and reads species): renumber the types as in "
+                "training, or use a model trained on such substrates"
+            )
     if not meta.get("campaign"):
         return ""
     seen = {
@@ -85,9 +94,10 @@ def check_species(meta: dict, frames) -> str:
     return f"{said} not in training (types: substrate 1, 3; liquid 2)"
 
 
-def check_domain(meta: dict, frames) -> str:
+def check_domain(meta: dict, frames, species: set[int] | None = None) -> str:
     """Refuse frames far outside the model's domain (:class:`InputError`, one line with the
-    likely cause and the fix); return the milder departures (";"-joined, "" if none)."""
+    likely cause and the fix); return the milder departures (";"-joined, "" if none).
+    ``species``: the atom species a graph model embeds (see :func:`check_species`)."""
     frames = list(frames)
     if not frames:
         raise InputError("no frames given")
@@ -95,7 +105,7 @@ def check_domain(meta: dict, frames) -> str:
         raise InputError("the frames have no substrate atoms: say which atoms are the substrate "
                          "(--substrate_types, --substrate_array or --substrate_below)")  # fmt: skip
     _same_system(frames)
-    species_mark = check_species(meta, frames)
+    species_mark = check_species(meta, frames, species)
     domain = meta.get("domain") or {}
     try:
         profile = LayerDetector(n_layers=1)(frames)

@@ -260,7 +260,11 @@ def predict_frames(
         raise InputError(
             f"{source} is in {frames[0].units!r} units but the model was trained in {units!r}"
         )
-    departures = check_domain(meta, frames)
+    hparams = getattr(models[0], "hparams", None)  # a network's; descriptor models have none
+    embedded = (
+        dict(hparams).get("model_args", {}).get("species") if isinstance(hparams, dict) else None
+    )
+    departures = check_domain(meta, frames, set(embedded) if embedded else None)
     featurizer = build(meta["features"], meta["featurizer_settings"])
     if meta["features"] == "descriptors":
         if eps_sl is None:

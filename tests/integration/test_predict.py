@@ -217,3 +217,16 @@ def test_graph_model_refuses_species_it_never_saw(tmp_path, capsys):
         == 0
     )
     assert "not in training" in (tmp_path / "c" / "predictions.csv").read_text()
+
+
+def test_gnn_refuses_a_substrate_species_it_never_embedded(tmp_path, capsys):
+    """A two-component substrate (type 3) for the shipped GNN, trained on types 1 and 2 only."""
+    root = Path(__file__).resolve().parents[2]
+    sample = next(
+        p for p in sorted((root / "data/lj-mix-v1/samples").iterdir()) if "alloy" in p.name
+    )
+    out = tmp_path / "o"
+    argv = ["predict", "--model", f"[{root / 'models/lj-fcc-v1/gnn'}]", "--trajectory",
+            str(sample / "frames.extxyz.gz"), "--plot", "false", "--out", str(out)]  # fmt: skip
+    assert cli.main(argv) == 2
+    assert "species [3] the model never saw" in capsys.readouterr().err and not out.exists()
