@@ -51,6 +51,7 @@ BENCHMARKS = {
     "ka_linear_baseline": ".venv/bin/python benchmarks/ka_linear_baseline.py",
     "gnn_frames": ".venv/bin/python benchmarks/gnn_frames.py",
     "calibrate_shipped": ".venv/bin/python benchmarks/calibrate_shipped.py",
+    "shipped_on_families": ".venv/bin/python benchmarks/shipped_on_families.py",
 }
 
 
