@@ -13,7 +13,7 @@ from nucleate.errors import InputError
 
 
 def predict_into(cfg, out: Path, final: Path, reading: dict) -> dict:
-    """The work of :func:`run_predict`, writing into ``out`` (to be moved to ``final``)."""
+    """The work of ``nucleate predict``, writing into ``out`` (moved to ``final`` by the CLI)."""
     import csv
     from dataclasses import asdict
 
