@@ -37,9 +37,10 @@ def add_reading_arguments(p) -> None:
     )  # fmt: skip
     p.add_argument("--atom_style", type=str | None, default=None, help="LAMMPS data atom style")
     p.add_argument(
-        "--side", type=Literal["auto", "top", "bottom"], default="auto",
+        "--side", type=Literal["auto", "top", "bottom", "both"], default="auto",
         help="the side of the slab whose liquid is analysed: a slab with liquid on both sides "
-        "needs top or bottom; a surface facing -z is bottom (auto finds the side that has liquid)",
+        "needs top or bottom, or both (its two faces read as two samples of one surface); a surface "
+        "facing -z is bottom (auto finds the side that has liquid)",
     )  # fmt: skip
 
 

@@ -306,8 +306,9 @@ def iter_frames(
         topology: the topology of an MD trajectory (names, residues, types), read with it by
             MDAnalysis.
         side: which side of the slab the liquid analysed is on (see
-            :func:`nucleate.structure.orient.orient`): ``auto``, ``top`` or ``bottom``; every
-            interface comes out with its surface facing +z and z not periodic.
+            :func:`nucleate.structure.orient.orient`): ``auto``, ``top`` or ``bottom``, or
+            ``both`` (each frame yields its two faces, for a slab with the same surface on both
+            sides); every interface comes out with its surface facing +z and z not periodic.
 
     Raises:
         InputError: missing, unreadable, truncated or malformed files; bad selections.
@@ -327,8 +328,9 @@ def iter_frames(
             selection.substrate_select, selection.liquid_select, units, atom_style,
             selection.substrate_types, selection.liquid_types,
         ):  # fmt: skip
-            yield _oriented(from_ase(atoms, chosen_as, wrap=wrap, source=source, chosen=chosen),
-                            side, source)  # fmt: skip
+            yield from _oriented(
+                from_ase(atoms, chosen_as, wrap=wrap, source=source, chosen=chosen), side, source
+            )
         return
     if selection is not None and selection.uses_strings:
         raise InputError(
@@ -355,18 +357,25 @@ def iter_frames(
                 f"{path}: cannot read {what} as {fmt}; truncated or malformed? ({detail})"
             ) from None
         source = f"{path}" if count == 0 else f"{path} frame {count}"
-        yield _oriented(from_ase(atoms, selection, units, wrap=wrap, source=source), side, source)
+        yield from _oriented(
+            from_ase(atoms, selection, units, wrap=wrap, source=source), side, source
+        )
         count += 1
     if count == 0:
         raise InputError(f"{path}: no frames (index {index!r})")
 
 
-def _oriented(frame: Frame, side: str, source: str) -> Frame:
-    """The interface turned to the geometry the analysis reads (see nucleate.structure.orient)."""
+def _oriented(frame: Frame, side: str, source: str) -> Iterator[Frame]:
+    """The interface turned to the geometry the analysis reads (see nucleate.structure.orient);
+    ``side="both"``: both faces of the slab, one frame each (two samples of the same surface)."""
     from nucleate.structure.orient import orient
 
     try:
-        return orient(frame, side)
+        if side == "both":
+            yield orient(frame, "top")
+            yield orient(frame, "bottom")
+        else:
+            yield orient(frame, side)
     except InputError as err:
         raise InputError(f"{source}: {err}") from None
 

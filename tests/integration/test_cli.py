@@ -181,3 +181,6 @@ def test_inspect_a_film_upside_down_and_a_two_sided_slab(tmp_path, capsys):
     assert cli.main(["inspect", str(tmp_path / "both.extxyz"), "--substrate_types", "[1]"]) == 2
     assert "--side top or --side bottom" in capsys.readouterr().err
     assert layers("both.extxyz", "--side", "bottom") == pytest.approx(layers("up.extxyz"), abs=1e-6)
+    # both faces, two samples of one surface: the same layers, from twice the frames
+    assert layers("both.extxyz", "--side", "both") == pytest.approx(layers("up.extxyz"), abs=1e-6)
+    assert json.loads((tmp_path / "both.extxyz.json").read_text())["n_frames"] == 2
