@@ -197,3 +197,39 @@ def test_cli_predicts_an_lj_xtc_with_the_shipped_gnn(tmp_path):
 
     # gro stores 0.001 nm = 0.01 (here σ): the two readings agree to that precision's effect
     assert tn("a") == pytest.approx(tn("b"), abs=0.01)
+
+
+def test_lammps_own_data_and_dcd_read_with_a_selection(tmp_path):
+    """LAMMPS writes the data file and a DCD trajectory itself; nucleate reads the DCD with the
+    data file as topology (MDAnalysis), LJ units kept, the substrate by a selection string."""
+    from nucleate.data.io import from_ase, write_frames
+    from nucleate.data.simulate import start_lammps
+
+    atoms, spacing, _ = layered_film(size=(4, 4), n_liquid=4, orthogonal=True)
+    write_frames(
+        tmp_path / "in.data", from_ase(atoms, Selection(substrate_types=(1,))), format="lammps-data"
+    )
+    lmp = start_lammps()
+    try:
+        lmp.commands_string(
+            f"""
+            units lj
+            atom_style atomic
+            boundary p p f
+            read_data {tmp_path / "in.data"}
+            pair_style lj/cut 2.5
+            pair_coeff * * 1.0 1.0
+            group liquid type 2
+            fix 1 liquid nve
+            write_data {tmp_path / "out.data"}
+            dump d all dcd 5 {tmp_path / "traj.dcd"}
+            run 10
+            """
+        )
+    finally:
+        lmp.close()
+    frames = read_frames(tmp_path / "traj.dcd", topology=tmp_path / "out.data", units="lj",
+                         selection=Selection(substrate_select="type 1"))  # fmt: skip
+    assert len(frames) == 3 and frames[0].units == "lj"  # steps 0, 5 and 10
+    assert frames[0].substrate.sum() == int((atoms.numbers == 1).sum())
+    assert LayerDetector(n_layers=1)(frames[:1]).layers[0].peak == pytest.approx(spacing, abs=0.05)
