@@ -15,6 +15,7 @@ from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.domain import check_domain
 from nucleate.resources import resolve, where_looked
+from nucleate.train.metrics import load_metrics
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
             metrics = p / "metrics.json"
             if not metrics.exists():
                 raise InputError(f"{p}: no metrics.json; give a checkpoint file or a run directory")
-            files += [p / c for c in json.loads(metrics.read_text()).get("checkpoints", [])]
+            files += [p / c for c in load_metrics(p).get("checkpoints", [])]
         elif p.exists():
             files.append(p)
         else:

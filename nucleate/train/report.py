@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from nucleate.errors import InputError
+from nucleate.train.metrics import load_metrics
 
 PICTURES = ("parity.png", "learning_curves.png", "saliency.png", "figures/parity.png",
             "figures/ranking.png", "figures/error_vs_k.png")  # fmt: skip
@@ -40,7 +41,7 @@ def write_dashboard(
     for r in runs:
         if not (r / "metrics.json").exists():
             raise InputError(f"{r}: not a training run (no metrics.json)")
-        metrics = json.loads((r / "metrics.json").read_text())
+        metrics = load_metrics(r)
         config = (
             yaml.safe_load((r / "config.yaml").read_text()) if (r / "config.yaml").exists() else {}
         )

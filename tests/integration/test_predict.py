@@ -230,3 +230,18 @@ def test_gnn_refuses_a_substrate_species_it_never_embedded(tmp_path, capsys):
             str(sample / "frames.extxyz.gz"), "--plot", "false", "--out", str(out)]  # fmt: skip
     assert cli.main(argv) == 2
     assert "species [3] the model never saw" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("command", ["predict", "report"])
+def test_a_damaged_metrics_json_is_one_line(tmp_path, capsys, command):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text("{bad")
+    root = Path(__file__).resolve().parents[2]
+    sample = root / "data/lj-fcc-v1/samples/fcc111_m+00.0_e1.00/frames.extxyz.gz"
+    out = tmp_path / "out"
+    argv = (["predict", "--model", f"[{run}]", "--trajectory", str(sample), "--out", str(out)]
+            if command == "predict" else ["report", f"[{run}]", "--out", str(out)])  # fmt: skip
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "metrics.json: damaged, not JSON" in err and err.count("\n") == 1 and not out.exists()
