@@ -49,17 +49,7 @@ def run(cfg) -> dict:
         print(f"{campaign.out}: {n} samples of {', '.join(cfg.join)}")
         return {"complete": n}
     if cfg.verify:
-        problems = dataset.verify_dataset(campaign.out)
-        for problem in problems:
-            print(problem)
-        n = len(dataset.read_manifest(campaign.out))
-        if problems:
-            raise NucleateError(
-                f"{campaign.out}: {n} samples, {len(problems)} problem"
-                f"{'s' if len(problems) > 1 else ''} (listed above)"
-            )
-        print(f"{campaign.out}: {n} samples, no problems")
-        return {"complete": n, "problems": problems}
+        return _verify(campaign.out)
     if cfg.card:
         from dataclasses import asdict
 
@@ -96,18 +86,11 @@ def run(cfg) -> dict:
 
 
 def _run_propensity(cfg) -> dict:
-    from nucleate.data import dataset
     from nucleate.data.propensity_campaign import PropensityCampaign, run_propensity_campaign
 
     campaign = section(PropensityCampaign, cfg.propensity)
     if cfg.verify:
-        problems = dataset.verify_dataset(campaign.out)
-        for problem in problems:
-            print(problem)
-        if problems:
-            raise NucleateError(f"{campaign.out}: {len(problems)} problem(s) (listed above)")
-        print(f"{campaign.out}: no problems")
-        return {"problems": problems}
+        return _verify(campaign.out)
     if cfg.card:
         from nucleate.data.propensity_card import write_propensity_card
 
@@ -125,3 +108,20 @@ def _run_propensity(cfg) -> dict:
         f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
     )
     return result
+
+
+def _verify(out) -> dict:
+    """Check a data set on disk: list its problems, and fail (exit 2) when there are any."""
+    from nucleate.data import dataset
+
+    problems = dataset.verify_dataset(out)
+    for problem in problems:
+        print(problem)
+    n = len(dataset.read_manifest(out))
+    if problems:
+        raise NucleateError(
+            f"{out}: {n} samples, {len(problems)} problem"
+            f"{'s' if len(problems) > 1 else ''} (listed above)"
+        )
+    print(f"{out}: {n} samples, no problems")
+    return {"complete": n, "problems": problems}

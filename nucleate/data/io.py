@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 _LAMMPS_FORMATS = {"lammps-data", "lammps-dump-text", "lammps-dump-binary"}
 _SUBSTRATE_ARRAY = "substrate"
 _LIQUID_ARRAY = "liquid"
+_NEEDS_MDA = (
+    "selection strings work on files read through MDAnalysis (give --topology, or --format mda)"
+)
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,7 @@ class Selection:
             how = "none (bulk)"
         elif self.substrate_select is not None:
             if chosen_substrate is None:
-                raise InputError(
-                    f"{source}: selection strings work on files read through MDAnalysis "
-                    "(give --topology, or --format mda)"
-                )
+                raise InputError(f"{source}: {_NEEDS_MDA}")
             substrate = np.asarray(chosen_substrate, dtype=bool)
             how = f"selection {self.substrate_select!r}"
         elif self.substrate_types is not None:
@@ -119,10 +119,7 @@ class Selection:
             how = f"array {name!r}"
         if self.liquid_select is not None:
             if chosen_liquid is None:
-                raise InputError(
-                    f"{source}: selection strings work on files read through MDAnalysis "
-                    "(give --topology, or --format mda)"
-                )
+                raise InputError(f"{source}: {_NEEDS_MDA}")
             liquid = np.asarray(chosen_liquid, dtype=bool) & ~substrate
             liquid_how = f"selection {self.liquid_select!r}"
         elif self.liquid_types is not None:
@@ -318,13 +315,12 @@ def iter_frames(
     from nucleate.data import mda
 
     path = check_path(path)
-    if topology is not None:
-        check_path(topology)
-    if mda.handles(path, None if topology is None else str(topology), format):
+    topology = None if topology is None else str(check_path(topology))
+    if mda.handles(path, topology, format):
         selection = selection or Selection()
         chosen_as = _as_chosen(selection)
         for atoms, chosen, source in mda.iter_timesteps(
-            path, index, None if topology is None else str(topology), format,
+            path, index, topology, format,
             selection.substrate_select, selection.liquid_select, units, atom_style,
             selection.substrate_types, selection.liquid_types,
         ):  # fmt: skip
@@ -334,8 +330,7 @@ def iter_frames(
         return
     if selection is not None and selection.uses_strings:
         raise InputError(
-            f"{path}: selection strings work on files read through MDAnalysis (give --topology, "
-            "or --format mda); for this file use --substrate_types, --substrate_array or "
+            f"{path}: {_NEEDS_MDA}; for this file use --substrate_types, --substrate_array or "
             "--substrate_below"
         )
     fmt = guess_format(path, format)

@@ -23,8 +23,6 @@ import numpy as np
 
 from nucleate.errors import InputError
 
-log = logging.getLogger(__name__)
-
 #: file extensions read through MDAnalysis (trajectories and topologies)
 TRAJECTORIES = (".xtc", ".trr", ".dcd", ".h5md", ".nc", ".ncdf", ".netcdf")
 TOPOLOGIES = (".gro", ".tpr", ".pdb", ".psf", ".top", ".prmtop", ".parm7")
@@ -103,7 +101,8 @@ def universe(
 def type_numbers(atoms) -> np.ndarray:
     """(n,) integer species of an AtomGroup: LAMMPS-style numeric types as they are, else the
     elements' atomic numbers (given or guessed from names), else the types numbered 1, 2, ... in
-    sorted order. These are the numbers ``substrate_types`` / ``liquid_types`` match."""
+    sorted order: the species a Frame carries (``substrate_types`` / ``liquid_types`` match the
+    topology's own strings instead, see :func:`types_mask`)."""
     from ase.data import atomic_numbers
 
     try:
@@ -186,6 +185,9 @@ def iter_timesteps(
         frames = [u.trajectory[index]] if isinstance(index, int) else u.trajectory[index]
     except IndexError:
         raise InputError(f"{path}: no frame {index} (the file has {len(u.trajectory)})") from None
+    # types and names do not move: their masks are fixed; selection strings follow every frame
+    fixed = [None if t is None else types_mask(u.atoms, t) for t in (substrate_types, liquid_types)]
+    strings = ((substrate_select, "substrate"), (liquid_select, "liquid"))
     count = 0
     for ts in frames:
         source = f"{path}" if count == 0 else f"{path} frame {ts.frame}"
@@ -199,13 +201,10 @@ def iter_timesteps(
         with warnings.catch_warnings():  # a reader without a time step says so on every frame
             warnings.simplefilter("ignore")
             atoms.info["time"] = float(ts.time)
-        chosen = (
-            types_mask(u.atoms, substrate_types) if substrate_types is not None
-            else None if substrate_select is None
-            else _mask(u, substrate_select, "substrate", source),
-            types_mask(u.atoms, liquid_types) if liquid_types is not None
-            else None if liquid_select is None else _mask(u, liquid_select, "liquid", source),
-        )  # fmt: skip
+        chosen = tuple(
+            mask if mask is not None else None if text is None else _mask(u, text, what, source)
+            for mask, (text, what) in zip(fixed, strings, strict=True)
+        )
         yield atoms, chosen, source
         count += 1
     if count == 0:

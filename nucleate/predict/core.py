@@ -262,9 +262,7 @@ def predict_frames(
             f"{source} is in {frames[0].units!r} units but the model was trained in {units!r}"
         )
     hparams = getattr(models[0], "hparams", None)  # a network's; descriptor models have none
-    embedded = (
-        dict(hparams).get("model_args", {}).get("species") if isinstance(hparams, dict) else None
-    )
+    embedded = hparams.get("model_args", {}).get("species") if isinstance(hparams, dict) else None
     departures = check_domain(meta, frames, set(embedded) if embedded else None)
     featurizer = build(meta["features"], meta["featurizer_settings"])
     if meta["features"] == "descriptors":
@@ -303,8 +301,8 @@ def predict_frames(
         # a member's novelty: its most novel frame
         novel = _summary([_worst(_member_novelty(m, x) for x in inputs) for m in models])
     if len(inputs) > 1:
-        spread = per_frame.mean(axis=0).std(ddof=1)
-        log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, len(inputs), spread)
+        frame_sd = per_frame.mean(axis=0).std(ddof=1)
+        log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, len(inputs), frame_sd)
     members = [float(v) for v in per_frame.mean(axis=1)]
     spread = float(np.std(members, ddof=1)) if len(members) > 1 else 0.0
     floor = float((meta.get("calibration") or {}).get("floor", 0.0))

@@ -92,13 +92,14 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     t0 = time.perf_counter()
     from nucleate.resources import resolve, where_looked
 
+    found = {}
     for name in ("data", "configs", "select_config"):  # bundled: found from any directory
-        if not resolve(getattr(cfg, name)).exists():
+        found[name] = resolve(getattr(cfg, name))
+        if not found[name].exists():
             raise InputError(
                 f"{getattr(cfg, name)}: not found ({where_looked(getattr(cfg, name))})"
             )
-    cfg = replace(cfg, data=str(resolve(cfg.data)), configs=str(resolve(cfg.configs)),
-                   select_config=str(resolve(cfg.select_config)))  # fmt: skip
+    cfg = replace(cfg, **{k: str(v) for k, v in found.items()})
     data, out = Path(cfg.data), Path(cfg.out)
     if not (data / "manifest.csv").exists():
         raise InputError(f"{data}: not a data set (no manifest.csv)")

@@ -68,9 +68,8 @@ def spread_floor(y: np.ndarray, preds: np.ndarray, parts: list, censored: np.nda
         ``{"floor", "n", "method"}``; floor 0 when no member has an uncensored validation
         substrate.
     """
-    res = [preds[k][(np.asarray(p) == "val") & ~censored] - y[(np.asarray(p) == "val") & ~censored]
-           for k, p in enumerate(parts)]  # fmt: skip
-    res = np.concatenate(res) if res else np.zeros(0)
+    own = [(np.asarray(p) == "val") & ~censored for p in parts]  # each member's held-out part
+    res = np.concatenate([preds[k][m] - y[m] for k, m in enumerate(own)] or [np.zeros(0)])
     floor = float(np.sqrt(np.mean(res**2))) if len(res) else 0.0
     return {"floor": floor, "n": len(res),
             "method": "rms error of each member on its own validation substrates, added in "
