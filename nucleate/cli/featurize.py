@@ -11,9 +11,9 @@ from nucleate.errors import NucleateError
 def add_arguments(p) -> None:
     from typing import Literal
 
-    from nucleate.featurize.pipeline import FEATURIZERS
+    from nucleate.featurize.pipeline import FEATURIZER_NAMES
 
-    p.add_argument("--featurizer", type=Literal[FEATURIZERS], default="descriptors")  # type: ignore[valid-type]
+    p.add_argument("--featurizer", type=Literal[FEATURIZER_NAMES], default="descriptors")  # type: ignore[valid-type]
     p.add_argument("--data", type=str | None, default=None, help="a data set directory")
     p.add_argument("--trajectory", type=str | None, default=None, help="a trajectory file")
     p.add_argument("--settings", type=dict, default={}, help="featurizer settings, e.g. {size: 32}")

@@ -8,12 +8,16 @@ its unit and kind. Units: ``L`` is the frame's length unit (σ or Å), ``E`` its
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from nucleate.errors import InputError
+from nucleate.featurize.base import FEATURIZERS, Context, Featurizer
 from nucleate.featurize.surface import (
     SECOND_TYPE,
     PairLJ,
@@ -290,7 +294,8 @@ def _std(values) -> float:
     return float(np.std(values)) if len(values) else float("nan")
 
 
-class InterfaceDescriptors:
+@FEATURIZERS.register("descriptors", aliases=("descriptor",))
+class InterfaceDescriptors(Featurizer):
     """Configured callable: frames of one interface -> {descriptor name: value}.
 
     Args:
@@ -305,7 +310,14 @@ class InterfaceDescriptors:
             against liquid / fcc / hcp / bcc references simulated at this temperature (LJ
             units; T_eq of the data set). q̄ of the contact layer is taken over all atoms, the
             substrate's included.
+
+    As a featurizer (``features``): ``names`` and ``values`` arrays, with the context's full
+    substrate and the sample's ``eps_sl`` / ``eps_sl2``; a data set's campaign supplies ``a0``.
     """
+
+    name = "descriptors"
+    nested: ClassVar[dict[str, type]] = {"pair": PairLJ, "detector": LayerDetector}
+    dataset_settings = ("a0",)
 
     def __init__(
         self,
@@ -333,6 +345,28 @@ class InterfaceDescriptors:
         return [
             d.name for d in descriptor_table(self.n_layers, self.precursor_temperature is not None)
         ]
+
+    def features(self, frames: Sequence[Frame], context: Context) -> dict[str, np.ndarray]:
+        values = self(
+            frames,
+            substrate=context.substrate,
+            eps_sl=context.params.get("eps_sl"),
+            eps_sl2=context.params.get("eps_sl2"),
+        )
+        return {"names": np.array(list(values)), "values": np.array(list(values.values()))}
+
+    @classmethod
+    def write(cls, out, results) -> None:
+        """``descriptors.csv``: an ``id`` column and one column per descriptor."""
+        ids = list(results)
+        names = [str(n) for n in results[ids[0]]["names"]]
+        tmp = out / ".descriptors.csv.tmp"
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", *names])
+            for i in ids:
+                writer.writerow([i, *[f"{v:.8g}" for v in results[i]["values"]]])
+        os.replace(tmp, out / "descriptors.csv")
 
     def __call__(
         self,

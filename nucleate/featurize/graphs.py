@@ -8,13 +8,17 @@ carries the vector from its source to its target and its length.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from nucleate.errors import InputError
+from nucleate.featurize.base import FEATURIZERS, Context, Featurizer
 from nucleate.frame import Frame
 from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.structure.order import RadialBondOrder
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,8 @@ def graph_arrays(graph: AtomGraph) -> dict[str, np.ndarray]:
     return {k: getattr(graph, k) for k in GRAPH_ARRAYS}
 
 
-class GraphFeaturizer:
+@FEATURIZERS.register("graph")
+class GraphFeaturizer(Featurizer):
     """Configured callable: Frame -> :class:`AtomGraph`.
 
     Args:
@@ -83,7 +88,12 @@ class GraphFeaturizer:
             (n, f)`` (e.g. :class:`~nucleate.structure.order.RadialBondOrder`) computed on the whole
             frame and attached to the nodes.
         detector: layer detector for interfaces.
+
+    As a featurizer (``features``): the graph of the last frame, as :func:`graph_arrays`.
     """
+
+    name = "graph"
+    nested: ClassVar[dict[str, type]] = {"detector": LayerDetector, "local_order": RadialBondOrder}
 
     def __init__(
         self,
@@ -153,3 +163,6 @@ class GraphFeaturizer:
             atom_index=idx,
             units=frame.units,
         )
+
+    def features(self, frames: Sequence[Frame], context: Context) -> dict[str, np.ndarray]:
+        return graph_arrays(self(frames[-1]))

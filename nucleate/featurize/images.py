@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from nucleate.errors import InputError
+from nucleate.featurize.base import FEATURIZERS, Context, Featurizer
 from nucleate.frame import Frame
 from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
 
@@ -71,7 +73,8 @@ def layer_points(
     return LayerPoints(tuple(channels), lateral, len(frames), first.units)
 
 
-class DensityImage:
+@FEATURIZERS.register("density_image", aliases=("image",))
+class DensityImage(Featurizer):
     """Configured callable: frames of an interface -> (channels, size, size) density image.
 
     Args:
@@ -109,7 +112,11 @@ class DensityImage:
         self.window = window
         self.detector = detector or LayerDetector(n_layers=max(self.layers))
 
-    def settings(self, units: str) -> tuple[float, float, int]:
+    name = "density_image"
+    nested: ClassVar[dict[str, type]] = {"detector": LayerDetector}
+
+    def resolved(self, units: str) -> tuple[float, float, int]:
+        """(pixel, sigma, size) with the unit system's defaults filled in."""
         d = DEFAULTS[units]
         return (
             float(self.pixel or d["pixel"]),
@@ -125,11 +132,21 @@ class DensityImage:
         pts = self.points(frames)
         return self.render(pts, origin=self.origin(pts))
 
+    def features(self, frames: Sequence[Frame], context: Context) -> dict[str, np.ndarray]:
+        return {"image": self(frames)}
+
+    @classmethod
+    def write(cls, out, results) -> None:
+        """``images.npz``: ids and the images stacked (n, channels, size, size)."""
+        ids = list(results)
+        images = np.stack([results[i]["image"] for i in ids])
+        np.savez_compressed(out / "images.npz", ids=np.array(ids), images=images)
+
     def origin(self, pts: LayerPoints) -> np.ndarray:
         """Lower-left corner of the window: the cell origin, or the densest placement."""
         if self.window == "origin":
             return np.zeros(2)
-        pixel, _sigma, size = self.settings(pts.units)
+        pixel, _sigma, size = self.resolved(pts.units)
         side = pixel * size
         xy = np.concatenate(pts.points[0]) if pts.points[0] else np.zeros((0, 2))
         if len(xy) == 0:
@@ -155,7 +172,7 @@ class DensityImage:
         """The image with its window at ``origin`` (lower-left corner, length), the pixel grid
         rotated by ``angle`` (radians) about the window centre, and mirrored (x -> -x) if asked.
         """
-        pixel, sigma, size = self.settings(pts.units)
+        pixel, sigma, size = self.resolved(pts.units)
         idx = (np.arange(size) + 0.5) * pixel - 0.5 * size * pixel
         gx, gy = np.meshgrid(idx, idx, indexing="xy")  # row = y, column = x
         local = np.stack([gx.ravel(), gy.ravel()], axis=1)

@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 from nucleate.errors import InputError
+from nucleate.models.cnn import IcePicVGG, PeriodicCNN
+from nucleate.models.gnn import InterfaceGNN
+from nucleate.registry import Registry
 
+#: T_n network names -> classes
+MODELS: Registry = Registry("model")
+MODELS.add("cnn", PeriodicCNN)
+MODELS.add("icepic_vgg", IcePicVGG, aliases=("vgg",))
+MODELS.add("gnn", InterfaceGNN, aliases=("schnet",))
 
-def _models() -> dict:
-    from nucleate.models.cnn import IcePicVGG, PeriodicCNN
-    from nucleate.models.gnn import InterfaceGNN
-
-    return {"cnn": PeriodicCNN, "icepic_vgg": IcePicVGG, "gnn": InterfaceGNN}
-
-
-MODEL_NAMES = ("cnn", "icepic_vgg", "gnn")
+MODEL_NAMES = MODELS.names()
 
 
 def model_class(name: str):
-    """The class of a registered model."""
-    models = _models()
-    if name not in models:
-        raise InputError(f"unknown model {name!r}; use one of {', '.join(models)}")
-    return models[name]
+    """The class of a registered model (or an alias of one)."""
+    return MODELS.get(name)
 
 
 def build_model(name: str, **kwargs):
-    models = _models()
-    if name not in models:
-        raise InputError(f"unknown model {name!r}; use one of {', '.join(models)}")
+    """An instance of a registered model; a bad argument is an :class:`InputError`."""
+    cls = MODELS.get(name)
     try:
-        return models[name](**kwargs)
+        return cls(**kwargs)
     except TypeError as err:
         raise InputError(f"bad arguments for model {name!r}: {err}") from None

@@ -253,7 +253,8 @@ def predict_frames(
     """Featurize frames as the checkpoints say and predict with every member. A descriptor model
     needs ``eps_sl`` (the substrate–liquid strength, a substrate descriptor) and takes the whole
     ``substrate`` as a Frame where the frames keep only its top layers."""
-    from nucleate.featurize.pipeline import build, compute_features
+    from nucleate.featurize.base import Context
+    from nucleate.featurize.pipeline import build
 
     meta = models[0].hparams.meta
     units = meta.get("units", "lj")
@@ -287,15 +288,12 @@ def predict_frames(
     from nucleate.models.graph_data import to_pyg
 
     if meta["features"] == "density_image":  # one image, averaged over the frames
-        feats = compute_features(meta["features"], featurizer, list(frames), {})
+        feats = featurizer.features(list(frames), Context())
         inputs = [torch.as_tensor(feats["image"][None], dtype=torch.float32)]
     else:  # a graph per frame (training read one frame per sample): the mean over the frames
         from types import SimpleNamespace
 
-        inputs = [
-            to_pyg(SimpleNamespace(**compute_features(meta["features"], featurizer, [f], {})))
-            for f in frames
-        ]
+        inputs = [to_pyg(SimpleNamespace(**featurizer.features([f], Context()))) for f in frames]
     with torch.no_grad():
         per_frame = np.array([[float(m(x)[0]) for x in inputs] for m in models])  # (models, frames)
         # a member's novelty: its most novel frame

@@ -5,39 +5,41 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nucleate.errors import InputError
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger
+
+from nucleate.registry import Registry
+
+#: logger names -> factories ``(out, project, run) -> Lightning logger``
+LOGGERS: Registry = Registry("logger")
+
+
+@LOGGERS.register("csv")
+def csv_logger(out: Path, project: str, run: str) -> CSVLogger:
+    """Metrics per step in ``out/logs/metrics.csv`` (always there, read by the report)."""
+    return CSVLogger(out, name="logs", version="")
+
+
+@LOGGERS.register("tensorboard", aliases=("tb",))
+def tensorboard_logger(out: Path, project: str, run: str) -> TensorBoardLogger:
+    """TensorBoard event files under ``out/tensorboard``."""
+    return TensorBoardLogger(out, name="tensorboard", version="")
+
+
+@LOGGERS.register("wandb")
+def wandb_logger(out: Path, project: str, run: str) -> WandbLogger:
+    """Weights & Biases, offline (sync later) unless logged in and its server answers."""
+    offline = (
+        os.environ.get("WANDB_MODE", "") in ("offline", "disabled")
+        or not (os.environ.get("WANDB_API_KEY") or (Path.home() / ".netrc").exists())
+        or not wandb_reachable()
+    )
+    return WandbLogger(project=project, save_dir=str(out), offline=offline, name=run)
 
 
 def make_loggers(names: list[str], out: Path, project: str = "nucleate", run: str = "run"):
-    """Lightning loggers by name (``csv``, ``tensorboard``, ``wandb``) writing under ``out``;
-    W&B offline unless logged in and its server answers."""
-    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-
-    loggers = []
-    for name in names:
-        if name == "csv":
-            loggers.append(CSVLogger(out, name="logs", version=""))
-        elif name == "tensorboard":
-            loggers.append(TensorBoardLogger(out, name="tensorboard", version=""))
-        elif name == "wandb":
-            from lightning.pytorch.loggers import WandbLogger
-
-            offline = (
-                os.environ.get("WANDB_MODE", "") in ("offline", "disabled")
-                or not (os.environ.get("WANDB_API_KEY") or (Path.home() / ".netrc").exists())
-                or not wandb_reachable()
-            )
-            loggers.append(
-                WandbLogger(
-                    project=project,
-                    save_dir=str(out),
-                    offline=offline,
-                    name=run,
-                )
-            )
-        else:
-            raise InputError(f"unknown logger {name!r}; use csv, tensorboard, wandb")
-    return loggers
+    """Lightning loggers by registered name (``csv``, ``tensorboard``, ``wandb``) writing under
+    ``out``."""
+    return [LOGGERS.get(name)(Path(out), project, run) for name in names]
 
 
 def wandb_reachable(timeout: float = 3.0) -> bool:

@@ -66,13 +66,13 @@ class TrainConfig:
         """Raise :class:`InputError` on the first bad value, in one line, before any work."""
         import inspect
 
-        from nucleate.featurize.pipeline import build
-        from nucleate.models.registry import MODEL_NAMES, model_class
+        from nucleate.featurize.pipeline import FEATURIZERS, build
+        from nucleate.models.registry import MODELS, model_class
 
+        self.features = FEATURIZERS.canonical(self.features)  # aliases become the names
         if self.features not in ("density_image", "graph"):
             raise InputError(f"features must be density_image or graph, not {self.features!r}")
-        if self.model not in MODEL_NAMES:
-            raise InputError(f"unknown model {self.model!r}; use one of {', '.join(MODEL_NAMES)}")
+        self.model = MODELS.canonical(self.model)
         for name, value, least in (("max_epochs", self.max_epochs, 1), ("batch_size",
                                    self.batch_size, 1), ("ensemble", self.ensemble, 1),
                                    ("patience", self.patience, 0)):  # fmt: skip

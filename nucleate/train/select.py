@@ -31,8 +31,8 @@ from nucleate.models.descriptor_model import (
     save_descriptor_model,
 )
 from nucleate.models.novelty import Novelty, regressor_representation
+from nucleate.models.regressors import REGRESSORS, make_regressor
 
-REGRESSORS = ("gbr", "krr", "ridge", "gp")
 KINDS = ("liquid", "substrate")
 FITTED_ON = {"train": "training", "train+val": "training and validation"}  # for the model card
 
@@ -45,7 +45,7 @@ class SelectConfig:
     out: str = "runs/select/lj-fcc-v1"
     threshold: float = 0.3
     max_features: int = 10
-    regressors: list[str] = field(default_factory=lambda: list(REGRESSORS))
+    regressors: list[str] = field(default_factory=lambda: list(REGRESSORS.names()))
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0
     cv_folds: int = 5
@@ -75,32 +75,6 @@ class SelectConfig:
     # substrate families held out of all training, selection and tuning, scored at the end
     # ("held_out" in metrics.json and predictions.csv): kinds of substrate the model never saw
     hold_out: list[str] = field(default_factory=list)
-
-
-def make_regressor(name: str, seed: int = 0):
-    from sklearn.ensemble import GradientBoostingRegressor
-    from sklearn.kernel_ridge import KernelRidge
-    from sklearn.linear_model import RidgeCV
-    from sklearn.model_selection import GridSearchCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if name == "ridge":
-        return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-4, 3, 29)))
-    if name == "krr":
-        grid = {"alpha": np.logspace(-4, 0, 5), "gamma": np.logspace(-3, 0, 4)}
-        return make_pipeline(
-            StandardScaler(), GridSearchCV(KernelRidge(kernel="rbf"), grid, cv=4, n_jobs=1)
-        )
-    if name == "gbr":
-        return GradientBoostingRegressor(
-            n_estimators=300, max_depth=2, learning_rate=0.05, subsample=0.8, random_state=seed
-        )
-    if name == "gp":
-        from nucleate.models.gp import ARDGaussianProcess
-
-        return make_pipeline(StandardScaler(), ARDGaussianProcess(random_state=seed))
-    raise InputError(f"unknown regressor {name!r}; use one of {', '.join(REGRESSORS)}")
 
 
 def load_table(cfg: SelectConfig) -> tuple[list[dict], np.ndarray, list[str]]:
@@ -216,8 +190,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     from nucleate.train.metrics import label_noise_rms, regression_metrics
     from nucleate.train.splits import leave_one_group_out, substrate_split
 
-    for name in cfg.regressors:
-        make_regressor(name)
+    cfg.regressors = [REGRESSORS.canonical(name) for name in cfg.regressors]  # aliases too
     if not cfg.kinds or set(cfg.kinds) - set(KINDS):
         raise InputError(f"kinds must name some of {', '.join(KINDS)}, not {cfg.kinds}")
     kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}

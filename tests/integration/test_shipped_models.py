@@ -65,7 +65,7 @@ def test_shipped_descriptor_model_reproduces_its_test_predictions():
     floor again."""
     import json
 
-    from nucleate.featurize.pipeline import _full_substrate
+    from nucleate.featurize.pipeline import full_substrate
 
     (model,) = load_checkpoints([MODELS / "descriptors"])
     assert model.hparams.meta["campaign"]["equilibrium"]["t_eq"] == 0.68
@@ -76,7 +76,7 @@ def test_shipped_descriptor_model_reproduces_its_test_predictions():
         params = json.loads((sample / "sample.json").read_text())["parameters"]
         frames = read_frames(sample / "frames.extxyz.gz")
         p = predict_frames([model], frames, r["id"], params["eps_sl"],
-                           _full_substrate(frames[0], params))  # fmt: skip
+                           full_substrate(frames[0], params))  # fmt: skip
         assert p.tn == pytest.approx(float(r["predicted"]), abs=2e-4)
         # the GP's own σ, or for another regressor its validation RMSE
         std = float(r["predicted_std"] or model.hparams.meta["val_rmse"])

@@ -98,7 +98,7 @@ def test_ard_gaussian_process_finds_the_noise_and_the_irrelevant_column():
     import pickle
 
     from nucleate.models.descriptor_model import predictive_std
-    from nucleate.train.select import make_regressor
+    from nucleate.models.regressors import make_regressor
 
     rng = np.random.default_rng(1)
     noise = 0.05
@@ -147,7 +147,8 @@ def test_censored_rows_pull_the_fit_below_the_floor(regressor):
     """T_n flat at 0.6 where it is known, below the floor 0.3 (censored) for x < 0.3: fitted on
     the known rows alone a regressor predicts 0.6 there too; with the censored rows (by EM) it
     predicts them below the floor, and the known rows as well as before."""
-    from nucleate.train.select import fit_censored, make_regressor
+    from nucleate.models.regressors import make_regressor
+    from nucleate.train.select import fit_censored
 
     rng = np.random.default_rng(0)
     X = rng.uniform(0.0, 1.0, (80, 1))
@@ -191,7 +192,8 @@ def test_descriptor_model_carries_its_censoring_classifier(tmp_path):
     error when the classifier's file is missing."""
     from nucleate.errors import InputError
     from nucleate.models.descriptor_model import DescriptorModel, save_descriptor_model
-    from nucleate.train.select import fit_censoring_classifier, make_regressor
+    from nucleate.models.regressors import make_regressor
+    from nucleate.train.select import fit_censoring_classifier
 
     rng = np.random.default_rng(2)
     X = rng.uniform(0.0, 1.0, (60, 2))
