@@ -138,7 +138,7 @@ def data_table(name: str) -> str:
     """A data set's summary from its manifest: substrates, censored, T_n spread and label noise."""
     sys.path.insert(0, str(ROOT))
     from nucleate.data import dataset
-    from nucleate.data.card import label_statistics
+    from nucleate.report.data_card import label_statistics
 
     root = ROOT / "data" / name
     if not (root / "manifest.csv").exists():

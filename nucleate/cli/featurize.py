@@ -52,7 +52,7 @@ def run(cfg) -> Path:
         )  # fmt: skip
     print(f"{cfg.featurizer} features written to {out}")
     if cfg.plot:
-        from nucleate.featurize.plots import plot_feature_output
+        from nucleate.report.features import plot_feature_output
 
         plot_feature_output(out, cfg.featurizer, cfg.plot)
         print(f"picture written to {cfg.plot}")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+from pathlib import Path
+
 from nucleate.cli.common import section
+from nucleate.data import dataset
 from nucleate.errors import NucleateError
+from nucleate.report.data_card import write_card
+from nucleate.report.propensity_card import write_propensity_card
 
 
 def add_arguments(p) -> None:
@@ -34,9 +40,6 @@ def add_arguments(p) -> None:
 
 def run(cfg) -> dict:
     """Run (or resume) a data-generation campaign; see :mod:`nucleate.data.campaign`."""
-    from dataclasses import fields
-
-    from nucleate.data import dataset
     from nucleate.data.campaign import Campaign, run_campaign
 
     if cfg.get("propensity") is not None:
@@ -51,10 +54,6 @@ def run(cfg) -> dict:
     if cfg.verify:
         return _verify(campaign.out)
     if cfg.card:
-        from dataclasses import asdict
-
-        from nucleate.data.card import write_card
-
         path = write_card(campaign.out, dataset.to_plain(asdict(campaign)))
         print(f"data card written to {path}")
         return {"card": str(path)}
@@ -71,7 +70,11 @@ def run(cfg) -> dict:
         for t in tasks:
             print(f"  {t['id']}")
         return {"total": len(tasks)}
-    result = run_campaign(campaign)
+    try:
+        result = run_campaign(campaign)
+    finally:  # the card of what is done, also when some substrates failed
+        if Path(campaign.out, dataset.MANIFEST).exists():
+            write_card(campaign.out, dataset.to_plain(asdict(campaign)))
     print(
         f"{campaign.name}: {result['complete']} of {result['total']} substrates complete in "
         f"{campaign.out} ({result['ran']} run now)"
@@ -92,8 +95,6 @@ def _run_propensity(cfg) -> dict:
     if cfg.verify:
         return _verify(campaign.out)
     if cfg.card:
-        from nucleate.data.propensity_card import write_propensity_card
-
         path = write_propensity_card(campaign.out)
         print(f"data card written to {path}")
         return {"card": str(path)}
@@ -102,7 +103,11 @@ def _run_propensity(cfg) -> dict:
         tasks = campaign.tasks()
         print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")
         return {"total": len(tasks)}
-    result = run_propensity_campaign(campaign)
+    try:
+        result = run_propensity_campaign(campaign)
+    finally:  # the card of what is done, also when some samples failed
+        if Path(campaign.out, dataset.MANIFEST).exists() and dataset.read_manifest(campaign.out):
+            write_propensity_card(campaign.out)
     print(
         f"{campaign.name}: {result['complete']} of {result['total']} samples complete in "
         f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
@@ -112,8 +117,6 @@ def _run_propensity(cfg) -> dict:
 
 def _verify(out) -> dict:
     """Check a data set on disk: list its problems, and fail (exit 2) when there are any."""
-    from nucleate.data import dataset
-
     problems = dataset.verify_dataset(out)
     for problem in problems:
         print(problem)

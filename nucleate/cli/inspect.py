@@ -32,7 +32,7 @@ def run(cfg) -> dict:
         Path(cfg.json).write_text(json.dumps(summary, indent=2) + "\n")
         print(f"summary written to {cfg.json}")
     if cfg.plot:
-        from nucleate.featurize.plots import plot_profile
+        from nucleate.report.features import plot_profile
 
         plot_profile(profile, cfg.plot, title=str(cfg.path))
         print(f"profile plot written to {cfg.plot}")

@@ -13,7 +13,7 @@ def add_arguments(p) -> None:
 
 
 def run(cfg) -> Path:
-    from nucleate.train.report import write_dashboard
+    from nucleate.report.dashboard import write_dashboard
 
     path = write_dashboard(cfg.runs, cfg.out)
     print(f"dashboard written to {path}")

@@ -680,9 +680,6 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     finally:
         bar.close()
     n = dataset.write_manifest(root)
-    from nucleate.data.card import write_card
-
-    write_card(root, dataset.to_plain(asdict(campaign)))
     if failed:
         raise NucleateError(
             f"{len(failed)} of {len(pending)} substrates failed, the others are kept: "

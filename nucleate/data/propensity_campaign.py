@@ -283,10 +283,6 @@ def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True)
     finally:
         bar.close()
     n = write_manifest(root)
-    if n:
-        from nucleate.data.propensity_card import write_propensity_card
-
-        write_propensity_card(root)
     if failed:
         raise NucleateError(
             f"{len(failed)} of {len(pending)} samples failed: " + "; ".join(failed[:3])

@@ -19,7 +19,7 @@ def predict_into(cfg, out: Path, final: Path, reading: dict) -> dict:
 
     from nucleate.data.io import read_frames
     from nucleate.predict.core import load_checkpoints, predict_frames, screen
-    from nucleate.predict.plots import plot_predictions
+    from nucleate.report.predictions import plot_predictions
 
     if cfg.per_atom:
         return per_atom_into(cfg, out, final, reading)

@@ -14,8 +14,8 @@ import numpy as np
 from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.domain import check_domain
+from nucleate.report.runs import load_metrics
 from nucleate.resources import resolve, where_looked
-from nucleate.train.metrics import load_metrics
 
 log = logging.getLogger(__name__)
 

@@ -85,24 +85,3 @@ def coverage(y: np.ndarray, pred: np.ndarray, sigma: np.ndarray, k: float = 2.0)
     """Fraction of labels within ±k σ of the prediction."""
     z = np.abs(pred - y) / np.maximum(sigma, 1e-12)
     return float(np.mean(z <= k))
-
-
-def load_metrics(run) -> dict:
-    """A run directory's metrics.json, or one line saying why it cannot be read."""
-    import json
-    from pathlib import Path
-
-    from nucleate.errors import InputError
-
-    path = Path(run) / "metrics.json"
-    try:
-        metrics = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"{run}: no metrics.json (not a finished run directory)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(
-            f"{path}: damaged, not JSON ({err.__class__.__name__}); retrain or restore it"
-        ) from None
-    if not isinstance(metrics, dict):
-        raise InputError(f"{path}: damaged, not a JSON object")
-    return metrics

@@ -28,6 +28,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.errors import InputError
+from nucleate.report.training import propensity_parity
 
 
 @dataclass
@@ -381,7 +382,9 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
         **{f"height_{k}": c.graph.height for k, c in enumerate(configs)},
     )  # fmt: skip
     (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")
-    _parity(configs, pred_gnn, pred_ridge, metrics, out / "parity.png")
+    propensity_parity(
+        [c.target for c in configs], pred_gnn, pred_ridge, metrics, out / "parity.png"
+    )
     if cfg.ship and checkpoints:
         from nucleate.train.run import export_run
 
@@ -414,21 +417,3 @@ def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:
             per_c.append(_pearson(q[sel], c.target[sel]))
         res["r_contact_per_config"] = float(np.nanmean(per_c))
     return res
-
-
-def _parity(configs, pred_gnn, pred_ridge, metrics, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    t = np.concatenate([c.target for c in configs])
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), constrained_layout=True)
-    for ax, preds, name in ((axes[0], pred_gnn, "gnn"), (axes[1], pred_ridge, "ridge")):
-        p = np.concatenate(preds)
-        ok = np.isfinite(t) & np.isfinite(p)
-        ax.hexbin(t[ok], p[ok], gridsize=60, bins="log", cmap="viridis", mincnt=1)
-        m = metrics[name]
-        ax.set(xlabel="true propensity", ylabel="predicted",
-               title=f"{name.upper()}: r per config {m['r_mean']:.3f}, pooled {m['r_pooled']:.3f}")  # fmt: skip
-    fig.suptitle(f"{metrics['n_configs']} configurations, held out by group; noise ceiling "
-                 f"{metrics['ceiling']:.3f}")  # fmt: skip
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

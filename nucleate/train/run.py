@@ -22,6 +22,7 @@ import numpy as np
 from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.novelty import Novelty
+from nucleate.report.training import parity_pictures, polymorph_picture
 from nucleate.train.loggers import make_loggers
 
 
@@ -350,7 +351,7 @@ def run_training(cfg: TrainConfig) -> dict:
         for k, i in enumerate(ids):
             w.writerow([i, part[k], f"{y[k]:.6g}", bool(censored[k]), f"{pred[k]:.6g}",
                         f"{spread[k]:.6g}"])  # fmt: skip
-    _pictures(out, y, pred, part, censored)
+    parity_pictures(out, y, pred, part, censored)
     if multi:
         with open(out / "predictions_polymorph.csv", "w", newline="") as fh:
             w = csv.writer(fh)
@@ -359,7 +360,7 @@ def run_training(cfg: TrainConfig) -> dict:
             for k, i in enumerate(ids):
                 w.writerow([i, part[k], families[k], bool(has_poly[k]),
                             *(f"{v:.4g}" for v in poly[k]), *(f"{v:.4g}" for v in pp[k])])  # fmt: skip
-        _polymorph_picture(out / "polymorph.png", poly, pp, part, has_poly, families)
+        polymorph_picture(out / "polymorph.png", poly, pp, part, has_poly, families)
         _precursor_maps(root, rows, y, censored, out / "precursor_maps.png")
     if kind == "image":
         _saliency(out / ckpts[0], images, ids, part, out / "saliency.png")
@@ -482,63 +483,6 @@ def _precursor_maps(root: Path, rows, y, censored, path: Path) -> None:
     titles = [f"{rows[k]['id']}: T_n = {y[k]:.3f} ({w})" for k, w in zip(picks, ("strongest",
               "weakest"), strict=True)]  # fmt: skip
     plot_precursor_maps(frames, titles, float(t_eq), path, float(a0))
-
-
-def _polymorph_picture(path: Path, true, pred, part, has, families) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), layout="constrained")
-    for j, name in enumerate(("fcc", "hcp", "bcc")):
-        ax = axes[j]
-        for p, marker in (("train", "."), ("test", "o")):
-            sel = (part == p) & has
-            ax.scatter(true[sel, j], pred[sel, j], marker=marker, s=18, alpha=0.7, label=p)
-        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-        ax.set(xlabel=f"observed {name} fraction", ylabel="predicted", xlim=(0, 1), ylim=(0, 1))
-        ax.legend(fontsize=7)
-    ax = axes[3]
-    fams = sorted(set(families))
-    x = np.arange(len(fams))
-    for j, name in enumerate(("fcc", "hcp", "bcc")):
-        obs = [true[(families == f) & has, j].mean() for f in fams]
-        prd = [pred[(families == f) & has, j].mean() for f in fams]
-        ax.bar(x + 0.27 * (j - 1), obs, 0.25, color=f"C{j}", alpha=0.5, label=f"{name} observed")
-        ax.scatter(x + 0.27 * (j - 1), prd, color=f"C{j}", marker="D", s=25)
-    ax.set_xticks(x, fams)
-    ax.set(ylabel="mean fraction (bars observed, ◆ predicted)", title="per facet")
-    ax.legend(fontsize=7)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _pictures(out: Path, y, pred, part, censored) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.4, 4.2), layout="constrained")
-    for p, marker in (("train", "."), ("val", "s"), ("test", "o")):
-        sel = (part == p) & ~censored
-        ax.scatter(y[sel], pred[sel], marker=marker, label=p)
-    lo, hi = np.nanmin(y), np.nanmax(y)
-    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-    ax.set_xlabel("T_n from cooling ramps")
-    ax.set_ylabel("predicted T_n")
-    ax.legend()
-    fig.savefig(out / "parity.png", dpi=130)
-    plt.close(fig)
-    log = out / "logs" / "metrics.csv"
-    if log.exists():
-        with open(log) as fh:
-            rows = list(csv.DictReader(fh))
-        fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
-        for key in ("train_loss", "val_loss"):
-            pts = [(int(r["epoch"]), float(r[key])) for r in rows if r.get(key)]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), label=key)
-        ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.legend()
-        fig.savefig(out / "learning_curves.png", dpi=130)
-        plt.close(fig)
 
 
 def export_run(run: str | os.PathLike, dest: str | os.PathLike) -> Path:

@@ -404,7 +404,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     saved = _save_model(cfg, out, final, chosen, metrics, classifier, novelty.to_dict(), fit_ids)
     metrics["checkpoints"] = [saved]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    from nucleate.train.select_report import write_report
+    from nucleate.report.selection import write_report
 
     write_report(out, metrics, selector, names, y, pred_all, part, censored, families)
     if cfg.ship:

@@ -161,6 +161,9 @@ def test_propensity_campaign_on_a_tiny_source(tmp_path):
         assert np.all(z["fs"] <= 1.0 + 1e-9)
     with open(tmp_path / "prop" / "manifest.csv") as fh:
         assert [r["id"] for r in csv.DictReader(fh)] == ["fcc111_m+00.0_e1.00"]
+    from nucleate.report.propensity_card import write_propensity_card
+
+    write_propensity_card(tmp_path / "prop")  # the CLI writes it after the campaign
     card = (tmp_path / "prop" / "README.md").read_text()
     assert "noise ceiling" in card.lower() and (tmp_path / "prop" / "propensity.png").exists()
     assert run_propensity_campaign(camp, progress=False)["ran"] == 0

@@ -11,7 +11,7 @@ from conftest import synthetic_dataset
 from nucleate import cli
 from nucleate.data.campaign import Campaign
 from nucleate.data.dataset import to_plain
-from nucleate.predict.quickstart import QuickstartConfig
+from nucleate.workflows.quickstart import QuickstartConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 

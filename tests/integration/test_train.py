@@ -194,7 +194,7 @@ def test_multitask_polymorph_head(capsys, tmp_path, film, config, extra):
     assert p["n"] >= 1 and 0 <= p["mae"] <= 1 and p["baseline_class"] in ("fcc", "hcp")
     assert 0 <= p["majority_accuracy"] <= 1 and 0 <= p["majority_accuracy_baseline"] <= 1
     assert (out / "predictions_polymorph.csv").exists() and (out / "polymorph.png").exists()
-    from nucleate.train.report import write_dashboard
+    from nucleate.report.dashboard import write_dashboard
 
     page = write_dashboard([out], tmp_path / "report.html").read_text()
     assert "Polymorph selectivity" in page and "majority-class baseline" in page

@@ -84,8 +84,8 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         slab_frame,
         substrate_from,
     )
-    from nucleate.predict.plots import plot_predictions
-    from nucleate.train.report import write_dashboard
+    from nucleate.report.dashboard import write_dashboard
+    from nucleate.report.predictions import plot_predictions
     from nucleate.train.run import run_training
     from nucleate.train.select import SelectConfig, run_selection
 

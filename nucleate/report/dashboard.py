@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from nucleate.errors import InputError
-from nucleate.train.metrics import load_metrics
+from nucleate.report.runs import load_metrics
 
 PICTURES = ("parity.png", "learning_curves.png", "saliency.png", "figures/parity.png",
             "figures/ranking.png", "figures/error_vs_k.png")  # fmt: skip
