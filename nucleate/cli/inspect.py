@@ -3,28 +3,52 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from nucleate.cli.common import add_reading_arguments, progress, read_kwargs
+from nucleate.cli.common import progress, section
+from nucleate.data.io import ReadOptions, iter_frames
+from nucleate.errors import InputError
+from nucleate.report.features import plot_profile
+from nucleate.structure.layers import LayerDetector
+
+
+@dataclass
+class InspectConfig(ReadOptions):
+    """Options of nucleate inspect.
+
+    Args:
+        path: trajectory or structure file (any ASE format, or MD formats through MDAnalysis).
+        n_layers: liquid layers to report.
+        reference: heights above the flat (mean) or the local surface, or auto.
+        plot: write the density profile here (PNG, PDF or SVG).
+        json: write the summary as JSON here.
+    """
+
+    path: str = ""
+    n_layers: int = 2
+    reference: Literal["auto", "flat", "local"] = "auto"
+    plot: str | None = None
+    json: str | None = None
+
+    def validate(self) -> None:
+        if not Path(self.path).exists():
+            raise InputError(f"{self.path}: no such file")
+        if self.n_layers < 1:
+            raise InputError(f"n_layers must be at least 1, not {self.n_layers}")
 
 
 def add_arguments(p) -> None:
-    from typing import Literal
-
     p.add_argument("path", type=str, help="trajectory or structure file (any ASE format)")
-    add_reading_arguments(p)
-    p.add_argument("--n_layers", type=int, default=2)
-    p.add_argument("--reference", type=Literal["auto", "flat", "local"], default="auto")
-    p.add_argument("--plot", type=str | None, default=None, help="write the density profile here")
-    p.add_argument("--json", type=str | None, default=None, help="write the summary as JSON here")
+    p.add_class_arguments(InspectConfig, skip={"path"})
 
 
 def run(cfg) -> dict:
     """Read frames, detect layers, print and optionally save the result; returns the summary."""
-    from nucleate.data.io import iter_frames
-    from nucleate.structure.layers import LayerDetector
-
-    frames = iter_frames(cfg.path, **read_kwargs(cfg))
+    cfg = section(InspectConfig, cfg)
+    cfg.validate()
+    frames = iter_frames(cfg.path, **cfg.read_kwargs())
     profile = LayerDetector(n_layers=cfg.n_layers, reference=cfg.reference)(progress(frames))
     summary = {"path": str(cfg.path), **profile.summary()}
     print(format_profile(profile, cfg.path))
@@ -32,8 +56,6 @@ def run(cfg) -> dict:
         Path(cfg.json).write_text(json.dumps(summary, indent=2) + "\n")
         print(f"summary written to {cfg.json}")
     if cfg.plot:
-        from nucleate.report.features import plot_profile
-
         plot_profile(profile, cfg.plot, title=str(cfg.path))
         print(f"profile plot written to {cfg.plot}")
     return summary

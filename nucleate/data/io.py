@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -273,6 +274,65 @@ def _read_kwargs(format: str | None, atom_style: str | None) -> dict:
             kwargs["atom_style"] = atom_style
         return kwargs
     return {}
+
+
+@dataclass
+class ReadOptions:
+    """How a command reads frames from a file: the options every command that reads a trajectory
+    shares (``predict``, ``featurize``, ``inspect``).
+
+    Args:
+        format: ASE format, or mda / mda:<MDAnalysis format>; guessed from the name if unset.
+        topology: topology of an MD trajectory (.gro, .tpr, .pdb, .psf, LAMMPS data), read with
+            it through MDAnalysis.
+        index: frames to read, ASE syntax (':', '-1', '::10').
+        units: unit system of the file (default: recorded in the file, else lj).
+        substrate_types: substrate species (type numbers or symbols), e.g. [1] or [Pt].
+        substrate_array: a per-atom array of the file, non-zero meaning substrate.
+        substrate_below: a height cut: atoms with z below it are substrate.
+        liquid_types: the liquid sites analysed, e.g. [O] for water.
+        substrate_select: MDAnalysis selection of the substrate, e.g. 'resname SUB' (MD formats).
+        liquid_select: MDAnalysis selection of the liquid sites, e.g. 'name OW' (MD formats).
+        atom_style: LAMMPS data atom style.
+        side: the side of the slab whose liquid is analysed: a slab with liquid on both sides
+            needs top or bottom, or both (its two faces read as two samples of one surface); a
+            surface facing -z is bottom (auto finds the side that has liquid).
+    """
+
+    format: str | None = None
+    topology: str | None = None
+    index: str = ":"
+    units: Literal["lj", "real", "metal"] | None = None
+    substrate_types: list[int | str] | None = None
+    substrate_array: str | None = None
+    substrate_below: float | None = None
+    liquid_types: list[int | str] | None = None
+    substrate_select: str | None = None
+    liquid_select: str | None = None
+    atom_style: str | None = None
+    side: Literal["auto", "top", "bottom", "both"] = "auto"
+
+    def selection(self) -> Selection:
+        """The :class:`Selection` these options give (checked: one way to find the substrate)."""
+
+        def listed(values):
+            return None if values is None else tuple(values)
+
+        return Selection(
+            substrate_types=listed(self.substrate_types),
+            substrate_array=self.substrate_array,
+            substrate_below=self.substrate_below,
+            liquid_types=listed(self.liquid_types),
+            substrate_select=self.substrate_select,
+            liquid_select=self.liquid_select,
+        )
+
+    def read_kwargs(self) -> dict:
+        """Keyword arguments of :func:`iter_frames` / :func:`read_frames`."""
+        index = str(self.index)
+        return {"index": int(index) if index.lstrip("-").isdigit() else index,
+                "format": self.format, "selection": self.selection(), "units": self.units,
+                "atom_style": self.atom_style, "topology": self.topology, "side": self.side}  # fmt: skip
 
 
 def iter_frames(

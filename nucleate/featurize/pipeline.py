@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from nucleate import __version__
 from nucleate.data import dataset
 from nucleate.data.campaign import family_slab
 from nucleate.data.families import FAMILIES
-from nucleate.data.io import read_frames
+from nucleate.data.io import ReadOptions, read_frames
 from nucleate.data.substrates import fcc_slab
 from nucleate.errors import InputError
 from nucleate.featurize import descriptors, graphs, images, local  # noqa: F401  (they register)
@@ -40,6 +41,68 @@ FEATURIZER_NAMES = FEATURIZERS.names()
 def build(name: str, settings: dict | None = None) -> Featurizer:
     """Instantiate a registered featurizer (or an alias of one) from a settings dict."""
     return FEATURIZERS.get(name).from_settings(settings)
+
+
+@dataclass
+class FeaturizeConfig(ReadOptions):
+    """Options of nucleate featurize.
+
+    The frame-reading options (for ``trajectory``) are those of
+    :class:`~nucleate.data.io.ReadOptions`.
+
+    Args:
+        featurizer: a registered featurizer name (or alias).
+        data: a data set directory.
+        trajectory: a trajectory file.
+        settings: featurizer settings, e.g. {size: 32}.
+        out: output directory (default: under the cache folder for data, never inside the data
+            set; <file>.<featurizer> here for trajectory).
+        force: recompute instead of using the cache.
+        cache_dir: the cache folder (default: NUCLEATE_CACHE or ~/.cache/nucleate).
+        plot: density_image / layers: a PNG of the result.
+        precursor_map: trajectory: a PNG of the contact layer in the q̄4-q̄6 plane against
+            liquid / fcc / hcp / bcc references simulated at temperature.
+        temperature: the temperature of the frames, for precursor_map.
+    """
+
+    featurizer: str = "descriptors"
+    data: str | None = None
+    trajectory: str | None = None
+    settings: dict = field(default_factory=dict)
+    out: str | None = None
+    force: bool = False
+    cache_dir: str | None = None
+    plot: str | None = None
+    precursor_map: str | None = None
+    temperature: float | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` on the first bad option (featurizer settings included)."""
+        if (self.data is None) == (self.trajectory is None):
+            raise InputError("give either --data DIR or --trajectory FILE")
+        self.featurizer = FEATURIZERS.canonical(self.featurizer)
+        build(self.featurizer, self.settings)
+        if self.precursor_map and (self.trajectory is None or self.precursor_temperature is None):
+            raise InputError(
+                "--precursor_map needs --trajectory and --temperature (T of the frames)"
+            )
+
+    @property
+    def precursor_temperature(self) -> float | None:
+        return self.temperature or (self.settings or {}).get("precursor_temperature")
+
+
+def featurize(cfg: FeaturizeConfig) -> Path:
+    """Featurize ``cfg.data`` (a data set) or ``cfg.trajectory`` (a file); the output folder."""
+    cfg.validate()
+    if cfg.data is not None:
+        return featurize_dataset(
+            cfg.data, cfg.featurizer, cfg.settings, cfg.out, cfg.force, cfg.cache_dir
+        )
+    return featurize_file(
+        cfg.trajectory, cfg.featurizer, cfg.settings, cfg.out, cfg.force, cfg.cache_dir,
+        **cfg.read_kwargs(),
+    )  # fmt: skip
 
 
 def featurize_dataset(

@@ -1,33 +1,131 @@
-"""What ``nucleate predict`` does, writing into a staging folder: T_n of trajectories or of
-substrates simulated with the training protocol (ranked, with warnings), or per-atom propensity.
-``cfg`` is the parsed ``predict`` section; ``reading`` the options that read frames
-(:func:`nucleate.data.io.iter_frames`)."""
+"""What ``nucleate predict`` does (:class:`PredictConfig`, :func:`run_predict`): T_n of
+trajectories or of substrates simulated with the training protocol (ranked, with warnings), or
+per-atom propensity, written into a staging folder that is moved into place at the end."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import shutil
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Literal
 
+import numpy as np
+
+from nucleate.data.io import ReadOptions, read_frames
 from nucleate.errors import InputError
+from nucleate.predict.core import load_checkpoints, predict_frames, screen
+from nucleate.predict.per_atom import (
+    load_propensity_checkpoints,
+    model_geometry,
+    plot_per_atom,
+    predict_per_atom,
+    write_per_atom,
+)
+from nucleate.report.predictions import plot_predictions
 
 
-def predict_into(cfg, out: Path, final: Path, reading: dict) -> dict:
-    """The work of ``nucleate predict``, writing into ``out`` (moved to ``final`` by the CLI)."""
-    import csv
-    from dataclasses import asdict
+@dataclass
+class PredictConfig(ReadOptions):
+    """Options of nucleate predict.
 
-    from nucleate.data.io import read_frames
-    from nucleate.predict.core import load_checkpoints, predict_frames, screen
-    from nucleate.report.predictions import plot_predictions
+    The frame-reading options are those of :class:`~nucleate.data.io.ReadOptions`.
 
-    if cfg.per_atom:
-        return per_atom_into(cfg, out, final, reading)
+    Args:
+        model: checkpoints or run directories, e.g. [models/lj-fcc-v1/cnn].
+        trajectory: frames of an interface, predicted instead of simulating a substrate: the CNN
+            reads one density image averaged over all frames, the GNN predicts each frame's graph
+            and reports the mean over the frames, the descriptor model averages its descriptors
+            over them.
+        substrate: slab files and/or generated slabs <family>:<value>, e.g. [my_slab.extxyz,
+            fcc111:+0.015, bcc110:-0.02, fcc111-vacancies:0.2]: simulated first (every one with
+            every eps_sl); the families are listed at the end of ``nucleate predict --help``.
+        eps_sl: substrate-liquid ε for substrate, e.g. [1.2] or [0.5, 1.0, 1.5].
+        eps_sl2: substrate-liquid ε of the second component of two-component families
+            (fcc111-stripes, fcc111-alloy, fcc100-checker; lj-mix-v1 used 0.3).
+        workers: simulations at once (0: all cores).
+        equilibrium: override the training protocol's equilibrium run for substrate, e.g.
+            {melt_time: 5, eq_time: 6, n_frames: 4, frame_every: 1.5} (cheaper, validate it
+            first).
+        out: output directory.
+        overwrite: replace an existing non-empty out (refused otherwise).
+        plot: write prediction.png (per_atom.png for propensity).
+        task: tn (the nucleation temperature) or propensity (per-atom propensity of a
+            trajectory with propensity checkpoints, e.g. [models/lj-fcc-v1/propensity]: writes
+            per_atom.extxyz and per_atom.png).
+        per_atom: the old spelling of task propensity (kept for one release).
+    """
+
+    model: list[str] | None = None
+    trajectory: str | None = None
+    substrate: list[str] | None = None
+    eps_sl: list[float] | None = None
+    eps_sl2: float | None = None
+    workers: int = 0
+    equilibrium: dict | None = None
+    out: str = "prediction"
+    overwrite: bool = False
+    plot: bool = True
+    task: Literal["tn", "propensity"] = "tn"
+    per_atom: bool = False
+
+    def __post_init__(self) -> None:
+        if self.per_atom:
+            self.task = "propensity"
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` on the first inconsistent option, before any work."""
+        if self.model is None:
+            raise InputError("give --model [checkpoint or run directory, ...]")
+        if self.task == "propensity":
+            if self.trajectory is None:
+                raise InputError("propensity is predicted from frames: give --trajectory FILE")
+            return
+        if (self.trajectory is None) == (self.substrate is None):
+            raise InputError(
+                "give either --trajectory FILE or --substrate [FILE or fcc111:+0.02, ...]"
+            )
+        if self.trajectory is not None and self.eps_sl and len(self.eps_sl) > 1:
+            raise InputError("a trajectory has one substrate-liquid strength: give one --eps_sl")
+        if self.substrate is not None and not self.eps_sl:
+            raise InputError("--substrate needs --eps_sl (the substrate-liquid interaction)")
+        if self.workers < 0:
+            raise InputError(f"workers must not be negative, not {self.workers}")
+
+
+def run_predict(cfg: PredictConfig) -> dict:
+    """Check the config, predict into a staging folder beside ``cfg.out`` and move it into place
+    (a failure leaves nothing half-written, and no earlier run's files beside the new ones)."""
+    cfg.validate()
+    final = Path(cfg.out)
+    if final.exists() and (not final.is_dir() or any(final.iterdir())) and not cfg.overwrite:
+        raise InputError(
+            f"{final} exists and is not empty: choose another --out or pass --overwrite true"
+        )
+    out = final.parent / f".{final.name}.tmp{os.getpid()}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    try:
+        if cfg.task == "propensity":
+            result = per_atom_into(cfg, out, final)
+        else:
+            result = predict_into(cfg, out, final)
+        if final.exists():
+            shutil.rmtree(final) if final.is_dir() else final.unlink()
+        os.replace(out, final)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
+    """T_n of the trajectory or the substrates, written into ``out`` (to be moved to ``final``)."""
+    reading = cfg.read_kwargs()
     models = load_checkpoints(cfg.model)
     if cfg.trajectory is not None:
         frames = read_frames(cfg.trajectory, **reading)
-        if cfg.eps_sl and len(cfg.eps_sl) > 1:
-            raise InputError("a trajectory has one substrate-liquid strength: give one --eps_sl")
         eps = cfg.eps_sl[0] if cfg.eps_sl else None
         p = predict_frames(models, frames, cfg.trajectory, eps_sl=eps)
         results = [{"id": Path(cfg.trajectory).name.split(".")[0], **asdict(p)}]
@@ -35,8 +133,6 @@ def predict_into(cfg, out: Path, final: Path, reading: dict) -> dict:
         def frames_of(r):
             return frames
     else:
-        if not cfg.eps_sl:
-            raise InputError("--substrate needs --eps_sl (the substrate-liquid interaction)")
         workers = cfg.workers or os.cpu_count() or 1
         results = screen(
             cfg.model,
@@ -98,26 +194,12 @@ def predict_into(cfg, out: Path, final: Path, reading: dict) -> dict:
     return {"results": results}
 
 
-def per_atom_into(cfg, out: Path, final: Path, reading: dict) -> dict:
-    import numpy as np
-
-    from nucleate.data.io import read_frames
-    from nucleate.predict.per_atom import (
-        load_propensity_checkpoints,
-        model_geometry,
-        plot_per_atom,
-        predict_per_atom,
-        write_per_atom,
-    )
-
-    if cfg.trajectory is None:
-        raise InputError("--per_atom reads frames: give --trajectory FILE")
+def per_atom_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
+    """Per-atom propensity of the trajectory, written into ``out`` (to be moved to ``final``)."""
     models = load_propensity_checkpoints(cfg.model)
-    kwargs = dict(reading)
+    kwargs = cfg.read_kwargs()
     if model_geometry(models[0].hparams.meta) == "bulk":
         # a bulk model reads every atom as liquid; substrate options are refused by Selection
-        from dataclasses import replace
-
         kwargs["selection"] = replace(kwargs["selection"], bulk=True)
     try:
         frames = read_frames(cfg.trajectory, **kwargs)

@@ -1,13 +1,21 @@
-"""Pictures of featurizer results (matplotlib, headless)."""
+"""Pictures of featurizer results: density profiles, feature outputs, precursor maps."""
 
 from __future__ import annotations
 
 import os
 
+import matplotlib.pyplot as plt
+
+from nucleate.featurize.precursors import (
+    CLASSES,
+    PrecursorClassifier,
+    cached_reference_clouds,
+    contact_layer_order,
+)
+
 
 def plot_profile(profile, path: str | os.PathLike, title: str | None = None) -> None:
     """Save the density profile with the layer bounds shaded (PNG, PDF or SVG by extension)."""
-    import matplotlib.pyplot as plt
 
     u = {"lj": "σ", "real": "Å", "metal": "Å"}[profile.units]
     fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
@@ -33,7 +41,6 @@ def plot_feature_output(out: str | os.PathLike, featurizer: str, path: str | os.
     density profiles of the ``layers`` featurizer."""
     from pathlib import Path
 
-    import matplotlib.pyplot as plt
     import numpy as np
 
     out = Path(out)
@@ -68,3 +75,47 @@ def plot_feature_output(out: str | os.PathLike, featurizer: str, path: str | os.
         raise InputError(f"no picture for featurizer {featurizer!r}")
     fig.savefig(path, dpi=130)
     plt.close(fig)
+
+
+def _draw_map(ax, q, pc, clouds, temperature: float, title: str) -> dict:
+    colours = {"liquid": "0.6", "fcc": "C0", "hcp": "C2", "bcc": "C1"}
+    for name, cloud in clouds.items():
+        ax.scatter(*cloud[::4].T, s=3, alpha=0.15, c=colours[name])
+        ax.scatter([], [], s=20, c=colours[name], label=f"{name} at T = {temperature:g}")
+    cls = pc.classify(q)
+    for k, (name, marker) in enumerate(zip(CLASSES, ("x", "o", "s"), strict=True)):
+        sel = cls == k
+        ax.scatter(*q[sel].T, s=14, marker=marker, c="k" if k == 0 else ("C3" if k == 1 else "C4"),
+                   label=f"contact layer: {name} ({sel.mean():.0%})")  # fmt: skip
+    ax.axhline(pc.q6_preordered, c="C3", ls=":", lw=1)
+    ax.axhline(pc.q6_crystal, c="C4", ls=":", lw=1)
+    d = pc.descriptors(q)
+    ax.set(xlabel="q̄4", ylabel="q̄6", xlim=(0, 0.25), ylim=(0, 0.6), title=title)
+    ax.text(0.01, 0.01, "ordered atoms lean to fcc / hcp / bcc: "
+            f"{d['lean_fcc']:.2f} / {d['lean_hcp']:.2f} / {d['lean_bcc']:.2f}",
+            transform=ax.transAxes, fontsize=8)  # fmt: skip
+    ax.legend(fontsize=7, loc="upper left")
+    return d
+
+
+def plot_precursor_map(frames, temperature: float, path, title: str = "", a0: float = 1.617):
+    """The contact layer's atoms in the q̄4–q̄6 plane over the liquid, fcc, hcp and bcc reference
+    clouds at ``temperature``, coloured by class (liquid / pre-ordered / crystal-like), with the
+    thresholds and the layer's precursor descriptors (returned)."""
+    return plot_precursor_maps([frames], [title], temperature, path, a0)[0]
+
+
+def plot_precursor_maps(frame_sets, titles, temperature: float, path, a0: float = 1.617):
+    """:func:`plot_precursor_map` of several interfaces side by side (e.g. a strong and a weak
+    nucleator); returns their descriptors."""
+    clouds = cached_reference_clouds(temperature, a0)
+    pc = PrecursorClassifier.from_references(clouds)
+    n = len(frame_sets)
+    fig, axes = plt.subplots(1, n, figsize=(6.2 * n, 5), constrained_layout=True, squeeze=False)
+    out = []
+    for ax, frames, title in zip(axes[0], frame_sets, titles, strict=True):
+        q = contact_layer_order(frames)
+        out.append(_draw_map(ax, q, pc, clouds, temperature, title or "contact layer"))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return out

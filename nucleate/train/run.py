@@ -469,7 +469,7 @@ def _precursor_maps(root: Path, rows, y, censored, path: Path) -> None:
     references at the data set's T_eq (LJ data sets made by nucleate only)."""
     from nucleate.data.dataset import campaign_config
     from nucleate.data.io import read_frames
-    from nucleate.featurize.precursors import plot_precursor_maps
+    from nucleate.report.features import plot_precursor_maps
 
     c = campaign_config(root)
     t_eq, a0 = c.get("equilibrium", {}).get("t_eq"), c.get("a0")

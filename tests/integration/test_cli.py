@@ -184,3 +184,35 @@ def test_inspect_a_film_upside_down_and_a_two_sided_slab(tmp_path, capsys):
     # both faces, two samples of one surface: the same layers, from twice the frames
     assert layers("both.extxyz", "--side", "both") == pytest.approx(layers("up.extxyz"), abs=1e-6)
     assert json.loads((tmp_path / "both.extxyz.json").read_text())["n_frames"] == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["predict", "--trajectory", "x.extxyz"], "give --model"),
+        (["predict", "--model", "[m]"], "give either --trajectory FILE or --substrate"),
+        (["predict", "--model", "[m]", "--substrate", "[fcc111:+0.01]"], "needs --eps_sl"),
+        (["predict", "--model", "[m]", "--trajectory", "x", "--eps_sl", "[1, 2]"], "one --eps_sl"),
+        (["predict", "--model", "[m]", "--task", "propensity"], "give --trajectory FILE"),
+        (["predict", "--model", "[m]", "--per-atom", "true"], "give --trajectory FILE"),
+        (["featurize", "--featurizer", "graph"], "give either --data DIR or --trajectory"),
+        (["featurize", "--featurizer", "imgae", "--data", "d"], "unknown featurizer 'imgae'"),
+        (["featurize", "--data", "d", "--settings", "{grdi: 3}"], "bad settings for featurizer"),
+        (["featurize", "--trajectory", "t", "--precursor_map", "p.png"], "needs --trajectory and"),
+        (["inspect", "nowhere.extxyz"], "nowhere.extxyz: no such file"),
+    ],
+)
+def test_config_objects_refuse_bad_options_before_any_work(capsys, tmp_path, argv, message):
+    """predict, featurize and inspect check their typed configs at start-up: one line, exit 2,
+    and nothing written (the old --per-atom spelling is the propensity task)."""
+    code, _, err = run(capsys, *argv, *(["--out", tmp_path / "o"] if argv[0] != "inspect" else []))
+    assert code == 2 and message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_predict_config_reads_the_old_per_atom_spelling_as_the_task():
+    from nucleate.predict.command import PredictConfig
+
+    assert PredictConfig(per_atom=True).task == "propensity"
+    assert PredictConfig().task == "tn"
+    assert PredictConfig(index="-1").read_kwargs()["index"] == -1
