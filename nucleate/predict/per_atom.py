@@ -1,5 +1,5 @@
 """Per-atom propensity of the liquid in frames (a trajectory or configuration file) with trained
-propensity checkpoints (``nucleate predict --per_atom true``): an extxyz file with per-atom arrays
+propensity checkpoints (``nucleate predict --task propensity``): an extxyz file with per-atom arrays
 ``predicted_propensity`` and ``predicted_propensity_std`` (ensemble mean and spread; OVITO reads
 them as particle properties; substrate atoms are NaN; arrays of the input, such as true labels,
 are kept) and a picture coloured by propensity."""
