@@ -22,7 +22,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.data import dataset
-from nucleate.data.executor import execute, safe_call
+from nucleate.data.executor import run_pending
 from nucleate.data.families import FAMILIES, build_named
 from nucleate.data.simulate.md import Potential
 from nucleate.data.substrates import FACETS
@@ -645,8 +645,6 @@ def join_datasets(roots: list[str | os.PathLike], out: str | os.PathLike) -> int
 
 def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     """Run every unfinished task of a campaign; returns counts. Safe to kill and run again."""
-    from tqdm.auto import tqdm
-
     campaign.validate()
     root = Path(campaign.out)
     tasks = campaign.tasks()
@@ -663,22 +661,17 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     dataset.write_manifest(root)
     _write_config(campaign, root)
     workers = campaign.executor.workers or os.cpu_count() or 1
-    failed: list[str] = []
-    total = len(tasks) + len(topped)  # a top-up counts as one more task
-    bar = tqdm(total=total, initial=total - len(pending), desc=campaign.name,
-               unit="task", disable=not progress, smoothing=0.1)  # fmt: skip
-    try:
-        for record in execute(
-            pending, str(root), campaign.executor, workers, partial(safe_call, run_task)
-        ):
-            if "error" in record:
-                failed.append(f"{record['id']} ({record['error']})")
-                bar.write(f"{record['id']} failed: {record['error']}")
-            else:
-                dataset.write_manifest(root)
-            bar.update(1)
-    finally:
-        bar.close()
+    failed = run_pending(
+        pending,
+        str(root),
+        campaign.executor,
+        workers,
+        run_task,
+        on_done=partial(dataset.write_manifest, root),
+        total=len(tasks) + len(topped),  # a top-up counts as one more task
+        desc=campaign.name,
+        progress=progress,
+    )
     n = dataset.write_manifest(root)
     if failed:
         raise NucleateError(

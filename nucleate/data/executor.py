@@ -74,3 +74,40 @@ def die_with_parent() -> None:
             ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except OSError:
             pass
+
+
+def run_pending(
+    pending: list[dict],
+    root: str,
+    executor,
+    workers: int,
+    fn,
+    on_done,
+    total: int,
+    desc: str,
+    unit: str = "task",
+    progress: bool = True,
+) -> list[str]:
+    """The loop every campaign runs (T_n and propensity alike): ``fn(task, root)`` for each
+    pending task on the executor, a failure of one kept as a line instead of stopping the others,
+    ``on_done()`` after each success (the manifest is rewritten, so a kill loses nothing), a
+    progress bar over ``total`` tasks of which ``total - len(pending)`` are already done.
+    Returns the failures, ``"<id> (<error>)"``."""
+    from functools import partial
+
+    from tqdm.auto import tqdm
+
+    failed: list[str] = []
+    bar = tqdm(total=total, initial=total - len(pending), desc=desc, unit=unit,
+               disable=not progress, smoothing=0.1)  # fmt: skip
+    try:
+        for record in execute(pending, root, executor, workers, partial(safe_call, fn)):
+            if "error" in record:
+                failed.append(f"{record['id']} ({record['error']})")
+                bar.write(f"{record['id']} failed: {record['error']}")
+            else:
+                on_done()
+            bar.update(1)
+    finally:
+        bar.close()
+    return failed

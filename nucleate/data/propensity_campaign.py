@@ -23,12 +23,14 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from nucleate import __version__
 from nucleate.data import dataset
+from nucleate.data.executor import run_pending
 from nucleate.errors import InputError, NucleateError
 
 MANIFEST_COLUMNS = (
@@ -249,13 +251,9 @@ def write_manifest(root: str | os.PathLike) -> int:
 
 def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True) -> dict:
     """Run every unfinished sample of a propensity campaign; safe to kill and run again."""
-    from functools import partial
-
     import yaml
-    from tqdm.auto import tqdm
 
     from nucleate.data.campaign import ExecutorConfig, pending_tasks
-    from nucleate.data.executor import execute, safe_call
 
     campaign.validate()
     root = Path(campaign.out)
@@ -267,21 +265,18 @@ def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True)
     )
     write_manifest(root)
     workers = campaign.workers or os.cpu_count() or 1
-    failed = []
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc=campaign.name,
-               unit="substrate", disable=not progress)  # fmt: skip
-    try:
-        for record in execute(
-            pending, str(root), ExecutorConfig(), workers, partial(safe_call, run_propensity_task)
-        ):
-            if "error" in record:
-                failed.append(f"{record['id']} ({record['error']})")
-                bar.write(f"{record['id']} failed: {record['error']}")
-            else:
-                write_manifest(root)
-            bar.update(1)
-    finally:
-        bar.close()
+    failed = run_pending(
+        pending,
+        str(root),
+        ExecutorConfig(),
+        workers,
+        run_propensity_task,
+        on_done=partial(write_manifest, root),
+        total=len(tasks),
+        desc=campaign.name,
+        unit="substrate",
+        progress=progress,
+    )
     n = write_manifest(root)
     if failed:
         raise NucleateError(
