@@ -5,9 +5,10 @@ benchmarks' results (benchmarks/results/NAME.md, written by benchmarks/NAME.py).
 A page asks for a table with a directive on a line of its own (``<!-- table: models -->``,
 ``<!-- table: data lj-fcc-v1 -->``, ``<!-- table: benchmark tn_families -->``,
 ``<!-- table: propensity -->``, ``<!-- table: headline -->``) or a file's text with
-``<!-- include: CHANGELOG.md -->``; :func:`expand` replaces them. The README carries the headline
-table between ``<!-- table: headline -->`` and ``<!-- end table -->``; ``python docs/tables.py``
-rewrites it there, and a test checks that it is current.
+``<!-- include: CHANGELOG.md -->``; :func:`expand` replaces them. Files read outside the docs (the
+README, the model cards: :data:`GENERATED`) carry their tables as blocks, the directive line, the
+table, then ``<!-- end table -->``; ``python docs/tables.py`` rewrites every block, and a test
+checks that they are current.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ PROPENSITY_MODELS = [
     ("models/ka3d-t044/propensity", "Kob–Andersen bulk, T = 0.44",
      "nucleate train -c configs/train/propensity_ka.yaml"),
 ]  # fmt: skip
+#: files outside the docs whose tables are blocks rewritten by ``python docs/tables.py``
+GENERATED = ["README.md", "models/lj-fcc-v1/README.md", "models/ka3d-t044/README.md"]
 #: benchmark name -> the command that writes benchmarks/results/NAME.md
 BENCHMARKS = {
     "tn_families": ".venv/bin/python benchmarks/tn_families.py",
@@ -114,10 +117,13 @@ def _coverages(test: dict, gp: bool) -> list[str]:
     return [fmt(test.get("coverage_2sigma"), 2), fmt(test.get("coverage_2sigma_calibrated"), 2)]
 
 
-def propensity_table() -> str:
-    """Cross-validated Pearson r of the shipped propensity models against the labels' ceiling."""
+def propensity_table(only: str = "") -> str:
+    """Cross-validated Pearson r of the shipped propensity models (or of the one at ``only``)
+    against the labels' ceiling."""
     rows = []
     for path, system, command in PROPENSITY_MODELS:
+        if only and path != only:
+            continue
         f = ROOT / path / "metrics.json"
         if not f.exists():
             continue
@@ -235,7 +241,7 @@ def render(kind: str, arg: str) -> str:
     name, _, rest = arg.partition(" ")
     makers = {
         "models": lambda: models_table(),
-        "propensity": lambda: propensity_table(),
+        "propensity": lambda: propensity_table(rest.strip()),
         "headline": lambda: headline(),
         "data": lambda: data_table(rest.strip()),
         "benchmark": lambda: benchmark_table(rest.strip()),
@@ -246,34 +252,61 @@ def render(kind: str, arg: str) -> str:
 
 
 def expand(markdown: str) -> str:
-    """Replace every directive line of a page by the text it stands for."""
-    out = []
-    for line in markdown.splitlines():
-        m = DIRECTIVE.match(line.strip())
-        out.append(render(*m.groups()) if m else line)
+    """Replace every directive line of a page by the text it stands for (a block's old table,
+    up to its end marker, goes with it)."""
+    ends = {start: end for start, end, _, _ in blocks(markdown)}
+    lines = markdown.splitlines()
+    out, k = [], 0
+    while k < len(lines):
+        m = DIRECTIVE.match(lines[k].strip())
+        if m:
+            out.append(render(*m.groups()))
+            k = ends.get(k, k) + 1
+        else:
+            out.append(lines[k])
+            k += 1
     return "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
 
 
-def readme_block(text: str) -> tuple[int, int]:
-    """Line span (start, end) of the README's headline table, between its two markers."""
+def blocks(text: str) -> list[tuple[int, int, str, str]]:
+    """Every block of a file: (directive line, end-marker line, kind, argument); a directive
+    followed by another directive before an end marker is a plain directive, not a block."""
     lines = text.splitlines()
-    start = lines.index("<!-- table: headline -->")
-    end = lines.index(END, start)
-    return start, end
+    found = []
+    for k, line in enumerate(lines):
+        m = DIRECTIVE.match(line.strip())
+        if not m or m.group(1) != "table":
+            continue
+        for j in range(k + 1, len(lines)):
+            if lines[j].strip() == END:
+                found.append((k, j, m.group(1), m.group(2)))
+                break
+            if DIRECTIVE.match(lines[j].strip()):
+                break
+    return found
 
 
-def update_readme(path: Path = ROOT / "README.md") -> bool:
-    """Rewrite the README's headline table from the files; True when it changed."""
-    text = path.read_text()
+def refreshed(text: str) -> str:
+    """The text with every block's table rendered anew from the files."""
     lines = text.splitlines()
-    start, end = readme_block(text)
-    new = lines[: start + 1] + headline().splitlines() + lines[end:]
-    new_text = "\n".join(new) + "\n"
-    if new_text != text:
-        path.write_text(new_text)
-        return True
-    return False
+    for start, end, kind, arg in reversed(blocks(text)):
+        lines[start + 1 : end] = render(kind, arg).splitlines()
+    return "\n".join(lines) + "\n"
+
+
+def update_generated() -> list[str]:
+    """Rewrite the blocks of every :data:`GENERATED` file; the files that changed."""
+    changed = []
+    for name in GENERATED:
+        path = ROOT / name
+        text = path.read_text()
+        new = refreshed(text)
+        if new != text:
+            path.write_text(new)
+            changed.append(name)
+    return changed
 
 
 if __name__ == "__main__":
-    print("README headline table", "updated" if update_readme() else "already current")
+    changed = update_generated()
+    print("tables updated in " + ", ".join(changed) if changed else "every table already current")

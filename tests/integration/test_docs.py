@@ -98,14 +98,28 @@ def test_unknown_directive_is_an_error():
         _tables().render("table", "nonsense")
 
 
-def test_readme_headline_table_is_current():
-    """The README's results are the files' numbers; `python docs/tables.py` rewrites them."""
+@pytest.mark.parametrize("name", ["README.md", "models/lj-fcc-v1/README.md",
+                                  "models/ka3d-t044/README.md"])  # fmt: skip
+def test_generated_tables_are_current(name):
+    """The README's and the model cards' tables are the files' numbers; `python docs/tables.py`
+    rewrites them."""
     tables = _tables()
-    text = (ROOT / "README.md").read_text()
-    start, end = tables.readme_block(text)
-    shown = "\n".join(text.splitlines()[start + 1 : end])
-    assert shown == tables.headline(), "README results are stale: run python docs/tables.py"
-    assert shown.count("\n") >= 3  # a header, a rule and at least two tasks
+    assert name in tables.GENERATED
+    text = (ROOT / name).read_text()
+    found = tables.blocks(text)
+    assert found, f"{name} has no generated table"
+    for start, end, kind, arg in found:
+        shown = "\n".join(text.splitlines()[start + 1 : end])
+        assert shown == tables.render(kind, arg), f"{name}: stale table; run python docs/tables.py"
+        assert shown.count("\n") >= 2  # a header, a rule and at least one row
+
+
+def test_a_stale_block_is_rewritten_and_expanded_once():
+    tables = _tables()
+    text = "intro\n<!-- table: headline -->\n| old |\n<!-- end table -->\nafter\n"
+    new = tables.refreshed(text)
+    assert "| old |" not in new and new.endswith("after\n")
+    assert tables.expand(text).count("| task |") == 1 and "| old |" not in tables.expand(text)
 
 
 def test_readme_is_short():
