@@ -76,6 +76,11 @@ class InterfaceGNN(nn.Module):
         )  # fmt: skip
 
     def node_embeddings(self, data) -> torch.Tensor:
+        """(nodes, hidden): the node states after the interaction layers."""
+        return self.interact(self.initial_states(data), data)
+
+    def initial_states(self, data) -> torch.Tensor:
+        """(nodes, hidden): type, species, height and extra node features, mixed."""
         sp = data.species.clamp(min=0, max=len(self.species_index))
         padded = torch.cat(
             [self.species_index, self.species_index.new_tensor([len(self.species_index)])]
@@ -86,7 +91,10 @@ class InterfaceGNN(nn.Module):
             parts.append(self.height_rbf(data.height.clamp(min=0.0)))
         if data.x is not None and data.x.shape[1] > 0:
             parts.append(data.x)
-        h = self.inp(torch.cat(parts, dim=1))
+        return self.inp(torch.cat(parts, dim=1))
+
+    def interact(self, h: torch.Tensor, data) -> torch.Tensor:
+        """Continuous-filter convolutions on the edge distances."""
         rbf = self.rbf(data.edge_dist)
         for layer in self.layers:
             h = layer(h, data.edge_index, rbf)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nucleate.errors import InputError
 from nucleate.models.cnn import IcePicVGG, PeriodicCNN
 from nucleate.models.gnn import InterfaceGNN
+from nucleate.models.painn import InterfacePaiNN
 from nucleate.registry import Registry
 
 #: T_n network names -> classes
@@ -12,6 +13,10 @@ MODELS: Registry = Registry("model")
 MODELS.add("cnn", PeriodicCNN)
 MODELS.add("icepic_vgg", IcePicVGG, aliases=("vgg",))
 MODELS.add("gnn", InterfaceGNN, aliases=("schnet",))
+MODELS.add("painn", InterfacePaiNN)
+
+#: the models that read atomic graphs (the others read density images)
+GRAPH_MODELS = ("gnn", "painn")
 
 MODEL_NAMES = MODELS.names()
 

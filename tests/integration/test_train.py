@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("icepic_vgg", ["--featurizer_settings", "{layers: [1], size: 16}", "--model_args",
                         "{widths: [4, 8], dense: 16}", "--loggers", "[csv]"]),
         ("gnn", ["--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}", "--loggers", "[csv]"]),
+        ("painn", ["--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}", "--loggers", "[csv]"]),
     ],
 )  # fmt: skip
 def test_train_cli(capsys, tmp_path, film, config, extra):
@@ -40,7 +41,7 @@ def test_train_cli(capsys, tmp_path, film, config, extra):
     assert model.hparams.model == config
     assert model.hparams.meta["data_sha256"] == metrics["data_sha256"]
     assert float(model.y_std) > 0
-    if config != "gnn":
+    if config not in ("gnn", "painn"):
         assert (out / "saliency.png").stat().st_size > 5000
         c = model.hparams.model_args["in_channels"]
         with torch.no_grad():
@@ -259,3 +260,18 @@ def test_bad_training_options_are_refused_before_any_work(capsys, tmp_path, film
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists() and not (tmp_path / "cache").exists()  # nothing written, featurized
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["gnn", "painn"])
+def test_graph_models_learn_more_than_the_mean(tmp_path, film, model):
+    """A short training run of every graph model beats predicting the training mean on the test
+    part of a data set whose T_n falls with the disorder of the contact layer."""
+    root = synthetic_dataset(tmp_path / "ds", film, 24)
+    out = tmp_path / model
+    args = ["train", "-c", f"configs/train/{model}.yaml", "--data", str(root), "--out", str(out),
+            "--max_epochs", "40", "--patience", "40", "--batch_size", "4", "--loggers", "[csv]",
+            "--lr", "0.003", "--model_args", "{hidden: 16, layers: 2, cutoff: 1.5}"]  # fmt: skip
+    assert cli.main(args) == 0
+    test = json.loads((out / "metrics.json").read_text())["test"]
+    assert test["rmse"] < 0.5 * test["rmse_mean_baseline"], test

@@ -9,7 +9,7 @@ from nucleate.data.io import Selection, from_ase
 from nucleate.featurize.graphs import GraphFeaturizer
 from nucleate.models.graph_data import to_pyg
 from nucleate.models.losses import censored_mse
-from nucleate.models.registry import build_model
+from nucleate.models.registry import GRAPH_MODELS, build_model
 
 SUB = Selection(substrate_types=(1,))
 
@@ -36,32 +36,76 @@ def graphs(film):
     return frames, [to_pyg(GraphFeaturizer(cutoff=1.4)(f)) for f in frames]
 
 
-def test_gnn_invariances(graphs, film):
+def rotated_about_z(frame, angle: float):
+    """The frame and its cell turned by ``angle`` about the surface normal."""
+    c, s_ = np.cos(angle), np.sin(angle)
+    rot = np.array([[c, -s_, 0.0], [s_, c, 0.0], [0.0, 0.0, 1.0]])
+    return frame.replace(positions=frame.positions @ rot.T, cell=frame.cell @ rot.T)
+
+
+@pytest.mark.parametrize("name", GRAPH_MODELS)
+def test_graph_model_invariances(name, graphs, film):
+    """Every registered graph model: the same T_n (and node outputs) for the same interface in
+    another batch, another atom order, shifted across the periodic boundary, or turned about the
+    surface normal; and a mirror image about a vertical plane changes nothing either."""
     from torch_geometric.data import Batch
 
     frames, data = graphs
     torch.manual_seed(0)
-    model = build_model("gnn", hidden=16, layers=2, cutoff=1.4, node_out=1).eval()
+    model = build_model(name, hidden=16, layers=2, cutoff=1.4, node_out=1).eval()
+
+    def predict(frame):
+        return model(to_pyg(GraphFeaturizer(cutoff=1.4)(frame)))
+
     with torch.no_grad():
         single = torch.cat([model(d) for d in data])
         batched = model(Batch.from_data_list(data))
         torch.testing.assert_close(single, batched, atol=1e-5, rtol=1e-5)  # batch composition
         reordered = model(Batch.from_data_list(data[::-1])).flip(0)
         torch.testing.assert_close(single, reordered, atol=1e-5, rtol=1e-5)
-        # atom order
         f = frames[0]
         perm = np.random.default_rng(1).permutation(f.n_atoms)
         shuffled = f.replace(positions=f.positions[perm], types=f.types[perm],
                              substrate=f.substrate[perm], liquid=f.liquid[perm])  # fmt: skip
-        torch.testing.assert_close(
-            model(to_pyg(GraphFeaturizer(cutoff=1.4)(shuffled))), single[:1], atol=1e-5, rtol=1e-5
-        )
-        # a lateral translation across the periodic boundary
+        torch.testing.assert_close(predict(shuffled), single[:1], atol=1e-5, rtol=1e-5)
         moved = f.replace(positions=f.positions + np.array([1.234, -0.77, 0.0])).wrapped()
-        torch.testing.assert_close(
-            model(to_pyg(GraphFeaturizer(cutoff=1.4)(moved))), single[:1], atol=1e-5, rtol=1e-5
-        )
+        torch.testing.assert_close(predict(moved), single[:1], atol=1e-5, rtol=1e-5)
+        for angle in (0.3, 2.0):
+            torch.testing.assert_close(
+                predict(rotated_about_z(f, angle)), single[:1], atol=1e-4, rtol=1e-4
+            )
+        mirrored = f.replace(positions=f.positions * [1, -1, 1], cell=f.cell * [1, -1, 1])
+        torch.testing.assert_close(predict(mirrored), single[:1], atol=1e-4, rtol=1e-4)
+        # and the model is not constant: another interface gives another output
+        assert not torch.allclose(single[0], single[1], atol=1e-6)
         assert model.forward_nodes(data[0]).shape == (data[0].num_nodes, 1)
+
+
+def test_painn_sees_bond_angles_that_distances_alone_miss():
+    """Two four-atom clusters that are the same graph with the same edge lengths but other bond
+    angles (an equilateral triangle plus one atom bonded to a corner, in line with a side or at
+    right angles to the plane): no distance-only network tells them apart; PaiNN does."""
+    from torch_geometric.data import Data
+
+    def cluster(direction):
+        pos = np.array([[0, 0, 0], [1, 0, 0], [0.5, np.sqrt(3) / 2, 0], [0, 0, 0]], float)
+        pos[3] = pos[0] + direction
+        i, j = np.array([0, 1, 0, 2, 1, 2, 0, 3]), np.array([1, 0, 2, 0, 2, 1, 3, 0])
+        vec = pos[j] - pos[i]
+        return Data(pos=torch.tensor(pos, dtype=torch.float32), node_type=torch.zeros(4, dtype=torch.long),
+                    species=torch.full((4,), 2), height=torch.ones(4), layer=torch.ones(4, dtype=torch.long),
+                    edge_index=torch.tensor(np.stack([j, i])), edge_vec=torch.tensor(-vec, dtype=torch.float32),
+                    edge_dist=torch.tensor(np.linalg.norm(vec, axis=1), dtype=torch.float32),
+                    x=torch.zeros(4, 0))  # fmt: skip
+
+    outward = cluster(np.array([-1.0, 0.0, 0.0]))  # the fourth atom straight away from atom 1
+    sideways = cluster(np.array([0.0, 0.0, 1.0]))  # the fourth atom at right angles
+    torch.manual_seed(0)
+    schnet = build_model("gnn", hidden=8, layers=1, cutoff=1.5, use_height=False).eval()
+    painn = build_model("painn", hidden=8, layers=2, cutoff=1.5, use_height=False).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(schnet(outward), schnet(sideways))
+        assert not torch.allclose(painn(outward), painn(sideways), atol=1e-5)
 
 
 def test_censored_loss():
