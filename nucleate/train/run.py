@@ -62,6 +62,9 @@ class TrainConfig:
     # substrate families held out of all training, validation and model choice, scored at the end
     # ("held_out" in metrics.json and predictions.csv): kinds of substrate the model never saw
     hold_out: list[str] = field(default_factory=list)
+    # torch threads on the CPU (None: torch's default, one per core); give one per free core:
+    # on a machine where another job holds a core, the default threads slow a step many times
+    threads: int | None = None
 
     def validate(self) -> None:
         """Raise :class:`InputError` on the first bad value, in one line, before any work."""
@@ -85,6 +88,8 @@ class TrainConfig:
             raise InputError(f"weight_decay must not be negative, not {self.weight_decay}")
         if self.polymorph_weight < 0:
             raise InputError(f"polymorph_weight must not be negative, not {self.polymorph_weight}")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise InputError(f"threads must be a whole number ≥ 1, not {self.threads!r}")
         from nucleate.data.dataset import read_manifest
 
         families = {r["family"] for r in read_manifest(self.data)}
@@ -189,6 +194,8 @@ def run_training(cfg: TrainConfig) -> dict:
     from nucleate.train.splits import redraw_validation, substrate_split
 
     cfg.validate()
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
     root, out = Path(cfg.data), Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(to_plain(asdict(cfg)), sort_keys=False))

@@ -29,8 +29,9 @@ def test_train_cli(capsys, tmp_path, film, config, extra):
     root = synthetic_dataset(tmp_path / "ds", film, 16, censor_every=5)
     out = tmp_path / "run"
     args = ["train", "-c", f"configs/train/{config}.yaml", "--data", str(root), "--out", str(out),
-            "--max_epochs", "3", "--batch_size", "4", *extra]  # fmt: skip
+            "--max_epochs", "3", "--batch_size", "4", "--threads", "1", *extra]  # fmt: skip
     assert cli.main(args) == 0
+    assert torch.get_num_threads() == 1
     assert "test RMSE" in capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["train"]["n_censored"] >= 0 and "rmse" in metrics["val"]
@@ -247,6 +248,7 @@ def test_label_noise_is_the_ramp_spread_over_root_ramps():
         (["--featurizer_settings", "{cutof: 1.5}"], "bad settings for featurizer 'graph'"),
         (["--featurizer_settings", "{cutoff: 2.0}"], "the graph's cutoff (2.0) and the model's"),
         (["--hold_out", "[bcc110]"], "hold_out names families not in"),
+        (["--threads", "0"], "threads must be a whole number ≥ 1"),
     ],
 )
 def test_bad_training_options_are_refused_before_any_work(capsys, tmp_path, film, override,
