@@ -17,13 +17,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+import lightning as L
 import numpy as np
+import torch
+import yaml
 
 from nucleate import __version__
+from nucleate.data.dataset import campaign_config, iter_records, read_manifest, sha256_of, to_plain
 from nucleate.errors import InputError
+from nucleate.featurize.pipeline import featurize_dataset
+from nucleate.models.domain import training_domain
 from nucleate.models.novelty import Novelty
 from nucleate.report.training import parity_pictures, polymorph_picture
 from nucleate.train.loggers import make_loggers
+from nucleate.train.metrics import (
+    calibrated_spread,
+    coverage,
+    label_noise_rms,
+    regression_metrics,
+    spread_floor,
+)
+from nucleate.train.module import TnRegressor
+from nucleate.train.splits import redraw_validation, substrate_split
 
 
 @dataclass
@@ -170,29 +185,8 @@ def _graph_data(npz: Path, y: float, censored: bool, bound: float, poly=None, ha
 
 
 def run_training(cfg: TrainConfig) -> dict:
-    import lightning as L
-    import torch
-    import yaml
-
-    from nucleate.data.dataset import (
-        campaign_config,
-        iter_records,
-        read_manifest,
-        sha256_of,
-        to_plain,
-    )
-    from nucleate.featurize.pipeline import featurize_dataset
-    from nucleate.models.domain import training_domain
-    from nucleate.train.metrics import (
-        calibrated_spread,
-        coverage,
-        label_noise_rms,
-        regression_metrics,
-        spread_floor,
-    )
-    from nucleate.train.module import TnRegressor
-    from nucleate.train.splits import redraw_validation, substrate_split
-
+    """Featurize, split, train the ensemble (and the leave-one-family-out models), evaluate once
+    on the test part and write the run directory; returns the metrics."""
     cfg.validate()
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
@@ -215,6 +209,91 @@ def run_training(cfg: TrainConfig) -> dict:
         root, cfg.features, cfg.featurizer_settings, out / "features", cache_dir=cfg.cache_dir
     )
     L.seed_everything(cfg.seed, workers=True)
+    loader, model_args, images = _inputs(cfg, feats, ids, y, censored, bound, poly, has_poly)
+    if multi:
+        model_args["out"] = 1 + len(POLYMORPH_COLUMNS)
+    train_ids = {i for i, p in zip(ids, part, strict=True) if p in ("train", "val")}
+    meta = {
+        "nucleate_version": __version__,
+        "features": cfg.features,
+        "featurizer_settings": cfg.featurizer_settings,
+        "data": str(root),
+        "data_sha256": sha256_of(root / "manifest.csv"),
+        "config": to_plain(asdict(cfg)),
+        "units": campaign_config(root).get("potential", {}).get("units", "lj"),
+        "campaign": campaign_config(root),  # the protocol that made the training data
+        # what the training inputs looked like: predict refuses inputs far from it
+        "domain": training_domain([r for r in iter_records(root) if r["id"] in train_ids]),
+    }
+    kind = "image" if cfg.features == "density_image" else "graph"
+    preds, epochs, ckpts, polys, member_parts = [], [], [], [], []
+    for k in range(cfg.ensemble):
+        member_part = part if k == 0 else redraw_validation(ids, part, cfg.split, cfg.seed + k)
+        member_parts.append(member_part)
+        member_out = out if cfg.ensemble == 1 else out / f"member{k}"
+        p, ep, ck, zero, pp = _fit_member(
+            cfg, member_out, cfg.seed + k, member_part, censored, loader, kind, model_args, mean,
+            std, meta, test_now=True,
+        )  # fmt: skip
+        preds.append(p)
+        polys.append(pp)
+        epochs.append(ep)
+        ckpts.append(str(Path(ck).resolve().relative_to(out.resolve())))
+    P = np.stack(preds)
+    pred, spread = P.mean(axis=0), (P.std(axis=0, ddof=1) if len(P) > 1 else np.zeros(len(ids)))
+    pp = np.mean(polys, axis=0) if multi else None  # ensemble-mean polymorph fractions
+    metrics, calibration = _evaluate(cfg, rows, part, y, censored, bound, P, member_parts, mean,
+                                     poly, has_poly, pp)  # fmt: skip
+    if cfg.lofo and len(set(families)) > 1:
+        metrics["leave_one_family_out"] = _leave_one_family_out(
+            cfg, out, ids, families, held_out, y, censored, bound, loader, kind, model_args, mean,
+            std, meta,
+        )  # fmt: skip
+    metrics["calibration"] = calibration
+    if zero:  # the checkpoints carry it: predict widens the spread by it
+        for ck in ckpts:
+            store_calibration(out / ck, calibration)
+    metrics.update(
+        model=cfg.model, features=cfg.features, epochs=epochs, checkpoints=ckpts,
+        checkpoint=ckpts[0], ensemble=cfg.ensemble,
+        n_parameters=sum(p.numel() for p in TnRegressor.load_from_checkpoint(out / ckpts[0]).parameters()),
+        data_sha256=meta["data_sha256"],
+    )  # fmt: skip
+    if not zero:  # other DDP ranks: rank 0 writes the run
+        return metrics
+    _write_run(out, metrics, rows, part, y, censored, pred, spread, poly, has_poly, pp, families,
+               root)  # fmt: skip
+    if images is not None:
+        _saliency(out / ckpts[0], images, ids, part, out / "saliency.png")
+    return metrics
+
+
+def _leave_one_family_out(
+    cfg, out, ids, families, held_out, y, censored, bound, loader, kind, model_args, mean, std, meta
+) -> dict:
+    """One model per family trained on the others (validation drawn from them) and scored on it;
+    families held out of the run stay out of every fit."""
+    scores = {}
+    for fam in sorted(set(families[~held_out])):
+        held = families == fam
+        fam_part = redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
+        fam_part[held] = "test"
+        fam_part[held_out] = "held_out"
+        p, *_ = _fit_member(
+            cfg, out / "lofo" / fam, cfg.seed, fam_part, censored, loader, kind, model_args, mean,
+            std, meta, test_now=False,
+        )  # fmt: skip
+        scores[fam] = regression_metrics(
+            y[held], p[held], censored[held], bound[held], baseline=mean
+        )
+    return scores
+
+
+def _inputs(cfg: TrainConfig, feats: Path, ids, y, censored, bound, poly, has_poly):
+    """The featurized samples as loaders: ``loader(mask, shuffle)``, the model's arguments that
+    the data fix (image channels and size, embedded species) and the images (None for graphs)."""
+    multi = cfg.polymorph_weight > 0
+    images = None
     if cfg.features == "density_image":
         from torch.utils.data import DataLoader, TensorDataset
 
@@ -257,38 +336,16 @@ def run_training(cfg: TrainConfig) -> dict:
                 [graphs[k] for k in np.flatnonzero(mask)], cfg.batch_size, shuffle=shuffle
             )
 
-    if multi:
-        model_args["out"] = 1 + len(POLYMORPH_COLUMNS)
-    train_ids = {i for i, p in zip(ids, part, strict=True) if p in ("train", "val")}
-    meta = {
-        "nucleate_version": __version__,
-        "features": cfg.features,
-        "featurizer_settings": cfg.featurizer_settings,
-        "data": str(root),
-        "data_sha256": sha256_of(root / "manifest.csv"),
-        "config": to_plain(asdict(cfg)),
-        "units": campaign_config(root).get("potential", {}).get("units", "lj"),
-        "campaign": campaign_config(root),  # the protocol that made the training data
-        # what the training inputs looked like: predict refuses inputs far from it
-        "domain": training_domain([r for r in iter_records(root) if r["id"] in train_ids]),
-    }
-    kind = "image" if cfg.features == "density_image" else "graph"
-    test_mask = part == "test"
-    preds, epochs, ckpts, polys, member_parts = [], [], [], [], []
-    for k in range(cfg.ensemble):
-        member_part = part if k == 0 else redraw_validation(ids, part, cfg.split, cfg.seed + k)
-        member_parts.append(member_part)
-        member_out = out if cfg.ensemble == 1 else out / f"member{k}"
-        p, ep, ck, zero, pp = _fit_member(
-            cfg, member_out, cfg.seed + k, member_part, censored, loader, kind, model_args, mean,
-            std, meta, test_now=True,
-        )  # fmt: skip
-        preds.append(p)
-        polys.append(pp)
-        epochs.append(ep)
-        ckpts.append(str(Path(ck).resolve().relative_to(out.resolve())))
-    P = np.stack(preds)
-    pred, spread = P.mean(axis=0), (P.std(axis=0, ddof=1) if len(P) > 1 else np.zeros(len(ids)))
+    return loader, model_args, images
+
+
+def _evaluate(
+    cfg: TrainConfig, rows, part, y, censored, bound, P, member_parts, mean, poly, has_poly, pp
+) -> tuple[dict, dict]:
+    """Metrics of the ensemble's mean per part (censoring-aware), the coverage of its spread and
+    of the spread widened by the calibration floor, the polymorph head's; and the calibration."""
+    pred, spread = P.mean(axis=0), (P.std(axis=0, ddof=1) if len(P) > 1 else np.zeros(len(P[0])))
+    held_out, test_mask = part == "held_out", part == "test"
     val_mask = part == "val"
     metrics = {
         stage: regression_metrics(y[m], pred[m], censored[m], bound[m], baseline=mean)
@@ -317,40 +374,33 @@ def run_training(cfg: TrainConfig) -> dict:
     if test_mask.any() and (test_mask & ~censored).any():
         ok = test_mask & ~censored
         metrics["test"]["coverage_2sigma_calibrated"] = coverage(y[ok], pred[ok], sigma[ok])
-    pp = np.mean(polys, axis=0) if multi else None  # ensemble-mean polymorph fractions
-    if multi and test_mask.any():
+    if pp is not None and test_mask.any():
         tr = (part == "train") & has_poly
         te = test_mask & has_poly
         metrics["polymorph"] = {
             "test": polymorph_metrics(poly[te], pp[te], poly[tr]),
             "train": polymorph_metrics(poly[tr], pp[tr], poly[tr]),
         }
-    if cfg.lofo and len(set(families)) > 1:
-        metrics["leave_one_family_out"] = {}
-        for fam in sorted(set(families[~held_out])):
-            held = families == fam
-            fam_part = redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
-            fam_part[held] = "test"
-            fam_part[held_out] = "held_out"  # the held-out families stay out of every fit
-            p, *_ = _fit_member(
-                cfg, out / "lofo" / fam, cfg.seed, fam_part, censored, loader, kind, model_args,
-                mean, std, meta, test_now=False,
-            )  # fmt: skip
-            metrics["leave_one_family_out"][fam] = regression_metrics(
-                y[held], p[held], censored[held], bound[held], baseline=mean
-            )
-    metrics["calibration"] = calibration
-    if zero:  # the checkpoints carry it: predict widens the spread by it
-        for ck in ckpts:
-            store_calibration(out / ck, calibration)
-    metrics.update(
-        model=cfg.model, features=cfg.features, epochs=epochs, checkpoints=ckpts,
-        checkpoint=ckpts[0], ensemble=cfg.ensemble,
-        n_parameters=sum(p.numel() for p in TnRegressor.load_from_checkpoint(out / ckpts[0]).parameters()),
-        data_sha256=meta["data_sha256"],
-    )  # fmt: skip
-    if not zero:  # other DDP ranks: rank 0 writes the run
-        return metrics
+    return metrics, calibration
+
+
+def _write_run(
+    out: Path,
+    metrics,
+    rows,
+    part,
+    y,
+    censored,
+    pred,
+    spread,
+    poly,
+    has_poly,
+    pp,
+    families,
+    root: Path,
+) -> None:
+    """``metrics.json``, ``predictions.csv`` (and the polymorph head's) and the pictures."""
+    ids = [r["id"] for r in rows]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     with open(out / "predictions.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -359,7 +409,7 @@ def run_training(cfg: TrainConfig) -> dict:
             w.writerow([i, part[k], f"{y[k]:.6g}", bool(censored[k]), f"{pred[k]:.6g}",
                         f"{spread[k]:.6g}"])  # fmt: skip
     parity_pictures(out, y, pred, part, censored)
-    if multi:
+    if pp is not None:
         with open(out / "predictions_polymorph.csv", "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["id", "split", "family", "observed", *POLYMORPH_COLUMNS,
@@ -369,9 +419,6 @@ def run_training(cfg: TrainConfig) -> dict:
                             *(f"{v:.4g}" for v in poly[k]), *(f"{v:.4g}" for v in pp[k])])  # fmt: skip
         polymorph_picture(out / "polymorph.png", poly, pp, part, has_poly, families)
         _precursor_maps(root, rows, y, censored, out / "precursor_maps.png")
-    if kind == "image":
-        _saliency(out / ckpts[0], images, ids, part, out / "saliency.png")
-    return metrics
 
 
 def _saliency(checkpoint: Path, images: np.ndarray, ids, part, path: Path, n: int = 4) -> None:
