@@ -85,3 +85,35 @@ def coverage(y: np.ndarray, pred: np.ndarray, sigma: np.ndarray, k: float = 2.0)
     """Fraction of labels within ±k σ of the prediction."""
     z = np.abs(pred - y) / np.maximum(sigma, 1e-12)
     return float(np.mean(z <= k))
+
+
+#: the polymorph fractions of the grown crystal, as the manifest's columns
+POLYMORPH_COLUMNS = ("fcc", "hcp", "bcc", "other")
+
+
+def polymorph_labels(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 4) polymorph fractions of the grown crystal (zeros where unknown) and (n,) whether
+    a sample has them (samples that crystallised)."""
+    raw = np.array([[float(r.get(k) or "nan") for k in POLYMORPH_COLUMNS] for r in rows])
+    has = np.isfinite(raw).all(axis=1) & (raw.sum(axis=1) > 0.5)
+    return np.where(np.isfinite(raw), raw, 0.0), has
+
+
+def polymorph_metrics(true: np.ndarray, pred: np.ndarray, train_true: np.ndarray) -> dict:
+    """Polymorph fractions against the observed ones: mean absolute error per fraction and
+    accuracy of the majority polymorph, beside the baselines (the training mean fractions; the
+    training set's most common majority polymorph)."""
+    base = train_true.mean(axis=0)
+    major = np.bincount(np.argmax(train_true, axis=1), minlength=4).argmax()
+    return {
+        "n": len(true),
+        "mae": float(np.mean(np.abs(pred - true))),
+        "mae_baseline": float(np.mean(np.abs(base[None] - true))),
+        "mae_per_class": {
+            k: float(np.mean(np.abs(pred[:, j] - true[:, j])))
+            for j, k in enumerate(POLYMORPH_COLUMNS)
+        },
+        "majority_accuracy": float(np.mean(np.argmax(pred, 1) == np.argmax(true, 1))),
+        "majority_accuracy_baseline": float(np.mean(np.argmax(true, 1) == major)),
+        "baseline_class": POLYMORPH_COLUMNS[int(major)],
+    }

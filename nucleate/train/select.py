@@ -16,12 +16,26 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import norm
+from sklearn.base import clone
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from nucleate.data.dataset import campaign_config, iter_records, read_manifest, sha256_of
 from nucleate.errors import InputError
+from nucleate.featurize.descriptors import descriptor_table
+from nucleate.featurize.pipeline import featurize_dataset
 from nucleate.models.descriptor_model import (
     CENSORING_PKL,
     MODEL_JSON,
@@ -30,8 +44,19 @@ from nucleate.models.descriptor_model import (
     predictive_std,
     save_descriptor_model,
 )
+from nucleate.models.domain import training_domain
 from nucleate.models.novelty import Novelty, regressor_representation
 from nucleate.models.regressors import REGRESSORS, make_regressor
+from nucleate.models.selection import CorrelationClusterSelector
+from nucleate.report.selection import write_report
+from nucleate.train.metrics import (
+    POLYMORPH_COLUMNS,
+    label_noise_rms,
+    polymorph_labels,
+    polymorph_metrics,
+    regression_metrics,
+)
+from nucleate.train.splits import leave_one_group_out, substrate_split
 
 KINDS = ("liquid", "substrate")
 FITTED_ON = {"train": "training", "train+val": "training and validation"}  # for the model card
@@ -76,11 +101,20 @@ class SelectConfig:
     # ("held_out" in metrics.json and predictions.csv): kinds of substrate the model never saw
     hold_out: list[str] = field(default_factory=list)
 
+    def validate(self) -> None:
+        """Raise :class:`InputError` on the first bad value, before any work (regressor aliases
+        become their names)."""
+        self.regressors = [REGRESSORS.canonical(name) for name in self.regressors]
+        if not self.kinds or set(self.kinds) - set(KINDS):
+            raise InputError(f"kinds must name some of {', '.join(KINDS)}, not {self.kinds}")
+        known = {d.name for d in descriptor_table(2, precursors=True)}
+        unknown = sorted(set(self.exclude) - known)
+        if unknown:
+            raise InputError(f"exclude names unknown descriptors: {', '.join(unknown)}")
+
 
 def load_table(cfg: SelectConfig) -> tuple[list[dict], np.ndarray, list[str]]:
     """Manifest rows, descriptor matrix (n, f) and descriptor names."""
-    from nucleate.data.dataset import read_manifest
-    from nucleate.featurize.pipeline import featurize_dataset
 
     rows = read_manifest(cfg.data)
     if len(rows) < 8:
@@ -105,8 +139,6 @@ def fit_censored(model, X, y, censored, floor: float | None, n_iter: int = 8):
     current prediction and s its predictive standard deviation (a Gaussian process's; for other
     regressors the rms residual of the known rows), refit on all, repeat. Without censored rows
     or a floor it is a plain fit. Returns the fitted clone."""
-    from scipy.stats import norm
-    from sklearn.base import clone
 
     censored = np.asarray(censored, dtype=bool)
     known = ~censored
@@ -132,10 +164,6 @@ def fit_censoring_classifier(X: np.ndarray, censored: np.ndarray, seed: int = 0)
     The regressor, fitted on uncensored substrates, cannot say that a substrate will not
     crystallise above the floor at all; this does. ``None`` when either class has fewer than 3
     rows."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     censored = np.asarray(censored, dtype=bool)
     folds = int(min(5, censored.sum(), (~censored).sum()))
@@ -152,7 +180,6 @@ def classifier_metrics(censored: np.ndarray, p: np.ndarray, base_rate: float) ->
     """How well probabilities ``p`` of lying below the floor match the outcomes ``censored``:
     Brier score and log loss beside those of always predicting the training base rate, ROC AUC
     (when both outcomes occur) and the accuracy of thresholding at 0.5."""
-    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
     c = np.asarray(censored, dtype=bool)
     base = np.full(len(c), base_rate)
@@ -168,8 +195,6 @@ def classifier_metrics(censored: np.ndarray, p: np.ndarray, base_rate: float) ->
 
 
 def _cv_rmse(model_name, X, y, folds, seed) -> float:
-    from sklearn.base import clone
-    from sklearn.model_selection import KFold
 
     model = make_regressor(model_name, seed)
     errs = []
@@ -179,24 +204,70 @@ def _cv_rmse(model_name, X, y, folds, seed) -> float:
     return float(np.sqrt(np.mean(np.concatenate(errs))))
 
 
+def _rank(cfg: SelectConfig, Xtr, ytr, selector, names, kind_of) -> tuple[list[int], list[dict]]:
+    """The cluster representatives by permutation importance on held-out folds of the training
+    part (gradient boosting): their column indices, best first, and one record each."""
+    reps = list(selector.representatives_)
+    # permutation importance of the representatives on held-out folds of the training part
+    importance = np.zeros(len(reps))
+    folds = KFold(cfg.cv_folds, shuffle=True, random_state=cfg.seed)
+    for tr, te in folds.split(Xtr):
+        m = make_regressor("gbr", cfg.seed).fit(Xtr[tr][:, reps], ytr[tr])
+        imp = permutation_importance(
+            m, Xtr[te][:, reps], ytr[te], n_repeats=10, random_state=cfg.seed,
+            scoring="neg_root_mean_squared_error",
+        )  # fmt: skip
+        importance += imp.importances_mean / cfg.cv_folds
+    order = np.argsort(-importance, kind="stable")
+    ranked = [reps[i] for i in order]
+    ranking = [
+        {"name": names[j], "kind": kind_of[names[j]], "importance": float(importance[i]),
+         "relevance": float(selector.relevance_[j]),
+         "cluster": [names[m] for m in np.flatnonzero(selector.clusters_ == selector.clusters_[j])]}
+        for i, j in zip(order, ranked, strict=True)
+    ]  # fmt: skip
+    return ranked, ranking
+
+
+def _leave_one_family_out(
+    cfg: SelectConfig, X, y, censored, held, families, rows, ranked, best_k, out: Path
+) -> tuple[dict, dict]:
+    """Each regressor with its own k (the selection stays that of the training part) fitted on
+    all families but one and scored on it: RMSE per family, and for a regressor with its own
+    uncertainty how often ±2σ covers the unseen family; the predictions go to
+    ``lofo_predictions.csv``. Families held out of the run stay out."""
+    lofo, lofo_cover, lofo_rows = {}, {}, []
+    # as the trained routes: the whole family is held out (and the hold_out families stay out)
+    pool = np.flatnonzero(~censored & ~held)
+    for name in cfg.regressors:
+        c = ranked[: best_k[name]]
+        per, cover = {}, {}
+        for family, tr, te in leave_one_group_out(families[pool]):
+            m = clone(make_regressor(name, cfg.seed)).fit(X[pool[tr]][:, c], y[pool[tr]])
+            x_held = X[pool[te]][:, c]
+            p_held = m.predict(x_held)
+            err = p_held - y[pool[te]]
+            per[family] = float(np.sqrt(np.mean(err**2)))
+            std = predictive_std(m, x_held)
+            if std is not None:
+                cover[family] = float(np.mean(np.abs(err) <= 2.0 * std))
+            for k, i in enumerate(pool[te]):
+                lofo_rows.append([rows[i]["id"], family, name, y[i], f"{p_held[k]:.6g}",
+                                  "" if std is None else f"{std[k]:.6g}"])  # fmt: skip
+        lofo[name] = per
+        if cover:
+            lofo_cover[name] = cover
+    with open(out / "lofo_predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "family", "regressor", "tn", "predicted", "predicted_std"])
+        w.writerows(lofo_rows)
+    return lofo, lofo_cover
+
+
 def run_selection(cfg: SelectConfig) -> dict:
     """Run the descriptor route end to end; writes metrics.json, the report and figures."""
-    from sklearn.base import clone
-    from sklearn.inspection import permutation_importance
-    from sklearn.model_selection import KFold
-
-    from nucleate.featurize.descriptors import descriptor_table
-    from nucleate.models.selection import CorrelationClusterSelector
-    from nucleate.train.metrics import label_noise_rms, regression_metrics
-    from nucleate.train.splits import leave_one_group_out, substrate_split
-
-    cfg.regressors = [REGRESSORS.canonical(name) for name in cfg.regressors]  # aliases too
-    if not cfg.kinds or set(cfg.kinds) - set(KINDS):
-        raise InputError(f"kinds must name some of {', '.join(KINDS)}, not {cfg.kinds}")
+    cfg.validate()
     kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
-    unknown = sorted(set(cfg.exclude) - set(kinds))
-    if unknown:
-        raise InputError(f"exclude names unknown descriptors: {', '.join(unknown)}")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, X, names = load_table(cfg)
@@ -232,24 +303,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     groups = [kind_of[n] for n in names] if cfg.cluster_by_kind else None
     selector = CorrelationClusterSelector(threshold=cfg.threshold, groups=groups).fit(Xtr, ytr)
     reps = list(selector.representatives_)
-    # permutation importance of the representatives on held-out folds of the training part
-    importance = np.zeros(len(reps))
-    folds = KFold(cfg.cv_folds, shuffle=True, random_state=cfg.seed)
-    for tr, te in folds.split(Xtr):
-        m = make_regressor("gbr", cfg.seed).fit(Xtr[tr][:, reps], ytr[tr])
-        imp = permutation_importance(
-            m, Xtr[te][:, reps], ytr[te], n_repeats=10, random_state=cfg.seed,
-            scoring="neg_root_mean_squared_error",
-        )  # fmt: skip
-        importance += imp.importances_mean / cfg.cv_folds
-    order = np.argsort(-importance, kind="stable")
-    ranked = [reps[i] for i in order]
-    ranking = [
-        {"name": names[j], "kind": kind_of[names[j]], "importance": float(importance[i]),
-         "relevance": float(selector.relevance_[j]),
-         "cluster": [names[m] for m in np.flatnonzero(selector.clusters_ == selector.clusters_[j])]}
-        for i, j in zip(order, ranked, strict=True)
-    ]  # fmt: skip
+    ranked, ranking = _rank(cfg, Xtr, ytr, selector, names, kind_of)
     # cross-validated error against the number of top descriptors kept
     # (the Gaussian process, by default, takes all representatives: no curve, no k)
     all_reps = {"gp"} & set(cfg.regressors) if cfg.gp_all_representatives else set()
@@ -319,34 +373,8 @@ def run_selection(cfg: SelectConfig) -> dict:
             coverage_1sigma=float(np.mean(z <= 1.0)), coverage_2sigma=float(np.mean(z <= 2.0)),
             mean_std=float(std_all[ok].mean()),
         )  # fmt: skip
-    # leave one family out (the fcc facets are three families), each regressor with its own k
-    # (selection stays that of the train part) and, for a regressor with its own uncertainty, how
-    # often ±2σ covers the unseen family
-    lofo, lofo_cover, lofo_rows = {}, {}, []
-    # as the trained routes: the whole family is held out (and the hold_out families stay out)
-    pool = np.flatnonzero(~censored & ~held)
-    for name in cfg.regressors:
-        c = ranked[: best_k[name]]
-        per, cover = {}, {}
-        for family, tr, te in leave_one_group_out(families[pool]):
-            m = clone(make_regressor(name, cfg.seed)).fit(X[pool[tr]][:, c], y[pool[tr]])
-            x_held = X[pool[te]][:, c]
-            p_held = m.predict(x_held)
-            err = p_held - y[pool[te]]
-            per[family] = float(np.sqrt(np.mean(err**2)))
-            std = predictive_std(m, x_held)
-            if std is not None:
-                cover[family] = float(np.mean(np.abs(err) <= 2.0 * std))
-            for k, i in enumerate(pool[te]):
-                lofo_rows.append([rows[i]["id"], family, name, y[i], f"{p_held[k]:.6g}",
-                                  "" if std is None else f"{std[k]:.6g}"])  # fmt: skip
-        lofo[name] = per
-        if cover:
-            lofo_cover[name] = cover
-    with open(out / "lofo_predictions.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "family", "regressor", "tn", "predicted", "predicted_std"])
-        w.writerows(lofo_rows)
+    lofo, lofo_cover = _leave_one_family_out(cfg, X, y, censored, held, families, rows, ranked,
+                                             best_k, out)  # fmt: skip
     if held.any():
         ok = held & ~censored
         test_metrics["held_out"] = {
@@ -404,7 +432,6 @@ def run_selection(cfg: SelectConfig) -> dict:
     saved = _save_model(cfg, out, final, chosen, metrics, classifier, novelty.to_dict(), fit_ids)
     metrics["checkpoints"] = [saved]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    from nucleate.report.selection import write_report
 
     write_report(out, metrics, selector, names, y, pred_all, part, censored, families)
     if cfg.ship:
@@ -414,7 +441,6 @@ def run_selection(cfg: SelectConfig) -> dict:
 
 def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     """Copy a selection run's model into ``dest`` with a model card."""
-    import shutil
 
     dest.mkdir(parents=True, exist_ok=True)
     for name in (MODEL_PKL, MODEL_JSON, "predictions.csv"):
@@ -478,8 +504,6 @@ def _save_model(
     `nucleate predict`, with the censoring classifier when there is one, the chosen
     descriptors' ranges over the fit substrates and their representation for the novelty of a
     new input (:class:`nucleate.models.novelty.Novelty`)."""
-    from nucleate.data.dataset import campaign_config, iter_records, sha256_of
-    from nucleate.models.domain import training_domain
 
     featurizer = json.loads((out / "features" / "featurizer.json").read_text())
     first = next(iter_records(cfg.data), {})
@@ -511,10 +535,6 @@ def _polymorph_route(X, rows, part, seed: int, out: Path) -> dict:
     """Polymorph fractions of the grown crystal from all usable descriptors (gradient boosting,
     one model per fraction, predictions clipped and renormalised), fitted on the training part
     and scored on the test part beside the baselines; {} when the data set has too few labels."""
-    from sklearn.ensemble import GradientBoostingRegressor
-    from sklearn.multioutput import MultiOutputRegressor
-
-    from nucleate.train.run import POLYMORPH_COLUMNS, polymorph_labels, polymorph_metrics
 
     poly, has = polymorph_labels(rows)
     tr, te = (part == "train") & has, (part == "test") & has
@@ -538,7 +558,6 @@ def _polymorph_route(X, rows, part, seed: int, out: Path) -> dict:
 
 
 def _floor(root: str) -> float | None:
-    from nucleate.data.dataset import campaign_config
 
     floor = campaign_config(root).get("ramp", {}).get("t_floor")
     return None if floor is None else float(floor)

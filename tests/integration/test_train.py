@@ -213,7 +213,7 @@ def test_multitask_polymorph_head(capsys, tmp_path, film, config, extra):
 def test_polymorph_metrics_know_the_answer():
     import numpy as np
 
-    from nucleate.train.run import polymorph_metrics
+    from nucleate.train.metrics import polymorph_metrics
 
     train = np.array([[0.8, 0.2, 0, 0], [0.7, 0.3, 0, 0], [0.1, 0.9, 0, 0]])
     true = np.array([[0.9, 0.1, 0, 0], [0.2, 0.8, 0, 0]])
