@@ -19,6 +19,7 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.errors import InputError
+from nucleate.featurize.descriptors import descriptor_table
 
 MODEL_PKL = "model.pkl"
 MODEL_JSON = "model.json"
@@ -128,6 +129,15 @@ class DescriptorModel:
             self._novelty = Novelty.from_dict(ref)
         z = regressor_representation(self.model, _row(values, self.hparams.meta["columns"]))
         return float(self._novelty.score(z)[0]), bool(self._novelty.far(z)[0])
+
+    @property
+    def needs_eps_sl(self) -> bool:
+        """Whether the model reads a substrate descriptor (the adsorption landscape needs the
+        substrate–liquid strength); a liquid-only model reads the frames alone."""
+        kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
+        meta = self.hparams.meta
+        read = [*meta["columns"], *meta.get("censoring", {}).get("columns", [])]
+        return any(kinds.get(c, "liquid") == "substrate" for c in read)
 
     @property
     def floor(self) -> float | None:

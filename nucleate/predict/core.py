@@ -267,9 +267,14 @@ def predict_frames(
     departures = check_domain(meta, frames, set(embedded) if embedded else None)
     featurizer = build(meta["features"], meta["featurizer_settings"])
     if meta["features"] == "descriptors":
-        if eps_sl is None:
-            raise InputError("a descriptor model needs --eps_sl (the substrate-liquid strength)")
-        values = featurizer(list(frames), substrate=substrate, eps_sl=float(eps_sl))
+        if eps_sl is None and any(m.needs_eps_sl for m in models):
+            raise InputError(
+                "this descriptor model reads substrate descriptors and needs --eps_sl (the "
+                "substrate-liquid strength); a liquid-only model (nucleate select with kinds: "
+                "[liquid]) reads the frames alone"
+            )
+        eps = None if eps_sl is None else float(eps_sl)
+        values = featurizer(list(frames), substrate=substrate, eps_sl=eps)
         out = [m.predict(values) for m in models]
         members = [t for t, _ in out]
         # one model: its own predictive std; several: their spread with their mean std

@@ -237,9 +237,20 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     assert "nucleate predict" in (tmp_path / "shipped" / "README.md").read_text()
     shipped = tmp_path / "shipped"
     args = ["predict", "--model", f"[{shipped}]", "--trajectory", frames, "--out", tmp_path / "p"]
-    assert cli.main([str(a) for a in args]) == 2
-    assert "needs --eps_sl" in capsys.readouterr().err
-    assert cli.main([str(a) for a in [*args, "--eps_sl", "[1.0]"]]) == 0, capsys.readouterr().err
+    from nucleate.models.descriptor_model import DescriptorModel
+
+    model = DescriptorModel(shipped / "model.pkl")
+    # --eps_sl is needed exactly when the model reads a substrate descriptor
+    code = cli.main([str(a) for a in args])
+    assert (code == 2) == model.needs_eps_sl
+    assert ("needs --eps_sl" in capsys.readouterr().err) == model.needs_eps_sl
+    model.hparams.meta["columns"], model.hparams.meta["censoring"]["columns"] = ["psi6_1"], []
+    assert not model.needs_eps_sl
+    model.hparams.meta["censoring"]["columns"] = ["e_ads_min"]
+    assert model.needs_eps_sl
+    assert cli.main([str(a) for a in [*args, "--eps_sl", "[1.0]", "--overwrite", "true"]]) == 0, (
+        capsys.readouterr().err
+    )
     printed = capsys.readouterr().out
     p_below = float(printed.split("P(T_n < 0.35) = ")[1].split()[0])
     assert ("more likely than not below the floor" in printed) == (p_below > 0.5)
@@ -283,19 +294,26 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
 
 def test_select_on_one_kind_of_descriptor(tmp_path, film):
     """``kinds`` restricts the pool: a liquid-only run ranks and chooses liquid descriptors
-    alone; an unknown kind is refused before any work."""
+    alone, and its shipped model predicts a trajectory without --eps_sl (it reads no substrate
+    descriptor); an unknown kind is refused before any work."""
     from nucleate.train.select import SelectConfig, run_selection
 
     root = synthetic_dataset(tmp_path / "ds", film, 16)
     cfg = SelectConfig(
         data=str(root), out=str(tmp_path / "sel"), regressors=["ridge"], cv_folds=3,
-        max_features=3, cache_dir=str(tmp_path / "c"), kinds=["liquid"],
+        max_features=3, cache_dir=str(tmp_path / "c"), kinds=["liquid"], ship=str(tmp_path / "m"),
     )  # fmt: skip
     m = run_selection(cfg)
     kind = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
     assert {r["kind"] for r in m["ranking"]} == {"liquid"} and m["top4_substrate"] == 0
     assert {kind[n] for n in m["chosen_features"]} == {"liquid"}
     assert "eps_sl" not in m["chosen_features"]
+    frames = root / "samples" / "s03" / "frames.extxyz.gz"
+    args = ["predict", "--model", f"[{tmp_path / 'm'}]", "--trajectory", str(frames), "--out",
+            str(tmp_path / "p"), "--plot", "false"]  # fmt: skip
+    assert cli.main(args) == 0
+    (result,) = json.loads((tmp_path / "p" / "prediction.json").read_text())
+    assert np.isfinite(result["tn"])
     cfg.kinds = ["solvent"]
     with pytest.raises(InputError, match="kinds must name"):
         run_selection(cfg)
