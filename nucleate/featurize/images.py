@@ -155,12 +155,8 @@ class DensityImage(Featurizer):
         steps = 8
         u, v = np.meshgrid(np.arange(steps) / steps, np.arange(steps) / steps, indexing="ij")
         corners = u.reshape(-1, 1) * pts.lateral[0] + v.reshape(-1, 1) * pts.lateral[1]
-        best, best_count = np.zeros(2), -1
-        for corner in corners:
-            count = _count_in_window(xy, corner, side, pts.lateral)
-            if count > best_count:
-                best, best_count = corner, count
-        return best
+        counts = _counts_in_windows(xy, corners, side, pts.lateral)
+        return corners[int(np.argmax(counts))]  # the first of equal counts, as before
 
     def render(
         self,
@@ -173,21 +169,14 @@ class DensityImage(Featurizer):
         rotated by ``angle`` (radians) about the window centre, and mirrored (x -> -x) if asked.
         """
         pixel, sigma, size = self.resolved(pts.units)
-        idx = (np.arange(size) + 0.5) * pixel - 0.5 * size * pixel
-        gx, gy = np.meshgrid(idx, idx, indexing="xy")  # row = y, column = x
-        local = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        if mirror:
-            local[:, 0] *= -1.0
-        c, s = np.cos(angle), np.sin(angle)
-        rot = np.array([[c, -s], [s, c]])
+        idx = (np.arange(size) + 0.5) * pixel - 0.5 * size * pixel  # pixel centres, window frame
         centre = np.asarray(origin, dtype=float) + 0.5 * size * pixel
-        pixels = local @ rot.T + centre
         image = np.zeros((len(self.layers), size, size), dtype=np.float64)
         for ch, per_frame in enumerate(pts.points):
-            acc = np.zeros(len(pixels))
             for xy in per_frame:
-                acc += _gaussian_density(pixels, xy, sigma, pts.lateral)
-            image[ch] = (acc / pts.n_frames).reshape(size, size)
+                q = _window_frame(xy, centre, angle, mirror, pts.lateral, size * pixel, sigma)
+                image[ch] += _separable_density(q, idx, sigma)
+            image[ch] /= pts.n_frames
         return image.astype(np.float32)
 
     def augment(
@@ -204,38 +193,71 @@ class DensityImage(Featurizer):
         return np.stack(out)
 
 
-def _gaussian_density(
-    pixels: np.ndarray, xy: np.ndarray, sigma: float, lateral: np.ndarray
+GAUSSIAN_CUTOFF = (
+    6.0  #: each atom's Gaussian is cut at this many σ (exp(-18): invisible in float32)
+)
+
+
+def _window_frame(
+    xy, centre, angle: float, mirror: bool, lateral: np.ndarray, side: float, sigma: float
 ) -> np.ndarray:
-    """Sum over atoms and their periodic images of normalised 2-D Gaussians at the pixels."""
-    out = np.zeros(len(pixels))
-    if len(xy) == 0:
-        return out
-    inv = np.linalg.inv(lateral)
-    cutoff = 6.0 * sigma  # exp(-18): the truncation is invisible in float32
+    """The atoms and those of their periodic images that reach the window (within the cutoff of
+    its square), in the window's own frame: centre at 0, axes along the pixel rows and columns
+    (rotated by ``angle``, x mirrored if asked)."""
+    cutoff = GAUSSIAN_CUTOFF * sigma
     heights = np.abs(np.linalg.det(lateral)) / np.linalg.norm(lateral, axis=1)
     if cutoff > 0.5 * heights.min():
         raise InputError(
             f"the Gaussian width {sigma:g} is too large for a cell this narrow ({heights.min():.3g})"
         )
-    norm = 1.0 / (2.0 * np.pi * sigma**2)
-    for start in range(0, len(xy), 256):  # chunks keep memory bounded for big layers
-        d = pixels[:, None, :] - xy[None, start : start + 256, :]
-        frac = d @ inv
-        frac -= np.round(frac)  # nearest periodic image
-        d = frac @ lateral
-        r2 = np.einsum("pak,pak->pa", d, d)
-        out += norm * np.where(r2 < cutoff**2, np.exp(-0.5 * r2 / sigma**2), 0.0).sum(axis=1)
-    return out
+    if len(xy) == 0:
+        return np.zeros((0, 2))
+    # the nearest image of every atom to the window centre, then every shift that can reach
+    # within reach = half the window's diagonal + the cutoff of it
+    inv = np.linalg.inv(lateral)
+    frac = (xy - centre) @ inv
+    near = (frac - np.round(frac)) @ lateral
+    reach = side / np.sqrt(2.0) + cutoff
+    n = np.ceil(reach / heights).astype(int)
+    shifts = np.array([i * lateral[0] + j * lateral[1] for i in range(-n[0], n[0] + 1)
+                       for j in range(-n[1], n[1] + 1)])  # fmt: skip
+    images = (near[:, None, :] + shifts[None]).reshape(-1, 2)
+    c, s = np.cos(angle), np.sin(angle)
+    q = images @ np.array([[c, -s], [s, c]])  # rotate by -angle: into the window's axes
+    if mirror:
+        q[:, 0] *= -1.0
+    half = 0.5 * side + cutoff
+    return q[(np.abs(q[:, 0]) < half) & (np.abs(q[:, 1]) < half)]
 
 
-def _count_in_window(xy: np.ndarray, corner: np.ndarray, side: float, lateral: np.ndarray) -> int:
-    """Atoms (with periodic images) inside the square window [corner, corner + side]²."""
+def _separable_density(q: np.ndarray, idx: np.ndarray, sigma: float) -> np.ndarray:
+    """(size, size) sum of normalised 2-D Gaussians at ``q`` (window frame) on the pixel grid
+    ``idx`` × ``idx`` (row = y, column = x): a Gaussian is a product of two 1-D ones, so the image
+    is one matrix product, each factor cut at the cutoff."""
+    if len(q) == 0:
+        return np.zeros((len(idx), len(idx)))
+    cutoff = GAUSSIAN_CUTOFF * sigma
+
+    def factor(d):
+        return np.where(np.abs(d) < cutoff, np.exp(-0.5 * (d / sigma) ** 2), 0.0)
+
+    gx = factor(idx[None, :] - q[:, :1])  # (atoms, columns)
+    gy = factor(idx[None, :] - q[:, 1:])  # (atoms, rows)
+    return (gy.T @ gx) / (2.0 * np.pi * sigma**2)
+
+
+def _counts_in_windows(
+    xy: np.ndarray, corners: np.ndarray, side: float, lateral: np.ndarray
+) -> np.ndarray:
+    """For each corner, the atoms (with periodic images) inside the square window
+    [corner, corner + side]²; the images are made once for all corners."""
     n_a = int(np.ceil(side / np.linalg.norm(lateral[0]))) + 1
     n_b = int(np.ceil(side / np.linalg.norm(lateral[1]))) + 1
-    count = 0
-    for i in range(-1, n_a + 1):
-        for j in range(-1, n_b + 1):
-            shifted = xy + i * lateral[0] + j * lateral[1] - corner
-            count += int(np.sum(np.all((shifted >= 0) & (shifted < side), axis=1)))
-    return count
+    shifts = np.array([i * lateral[0] + j * lateral[1] for i in range(-1, n_a + 1)
+                       for j in range(-1, n_b + 1)])  # fmt: skip
+    images = (xy[:, None, :] + shifts[None]).reshape(-1, 2)
+    counts = np.empty(len(corners), dtype=np.int64)
+    for k, corner in enumerate(corners):
+        rel = images - corner
+        counts[k] = np.count_nonzero((rel >= 0).all(axis=1) & (rel < side).all(axis=1))
+    return counts
