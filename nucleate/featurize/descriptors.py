@@ -393,7 +393,7 @@ class InterfaceDescriptors(Featurizer):
         profile = self.detector(frames)
         out: dict[str, float] = {"rho_bulk": profile.bulk_density}
         sampled = frames[:: self.stride]
-        per_layer = [self._layer_values(sampled, profile, k) for k in range(1, self.n_layers + 1)]
+        per_layer = self._layers_values(sampled, profile)
         for k, values in enumerate(per_layer, start=1):
             layer = profile.layers[k - 1]
             width = layer.upper - layer.lower
@@ -433,42 +433,49 @@ class InterfaceDescriptors(Featurizer):
                 "pre_q6_1": d["q6_preordered"], "lean_fcc_1": d["lean_fcc"],
                 "lean_hcp_1": d["lean_hcp"], "lean_bcc_1": d["lean_bcc"]}  # fmt: skip
 
-    def _layer_values(self, frames, profile: LayerProfile, k: int) -> dict[str, list]:
-        layer = profile.layers[k - 1]
-        vals: dict[str, list] = {n: [] for n in ("rho_areal", "psi6", "psi4", "q6bar", "q4bar",
-                                                 "crystal", "registry", "g2d")}  # fmt: skip
-        vals["h"] = []
+    def _layers_values(self, frames, profile: LayerProfile) -> list[dict[str, list]]:
+        """Per layer 1..n_layers, the per-frame values of its atoms; what belongs to a frame (its
+        surface, heights, bond order, solid-like atoms, the substrate's reciprocal shell) is
+        computed once per frame for every layer."""
+        names = ("rho_areal", "psi6", "psi4", "q6bar", "q4bar", "crystal", "registry", "g2d", "h")
+        per = [{n: [] for n in names} for _ in range(self.n_layers)]
         d = profile.d_liquid
+        scale = 1.5 / 1.09 * d  # the ten Wolde cutoff scaled to this liquid's spacing
+        cr = Crystallinity(
+            scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
+        )
         for frame in frames:
             lateral = frame.cell[:2, :2]
             surface = substrate_surface(frame, profile.probe_radius)
             h = liquid_heights(frame, profile.reference, surface)
-            sel = (h >= layer.lower) & (h < layer.upper)
             liq = frame.positions[frame.liquid]
-            xy = liq[sel, :2]
-            vals["h"].extend(h[sel].tolist())
-            vals["rho_areal"].append(sel.sum() / frame.lateral_area)
-            vals["psi6"].append(float(np.mean(_psi(xy, lateral, 6, 2.0 * d))) if len(xy) else 0.0)
-            vals["psi4"].append(float(np.mean(_psi(xy, lateral, 4, 2.0 * d))) if len(xy) else 0.0)
-            q = steinhardt(liq, frame.cell, frame.pbc)[sel]
-            vals["q4bar"].append(float(q[:, 0].mean()) if len(q) else 0.0)
-            vals["q6bar"].append(float(q[:, 1].mean()) if len(q) else 0.0)
-            scale = 1.5 / 1.09 * d  # the ten Wolde cutoff scaled to this liquid's spacing
-            cr = Crystallinity(
-                scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
-            )
+            q_all = steinhardt(liq, frame.cell, frame.pbc)
             solid, _ = cr(liq, frame.cell, frame.pbc)
-            vals["crystal"].append(float(solid[sel].mean()) if sel.any() else 0.0)
             top_sub = frame.positions[frame.substrate]
             top_sub = top_sub[top_sub[:, 2] > top_sub[:, 2].max() - 0.25 * profile.d_substrate]
             g = _reciprocal_shell(top_sub[:, :2], lateral)
-            if len(g) and len(xy):
-                s = np.abs(np.exp(1j * xy @ g.T).sum(axis=0)) / len(xy)
-                vals["registry"].append(float(s.mean()))
-            else:
-                vals["registry"].append(0.0)
-            vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
-        return vals
+            for layer, vals in zip(profile.layers[: self.n_layers], per, strict=True):
+                sel = (h >= layer.lower) & (h < layer.upper)
+                xy = liq[sel, :2]
+                vals["h"].extend(h[sel].tolist())
+                vals["rho_areal"].append(sel.sum() / frame.lateral_area)
+                vals["psi6"].append(
+                    float(np.mean(_psi(xy, lateral, 6, 2.0 * d))) if len(xy) else 0.0
+                )
+                vals["psi4"].append(
+                    float(np.mean(_psi(xy, lateral, 4, 2.0 * d))) if len(xy) else 0.0
+                )
+                q = q_all[sel]
+                vals["q4bar"].append(float(q[:, 0].mean()) if len(q) else 0.0)
+                vals["q6bar"].append(float(q[:, 1].mean()) if len(q) else 0.0)
+                vals["crystal"].append(float(solid[sel].mean()) if sel.any() else 0.0)
+                if len(g) and len(xy):
+                    s = np.abs(np.exp(1j * xy @ g.T).sum(axis=0)) / len(xy)
+                    vals["registry"].append(float(s.mean()))
+                else:
+                    vals["registry"].append(0.0)
+                vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
+        return per
 
     def _substrate(self, frame: Frame, profile: LayerProfile) -> dict[str, float]:
         from nucleate.structure.layers import nearest_neighbour_distance
