@@ -56,12 +56,10 @@ def steinhardt(
     query = {"num_neighbors": num_neighbors} if r_max is None else {"r_max": r_max}
     if r_max is None and num_neighbors is None:
         raise ValueError("give num_neighbors or r_max")
-    out = np.empty((len(points), len(ls)))
-    for k, l in enumerate(ls):
-        st = freud.order.Steinhardt(l, average=average)
-        st.compute((box, points), neighbors={**query, "exclude_ii": True})
-        out[:, k] = st.particle_order
-    return out
+    # one freud object for every l: the neighbour query and the averaging are done once
+    st = freud.order.Steinhardt(list(ls), average=average)
+    st.compute((box, points), neighbors={**query, "exclude_ii": True})
+    return np.asarray(st.particle_order, dtype=float).reshape(len(points), len(ls))
 
 
 @lru_cache(maxsize=8)
