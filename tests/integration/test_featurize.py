@@ -314,6 +314,8 @@ def test_select_on_one_kind_of_descriptor(tmp_path, film):
     assert cli.main(args) == 0
     (result,) = json.loads((tmp_path / "p" / "prediction.json").read_text())
     assert np.isfinite(result["tn"])
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "needs no `--eps_sl`" in card and "--trajectory FRAMES\n" in card
     cfg.kinds = ["solvent"]
     with pytest.raises(InputError, match="kinds must name"):
         run_selection(cfg)
