@@ -17,6 +17,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_io import write_results
 
+from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.data.io import read_frames
 from nucleate.predict.core import load_checkpoints, predict_frames
 
@@ -36,7 +37,9 @@ def main() -> None:
         row = labels.get(sid)
         if row is None or row["tn_censored"] == "True" or not row["tn"]:
             continue
-        frames = read_frames(Path(args.data) / "samples" / sid / "frames.extxyz.gz")
+        frames = read_frames(
+            Path(args.data) / "samples" / sid / "frames.extxyz.gz", side=SAMPLE_SIDE
+        )
         last.append(predict_frames(models, frames[-1:]).tn)
         mean.append(predict_frames(models, frames).tn)
         true.append(float(row["tn"]))

@@ -15,6 +15,7 @@ import numpy as np
 from results_io import write_results
 from scipy.stats import spearmanr
 
+from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.data.io import read_frames
 from nucleate.featurize.precursors import classifier_at, contact_layer_order
 
@@ -35,7 +36,7 @@ def main(data: Path = ROOT / "data" / "lj-fcc-v1") -> None:
         rows = list(csv.DictReader(fh))
     out = []
     for r in rows:
-        frames = read_frames(data / "samples" / r["id"] / "frames.extxyz.gz")[::5]
+        frames = read_frames(data / "samples" / r["id"] / "frames.extxyz.gz", side=SAMPLE_SIDE)[::5]
         d = pc.descriptors(contact_layer_order(frames))
         d.update(tn=_num(r["tn"]), fcc=_num(r["fcc"]), hcp=_num(r["hcp"]), facet=r["facet"])
         out.append(d)

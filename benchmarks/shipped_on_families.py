@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_io import write_results
 
+from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.data.io import read_frames
 from nucleate.errors import InputError
 from nucleate.predict.core import load_checkpoints, predict_frames
@@ -45,7 +46,8 @@ def main() -> None:
         models = load_checkpoints([ROOT / path])
         pred, std, spread, far, refused = [], [], [], [], 0
         for r in tqdm(rows, desc=Path(path).name, unit="substrate"):
-            frames = read_frames(ROOT / args.data / "samples" / r["id"] / "frames.extxyz.gz")
+            frames = read_frames(ROOT / args.data / "samples" / r["id"] / "frames.extxyz.gz",
+                                 side=SAMPLE_SIDE)  # fmt: skip
             try:
                 p = predict_frames(models, frames, r["id"])
             except InputError:  # refused (e.g. a second substrate species the GNN never saw)

@@ -20,6 +20,9 @@ from nucleate.errors import InputError
 
 MANIFEST = "manifest.csv"
 SAMPLES = "samples"
+#: the side of the slab a sample's liquid is on: campaigns build every film above its substrate, so
+#: liquid that leaked through a holed slab (fcc111-disordered) is not a second interface
+SAMPLE_SIDE = "top"
 SAMPLE_JSON = "sample.json"
 TMP_PREFIX = ".tmp-"
 OLD_PREFIX = ".old-"  # a sample being replaced by a topped-up one (see replace_sample)

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from nucleate import __version__
 from nucleate.data import dataset
 from nucleate.data.campaign import family_slab
+from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.data.families import FAMILIES
 from nucleate.data.io import ReadOptions, read_frames
 from nucleate.data.substrates import fcc_slab
@@ -154,7 +155,7 @@ def featurize_dataset(
         family = record.get("family")
 
         def compute(frames_file=frames_file, params=params, family=family):
-            frames = read_frames(root / frames_file)
+            frames = read_frames(root / frames_file, side=SAMPLE_SIDE)
             substrate = full_substrate(frames[0], params, family, campaign)
             return featurizer.features(frames, Context(params, substrate))
 

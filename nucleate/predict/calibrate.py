@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 from tqdm.auto import tqdm
 
+from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.data.io import read_frames
 from nucleate.errors import InputError
 from nucleate.predict.core import load_checkpoints, predict_frames
@@ -48,7 +49,7 @@ def calibrate_run(run: str | os.PathLike, data: str | os.PathLike | None = None,
     need = np.flatnonzero(np.any([p == "val" for p in parts], axis=0) & ~censored)
     preds = np.full((n, len(ids)), np.nan)
     for i in tqdm(need, desc="calibrate", unit="substrate", disable=not progress):
-        frames = read_frames(root / "samples" / ids[i] / "frames.extxyz.gz")
+        frames = read_frames(root / "samples" / ids[i] / "frames.extxyz.gz", side=SAMPLE_SIDE)
         preds[:, i] = predict_frames(models, frames if every else frames[-1:]).members
     cal = spread_floor(y, preds, parts, censored)
     test = (part == "test") & ~censored

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.data.io import ReadOptions, read_frames
 from nucleate.errors import InputError
 from nucleate.predict.core import load_checkpoints, predict_frames, screen
@@ -145,7 +146,7 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
         )
 
         def frames_of(r):
-            return read_frames(r["frames"])
+            return read_frames(r["frames"], side=SAMPLE_SIDE)
 
     plot = out / "prediction.png"
     if cfg.plot:

@@ -23,7 +23,14 @@ import torch
 import yaml
 
 from nucleate import __version__
-from nucleate.data.dataset import campaign_config, iter_records, read_manifest, sha256_of, to_plain
+from nucleate.data.dataset import (
+    SAMPLE_SIDE,
+    campaign_config,
+    iter_records,
+    read_manifest,
+    sha256_of,
+    to_plain,
+)
 from nucleate.errors import InputError
 from nucleate.featurize.pipeline import featurize_dataset
 from nucleate.models.domain import training_domain
@@ -505,7 +512,8 @@ def _precursor_maps(root: Path, rows, y, censored, path: Path) -> None:
     if len(ok) < 2:
         return
     picks = [ok[np.argmax(y[ok])], ok[np.argmin(y[ok])]]
-    frames = [read_frames(root / "samples" / rows[k]["id"] / "frames.extxyz.gz") for k in picks]
+    frames = [read_frames(root / "samples" / rows[k]["id"] / "frames.extxyz.gz", side=SAMPLE_SIDE)
+              for k in picks]  # fmt: skip
     titles = [f"{rows[k]['id']}: T_n = {y[k]:.3f} ({w})" for k, w in zip(picks, ("strongest",
               "weakest"), strict=True)]  # fmt: skip
     plot_precursor_maps(frames, titles, float(t_eq), path, float(a0))

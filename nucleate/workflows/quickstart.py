@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.errors import InputError
 
 _CNN = {"max_epochs": 60, "patience": 15, "ensemble": 3, "featurizer_settings":
@@ -152,7 +153,7 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         (first,) = screen([str(out / "cnn")], [cfg.substrate], [cfg.eps_sl], out / "predict",
                           workers=1, progress=False)  # fmt: skip
         timings["predict (MD + CNN)"] = time.perf_counter() - s
-        frames = read_frames(first["frames"])
+        frames = read_frames(first["frames"], side=SAMPLE_SIDE)
         s = time.perf_counter()
         gnn = asdict(predict_frames(load_checkpoints([out / "gnn"]), frames, first["frames"]))
         timings["predict (GNN on the same frames)"] = time.perf_counter() - s

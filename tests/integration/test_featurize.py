@@ -341,3 +341,32 @@ def test_select_without_refit_keeps_the_training_fit(tmp_path, film):
     assert m["n_fit"] == sum(r["split"] == "train" for r in rows) and val
     rmse = np.sqrt(np.mean([(float(r["predicted"]) - float(r["tn"])) ** 2 for r in val]))
     assert rmse == pytest.approx(m["val_rmse"]["gp"], rel=1e-4)
+
+
+def test_liquid_leaked_below_a_generated_slab_is_not_a_second_interface(tmp_path, film):
+    """A campaign builds every film above its substrate; liquid that passed a holed slab
+    (fcc111-disordered) sits below it. A data set's sample reads its top interface; the same
+    frames given as a user's trajectory are refused with --side auto (which side is meant?)."""
+    from nucleate.data.io import read_frames
+    from nucleate.featurize.pipeline import featurize_dataset, featurize_file
+
+    root = synthetic_dataset(tmp_path / "ds", film, 4)
+    sample = root / "samples" / "s01"
+    (frame,) = read_frames(sample / "frames.extxyz.gz")
+    pos = frame.positions.copy()
+    leak = np.flatnonzero(frame.liquid)[:12]  # 12 of the liquid's atoms, 10 % of it
+    pos[leak, 2] = frame.positions[frame.substrate, 2].min() - 1.0
+    record = json.loads((sample / "sample.json").read_text())
+    staging = dataset.staging_dir(root, "leaky")
+    write_frames(staging / "frames.extxyz.gz", [frame.replace(positions=pos)])
+    record = {k: v for k, v in record.items() if k != "files"}
+    dataset.commit_sample(root, staging, {**record, "id": "leaky"})
+    dataset.write_manifest(root)
+    sample = root / "samples" / "leaky"
+    out = featurize_dataset(root, "layers", {}, tmp_path / "feat", cache_dir=tmp_path / "c",
+                            progress=False)  # fmt: skip
+    with np.load(out / "leaky.npz") as z, np.load(out / "s01.npz") as ref:
+        assert z["layers"].shape == ref["layers"].shape  # the same two layers above the slab
+    with pytest.raises(InputError, match="liquid on both sides"):
+        featurize_file(sample / "frames.extxyz.gz", "layers", cache_dir=tmp_path / "c",
+                       out=tmp_path / "f")  # fmt: skip
