@@ -55,6 +55,7 @@ BENCHMARKS = {
     "gnn_frames": ".venv/bin/python benchmarks/gnn_frames.py",
     "calibrate_shipped": ".venv/bin/python benchmarks/calibrate_shipped.py",
     "shipped_on_families": ".venv/bin/python benchmarks/shipped_on_families.py",
+    "graph_models": ".venv/bin/python benchmarks/graph_models.py",
 }
 
 
