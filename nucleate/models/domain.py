@@ -11,9 +11,12 @@ marked.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
+from nucleate.data.dataset import SAMPLE_SIDE, SAMPLES
+from nucleate.data.io import read_frames
 from nucleate.errors import InputError, NoLayerError
 from nucleate.structure.layers import LayerDetector
 
@@ -23,20 +26,34 @@ REFUSE = 1.5
 MARGIN = 0.1
 
 
-def training_domain(records: list[dict]) -> dict:
-    """The domain of the training samples from their stored layer summaries."""
-    d = [r["layers"]["d_liquid"] for r in records if r.get("layers")]
-    area = [r["layers"]["layers"][0]["atoms_per_area"] for r in records
-            if r.get("layers") and r["layers"].get("layers")]  # fmt: skip
+def training_domain(records: list[dict], root: str | Path | None = None) -> dict:
+    """The domain of the training samples. With the data set's ``root``, measured on each
+    sample's stored frames exactly as :func:`check_domain` measures an input (the layer detector
+    on the frames: the frames keep the interfacial region only, whose spacing reads a few per cent
+    below the whole film's), so that a training sample as stored lies inside it; without, from the
+    records' stored layer summaries of the whole film."""
+    d, d_sub, area = [], [], []
+    for r in records:
+        if root is not None:
+            frames = read_frames(Path(root) / SAMPLES / r["id"] / "frames.extxyz.gz",
+                                 side=SAMPLE_SIDE)  # fmt: skip
+            try:
+                profile = LayerDetector(n_layers=1)(frames)
+            except NoLayerError:
+                continue
+            d.append(profile.d_liquid)
+            d_sub.append(profile.d_substrate)
+            area += [profile.layers[0].atoms_per_area] if profile.layers else []
+        elif r.get("layers"):
+            d.append(r["layers"]["d_liquid"])
+            d_sub.append(r["layers"]["d_substrate"])
+            if r["layers"].get("layers"):
+                area.append(r["layers"]["layers"][0]["atoms_per_area"])
     units = sorted({r.get("units", "lj") for r in records})
     out = {"units": units[0] if len(units) == 1 else units}
-    if d:
-        out["d_liquid"] = [float(min(d)), float(max(d))]
-    d_sub = [r["layers"]["d_substrate"] for r in records if r.get("layers")]
-    if d_sub:
-        out["d_substrate"] = [float(min(d_sub)), float(max(d_sub))]
-    if area:
-        out["atoms_per_area_1"] = [float(min(area)), float(max(area))]
+    for key, values in (("d_liquid", d), ("d_substrate", d_sub), ("atoms_per_area_1", area)):
+        if values:
+            out[key] = [float(min(values)), float(max(values))]
     return out
 
 

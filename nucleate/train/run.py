@@ -202,7 +202,7 @@ def run_training(cfg: TrainConfig) -> dict:
         "units": campaign_config(root).get("potential", {}).get("units", "lj"),
         "campaign": campaign_config(root),  # the protocol that made the training data
         # what the training inputs looked like: predict refuses inputs far from it
-        "domain": training_domain([r for r in iter_records(root) if r["id"] in train_ids]),
+        "domain": training_domain([r for r in iter_records(root) if r["id"] in train_ids], root),
     }
     kind = "image" if cfg.features == "density_image" else "graph"
     preds, epochs, ckpts, polys, member_parts = [], [], [], [], []

@@ -534,7 +534,8 @@ def _save_model(
     if novelty is not None:
         meta["novelty"] = novelty
     if fit_ids is not None:  # what the training inputs looked like: predict refuses far ones
-        meta["domain"] = training_domain([r for r in iter_records(cfg.data) if r["id"] in fit_ids])
+        fitted = [r for r in iter_records(cfg.data) if r["id"] in fit_ids]
+        meta["domain"] = training_domain(fitted, cfg.data)
     if classifier is not None:
         meta["censoring"] = metrics["censoring"]
     return save_descriptor_model(out, model, meta, classifier).name

@@ -118,3 +118,29 @@ def test_shipped_model_reads_its_own_training_data_as_in_domain(route):
         last = predict_frames(models, frames[-1:])
         assert p.tn != last.tn
         assert abs(p.tn - last.tn) < 0.05
+
+
+def test_shipped_liquid_only_union_model_reproduces_its_predictions_without_eps_sl():
+    """models/lj-mix-v1/descriptors-liquid (trained on lj-fcc-v1 + lj-mix-v1, liquid descriptors
+    only) predicts the bundled frames of its test substrates as in its run, without --eps_sl, and
+    reads a substrate it was fitted on as inside its domain."""
+    union = ROOT / "models" / "lj-mix-v1" / "descriptors-liquid"
+    (model,) = load_checkpoints([union])
+    assert not model.needs_eps_sl
+    with open(union / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+
+    def frames_of(sid):
+        for data in ("lj-fcc-v1", "lj-mix-v1"):
+            path = ROOT / "data" / data / "samples" / sid / "frames.extxyz.gz"
+            if path.exists():
+                return read_frames(path)
+        raise AssertionError(sid)
+
+    test = [r for r in rows if r["split"] == "test" and "-" in r["id"].split("_")[0]][:2]
+    for r in test:  # two test substrates of the new families
+        p = predict_frames([model], frames_of(r["id"]), r["id"])
+        assert p.tn == pytest.approx(float(r["predicted"]), abs=2e-4)
+        assert p.tn_std == pytest.approx(float(r["predicted_std"]), abs=2e-4)
+    fitted = next(r for r in rows if r["split"] == "train" and r["censored"] == "False")
+    assert predict_frames([model], frames_of(fitted["id"])).domain == ""
