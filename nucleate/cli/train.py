@@ -6,8 +6,8 @@ from nucleate.cli.common import section
 
 
 def add_arguments(p) -> None:
+    from nucleate.train.config import TrainConfig
     from nucleate.train.propensity import PropensityTrainConfig
-    from nucleate.train.run import TrainConfig
 
     p.add_class_arguments(TrainConfig)
     p.add_argument(

@@ -49,7 +49,7 @@ class QuickstartConfig:
 def _train_config(path: Path, data: str, out: Path, overrides: dict):
     import yaml
 
-    from nucleate.train.run import TrainConfig
+    from nucleate.train.config import TrainConfig
 
     if not path.exists():
         raise InputError(f"{path}: no such config (run the quickstart from the repository root)")
