@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,7 @@ def settings_of(obj: Any) -> dict[str, Any]:
     return out
 
 
-class Featurizer:
+class Featurizer(ABC):
     """Base of every registered featurizer (see the module docstring for the contract).
 
     Class attributes a featurizer sets:
@@ -108,9 +109,9 @@ class Featurizer:
         """The settings that rebuild this featurizer (``from_settings(f.settings())``)."""
         return settings_of(self)
 
+    @abstractmethod
     def features(self, frames: Sequence[Frame], context: Context) -> dict[str, np.ndarray]:
-        """The featurizer's arrays for the frames of one input."""
-        raise NotImplementedError
+        """The featurizer's arrays for the frames of one input (every featurizer defines it)."""
 
     @classmethod
     def write(cls, out: Path, results: Mapping[str, Mapping[str, np.ndarray]]) -> None:
