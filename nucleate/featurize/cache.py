@@ -19,9 +19,10 @@ def default_cache_dir() -> Path:
 
 
 #: raised whenever a featurizer's output changes for the same settings and input (2: the layer
-#: detector's adjacency rule; 3: the slab-only substrate descriptors), so that caches made before
+#: detector's adjacency rule; 3: the slab-only substrate descriptors; 4: the in-plane structure
+#: factor descriptors sk_max_1 and sk_static_1), so that caches made before
 #: are not used
-REVISION = 3
+REVISION = 4
 
 
 def cache_key(name: str, settings: dict, input_sha: str, extra: dict | None = None) -> str:

@@ -95,6 +95,22 @@ _LIQUID = [
         "liquid",
         "position of the first peak of the in-plane pair correlation of layer 1",
     ),
+    _d(
+        "sk_max_1",
+        "1",
+        "liquid",
+        "lateral crystal order of layer 1 whatever the substrate: the largest in-plane structure "
+        "factor amplitude |sum_j exp(iG.r_j)|/N over the cell's wavevectors near the first "
+        "peak (0.7 to 1.4 x 2 pi/d), frame mean",
+    ),
+    _d(
+        "sk_static_1",
+        "1",
+        "liquid",
+        "lateral order of layer 1 that persists over the frames (atoms held at sites): the "
+        "largest amplitude of the frame-averaged density wave, |sum over frames and atoms of "
+        "exp(iG.r)| / atoms summed, at the same wavevectors",
+    ),
 ]
 _SUBSTRATE = [
     _d("sub_nn", "L", "substrate", "nearest-neighbour distance in the substrate's top layer"),
@@ -284,6 +300,25 @@ def _reciprocal_shell(sub_xy: np.ndarray, lateral: np.ndarray, n_max: int = 12) 
     return g[strong][first]
 
 
+def _cell_wavevectors(lateral: np.ndarray, k_lo: float, k_hi: float) -> np.ndarray:
+    """Integer (h, k) of the periodic cell's in-plane wavevectors G = h b1 + k b2 with
+    k_lo <= |G| <= k_hi, one of each +-G pair (their amplitudes are equal)."""
+    recip = 2 * np.pi * np.linalg.inv(lateral).T  # rows b1, b2 with a_i . b_j = 2 pi delta
+    n = int(np.ceil(k_hi * np.linalg.norm(lateral, axis=1).max() / (2 * np.pi))) + 1
+    h, k = np.meshgrid(np.arange(0, n + 1), np.arange(-n, n + 1), indexing="ij")
+    hk = np.column_stack([h.ravel(), k.ravel()])
+    hk = hk[(hk[:, 0] > 0) | ((hk[:, 0] == 0) & (hk[:, 1] > 0))]
+    norm = np.linalg.norm(hk @ recip, axis=1)
+    return hk[(norm >= k_lo) & (norm <= k_hi)]
+
+
+def _density_waves(xy: np.ndarray, lateral: np.ndarray, hk: np.ndarray) -> np.ndarray:
+    """sum_j exp(i G.r_j) at the wavevectors ``hk`` (from fractional coordinates, so that the
+    same (h, k) is the same wave in frames whose cell differs slightly)."""
+    frac = xy @ np.linalg.inv(lateral)
+    return np.exp(2j * np.pi * (frac @ hk.T)).sum(axis=0)
+
+
 def _mean(values) -> float:
     """Mean of per-frame values; NaN without a warning when there are none (a layer that
     the weakest substrates do not have)."""
@@ -418,6 +453,8 @@ class InterfaceDescriptors(Featurizer):
         g_peak, g_r = zip(*(v for v in per_layer[0]["g2d"]), strict=True)
         out["g2d_peak_1"] = _mean(g_peak)
         out["g2d_r_1"] = _mean(g_r)
+        out["sk_max_1"] = _mean(per_layer[0]["sk"])
+        out["sk_static_1"] = per_layer[0]["sk_static"][0]
         out.update(self._substrate(substrate or frames[0], profile))
         if self.precursor_temperature is not None:
             out.update(self._precursors(sampled, profile))
@@ -437,9 +474,14 @@ class InterfaceDescriptors(Featurizer):
         """Per layer 1..n_layers, the per-frame values of its atoms; what belongs to a frame (its
         surface, heights, bond order, solid-like atoms, the substrate's reciprocal shell) is
         computed once per frame for every layer."""
-        names = ("rho_areal", "psi6", "psi4", "q6bar", "q4bar", "crystal", "registry", "g2d", "h")
+        names = ("rho_areal", "psi6", "psi4", "q6bar", "q4bar", "crystal", "registry", "g2d", "h",
+                 "sk")  # fmt: skip
         per = [{n: [] for n in names} for _ in range(self.n_layers)]
         d = profile.d_liquid
+        # the first peak of a dense layer's structure factor: 2 pi/d (square) to 4 pi/(sqrt3 d)
+        hk = _cell_wavevectors(frames[0].cell[:2, :2], 0.7 * 2 * np.pi / d, 1.4 * 2 * np.pi / d)
+        waves = np.zeros(len(hk), complex)  # layer 1's density waves summed over the frames
+        n_waves = 0
         scale = 1.5 / 1.09 * d  # the ten Wolde cutoff scaled to this liquid's spacing
         cr = Crystallinity(
             scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
@@ -475,6 +517,13 @@ class InterfaceDescriptors(Featurizer):
                 else:
                     vals["registry"].append(0.0)
                 vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
+                if layer is profile.layers[0]:
+                    rho_g = _density_waves(xy, lateral, hk) if len(hk) else np.zeros(1, complex)
+                    vals["sk"].append(float(np.abs(rho_g).max() / len(xy)) if len(xy) else 0.0)
+                    waves = waves + rho_g if len(hk) else waves
+                    n_waves += len(xy)
+        static = float(np.abs(waves).max() / n_waves) if n_waves and len(hk) else 0.0
+        per[0]["sk_static"] = [static]
         return per
 
     def _substrate(self, frame: Frame, profile: LayerProfile) -> dict[str, float]:

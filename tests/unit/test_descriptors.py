@@ -99,3 +99,27 @@ def test_a_missing_second_layer_gives_nan_quietly(film):
         "width_2",
     }
     assert out["height_1"] == pytest.approx(d, abs=0.03)  # the contact layer is there
+
+
+def test_in_plane_structure_factor_tells_a_held_lattice_from_a_liquid_layer(film):
+    """sk_max_1 / sk_static_1: a contact layer on its lattice sites (shaken a little from frame to
+    frame) keeps both near 1; a layer whose atoms sit at random in-plane places in every frame has
+    per-frame amplitudes of order 1/sqrt(N) and a frame average smaller still."""
+    from conftest import shaken
+
+    atoms, _, _ = film(size=(8, 8), n_liquid=8, noise=0.0)
+    f = InterfaceDescriptors(a0=A0, pair=PairLJ(1.0))
+    held = f([from_ase(a, SUB) for a in shaken(atoms, 0.05, 6, seed=1)])
+    assert held["sk_max_1"] > 0.9 and held["sk_static_1"] > 0.9
+    rng = np.random.default_rng(2)
+    lateral = atoms.cell.array[:2, :2]
+    frames = []
+    for _ in range(6):
+        b = atoms.copy()
+        liq = b.numbers == 2
+        b.positions[liq, :2] = rng.random((int(liq.sum()), 2)) @ lateral
+        frames.append(from_ase(b, SUB))
+    liquid = f(frames)
+    n_layer = 64  # an 8 x 8 layer
+    assert liquid["sk_max_1"] < 4 / np.sqrt(n_layer)
+    assert liquid["sk_static_1"] < 0.6 * liquid["sk_max_1"]
