@@ -453,8 +453,12 @@ class InterfaceDescriptors(Featurizer):
         g_peak, g_r = zip(*(v for v in per_layer[0]["g2d"]), strict=True)
         out["g2d_peak_1"] = _mean(g_peak)
         out["g2d_r_1"] = _mean(g_r)
-        out["sk_max_1"] = _mean(per_layer[0]["sk"])
-        out["sk_static_1"] = per_layer[0]["sk_static"][0]
+        waves, n = np.array(per_layer[0]["waves"]), np.array(per_layer[0]["n"])
+        if waves.size and n.sum():  # (a frame without contact-layer atoms counts as 0)
+            out["sk_max_1"] = float(np.mean(np.abs(waves).max(axis=1) / np.maximum(n, 1)))
+            out["sk_static_1"] = float(np.abs(waves.sum(axis=0)).max() / n.sum())
+        else:
+            out["sk_max_1"] = out["sk_static_1"] = 0.0
         out.update(self._substrate(substrate or frames[0], profile))
         if self.precursor_temperature is not None:
             out.update(self._precursors(sampled, profile))
@@ -475,13 +479,11 @@ class InterfaceDescriptors(Featurizer):
         surface, heights, bond order, solid-like atoms, the substrate's reciprocal shell) is
         computed once per frame for every layer."""
         names = ("rho_areal", "psi6", "psi4", "q6bar", "q4bar", "crystal", "registry", "g2d", "h",
-                 "sk")  # fmt: skip
+                 "waves", "n")  # fmt: skip  (waves, n: layer 1's density waves and atoms)
         per = [{n: [] for n in names} for _ in range(self.n_layers)]
         d = profile.d_liquid
         # the first peak of a dense layer's structure factor: 2 pi/d (square) to 4 pi/(sqrt3 d)
         hk = _cell_wavevectors(frames[0].cell[:2, :2], 0.7 * 2 * np.pi / d, 1.4 * 2 * np.pi / d)
-        waves = np.zeros(len(hk), complex)  # layer 1's density waves summed over the frames
-        n_waves = 0
         scale = 1.5 / 1.09 * d  # the ten Wolde cutoff scaled to this liquid's spacing
         cr = Crystallinity(
             scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
@@ -518,12 +520,8 @@ class InterfaceDescriptors(Featurizer):
                     vals["registry"].append(0.0)
                 vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
                 if layer is profile.layers[0]:
-                    rho_g = _density_waves(xy, lateral, hk) if len(hk) else np.zeros(1, complex)
-                    vals["sk"].append(float(np.abs(rho_g).max() / len(xy)) if len(xy) else 0.0)
-                    waves = waves + rho_g if len(hk) else waves
-                    n_waves += len(xy)
-        static = float(np.abs(waves).max() / n_waves) if n_waves and len(hk) else 0.0
-        per[0]["sk_static"] = [static]
+                    vals["waves"].append(_density_waves(xy, lateral, hk))
+                    vals["n"].append(len(xy))
         return per
 
     def _substrate(self, frame: Frame, profile: LayerProfile) -> dict[str, float]:
