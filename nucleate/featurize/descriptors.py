@@ -478,8 +478,9 @@ class InterfaceDescriptors(Featurizer):
         """Per layer 1..n_layers, the per-frame values of its atoms; what belongs to a frame (its
         surface, heights, bond order, solid-like atoms, the substrate's reciprocal shell) is
         computed once per frame for every layer."""
+        # waves, n: layer 1's density waves and its number of atoms
         names = ("rho_areal", "psi6", "psi4", "q6bar", "q4bar", "crystal", "registry", "g2d", "h",
-                 "waves", "n")  # fmt: skip  (waves, n: layer 1's density waves and atoms)
+                 "waves", "n")  # fmt: skip
         per = [{n: [] for n in names} for _ in range(self.n_layers)]
         d = profile.d_liquid
         # the first peak of a dense layer's structure factor: 2 pi/d (square) to 4 pi/(sqrt3 d)
