@@ -6,6 +6,7 @@ nearest training substrate (in the slab descriptors' standardised space).
     .venv/bin/python benchmarks/tn_families.py [--data data/lj-fcc-v1 data/lj-mix-v1]
         [--out runs/bench/families] [--hold_out fcc111-steps bcc110]
         [--routes select select_liquid select_substrate] [--ensemble 3] [--force]
+        [--no_trained_lofo] [--threads 1]
 
 Descriptor routes run ``nucleate select`` with configs/select/lj-union*.yaml (no grid parameter
 among the descriptors); trained routes (cnn, icepic_vgg, gnn, painn) ``nucleate train --lofo
@@ -64,6 +65,7 @@ def run_route(
     ensemble: int,
     force: bool,
     trained_lofo: bool = True,
+    threads: int = 1,
 ):
     """The route on the random split with leave-one-family-out (for a trained route only when
     ``trained_lofo``), then with ``hold_out`` held out (unless ``hold_out`` is empty)."""
@@ -74,7 +76,7 @@ def run_route(
         else:
             cmd = [_exe(), "train", "-c", f"configs/train/{route}.yaml", "--ensemble",
                    str(ensemble), "--lofo", "true" if trained_lofo and not held else "false",
-                   "--loggers", "[csv]"]  # fmt: skip
+                   "--loggers", "[csv]", "--threads", str(threads)]  # fmt: skip
         cmd += ["--data", str(data), "--out", str(target)]
         if held:
             cmd += ["--hold_out", "[" + ", ".join(held) + "]"]
@@ -158,6 +160,7 @@ def main() -> None:
     ap.add_argument("--routes", nargs="+", default=list(SELECT))
     ap.add_argument("--ensemble", type=int, default=3)
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads of a trained route")
     ap.add_argument("--no_trained_lofo", action="store_true",
                     help="trained routes: the random split and the held-out families only")  # fmt: skip
     ap.add_argument(
@@ -174,7 +177,7 @@ def main() -> None:
                     str(data)], check=True, cwd=ROOT)  # fmt: skip
     for route in args.routes:
         run_route(route, data, out, args.hold_out, args.ensemble, args.force,
-                  not args.no_trained_lofo)  # fmt: skip
+                  not args.no_trained_lofo, args.threads)  # fmt: skip
     base = baselines(data, out)
     std = base["std_tn"]
     results = {"data": args.data, "n_uncensored": base["n"], "std_tn": std,
