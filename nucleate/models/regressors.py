@@ -11,11 +11,14 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from nucleate.models.gp import ARDGaussianProcess
+from nucleate.models.gp import ARDGaussianProcess, GPTreesAverage
 from nucleate.registry import Registry
 
 #: regressor names -> factories ``(seed) -> unfitted estimator``
 REGRESSORS: Registry = Registry("regressor")
+#: the regressors built on a Gaussian process with one length scale per descriptor: irrelevant
+#: descriptors get long ones, so the selection gives them every cluster representative
+GAUSSIAN_PROCESSES = frozenset({"gp", "gp_linear", "gp_trees"})
 
 
 @REGRESSORS.register("gbr", aliases=("gradient_boosting",))
@@ -45,6 +48,19 @@ def ridge(seed: int = 0):
 def gaussian_process(seed: int = 0):
     """Gaussian process with one length scale per descriptor (automatic relevance determination)."""
     return make_pipeline(StandardScaler(), ARDGaussianProcess(random_state=seed))
+
+
+@REGRESSORS.register("gp_linear")
+def gaussian_process_linear(seed: int = 0):
+    """The ARD Gaussian process plus a linear kernel (follows a trend out of the training range)."""
+    return make_pipeline(StandardScaler(), ARDGaussianProcess(random_state=seed, linear=True))
+
+
+@REGRESSORS.register("gp_trees")
+def gp_trees_average(seed: int = 0):
+    """The mean of the ARD Gaussian process with a linear kernel and extra trees, on standardised
+    descriptors; its σ widens where the two disagree."""
+    return make_pipeline(StandardScaler(), GPTreesAverage(random_state=seed))
 
 
 def make_regressor(name: str, seed: int = 0):

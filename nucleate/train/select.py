@@ -46,7 +46,7 @@ from nucleate.models.descriptor_model import (
 )
 from nucleate.models.domain import training_domain
 from nucleate.models.novelty import Novelty, regressor_representation
-from nucleate.models.regressors import REGRESSORS, make_regressor
+from nucleate.models.regressors import GAUSSIAN_PROCESSES, REGRESSORS, make_regressor
 from nucleate.models.selection import CorrelationClusterSelector
 from nucleate.report.selection import write_report
 from nucleate.train.metrics import (
@@ -306,7 +306,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     ranked, ranking = _rank(cfg, Xtr, ytr, selector, names, kind_of)
     # cross-validated error against the number of top descriptors kept
     # (the Gaussian process, by default, takes all representatives: no curve, no k)
-    all_reps = {"gp"} & set(cfg.regressors) if cfg.gp_all_representatives else set()
+    all_reps = GAUSSIAN_PROCESSES & set(cfg.regressors) if cfg.gp_all_representatives else set()
     k_max = min(cfg.max_features, len(ranked))
     curve = {
         name: [

@@ -142,6 +142,52 @@ def test_ard_gaussian_process_chooses_the_kernel_smoothness_by_marginal_likeliho
     assert ARDGaussianProcess(random_state=0, nus=(1.5,)).fit(x, rough).nu_ == 1.5
 
 
+def test_linear_kernel_follows_the_trend_out_of_the_training_range():
+    """T_n linear in one descriptor, trained on [0, 1]: at x = 2 the plain process falls back
+    towards the training mean, the one with a linear kernel continues the line (to 3 %)."""
+    from nucleate.models.regressors import make_regressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 1.0, (60, 2))
+    y = 2.0 * X[:, 0] + 0.01 * rng.normal(size=60)
+    far = np.array([[2.0, 0.5]])
+    plain = make_regressor("gp").fit(X, y).predict(far)[0]
+    linear = make_regressor("gp_linear").fit(X, y).predict(far)[0]
+    assert abs(linear - 4.0) < 0.12
+    assert abs(plain - 4.0) > 3 * abs(linear - 4.0)
+
+
+def test_gp_trees_average_and_its_interval_widening_where_its_members_disagree():
+    """The average of the linear-kernel process and extra trees is their mean; in the training
+    range it fits a smooth function to near the noise and its ±2σ covers new samples; out of the
+    range, where trees stay flat and the line goes on, the σ grows to cover the disagreement.
+    It reloads from a pickle with the same predictions (shipped models)."""
+    import pickle
+
+    from nucleate.models.descriptor_model import predictive_std
+    from nucleate.models.regressors import make_regressor
+
+    rng = np.random.default_rng(2)
+    noise = 0.05
+    X = rng.uniform(-1, 1, (200, 2))
+    f = lambda X: np.sin(2 * X[:, 0]) + X[:, 1]  # noqa: E731
+    y = f(X) + noise * rng.normal(size=len(X))
+    model = make_regressor("gp_trees", seed=0).fit(X, y)
+    est = model[-1]
+    Xt = rng.uniform(-1, 1, (300, 2))
+    Z = model[:-1].transform(Xt)
+    assert np.allclose(model.predict(Xt), 0.5 * (est.gp_.predict(Z) + est.trees_.predict(Z)))
+    yt = f(Xt) + noise * rng.normal(size=len(Xt))
+    pred, std = model.predict(Xt), predictive_std(model, Xt)
+    assert np.sqrt(np.mean((pred - yt) ** 2)) < 2.5 * noise
+    assert np.mean(np.abs(pred - yt) <= 2 * std) > 0.85
+    far = np.array([[0.0, 3.0]])  # f = 3; the trees saw at most ~1
+    gap = abs(est.gp_.predict(model[:-1].transform(far)) - est.trees_.predict(
+        model[:-1].transform(far)))[0]  # fmt: skip
+    assert gap > 1.0 and predictive_std(model, far)[0] >= 0.5 * gap
+    assert np.allclose(pickle.loads(pickle.dumps(model)).predict(Xt), pred)
+
+
 @pytest.mark.parametrize("regressor", ["gp", "gbr"])
 def test_censored_rows_pull_the_fit_below_the_floor(regressor):
     """T_n flat at 0.6 where it is known, below the floor 0.3 (censored) for x < 0.3: fitted on
