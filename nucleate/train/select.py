@@ -468,6 +468,16 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
             f"{c['brier']:.3f} against {c['brier_base_rate']:.3f} for the training base rate, "
             f"accuracy {c['accuracy']:.2f}."
         )
+    lofo = metrics.get("leave_one_family_out_rmse", {}).get(metrics["chosen"], {})
+    if len(lofo) > 1:  # what a user screening an unseen kind of substrate should expect
+        cover = metrics.get("leave_one_family_out_coverage_2sigma", {}).get(metrics["chosen"], {})
+        cens_line += (
+            f"\n\nLeaving one substrate family out in turn ({len(lofo)} families, each model "
+            f"fitted on the others): RMSE {np.mean(list(lofo.values())):.4f} averaged over the "
+            f"families (from {min(lofo.values()):.4f} to {max(lofo.values()):.4f})"
+            + (f", ±2σ covering {np.mean(list(cover.values())):.2f} of a family's substrates on "
+               "average." if cover else ".")
+        )  # fmt: skip
     liquid_only = list(cfg.get("kinds", KINDS)) == ["liquid"]
     trajectory_eps = "" if liquid_only else " --eps_sl '[1.0]'"
     kind_note = (
