@@ -3,12 +3,13 @@ substrates carries roughly ±20 % sampling error, so the goal (RMSE ≤ 0.25 × 
 median seed-to-seed spread) is judged here on the mean over split seeds as well.
 
     .venv/bin/python benchmarks/tn_splits.py [--config configs/select/lj-fcc-v1-precursors.yaml]
-        [--seeds 0 1 2 3 4] [--out runs/bench/tn_splits]
+        [--seeds 0 1 2 3 4] [--out runs/bench/tn_splits] [--name tn_splits]
 
 Each seed is a full `nucleate select` run (selection, ranking, regressor choice on that seed's
-validation part, test touched once), reused unless ``--force``. Writes ``OUT/results.md`` and
-``OUT/results.json``: per seed the chosen regressor, test RMSE, the test labels' own noise and the
-±2σ coverage where the regressor has an uncertainty; then mean ± standard deviation.
+validation part, test touched once), reused unless ``--force``. Writes ``OUT/results.md``,
+``OUT/results.json`` and ``benchmarks/results/NAME.{json,md}`` (``--name``): per seed the chosen
+regressor, test RMSE, the test labels' own noise and the ±2σ coverage where the regressor has an
+uncertainty; then mean ± standard deviation.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from results_io import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -36,6 +38,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--out", default="runs/bench/tn_splits")
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--name", default="tn_splits",
+                    help="benchmarks/results/NAME.{json,md} (the docs include NAME.md)")  # fmt: skip
     args = ap.parse_args()
     out = (ROOT / args.out).resolve()
     exe = shutil.which("nucleate", path=os.path.dirname(sys.executable)) or "nucleate"
@@ -106,10 +110,11 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.md").write_text(text)
-    (out / "results.json").write_text(
-        json.dumps({"labels": labels, "goal": goal, "runs": runs, "by_eps_sl": by_eps}, indent=1)
-        + "\n"
-    )
+    numbers = {"config": args.config, "data": args.data, "labels": labels, "goal": goal,
+               "runs": runs, "mean_rmse": float(rmse.mean()),
+               "by_eps_sl": {str(k): v for k, v in by_eps.items()}}  # fmt: skip
+    (out / "results.json").write_text(json.dumps(numbers, indent=1) + "\n")
+    write_results(args.name, numbers, text)
     print(text)
 
 

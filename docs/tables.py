@@ -44,6 +44,8 @@ BENCHMARKS = {
     "tn_families": ".venv/bin/python benchmarks/tn_families.py",
     "tn_models": ".venv/bin/python benchmarks/tn_models.py",
     "tn_splits": ".venv/bin/python benchmarks/tn_splits.py",
+    "tn_splits_liquid": ".venv/bin/python benchmarks/tn_splits.py --config "
+    "configs/select/lj-fcc-v1-liquid.yaml --name tn_splits_liquid",
     "bench_layers": ".venv/bin/python benchmarks/bench_layers.py",
     "bench_featurizers": ".venv/bin/python benchmarks/bench_featurizers.py",
     "predict_cost": ".venv/bin/python benchmarks/predict_cost.py",
