@@ -3,7 +3,7 @@ shipped models' metrics (models/*/), the data sets' manifests (data/*/manifest.c
 benchmarks' results (benchmarks/results/NAME.md, written by benchmarks/NAME.py).
 
 A page asks for a table with a directive on a line of its own (``<!-- table: models -->``,
-``<!-- table: data lj-fcc-v1 -->``, ``<!-- table: benchmark tn_families -->``,
+``<!-- table: models lj-mix-v1 -->``, ``<!-- table: data lj-fcc-v1 -->``, ``<!-- table: benchmark tn_families -->``,
 ``<!-- table: propensity -->``, ``<!-- table: headline -->``) or a file's text with
 ``<!-- include: CHANGELOG.md -->``; :func:`expand` replaces them. Files read outside the docs (the
 README, the model cards: :data:`GENERATED`) carry their tables as blocks, the directive line, the
@@ -30,6 +30,15 @@ TN_MODELS = [
     ("models/lj-fcc-v1/descriptors", "descriptor route (correlation clusters, GP)",
      "nucleate select -c configs/select/lj-fcc-v1.yaml --ship models/lj-fcc-v1/descriptors"),
 ]  # fmt: skip
+#: the shipped T_n models trained on the union of lj-fcc-v1 and lj-mix-v1 (``models lj-mix-v1``)
+UNION_MODELS = [
+    ("models/lj-mix-v1/gnn", "GNN on interface graphs (ensemble)",
+     ".venv/bin/python benchmarks/tn_families.py --routes gnn --no_trained_lofo (its run gnn, "
+     "exported by nucleate.train.run.export_run)"),
+    ("models/lj-mix-v1/descriptors-liquid", "descriptor route, liquid descriptors only",
+     ".venv/bin/python benchmarks/tn_families.py --routes select_liquid (its run select_liquid, "
+     "shipped by nucleate.train.select.ship_model)"),
+]  # fmt: skip
 #: the shipped propensity models (directory, system, the command that trains and ships it)
 PROPENSITY_MODELS = [
     ("models/lj-fcc-v1/propensity", "LJ liquid films on fcc substrates (lj-fcc-v1-propensity)",
@@ -38,7 +47,8 @@ PROPENSITY_MODELS = [
      "nucleate train -c configs/train/propensity_ka.yaml"),
 ]  # fmt: skip
 #: files outside the docs whose tables are blocks rewritten by ``python docs/tables.py``
-GENERATED = ["README.md", "models/lj-fcc-v1/README.md", "models/ka3d-t044/README.md"]
+GENERATED = ["README.md", "models/lj-fcc-v1/README.md", "models/ka3d-t044/README.md",
+             "models/lj-mix-v1/README.md"]  # fmt: skip
 #: benchmark name -> the command that writes benchmarks/results/NAME.md
 BENCHMARKS = {
     "tn_families": ".venv/bin/python benchmarks/tn_families.py",
@@ -92,10 +102,11 @@ def _tn_metrics(path: str) -> dict | None:
     }
 
 
-def models_table() -> str:
-    """Test metrics of every shipped T_n model on its data set's shared substrate split."""
+def models_table(only: str = "") -> str:
+    """Test metrics of every shipped T_n model on its data set's shared substrate split: the
+    lj-fcc-v1 models, or with ``only="lj-mix-v1"`` those trained on the union."""
     rows = []
-    for path, route, command in TN_MODELS:
+    for path, route, command in UNION_MODELS if only == "lj-mix-v1" else TN_MODELS:
         m = _tn_metrics(path)
         if m is None:
             continue
@@ -104,7 +115,7 @@ def models_table() -> str:
         rows.append([
             f"{route} (`{path}`)", m["split"], fmt(t.get("rmse")),
             fmt(t.get("rmse_mean_baseline")), fmt(t.get("label_noise_rms")), fmt(t.get("r2"), 2),
-            fmt(t.get("spearman"), 2), *_coverages(t, gp=path.endswith("descriptors")), lofo,
+            fmt(t.get("spearman"), 2), *_coverages(t, gp="descriptors" in path), lofo,
             f"`{command}`",
         ])  # fmt: skip
     header = ["model", "substrates train/val/test", "test RMSE", "mean baseline", "label noise", "R²", "Spearman",
@@ -213,7 +224,8 @@ def headline() -> str:
     fam = ROOT / "benchmarks" / "results" / "tn_families.json"
     if fam.exists():
         r = json.loads(fam.read_text())
-        liquid = {k: v for k, v in r["routes"].items() if v.get("liquid_only")}
+        liquid = {k: v for k, v in r["routes"].items()
+                  if v.get("liquid_only") and v.get("lofo_mean_rmse") is not None}  # fmt: skip
         if liquid:
             best = min(liquid.values(), key=lambda v: v["lofo_mean_rmse"])
             base = r.get("baselines", {}).get("mean", {}).get("lofo_mean_rmse")
@@ -243,7 +255,7 @@ def render(kind: str, arg: str) -> str:
         return "\n".join(lines[1:] if lines and lines[0].startswith("# ") else lines).strip()
     name, _, rest = arg.partition(" ")
     makers = {
-        "models": lambda: models_table(),
+        "models": lambda: models_table(rest.strip()),
         "propensity": lambda: propensity_table(rest.strip()),
         "headline": lambda: headline(),
         "data": lambda: data_table(rest.strip()),

@@ -144,3 +144,28 @@ def test_shipped_liquid_only_union_model_reproduces_its_predictions_without_eps_
         assert p.tn_std == pytest.approx(float(r["predicted_std"]), abs=2e-4)
     fitted = next(r for r in rows if r["split"] == "train" and r["censored"] == "False")
     assert predict_frames([model], frames_of(fitted["id"])).domain == ""
+
+
+def test_shipped_union_gnn_reproduces_its_test_predictions_on_new_families():
+    """models/lj-mix-v1/gnn (an ensemble of three, trained on lj-fcc-v1 + lj-mix-v1) predicts
+    the bundled frames of two test substrates of the new families as in its run (the last
+    frame, as its test metrics read a sample), with its calibrated spread, and reads one of its
+    own training substrates as inside its domain."""
+    union = ROOT / "models" / "lj-mix-v1" / "gnn"
+    models = load_checkpoints([union])
+    assert len(models) == 3
+    floor = models[0].hparams.meta["calibration"]["floor"]
+    with open(union / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    new = [r for r in rows if r["split"] == "test" and "-" in r["id"].split("_")[0]][:2]
+    assert len(new) == 2
+    for r in new:
+        frames = read_frames(ROOT / "data" / "lj-mix-v1" / "samples" / r["id"] / "frames.extxyz.gz")
+        p = predict_frames(models, frames[-1:], r["id"])
+        assert p.tn == pytest.approx(float(r["predicted"]), abs=2e-4)
+        assert p.tn_std == pytest.approx(np.hypot(p.spread, floor))
+    fitted = next(r for r in rows if r["split"] == "train" and r["id"].startswith("bcc"))
+    frames = read_frames(
+        ROOT / "data" / "lj-mix-v1" / "samples" / fitted["id"] / "frames.extxyz.gz"
+    )
+    assert predict_frames(models, frames).domain == ""
