@@ -82,7 +82,8 @@ def test_predict_a_trajectory_with_an_ensemble(capsys, tmp_path, film):
     state["hyper_parameters"]["meta"]["nucleate_version"] = "9.9.0"
     torch.save(state, tmp_path / "old.ckpt")
     code = cli.main(["predict", "--model", f"[{tmp_path / 'old.ckpt'}]", "--trajectory",
-                     str(tmp_path / "new.extxyz"), "--substrate_types", "[1]"])  # fmt: skip
+                     str(tmp_path / "new.extxyz"), "--substrate_types", "[1]", "--out",
+                     str(tmp_path / "p-old")])  # fmt: skip
     assert code == 2 and "made by nucleate 9.9.0" in capsys.readouterr().err
 
 
