@@ -5,7 +5,7 @@ cooling ramps of the data set's campaign), both in this process on one core, one
     .venv/bin/python benchmarks/predict_cost.py [--model models/lj-fcc-v1/cnn]
         [--substrate fcc100:+0.015] [--eps_sl 1.15] [--out runs/bench/predict_cost.json]
 
-Prints both CPU times, their ratio and the two T_n values (predicted ± spread, direct ± s.e.).
+Writes benchmarks/results/predict_cost.{json,md}. Prints both CPU times, their ratio and the two T_n values (predicted ± spread, direct ± s.e.).
 Both are timed in a warm process (Lightning imported, LAMMPS loaded once before the timers), as
 when screening many substrates; ``--cold`` charges that start-up to the prediction instead.
 """
@@ -23,6 +23,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
+from results_io import write_results
 
 from nucleate.data.campaign import run_task
 from nucleate.data.families import parse_spec
@@ -97,6 +98,24 @@ def main() -> None:
                          "n_censored": int(len(steps) - len(tns))}}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    d = result["direct"]
+    table = "\n".join([
+        "| substrate | model | predict: CPU s (wall s) | T_n predicted | label: CPU s (wall s) | "
+        "ramps | T_n labelled | CPU ratio |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {sid} (ε_sl {args.eps_sl:g}) | `{args.model}` ({len(models)} members) | "
+        f"{predict_cpu:.0f} ({predict_wall:.0f}) | {p.tn:.4f} ± {p.tn_std:.4f} | "
+        f"{label_cpu:.0f} ({label_wall:.0f}) | {len(steps)} ({d['n_censored']} censored) | "
+        f"{_f(d['tn'])} ± {_f(d['sem'])} | {ratio:.1f} |",
+        "",
+        f"Timed {'cold (start-up charged to the prediction)' if args.cold else 'warm'}, one core, "
+        "one after the other in one process.",
+    ])  # fmt: skip
+    write_results("predict_cost", result, table)
+
+
+def _f(v) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{v:.4f}"
 
 
 if __name__ == "__main__":
