@@ -5,7 +5,8 @@ cooling ramps of the data set's campaign), both in this process on one core, one
     .venv/bin/python benchmarks/predict_cost.py [--model models/lj-fcc-v1/cnn]
         [--substrate fcc100:+0.015] [--eps_sl 1.15] [--out runs/bench/predict_cost.json]
 
-Writes benchmarks/results/predict_cost.{json,md}. Prints both CPU times, their ratio and the two T_n values (predicted ± spread, direct ± s.e.).
+Writes benchmarks/results/predict_cost.{json,md}. Prints both CPU times, their ratio and the two
+T_n values (predicted ± spread, direct ± s.e.).
 Both are timed in a warm process (Lightning imported, LAMMPS loaded once before the timers), as
 when screening many substrates; ``--cold`` charges that start-up to the prediction instead.
 """

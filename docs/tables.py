@@ -3,8 +3,8 @@ shipped models' metrics (models/*/), the data sets' manifests (data/*/manifest.c
 benchmarks' results (benchmarks/results/NAME.md, written by benchmarks/NAME.py).
 
 A page asks for a table with a directive on a line of its own (``<!-- table: models -->``,
-``<!-- table: models lj-mix-v1 -->``, ``<!-- table: data lj-fcc-v1 -->``, ``<!-- table: benchmark tn_families -->``,
-``<!-- table: propensity -->``, ``<!-- table: headline -->``) or a file's text with
+``<!-- table: models lj-mix-v1 -->``, ``<!-- table: data lj-fcc-v1 -->``,
+``<!-- table: benchmark tn_families -->``, ``<!-- table: propensity -->``, ``<!-- table: headline -->``) or a file's text with
 ``<!-- include: CHANGELOG.md -->``; :func:`expand` replaces them. Files read outside the docs (the
 README, the model cards: :data:`GENERATED`) carry their tables as blocks, the directive line, the
 table, then ``<!-- end table -->``; ``python docs/tables.py`` rewrites every block, and a test
@@ -105,8 +105,11 @@ def _tn_metrics(path: str) -> dict | None:
 def models_table(only: str = "") -> str:
     """Test metrics of every shipped T_n model on its data set's shared substrate split: the
     lj-fcc-v1 models, or with ``only="lj-mix-v1"`` those trained on the union."""
+    groups = {"": TN_MODELS, "lj-fcc-v1": TN_MODELS, "lj-mix-v1": UNION_MODELS}
+    if only not in groups:
+        raise ValueError(f"unknown model group {only!r}; known: lj-fcc-v1, lj-mix-v1")
     rows = []
-    for path, route, command in UNION_MODELS if only == "lj-mix-v1" else TN_MODELS:
+    for path, route, command in groups[only]:
         m = _tn_metrics(path)
         if m is None:
             continue

@@ -81,9 +81,13 @@ class GPTreesAverage(RegressorMixin, BaseEstimator):
             self.n_estimators, min_samples_leaf=self.min_samples_leaf,
             random_state=self.random_state, n_jobs=1,
         ).fit(X, y)  # fmt: skip
-        self.kernel_ = self.gp_.kernel_
         self.n_features_in_ = np.shape(X)[1]
         return self
+
+    @property
+    def kernel_(self):
+        """The fitted process's kernel (absent before ``fit``)."""
+        return self.gp_.kernel_
 
     def predict(self, X, return_std: bool = False):
         g, s = self.gp_.predict(X, return_std=True)
