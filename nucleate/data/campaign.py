@@ -99,11 +99,17 @@ class EquilibriumConfig:
 class RampConfig:
     """Cooling ramps from T_eq to ``t_floor`` at ``rate`` (temperature per time unit), ``seeds``
     per substrate. T_n: the crystal beyond the contact layers reaches ``threshold`` of the liquid
-    there (see :func:`nucleate.data.simulate.md.cooling_ramp`)."""
+    there (see :func:`nucleate.data.simulate.md.cooling_ramp`).
+
+    ``rates``: every rate to label at, ``seeds`` ramps each (empty: ``rate`` alone). ``rate`` stays
+    the primary one: a sample's ``labels`` are those at ``rate`` and ``labels_by_rate`` holds every
+    rate. ``check_every`` is the interval at ``rate``; at another rate it is scaled so that the
+    temperature falls by the same amount between checks."""
 
     t_floor: float = 0.35
     rate: float = 0.0015
     seeds: int = 2
+    rates: list[float] = field(default_factory=list)
     threshold: float = 0.1
     check_every: int = 500
     stop_factor: float = 2.0
@@ -138,7 +144,11 @@ class ExecutorConfig:
 
 @dataclass
 class Campaign:
-    """A data-generation campaign (one YAML file)."""
+    """A data-generation campaign (one YAML file).
+
+    ``reuse``: data sets made with the same protocol; a substrate finished there is copied in
+    instead of simulated again (ramps at rates it lacks are then added to it).
+    """
 
     name: str = "lj-fcc"
     out: str = "data/lj-fcc"
@@ -151,6 +161,7 @@ class Campaign:
     ramp: RampConfig = field(default_factory=RampConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+    reuse: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         """Raise :class:`InputError` on the first bad value, before any simulation starts."""
@@ -196,6 +207,16 @@ class Campaign:
                 raise InputError(f"{g.family} has two components: give eps_sl2 (not negative)")
             if not fam.two_component and g.eps_sl2 is not None:
                 raise InputError(f"{g.family} has one component: eps_sl2 does not apply")
+        for rate in r.rates:
+            if not rate > 0:
+                raise InputError(f"ramp.rates must be positive, not {rate}")
+        if r.rates and r.rate not in r.rates:
+            raise InputError(f"ramp.rates {r.rates} must include the primary ramp.rate {r.rate}")
+        if len(set(r.rates)) != len(r.rates):
+            raise InputError(f"ramp.rates {r.rates} repeats a rate")
+        for src in self.reuse:
+            if not (Path(src) / "campaign.yaml").exists():
+                raise InputError(f"reuse: {src} has no campaign.yaml; is it a nucleate data set?")
         if r.t_floor >= e.t_eq:
             raise InputError(f"the ramp floor {r.t_floor} must lie below T_eq {e.t_eq}")
         if self.executor.workers < 0:
@@ -310,14 +331,69 @@ def time_steps(time_units: float, dt: float) -> int:
     return max(1, round(time_units / dt))
 
 
+def ramp_rates(ramp: dict) -> list[float]:
+    """Every cooling rate of a campaign's ``ramp`` settings, the primary ``rate`` first."""
+    rates = [float(r) for r in ramp.get("rates") or []]
+    return [float(ramp["rate"]), *(r for r in rates if r != float(ramp["rate"]))]
+
+
+def rate_key(rate: float) -> str:
+    """A rate as the key of ``labels_by_rate`` and the suffix of manifest columns."""
+    return f"{float(rate):g}"
+
+
+def rate_of(ramp_record: dict, primary: float) -> float:
+    """The rate a stored ramp ran at (ramps made before rates were recorded ran at the data
+    set's primary rate)."""
+    return float(ramp_record.get("rate", primary))
+
+
+def missing_ramps(ramps: list[dict], ramp: dict) -> list[tuple[float, int]]:
+    """The (rate, index) of each ramp a sample with ``ramps`` still needs: ``seeds`` per rate."""
+    out = []
+    for rate in ramp_rates(ramp):
+        have = sum(rate_of(r, ramp["rate"]) == rate for r in ramps)
+        out += [(rate, k) for k in range(have, ramp["seeds"])]
+    return out
+
+
+def ramp_seed(base: int, sample_id: str, rate: float, k: int, primary: float) -> int:
+    """The seed of ramp ``k`` at ``rate``: the primary rate's are those of a one-rate campaign."""
+    key = sample_id if rate == primary else f"{sample_id}@{rate_key(rate)}"
+    return task_seed(base, key, 10 + k)
+
+
+def check_interval(ramp: dict, rate: float) -> int:
+    """Steps between crystal checks at ``rate``: ``check_every`` at the primary rate, scaled so the
+    temperature falls by the same amount between two checks at every rate."""
+    return max(1, round(ramp["check_every"] * float(ramp["rate"]) / rate))
+
+
+def sample_labels(ramps: list[dict], ramp: dict) -> dict:
+    """A sample's label fields: ``labels`` from the ramps at the primary rate and, for a campaign
+    of several rates, ``labels_by_rate`` (see :func:`ramp_labels`)."""
+    primary = float(ramp["rate"])
+    out = {"labels": ramp_labels([r for r in ramps if rate_of(r, primary) == primary],
+                                 ramp["t_floor"])}  # fmt: skip
+    rates = sorted({*ramp_rates(ramp), *(rate_of(r, primary) for r in ramps)})
+    if len(rates) > 1:
+        out["labels_by_rate"] = {
+            rate_key(rate): ramp_labels(
+                [r for r in ramps if rate_of(r, primary) == rate], ramp["t_floor"]
+            )
+            for rate in rates
+        }
+    return out
+
+
 def run_task(task: dict, root: str) -> dict:
     """Simulate one substrate and write its sample directory; returns the sample record.
 
     A task with ``"top_up"`` (the sample's existing record, see :func:`top_up_tasks`) adds the
     missing ramps to a finished sample: the equilibrium run is repeated with the sample's seeds
-    (checked against the stored frames), ramps ``len(record["ramps"])`` … ``seeds - 1`` run with
-    the seeds they would have had, and the sample is replaced by one with all ramps and new labels
-    (its equilibrium frames are kept as they were).
+    (checked against the stored frames), the ramps it lacks (:func:`missing_ramps`: up to ``seeds``
+    at every rate) run with the seeds they would have had, and the sample is replaced by one with
+    all ramps and new labels (its equilibrium frames are kept as they were).
 
     Runs in a worker process: one serial LAMMPS instance, threads limited to one.
     """
@@ -349,8 +425,8 @@ def run_task(task: dict, root: str) -> dict:
     def steps(time_units: float) -> int:
         return time_steps(time_units, dt)
 
-    first = len(old["ramps"]) if old else 0
     ramps = list(old["ramps"]) if old else []
+    plan = missing_ramps(ramps, rp)
     crystals = []
     if old and "crystals.extxyz.gz" in old.get("files", {}):
         crystals = read_frames(dataset.sample_dir(root, sid) / "crystals.extxyz.gz")
@@ -365,20 +441,20 @@ def run_task(task: dict, root: str) -> dict:
         n = lmp.get_natoms()
         x_eq = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
         crystallinity = Crystallinity(rp["r_cut"], rp["q_threshold"], rp["solid_threshold"])
-        for k in range(first, rp["seeds"]):
-            seed = task_seed(c["seed"], sid, 10 + k)
-            if k > first:  # back to the equilibrium configuration, decorrelated at T_eq
+        for i, (rate, k) in enumerate(plan):
+            seed = ramp_seed(c["seed"], sid, rate, k, rp["rate"])
+            if i > 0:  # back to the equilibrium configuration, decorrelated at T_eq
                 lmp.numpy.extract_atom("x")[:n] = x_eq
             thermalise(lmp, eq["t_eq"], steps(rp["restart_time"]), seed + 1, eq["damp"])
             result = cooling_ramp(
-                lmp, pot.units, eq["t_eq"], rp["t_floor"], rp["rate"], seed, top, contact,
-                rp["threshold"], rp["check_every"], rp["stop_factor"], rp["stop_below"],
+                lmp, pot.units, eq["t_eq"], rp["t_floor"], rate, seed, top, contact,
+                rp["threshold"], check_interval(rp, rate), rp["stop_factor"], rp["stop_below"],
                 crystallinity, eq["damp"], dt,
             )  # fmt: skip
             if result.crystal is not None:
                 crystals.append(_crystal_region(result.final, result.crystal, store))
             ramps.append(
-                {"seed": seed, "tn": result.tn, "censored": result.censored,
+                {"seed": seed, "rate": rate, "tn": result.tn, "censored": result.censored,
                  "polymorph": result.polymorph, "steps": result.steps,
                  "trace": asdict(result.trace)}
             )  # fmt: skip
@@ -398,7 +474,7 @@ def run_task(task: dict, root: str) -> dict:
         "id": sid,
         "family": family,
         "parameters": params,
-        "labels": ramp_labels(ramps, rp["t_floor"]),
+        **sample_labels(ramps, rp),
         "ramps": ramps,
         "layers": profile.summary(),
         "units": pot.units,
@@ -410,9 +486,11 @@ def run_task(task: dict, root: str) -> dict:
     }
     if old:
         record["layers"] = old["layers"]
+        if "reused_from" in old:
+            record["reused_from"] = old["reused_from"]
         record["wall_seconds"] = round(old["wall_seconds"] + record["wall_seconds"], 1)
         record["top_ups"] = [*old.get("top_ups", []), {
-            "ramps_before": first, "ramps_after": len(ramps),
+            "ramps_before": len(old["ramps"]), "ramps_after": len(ramps),
             "wall_seconds": round(time.time() - start, 1),
             "equilibrium_max_deviation": reproduced,
             "nucleate_version": __version__, "lammps_version": record["lammps_version"],
@@ -456,16 +534,16 @@ def ramp_labels(ramps: list[dict], t_floor: float) -> dict:
     }
 
 
-def relabel(root: Path, t_floor: float) -> list[str]:
+def relabel(root: Path, ramp: dict) -> list[str]:
     """Recompute the labels of finished samples from their stored ramps with
-    :func:`ramp_labels` and rewrite those that differ (``sample.json`` only, atomically: the
-    frames and their hashes are untouched); returns their ids. Keeps a data set true to the
-    current label rule."""
+    :func:`sample_labels` (``ramp``: the campaign's ramp settings) and rewrite those that differ
+    (``sample.json`` only, atomically: the frames and their hashes are untouched); returns their
+    ids. Keeps a data set true to the current label rule."""
     changed = []
     for record in dataset.iter_records(root):
-        labels = ramp_labels(record["ramps"], t_floor)
-        if dataset.to_plain(labels) != dataset.to_plain(record.get("labels")):
-            record["labels"] = labels
+        fields = sample_labels(record["ramps"], ramp)
+        if any(dataset.to_plain(v) != dataset.to_plain(record.get(k)) for k, v in fields.items()):
+            record.update(fields)
             dataset.write_record(dataset.sample_dir(root, record["id"]), record)
             changed.append(record["id"])
     return changed
@@ -551,19 +629,22 @@ def pending_tasks(root: Path, tasks: list[dict]) -> list[dict]:
 
 
 def top_up_tasks(root: Path, tasks: list[dict]) -> list[dict]:
-    """Tasks that add ramps to finished samples made with fewer than the campaign's
-    ``ramp.seeds`` (run :func:`pending_tasks` first: it removes corrupt samples)."""
+    """Tasks that add ramps to finished samples that have fewer than the campaign's
+    ``ramp.seeds`` at one of its rates (run :func:`pending_tasks` first: it removes corrupt
+    samples)."""
     done = {r["id"]: r for r in dataset.iter_records(root)}
     out = []
     for t in tasks:
         record = done.get(t["id"])
-        if record is not None and len(record["ramps"]) < t["campaign"]["ramp"]["seeds"]:
+        if record is not None and missing_ramps(record["ramps"], t["campaign"]["ramp"]):
             out.append({**t, "top_up": record})
     return out
 
 
 #: campaign settings a data set's samples must share (more ramps or substrates may be added)
 _FIXED = ("a0", "seed", "potential", "interface", "equilibrium", "store")
+#: ramp settings that may differ between data sets of one protocol (how many ramps, which rates)
+_RAMP_FREE = ("seeds", "rates")
 
 
 def settings_differ(old, new) -> bool:
@@ -574,28 +655,70 @@ def settings_differ(old, new) -> bool:
     return old != new
 
 
+def protocol_differences(old: dict, new: dict) -> list[str]:
+    """The protocol sections in which two saved campaign settings differ: every setting but the
+    substrates, the executor and the ramps' ``seeds`` and ``rates`` (a ramp setting added to
+    nucleate since one was saved counts as its default)."""
+    changed = [k for k in _FIXED if k in old and k in new and settings_differ(old[k], new[k])]
+    ramp_old = {k: v for k, v in old.get("ramp", {}).items() if k not in _RAMP_FREE}
+    ramp_new = {k: v for k, v in new.get("ramp", {}).items() if k not in _RAMP_FREE}
+    if ramp_old and ramp_new and settings_differ(ramp_old, ramp_new):
+        changed.append("ramp")
+    return changed
+
+
 def check_compatible(campaign: Campaign, root: Path) -> None:
     """Refuse to resume a data set made with other settings: its samples would mix protocols.
-    The substrate grid, the executor and ``ramp.seeds`` may change; nothing else."""
+    The substrate grid, the executor and ``ramp.seeds`` / ``ramp.rates`` may change; nothing
+    else."""
     import yaml
 
     path = root / "campaign.yaml"
     if not path.exists() or not any(dataset.iter_records(root)):
         return
     stored = yaml.safe_load(path.read_text()) or {}
-    new = dataset.to_plain(asdict(campaign))
-
-    changed = [k for k in _FIXED if k in stored and settings_differ(stored[k], new[k])]
-    ramp_old = {k: v for k, v in stored.get("ramp", {}).items() if k != "seeds"}
-    ramp_new = {k: v for k, v in new["ramp"].items() if k != "seeds"}
-    if ramp_old and ramp_old != ramp_new:
-        changed.append("ramp")
+    changed = protocol_differences(stored, dataset.to_plain(asdict(campaign)))
     if changed:
         raise InputError(
             f"{root} was made with other {', '.join(changed)} settings ({path}); samples made "
             "with different protocols cannot share a data set: use a new `out` directory, or "
-            "change only the substrate grid, the executor or ramp.seeds"
+            "change only the substrate grid, the executor, ramp.seeds or ramp.rates"
         )
+
+
+def reuse_samples(campaign: Campaign, root: Path, tasks: list[dict]) -> list[str]:
+    """Copy into ``root`` the samples of ``campaign.reuse`` data sets that this campaign would
+    simulate and has not yet: same id, same parameters, same protocol (refused otherwise).
+    Copies are staged and sealed like new samples; returns their ids."""
+    import yaml
+
+    done = {r["id"] for r in dataset.iter_records(root)}
+    new = dataset.to_plain(asdict(campaign))
+    copied = []
+    for src in campaign.reuse:
+        stored = yaml.safe_load((Path(src) / "campaign.yaml").read_text()) or {}
+        changed = protocol_differences(stored, new)
+        if changed:
+            raise InputError(
+                f"reuse: {src} was made with other {', '.join(changed)} settings than "
+                f"{campaign.name}; its samples cannot be reused"
+            )
+        theirs = {r["id"]: r for r in dataset.iter_records(src, verify=True)}
+        for t in tasks:
+            record = theirs.get(t["id"])
+            if record is None or t["id"] in done:
+                continue
+            if record["parameters"].get("eps_sl") != t["eps_sl"]:
+                raise InputError(f"reuse: {src}/{t['id']} has another eps_sl than the task")
+            staging = dataset.staging_dir(root, t["id"])
+            for name in record.get("files", {}):
+                shutil.copyfile(dataset.sample_dir(src, t["id"]) / name, staging / name)
+            record = {k: v for k, v in record.items() if k != "files"}
+            record["reused_from"] = str(src)
+            dataset.commit_sample(root, staging, record)
+            done.add(t["id"])
+            copied.append(t["id"])
+    return copied
 
 
 def join_datasets(roots: list[str | os.PathLike], out: str | os.PathLike) -> int:
@@ -615,15 +738,12 @@ def join_datasets(roots: list[str | os.PathLike], out: str | os.PathLike) -> int
             raise InputError(f"{root}: no campaign.yaml; is this a nucleate data set?")
         configs.append(yaml.safe_load(path.read_text()) or {})
     first = configs[0]
-    protocol = ("a0", "seed", "potential", "interface", "equilibrium", "store")
     for root, c in zip(roots[1:], configs[1:], strict=True):
-        for key in protocol:
-            if key in first and key in c and settings_differ(first[key], c[key]):
-                raise InputError(f"{root} was made with other {key} settings than {roots[0]}")
-        ramp_a = {k: v for k, v in first.get("ramp", {}).items() if k != "seeds"}
-        ramp_b = {k: v for k, v in c.get("ramp", {}).items() if k != "seeds"}
-        if ramp_a != ramp_b:
-            raise InputError(f"{root} was made with other ramp settings than {roots[0]}")
+        changed = protocol_differences(first, c)
+        if changed:
+            raise InputError(
+                f"{root} was made with other {', '.join(changed)} settings than {roots[0]}"
+            )
     out = Path(out)
     if (out / dataset.SAMPLES).exists():
         shutil.rmtree(out / dataset.SAMPLES)
@@ -649,10 +769,14 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     root = Path(campaign.out)
     tasks = campaign.tasks()
     check_compatible(campaign, root)
+    pending_tasks(root, tasks)  # clean the data set before copying into it
+    reused = reuse_samples(campaign, root, tasks)
+    if reused and progress:
+        print(f"{root}: {len(reused)} finished samples copied from {', '.join(campaign.reuse)}")
     pending = pending_tasks(root, tasks)
     topped = top_up_tasks(root, tasks)
     pending = pending + topped
-    relabelled = relabel(root, campaign.ramp.t_floor)
+    relabelled = relabel(root, asdict(campaign.ramp))
     if relabelled and progress:
         print(
             f"{root}: labels of {len(relabelled)} finished samples recomputed by the current "
@@ -680,7 +804,7 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
             + (" ..." if len(failed) > 3 else "")
         )
     return {"total": len(tasks), "complete": n, "ran": len(pending), "topped_up": len(topped),
-            "relabelled": len(relabelled)}  # fmt: skip
+            "relabelled": len(relabelled), "reused": len(reused)}  # fmt: skip
 
 
 def run_calibration(campaign: Campaign) -> dict:

@@ -190,7 +190,20 @@ def manifest_row(record: dict) -> dict:
         "param": params.get("param", "mismatch" if "mismatch" in params else ""),
         "value": params.get("value", params.get("mismatch", "")),
         "eps_sl2": "" if params.get("eps_sl2") is None else params["eps_sl2"],
+        **rate_columns(record),
     }
+
+
+def rate_columns(record: dict) -> dict:
+    """The labels at each cooling rate of a several-rate sample, as manifest columns
+    ``tn_r<rate>``, ``tn_std_r<rate>``, ``tn_censored_r<rate>``, ``n_ramps_r<rate>``."""
+    out = {}
+    for key, labels in (record.get("labels_by_rate") or {}).items():
+        out[f"tn_r{key}"] = _num(labels.get("tn"))
+        out[f"tn_std_r{key}"] = _num(labels.get("tn_std"))
+        out[f"tn_censored_r{key}"] = labels.get("tn_censored", "")
+        out[f"n_ramps_r{key}"] = labels.get("n_ramps", "")
+    return out
 
 
 def _num(value) -> str:
@@ -199,12 +212,16 @@ def _num(value) -> str:
 
 def write_manifest(root: str | os.PathLike, row=None, columns=None) -> int:
     """Rewrite ``manifest.csv`` from the complete samples (atomically); returns the row count.
-    ``row`` (record -> dict) and ``columns`` default to the T_n data set's."""
+    ``row`` (record -> dict) and ``columns`` default to the T_n data set's (with the per-rate
+    columns of a several-rate set after them)."""
     rows = [(row or manifest_row)(r) for r in iter_records(root)]
+    if columns is None:
+        extra = dict.fromkeys(k for r in rows for k in r if k not in MANIFEST_COLUMNS)
+        columns = [*MANIFEST_COLUMNS, *extra]
     path = Path(root) / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.tmp{os.getpid()}")
     with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns or MANIFEST_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)

@@ -17,6 +17,7 @@ from nucleate.data.io import read_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "data" / "tiny.yaml"
+RAMP = {"rate": 0.0015, "t_floor": 0.35, "seeds": 3, "rates": []}
 
 
 def generate(capsys, *args):
@@ -290,6 +291,42 @@ def test_more_ramps_top_up_finished_samples(capsys, tmp_path):
     assert code == 2 and "other ramp settings" in err
 
 
+def test_reused_samples_gain_ramps_at_new_rates(capsys, tmp_path):
+    """A campaign with ``reuse`` copies a finished sample of the same protocol instead of
+    simulating it, keeps its ramp as it was, and adds ramps at the rates it lacks, each with its
+    own seed and a check interval scaled to the rate; labels per rate reach the manifest."""
+    one = ["--substrates.facets", "[111]", "--substrates.eps_sl", "[1.2]", "--ramp.seeds", "1"]
+    code, _, err = generate(capsys, "--out", tmp_path / "a", *one)
+    assert code == 0, err
+    (sid,) = [r["id"] for r in dataset.read_manifest(tmp_path / "a")]
+    first = json.loads((tmp_path / "a" / "samples" / sid / "sample.json").read_text())
+    rated = [
+        "--out",
+        tmp_path / "b",
+        "--reuse",
+        f"[{tmp_path / 'a'}]",
+        "--ramp.rates",
+        "[0.01, 0.03]",
+    ]
+    code, stdout, err = generate(capsys, *one, *rated)
+    assert code == 0, err
+    assert "1 finished samples copied" in stdout
+    after = json.loads((tmp_path / "b" / "samples" / sid / "sample.json").read_text())
+    assert after["ramps"][0] == first["ramps"][0] and after["reused_from"] == str(tmp_path / "a")
+    assert [r["rate"] for r in after["ramps"]] == [0.01, 0.03]
+    assert after["ramps"][1]["seed"] != first["ramps"][0]["seed"]
+    assert set(after["labels_by_rate"]) == {"0.01", "0.03"}
+    assert after["labels"] == after["labels_by_rate"]["0.01"] == first["labels"]
+    (row,) = _check_complete(tmp_path / "b", 1)
+    assert row["n_ramps_r0.03"] == "1" and row["tn_r0.01"] == row["tn"]
+    # the fast ramp is checked every 200 * 0.01 / 0.03 = 67 steps
+    assert after["ramps"][1]["steps"] % 67 == 0
+    # a data set of another protocol is not reused
+    code, _, err = generate(capsys, *one, "--out", tmp_path / "c", "--reuse",
+                            f"[{tmp_path / 'a'}]", "--equilibrium.eq_time", "6.0")  # fmt: skip
+    assert code == 2 and "other equilibrium settings" in err
+
+
 def test_a_sample_moved_aside_by_a_killed_replacement_is_restored(tmp_path):
     out = tmp_path / "ds"
     for name, text in [("a", "old"), (".old-b", "kept"), (".old-a", "stale"), (".tmp-c-1", "x")]:
@@ -341,12 +378,12 @@ def test_relabel_brings_stored_labels_to_the_current_rule(tmp_path):
         record = {"id": sid, "parameters": {}, "ramps": ramps[sid], "labels": stale[sid]}
         dataset.write_record(tmp_path / "samples" / sid, record)
     a_before = (tmp_path / "samples" / "a" / "sample.json").stat().st_mtime_ns
-    assert relabel(tmp_path, 0.35) == ["b"]
+    assert relabel(tmp_path, RAMP) == ["b"]
     assert (tmp_path / "samples" / "a" / "sample.json").stat().st_mtime_ns == a_before
     dataset.write_manifest(tmp_path)
     rows = {r["id"]: r for r in dataset.read_manifest(tmp_path)}
     assert float(rows["b"]["tn"]) == pytest.approx(0.364) and float(rows["a"]["tn"]) == 0.51
-    assert relabel(tmp_path, 0.35) == []
+    assert relabel(tmp_path, RAMP) == []
 
 
 def test_verify_exits_non_zero_on_any_problem_and_never_tracebacks(capsys, tmp_path, film):
