@@ -1,6 +1,7 @@
 """Several cooling rates in one data set: which ramps a sample lacks, their seeds and check
 intervals, labels per rate and their manifest columns."""
 
+import numpy as np
 import pytest
 
 from nucleate.data import dataset
@@ -81,3 +82,84 @@ def test_rates_and_seeds_are_free_the_rest_of_the_ramp_is_protocol():
     assert protocol_differences(base, {**base, "ramp": {**RAMP, "seeds": 5}}) == []
     assert protocol_differences(base, {**base, "ramp": {**RAMP, "rate": 0.005}}) == ["ramp"]
     assert protocol_differences(base, {**base, "equilibrium": {"t_eq": 0.7}}) == ["equilibrium"]
+
+
+# --- the rate head, on synthetic substrates that follow the form classical nucleation theory
+# gives for a ramp: dT_n / dlog10 r = -K (T_m - T_n(r0))
+
+
+T_M, K, RATES, R0 = 0.62, 0.12, (0.005, 0.0015, 0.0005), 0.0015
+
+
+def _cnt_rows(n=20, noise=0.003, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k, t0 in enumerate(rng.uniform(0.40, 0.60, n)):
+        for rate in RATES:
+            x = np.log10(rate / R0)
+            tn = t0 - K * (T_M - t0) * x + (0 if rate == R0 else rng.normal(0, noise))
+            rows.append({"id": f"s{k}", "family": "f", "rate": rate, "tn": tn, "tn_ref": t0,
+                         "censored": False})  # fmt: skip
+    return rows
+
+
+def test_rate_head_learns_the_cnt_slope_and_is_exact_at_the_reference():
+    from nucleate.train.rates import fit_head, predict_rows, score
+
+    rows = _cnt_rows()
+    head = fit_head(rows, R0)
+    assert head.degree == 2 and head.rates == sorted(RATES)
+    # slope at r0 for a weak (0.42) and a strong (0.58) nucleator: -K (T_m - T_n)
+    assert head.slope([0.42, 0.58]) == pytest.approx([-K * 0.20, -K * 0.04], abs=0.006)
+    pred, std = predict_rows(head, rows)
+    assert score(rows, pred, std)["rmse"] < 0.005
+    at_ref = np.array([r["rate"] == R0 for r in rows])
+    assert np.allclose(pred[at_ref], [r["tn_ref"] for r in np.array(rows)[at_ref]])
+    # the reference's own σ is carried: a ± 0.02 reference widens every interval
+    _, wide = head.predict(np.full(3, 0.5), np.full(3, 0.02), np.array(RATES))
+    assert np.all(wide >= 0.02 * 0.8) and wide[1] == pytest.approx(0.02)
+
+
+def test_rate_head_round_trip_and_refusal_of_rates_far_outside(tmp_path):
+    from nucleate.errors import InputError
+    from nucleate.models.rate_head import RateHead
+    from nucleate.train.rates import fit_head
+
+    head = fit_head(_cnt_rows(), R0)
+    again = RateHead.load(head.save(tmp_path / "rate_head.json"))
+    t = np.array([0.45, 0.55])
+    assert np.allclose(again.predict(t, None, 0.0005)[0], head.predict(t, None, 0.0005)[0])
+    assert again.check_rates([0.0015, 0.01]) == [False, True]  # 0.3 decades beyond: marked
+    with pytest.raises(InputError, match="decades beyond"):
+        again.check_rates([0.1])
+    with pytest.raises(InputError, match="must be positive"):
+        again.check_rates([0.0])
+    with pytest.raises(InputError, match="no rate model"):
+        RateHead.load(tmp_path / "nothing")
+
+
+def test_held_out_substrates_and_rates_beat_ignoring_the_rate():
+    from nucleate.train.rates import held_out_rate, leave_one_substrate_out, score
+
+    rows = _cnt_rows()
+    ignore = np.array([r["tn_ref"] for r in rows])
+    moved = np.array([r["rate"] != R0 for r in rows])
+    base = score([r for r, m in zip(rows, moved, strict=True) if m], ignore[moved])["rmse"]
+    pred, std = leave_one_substrate_out(rows, R0)
+    loso = score([r for r, m in zip(rows, moved, strict=True) if m], pred[moved], std[moved])
+    # at the noise of the synthetic labels (0.003), a third of ignoring the rate
+    assert loso["rmse"] < min(1.3 * 0.003, 0.4 * base) and loso["coverage_2sigma"] >= 0.8
+    test, pred, std = held_out_rate(rows, R0, 0.0005)  # extrapolated from 0.005 alone
+    assert score(test, pred, std)["rmse"] < 0.5 * base
+
+
+def test_cnt_check_finds_the_zero_slope_at_the_melting_point():
+    from nucleate.train.rates import cnt_check, rank_change
+
+    rows = _cnt_rows(noise=0.001)
+    check = cnt_check(rows, R0, T_M)
+    assert check["negative_slope_fraction"] == 1.0 and check["monotonic_fraction"] == 1.0
+    assert check["zero_slope_at"] == pytest.approx(T_M, abs=0.03)
+    assert check["pearson_slope_tn_ref"] > 0.9
+    change = rank_change(rows, np.array([r["tn"] for r in rows]))
+    assert change["spearman_fast_slow"] > 0.9

@@ -1,0 +1,142 @@
+"""T_n at other cooling rates: a small Bayesian linear head on top of any T_n model.
+
+Every T_n route predicts the nucleation temperature of one protocol, whose ramp runs at the
+reference rate r0. The head predicts the shift to another rate r,
+
+    T_n(r) - T_n(r0) = x (b0 + b1 t) + x^2 (c0 + c1 t),   x = log10(r / r0),  t = T_n(r0) - t_mid,
+
+with no shift at r0 by construction. The form is what classical nucleation theory gives for a
+ramp: T_n falls with log rate, with a slope that grows with the undercooling at T_n, so weak
+nucleators (low T_n(r0)) shift more (dT_n / d ln r ~ -(T_m - T_n) / 2C, C the barrier at T_n in
+units of kT). Fitted by Bayesian ridge regression (scikit-learn) on the measured shifts of a
+several-rate data set; its predictive σ adds the reference's own σ, carried through the
+reference's weight in the shift. Stored as plain JSON (coefficients, posterior covariance, noise).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nucleate.errors import InputError
+
+#: how far beyond the trained rates the head still answers, in decades (marked as extrapolated)
+EXTRAPOLATE_DECADES = 0.5
+
+
+def design(tn_ref: np.ndarray, log_ratio: np.ndarray, t_mid: float, degree: int = 2) -> np.ndarray:
+    """The head's inputs: x, x t and, at degree 2, x², x² t (x = log10 r / r0,
+    t = T_n(r0) - t_mid)."""
+    t = np.asarray(tn_ref, dtype=float) - t_mid
+    x = np.asarray(log_ratio, dtype=float)
+    cols = [x**d * f for d in range(1, degree + 1) for f in (1.0, t)]
+    return np.stack(cols, axis=-1)
+
+
+@dataclass
+class RateHead:
+    """The rate head (see the module docstring). ``rate_ref``: r0, the rate of the T_n routes it
+    sits on; ``rates``: the rates it was fitted on; ``coef``, ``covariance``, ``noise_std``: the
+    Bayesian ridge posterior; ``degree``: 1 (linear in log rate) or 2."""
+
+    rate_ref: float
+    t_mid: float
+    rates: list[float] = field(default_factory=list)
+    coef: list[float] = field(default_factory=list)
+    covariance: list[list[float]] = field(default_factory=list)
+    noise_std: float = 0.0
+    degree: int = 2
+    n_fit: int = 0
+    metrics: dict = field(default_factory=dict)
+
+    @classmethod
+    def fit(
+        cls, tn_ref: np.ndarray, rate: np.ndarray, tn: np.ndarray, rate_ref: float,
+        degree: int = 2,
+    ) -> RateHead:  # fmt: skip
+        """Fit on measured pairs: each row a substrate at ``rate`` with T_n ``tn`` and its T_n
+        ``tn_ref`` at ``rate_ref`` (rows at ``rate_ref`` itself carry no shift to learn)."""
+        if degree not in (1, 2):
+            raise InputError(f"the rate head is linear or quadratic in log rate, not {degree}")
+        from sklearn.linear_model import BayesianRidge
+
+        tn_ref, rate, tn = (np.asarray(a, dtype=float) for a in (tn_ref, rate, tn))
+        x = np.log10(rate / rate_ref)
+        use = np.isfinite(tn_ref) & np.isfinite(tn) & (np.abs(x) > 1e-12)
+        if use.sum() < 5:
+            raise InputError(f"{int(use.sum())} substrate-rate pairs are too few to fit the head")
+        t_mid = float(np.mean(tn_ref[use]))
+        model = BayesianRidge(fit_intercept=False).fit(
+            design(tn_ref[use], x[use], t_mid, degree), (tn - tn_ref)[use]
+        )
+        return cls(
+            rate_ref=float(rate_ref),
+            t_mid=t_mid,
+            rates=sorted({float(r) for r in rate[use]} | {float(rate_ref)}),
+            coef=[float(c) for c in model.coef_],
+            covariance=np.asarray(model.sigma_, dtype=float).tolist(),
+            noise_std=float(1.0 / math.sqrt(model.alpha_)),
+            degree=degree,
+            n_fit=int(use.sum()),
+        )
+
+    def check_rates(self, rates) -> list[bool]:
+        """Refuse rates more than :data:`EXTRAPOLATE_DECADES` beyond the fitted ones; returns,
+        per rate, whether it lies outside the fitted span (an extrapolation)."""
+        lo, hi = math.log10(min(self.rates)), math.log10(max(self.rates))
+        out = []
+        for r in rates:
+            if not r > 0:
+                raise InputError(f"a cooling rate must be positive, not {r}")
+            lr = math.log10(r)
+            if lr < lo - EXTRAPOLATE_DECADES or lr > hi + EXTRAPOLATE_DECADES:
+                raise InputError(
+                    f"rate {r:g} is more than {EXTRAPOLATE_DECADES:g} decades beyond the rates "
+                    f"the rate model was fitted on ({min(self.rates):g}-{max(self.rates):g})"
+                )
+            out.append(lr < lo - 1e-9 or lr > hi + 1e-9)
+        return out
+
+    def predict(
+        self, tn_ref: np.ndarray, tn_ref_std: np.ndarray | None, rate: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """T_n at ``rate`` (broadcast against ``tn_ref``) and its σ: the head's own predictive σ
+        and the reference's σ times d T_n(r) / d T_n(r0)."""
+        tn_ref = np.asarray(tn_ref, dtype=float)
+        x = np.log10(np.asarray(rate, dtype=float) / self.rate_ref)
+        tn_ref, x = np.broadcast_arrays(tn_ref, x)
+        A = design(tn_ref, x, self.t_mid, self.degree)
+        coef, cov = np.asarray(self.coef), np.asarray(self.covariance)
+        shift = A @ coef
+        at_ref = np.abs(x) < 1e-12
+        var = np.where(at_ref, 0.0, np.einsum("...i,ij,...j->...", A, cov, A) + self.noise_std**2)
+        ref_std = np.zeros_like(tn_ref) if tn_ref_std is None else np.asarray(tn_ref_std, float)
+        gain = 1.0 + sum(x**d * coef[2 * d - 1] for d in range(1, self.degree + 1))  # dT/dT0
+        return tn_ref + shift, np.sqrt(var + (gain * ref_std) ** 2)
+
+    def slope(self, tn_ref: np.ndarray) -> np.ndarray:
+        """d T_n / d log10(rate) at r0 for substrates of reference T_n ``tn_ref``."""
+        return self.coef[0] + self.coef[1] * (np.asarray(tn_ref, dtype=float) - self.t_mid)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> RateHead:
+        path = Path(path)
+        if path.is_dir():
+            path = path / "rate_head.json"
+        if not path.exists():
+            raise InputError(f"{path}: no rate model there (rate_head.json)")
+        try:
+            return cls(**json.loads(path.read_text()))
+        except (TypeError, json.JSONDecodeError) as err:
+            raise InputError(f"{path} is not a rate model: {err}") from None
