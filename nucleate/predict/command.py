@@ -25,7 +25,8 @@ from nucleate.predict.per_atom import (
     predict_per_atom,
     write_per_atom,
 )
-from nucleate.report.predictions import plot_predictions
+from nucleate.predict.rates import at_rates, load_rate_head, print_rates, write_rates
+from nucleate.report.predictions import plot_predictions, plot_rate_curves
 
 
 @dataclass
@@ -57,6 +58,10 @@ class PredictConfig(ReadOptions):
             trajectory with propensity checkpoints, e.g. [models/lj-fcc-v1/propensity]: writes
             per_atom.extxyz and per_atom.png).
         per_atom: the old spelling of task propensity (kept for one release).
+        rate: cooling rates to give T_n at besides the models' own protocol rate, e.g.
+            [0.005, 0.0005] (ε/k_B per τ for LJ): T_n moved from that rate by the rate model,
+            ranked per rate; writes rates.csv and prediction_rates.png.
+        rate_model: the rate model (a rate_head.json or its folder).
     """
 
     model: list[str] | None = None
@@ -71,6 +76,8 @@ class PredictConfig(ReadOptions):
     plot: bool = True
     task: Literal["tn", "propensity"] = "tn"
     per_atom: bool = False
+    rate: list[float] | None = None
+    rate_model: str = "models/lj-fcc-v1-rates/rate-head"
 
     def __post_init__(self) -> None:
         if self.per_atom:
@@ -80,7 +87,12 @@ class PredictConfig(ReadOptions):
         """Raise :class:`InputError` on the first inconsistent option, before any work."""
         if self.model is None:
             raise InputError("give --model [checkpoint or run directory, ...]")
+        for r in self.rate or []:
+            if not r > 0:
+                raise InputError(f"a cooling rate must be positive, not {r}")
         if self.task == "propensity":
+            if self.rate:
+                raise InputError("--rate applies to T_n, not to per-atom propensity")
             if self.trajectory is None:
                 raise InputError("propensity is predicted from frames: give --trajectory FILE")
             return
@@ -125,6 +137,9 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     """T_n of the trajectory or the substrates, written into ``out`` (to be moved to ``final``)."""
     reading = cfg.read_kwargs()
     models = load_checkpoints(cfg.model)
+    head = load_rate_head(cfg.rate_model, models) if cfg.rate else None
+    if head is not None:
+        head.check_rates(cfg.rate)  # before any simulation
     if cfg.trajectory is not None:
         frames = read_frames(cfg.trajectory, **reading)
         eps = cfg.eps_sl[0] if cfg.eps_sl else None
@@ -151,11 +166,16 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     plot = out / "prediction.png"
     if cfg.plot:
         plot_predictions(results, models, frames_of, plot)
+    rate_rows = at_rates(results, head, cfg.rate) if head is not None else None
+    if rate_rows is not None:
+        write_rates(rate_rows, out / "rates.csv")
+        if cfg.plot:
+            plot_rate_curves(results, out / "prediction_rates.png", head.rate_ref)
     for r in results:  # the kept frames' paths as they will be
         if "frames" in r:
             r["frames"] = str(final / Path(r["frames"]).relative_to(out))
     (out / "prediction.json").write_text(json.dumps(results, indent=1) + "\n")
-    keys = [k for k in results[0] if k != "members"]
+    keys = [k for k in results[0] if k not in ("members", "by_rate")]
     with open(out / "predictions.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, ["rank", *keys], extrasaction="ignore")
         w.writeheader()
@@ -190,9 +210,22 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
         print("? far from every training substrate in the model's own representation (farther "
               "than any training substrate from its nearest neighbour): a kind of substrate the "
               "model has not seen; treat T_n and its ± as a guess")  # fmt: skip
-    print(f"({n} model(s), units {results[0]['units']}); written to {final}/prediction.json, "
-          f"predictions.csv{', prediction.png' if cfg.plot else ''}")  # fmt: skip
+    if head is not None:
+        print_rates(results, cfg.rate, head)
+    written = ["predictions.csv", *(["prediction.png"] if cfg.plot else [])]
+    if head is not None:
+        written += ["rates.csv", *(["prediction_rates.png"] if cfg.plot else [])]
+    print(
+        f"({n} model(s), units {results[0]['units']}); T_n at the models' rate "
+        f"{_protocol_rate(models)}; written to {final}/prediction.json, {', '.join(written)}"
+    )
     return {"results": results}
+
+
+def _protocol_rate(models) -> str:
+    campaign = models[0].hparams.meta.get("campaign") or {}
+    rate = (campaign.get("ramp") or {}).get("rate")
+    return "(unknown)" if rate is None else f"{float(rate):g}"
 
 
 def per_atom_into(cfg: PredictConfig, out: Path, final: Path) -> dict:

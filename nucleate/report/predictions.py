@@ -64,3 +64,25 @@ def plot_predictions(results: list[dict], models, frames_of, path: str | Path, n
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def plot_rate_curves(results: list[dict], path: str | Path, rate_ref: float) -> Path:
+    """T_n ± 2σ against cooling rate for each predicted substrate (``by_rate`` of each result,
+    with its T_n at the models' own rate ``rate_ref``)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
+    for r in results:
+        points = sorted([(rate_ref, r["tn"], r["tn_std"])]
+                        + [(e["rate"], e["tn"], e["tn_std"]) for e in r["by_rate"]])  # fmt: skip
+        x, y, s = (np.array(v) for v in zip(*points, strict=True))
+        (line,) = ax.plot(x, y, "o-", ms=3, lw=1.2, label=r["id"])
+        ax.fill_between(x, y - 2 * s, y + 2 * s, color=line.get_color(), alpha=0.12, lw=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("cooling rate")
+    ax.set_ylabel("predicted T_n (± 2σ)")
+    if len(results) <= 12:
+        ax.legend(fontsize=7, frameon=False)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,286 @@
+"""T_n against cooling rate: held-out substrates at every rate, a held-out rate, the change of the
+substrates' ranking between the fastest and the slowest rate, and the measured curves against
+classical nucleation theory.
+
+    .venv/bin/python benchmarks/tn_rates.py [--data data/lj-fcc-v1-rates]
+        [--union data/lj-fcc-v1 data/lj-mix-v1] [--folds 5] [--seed 0]
+        [--ship models/lj-fcc-v1-rates/rate-head]
+
+Routes, each scored on substrates it never saw (K folds over the several-rate substrates; a
+fold's substrates are also removed from every training set of the reference-rate model):
+- *ignore the rate*: the liquid-descriptor model of the reference rate (gp_trees on the columns
+  of models/lj-mix-v1/descriptors-liquid, refitted on the union without the fold), its T_n given
+  at every rate;
+- *rate head*: :class:`nucleate.models.rate_head.RateHead` on that model's T_n(r0), fitted on
+  the other substrates' measured shifts (also scored on the measured T_n(r0): the head alone);
+- *direct*: the same regressor with log10(rate) as one more input, trained on all rates at once
+  (the union at r0 and the other substrates' rows at every rate).
+The held-out rate: a route fitted without any row at that rate predicts it for every substrate.
+Goal lines (issue on cooling rate): held-out substrates RMSE over all rates ≤ 0.25 × std(T_n).
+Writes benchmarks/results/tn_rates.{json,md}; ``--ship`` writes the head fitted on every
+substrate with these scores and a card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from results_io import write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nucleate.featurize.pipeline import featurize_dataset  # noqa: E402
+from nucleate.models.descriptor_model import predictive_std  # noqa: E402
+from nucleate.models.regressors import make_regressor  # noqa: E402
+from nucleate.train.rates import (  # noqa: E402
+    cnt_check,
+    fit_head,
+    held_out_rate,
+    predict_rows,
+    rank_change,
+    rate_rows,
+    score,
+)
+
+LIQUID_MODEL = ROOT / "models" / "lj-mix-v1" / "descriptors-liquid"
+ROUTES = {"ignore": "ignore the rate", "head_measured": "rate head on measured T_n(r0)",
+          "head": "rate head on predicted T_n(r0)", "direct": "direct, log rate an input"}  # fmt: skip
+
+
+def union_table(union: list[str], out: Path, columns: list[str]):
+    """ids, descriptor matrix (the model's columns), T_n and censoring of the union."""
+    data = out / "union"
+    subprocess.run([str(ROOT / ".venv" / "bin" / "nucleate"), "generate", "--join",
+                    "[" + ", ".join(union) + "]", "--out", str(data)], check=True, cwd=ROOT)  # fmt: skip
+    feats = featurize_dataset(data, "descriptors", None, out / "union-features", progress=False)
+    table = {r["id"]: r for r in csv.DictReader(open(feats / "descriptors.csv"))}
+    rows = list(csv.DictReader(open(data / "manifest.csv")))
+    ids = [r["id"] for r in rows]
+    X = np.array([[float(table[i][c]) for c in columns] for i in ids])
+    y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
+    return ids, X, y
+
+
+def fit_predict(X, y, Xq, seed):
+    model = make_regressor("gp_trees", seed).fit(X, y)
+    return model.predict(Xq), predictive_std(model, Xq)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default="data/lj-fcc-v1-rates")
+    ap.add_argument("--union", nargs="+", default=["data/lj-fcc-v1", "data/lj-mix-v1"])
+    ap.add_argument("--out", default="runs/bench/rates")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ship", default=None, help="write the head fitted on every substrate here")
+    ap.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
+    args = ap.parse_args()
+    out = (ROOT / args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    rows, r0 = rate_rows(ROOT / args.data)
+    columns = json.loads((LIQUID_MODEL / "model.json").read_text())["columns"]
+    uid, UX, uy = union_table(args.union, out, columns)
+    row_of = {i: k for k, i in enumerate(uid)}
+    missing = sorted({r["id"] for r in rows} - set(row_of))
+    if missing:
+        raise SystemExit(f"substrates of {args.data} not in the union: {missing[:5]}")
+    sub_ids = sorted({r["id"] for r in rows})
+    rng = np.random.default_rng(args.seed)
+    fold_of = {i: k % args.folds for k, i in enumerate(rng.permutation(sub_ids))}
+    n = len(rows)
+    rate = np.array([r["rate"] for r in rows])
+    logr = np.log10(rate)
+    pred = {k: np.full(n, np.nan) for k in ROUTES}
+    std = {k: np.full(n, np.nan) for k in ROUTES}
+    reference = {}
+    for fold in range(args.folds):
+        test_ids = {i for i, f in fold_of.items() if f == fold}
+        te = np.array([r["id"] in test_ids for r in rows])
+        keep = np.array([i not in test_ids for i in uid]) & np.isfinite(uy)
+        Xq = UX[[row_of[r["id"]] for r in np.array(rows)[te]]]
+        mu, sd = fit_predict(UX[keep], uy[keep], Xq, args.seed)
+        for r, m, s in zip(np.array(rows)[te], mu, sd, strict=True):
+            reference[r["id"]] = (float(m), float(s))
+        pred["ignore"][te], std["ignore"][te] = mu, sd
+        train_rows = [r for r, t in zip(rows, te, strict=True) if not t]
+        head = fit_head(train_rows, r0)
+        test_rows = [r for r, t in zip(rows, te, strict=True) if t]
+        pred["head_measured"][te], std["head_measured"][te] = predict_rows(head, test_rows)
+        at_ref = te & (rate == r0)  # the measured reference itself: not a prediction
+        pred["head_measured"][at_ref] = np.nan
+        pred["head"][te], std["head"][te] = predict_rows(head, test_rows, reference)
+        # direct: the union at r0 and the training substrates' rows at the other rates
+        other = [k for k, r in enumerate(rows) if not te[k] and r["rate"] != r0
+                 and np.isfinite(r["tn"])]  # fmt: skip
+        Xd = np.vstack([np.column_stack([UX[keep], np.full(keep.sum(), np.log10(r0))]),
+                        np.column_stack([UX[[row_of[rows[k]["id"]] for k in other]],
+                                         logr[other]])])  # fmt: skip
+        yd = np.concatenate([uy[keep], [rows[k]["tn"] for k in other]])
+        Xdq = np.column_stack([UX[[row_of[r["id"]] for r in test_rows]], logr[te]])
+        pred["direct"][te], std["direct"][te] = fit_predict(Xd, yd, Xdq, args.seed)
+        print(f"fold {fold + 1}/{args.folds}: {len(test_ids)} substrates", flush=True)
+
+    tn = np.array([r["tn"] for r in rows])
+    known = np.isfinite(tn)
+    std_tn = float(np.std(tn[known]))
+    rates = sorted(set(rate))
+    results = {"data": args.data, "union": args.union, "rate_ref": r0, "rates": rates,
+               "n_substrates": len(sub_ids), "n_rows": n, "n_known": int(known.sum()),
+               "std_tn": std_tn, "folds": args.folds, "columns": columns, "routes": {}}  # fmt: skip
+    for key, name in ROUTES.items():
+        per_rate = {f"{x:g}": score([r for r in rows if r["rate"] == x], pred[key][rate == x],
+                                    std[key][rate == x]) for x in rates}  # fmt: skip
+        results["routes"][key] = {
+            "name": name,
+            "all_rates": score(rows, pred[key], std[key]),
+            "other_rates": score([r for r in rows if r["rate"] != r0], pred[key][rate != r0],
+                                 std[key][rate != r0]),  # fmt: skip
+            "per_rate": per_rate,
+            "rank_change": rank_change(rows, pred[key]),
+        }
+    held = {}
+    for x in rates:
+        if x == r0:
+            continue
+        test, p, s = held_out_rate(rows, r0, x)
+        held[f"{x:g}"] = {"head_measured": score(test, p, s)}
+        # direct without that rate: every union substrate at r0, the other rates' rows
+        other = [k for k, r in enumerate(rows) if r["rate"] not in (x, r0) and np.isfinite(r["tn"])]
+        keep = np.isfinite(uy)
+        Xd = np.vstack([np.column_stack([UX[keep], np.full(keep.sum(), np.log10(r0))]),
+                        np.column_stack([UX[[row_of[rows[k]["id"]] for k in other]],
+                                         logr[other]])])  # fmt: skip
+        yd = np.concatenate([uy[keep], [rows[k]["tn"] for k in other]])
+        Xdq = np.column_stack([UX[[row_of[r["id"]] for r in test]], np.full(len(test), np.log10(x))])
+        pd_, sd_ = fit_predict(Xd, yd, Xdq, args.seed)
+        held[f"{x:g}"]["direct_in_sample_r0"] = score(test, pd_, sd_)
+        ignore = np.array([r["tn_ref"] for r in test])
+        held[f"{x:g}"]["ignore_measured"] = score(test, ignore)
+    results["held_out_rate"] = held
+    t_m = _t_m(ROOT / args.union[0])
+    results["cnt_measured"] = cnt_check(rows, r0, t_m)
+    predicted_rows = [{**r, "tn": float(p)} for r, p in zip(rows, pred["head"], strict=True)]
+    results["cnt_predicted_head"] = cnt_check(predicted_rows, r0, t_m)
+    results["censored_by_rate"] = {f"{x:g}": int(sum(r["censored"] for r in rows
+                                                     if r["rate"] == x)) for x in rates}  # fmt: skip
+    table = render(results)
+    figure = _figure(rows, pred["head"], std["head"], reference, out / "tn_rates.png")
+    if args.ship:
+        _ship(rows, r0, results, ROOT / args.ship, figure)
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_results("tn_rates", results, table, Path(args.results))
+    print(table)
+
+
+def _t_m(root: Path) -> float | None:
+    path = root / "calibration.json"
+    return json.loads(path.read_text()).get("t_m") if path.exists() else None
+
+
+def _f(v, spec=".4f") -> str:
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
+
+
+def render(res: dict) -> str:
+    std = res["std_tn"]
+    rates = [f"{x:g}" for x in res["rates"]]
+    lines = [
+        f"{res['n_substrates']} substrates of {res['data']} at rates {', '.join(rates)} "
+        f"(reference {res['rate_ref']:g}); {res['n_known']} of {res['n_rows']} substrate-rate "
+        f"pairs crystallised above the floor (censored per rate: "
+        + ", ".join(f"{k}: {v}" for k, v in res["censored_by_rate"].items())
+        + f"); std(T_n) over them {std:.4f}. Held-out substrates: {res['folds']} folds, a fold's "
+        "substrates removed from every training set.",
+        "",
+        "| route | RMSE, all rates | × std | ±2σ cover | RMSE at the other rates | "
+        + " | ".join(f"RMSE at {r}" for r in rates) + " | Spearman of rank changes |",
+        "|---|---|---|---|---|" + "---|" * len(rates) + "---|",
+    ]
+    for route in res["routes"].values():
+        a, o = route["all_rates"], route["other_rates"]
+        cells = [_f(route["per_rate"][r].get("rmse")) for r in rates]
+        lines.append(
+            f"| {route['name']} | {_f(a.get('rmse'))} | {_f(a.get('rmse', np.nan) / std, '.2f')} | "
+            f"{_f(a.get('coverage_2sigma'), '.2f')} | {_f(o.get('rmse'))} | " + " | ".join(cells)
+            + f" | {_f(route['rank_change'].get('spearman_rank_change'), '.2f')} |"
+        )
+    lines += ["", "Held-out rate (no row at that rate in any fit; the head from the measured "
+              "T_n(r0)):", "", "| held-out rate | ignore the rate | rate head | ±2σ cover | "
+              "direct (substrates seen at r0) | ±2σ cover |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for r, h in res["held_out_rate"].items():
+        lines.append(
+            f"| {r} | {_f(h['ignore_measured'].get('rmse'))} | {_f(h['head_measured'].get('rmse'))}"
+            f" | {_f(h['head_measured'].get('coverage_2sigma'), '.2f')} | "
+            f"{_f(h['direct_in_sample_r0'].get('rmse'))} | "
+            f"{_f(h['direct_in_sample_r0'].get('coverage_2sigma'), '.2f')} |"
+        )
+    rc = res["routes"]["head"]["rank_change"]
+    c = res["cnt_measured"]
+    lines += [
+        "",
+        f"Ranking between the fastest ({_f(rc.get('fast'), 'g')}) and the slowest "
+        f"({_f(rc.get('slow'), 'g')}) rate, {rc.get('n')} substrates with T_n at both: measured "
+        f"Spearman {_f(rc.get('spearman_fast_slow'), '.3f')}, {rc.get('rank_changes')} substrates "
+        f"change rank (at most by {rc.get('max_rank_change')}).",
+        "",
+        f"Classical nucleation theory (measured curves, {c['n']} substrates with T_n at every "
+        f"rate): T_n falls with the rate on {_f(c.get('monotonic_fraction'), '.2f')} of them "
+        f"(slope negative on {_f(c.get('negative_slope_fraction'), '.2f')}, mean "
+        f"dT_n/dlog10 r = {_f(c.get('slope_mean'))}); the slope against T_n(r0): Pearson "
+        f"{_f(c.get('pearson_slope_tn_ref'), '.2f')}, zero slope at T_n = "
+        f"{_f(c.get('zero_slope_at'), '.3f')} (T_m = {_f(c.get('t_m'), '.3f')}; CNT: steeper for "
+        "weak nucleators, zero near T_m).",
+    ]
+    return "\n".join(lines)
+
+
+def _figure(rows, pred, std, reference, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ids = sorted({r["id"] for r in rows}, key=lambda i: -next(r["tn_ref"] for r in rows
+                                                            if r["id"] == i))  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    cmap = plt.get_cmap("viridis")
+    for k, sid in enumerate(ids):
+        mine = [j for j, r in enumerate(rows) if r["id"] == sid]
+        order = sorted(mine, key=lambda j: rows[j]["rate"])
+        x = [rows[j]["rate"] for j in order]
+        c = cmap(k / max(len(ids) - 1, 1))
+        ax.plot(x, [rows[j]["tn"] for j in order], "o", color=c, ms=4)
+        ax.plot(x, [pred[j] for j in order], "-", color=c, lw=1, alpha=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("cooling rate (ε/k_B per τ)")
+    ax.set_ylabel("T_n (ε/k_B)")
+    ax.set_title("measured (points) and predicted for unseen substrates (lines)", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _ship(rows, r0, results, dest: Path, figure: Path) -> None:
+    import shutil
+
+    head = fit_head(rows, r0)
+    head.metrics = {k: results[k] for k in ("data", "rates", "rate_ref", "n_substrates", "std_tn")}
+    head.metrics["held_out_substrates"] = {k: results["routes"][k]["all_rates"] for k in
+                                           ("head", "head_measured", "ignore")}  # fmt: skip
+    head.metrics["held_out_rate"] = results["held_out_rate"]
+    head.save(dest / "rate_head.json")
+    shutil.copyfile(figure, dest / "tn_rates.png")
+
+
+if __name__ == "__main__":
+    main()
