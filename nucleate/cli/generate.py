@@ -22,6 +22,10 @@ def add_arguments(p) -> None:
         "--calibrate", type=bool, default=False,
         help="first measure a_0, T_m and bulk crystallisation of the liquid (for the data card)",
     )  # fmt: skip
+    p.add_argument(
+        "--bulk_rates", type=bool, default=False,
+        help="only ramp the bulk liquid at every ramp.rates (bulk_rates.json: the reference line)",
+    )  # fmt: skip
     p.add_argument("--card", type=bool, default=False, help="only rewrite the data card")
     p.add_argument(
         "--join", type=list[str] | None, default=None,
@@ -58,6 +62,12 @@ def run(cfg) -> dict:
         print(f"data card written to {path}")
         return {"card": str(path)}
     campaign.validate()
+    if cfg.bulk_rates:
+        from nucleate.data.campaign import run_bulk_rates
+
+        bulk = run_bulk_rates(campaign)
+        print(f"bulk crystallisation by rate: {bulk['t_x']} -> {campaign.out}/bulk_rates.json")
+        return bulk
     if cfg.calibrate:
         from nucleate.data.campaign import run_calibration
 

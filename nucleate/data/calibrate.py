@@ -166,6 +166,46 @@ def melting_temperature(temps: list[float], traces: list[list[float]]) -> float:
     raise ValueError("the temperatures do not bracket the melting point")
 
 
+def bulk_ramps(
+    potential: Potential,
+    t_start: float,
+    t_floor: float,
+    rates: list[float],
+    a: float,
+    seeds: int = 2,
+    rate_ref: float | None = None,
+    check_every: int = 500,
+    workers: int = 0,
+) -> dict:
+    """Homogeneous crystallisation of the bulk liquid under ramps at each of ``rates``
+    (``seeds`` each, see :func:`bulk_ramp`), the reference line of T_n against cooling rate; the
+    check interval is ``check_every`` at ``rate_ref`` and scaled with the rate (as in campaigns).
+    Returns {"t_start", "t_floor", "t_x": {rate: [T_x or None per seed]}}."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    rate_ref = rate_ref or rates[0]
+    workers = workers or os.cpu_count() or 1
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        jobs = {
+            (rate, k): pool.submit(
+                bulk_ramp,
+                potential,
+                t_start,
+                t_floor,
+                rate,
+                a,
+                100 + k + 1000 * i,
+                0.1,
+                max(1, round(check_every * rate_ref / rate)),
+            )
+            for i, rate in enumerate(rates)
+            for k in range(seeds)
+        }
+        t_x = {f"{rate:g}": [jobs[(rate, k)].result() for k in range(seeds)] for rate in rates}
+    return {"t_start": t_start, "t_floor": t_floor, "cells": 10, "t_x": t_x}
+
+
 def calibrate(
     potential: Potential,
     coexistence_temperatures: tuple[float, ...] = (0.58, 0.60, 0.62, 0.64, 0.66),

@@ -375,8 +375,8 @@ def sample_labels(ramps: list[dict], ramp: dict) -> dict:
     primary = float(ramp["rate"])
     out = {"labels": ramp_labels([r for r in ramps if rate_of(r, primary) == primary],
                                  ramp["t_floor"])}  # fmt: skip
-    rates = sorted({*ramp_rates(ramp), *(rate_of(r, primary) for r in ramps)})
-    if len(rates) > 1:
+    rates = sorted({rate_of(r, primary) for r in ramps} | {primary})  # rates with ramps
+    if len(ramp_rates(ramp)) > 1 or len(rates) > 1:
         out["labels_by_rate"] = {
             rate_key(rate): ramp_labels(
                 [r for r in ramps if rate_of(r, primary) == rate], ramp["t_floor"]
@@ -824,6 +824,29 @@ def run_calibration(campaign: Campaign) -> dict:
     root.mkdir(parents=True, exist_ok=True)
     dataset.atomic_write_text(
         root / "calibration.json", json.dumps(dataset.to_plain(result), indent=1) + "\n"
+    )
+    return result
+
+
+def run_bulk_rates(campaign: Campaign, seeds: int = 2) -> dict:
+    """The bulk liquid's homogeneous crystallisation at every rate of the campaign
+    (:func:`nucleate.data.calibrate.bulk_ramps`), written to ``bulk_rates.json`` in the data set:
+    the reference line of its T_n against rate."""
+    import json
+
+    from nucleate.data.calibrate import bulk_ramps
+
+    eq, rp = campaign.equilibrium, campaign.ramp
+    start = time.time()
+    result = bulk_ramps(
+        campaign.potential, eq.t_eq, rp.t_floor, ramp_rates(asdict(rp)), campaign.a0, seeds,
+        rp.rate, rp.check_every, campaign.executor.workers,
+    )  # fmt: skip
+    result["wall_seconds"] = round(time.time() - start, 1)
+    root = Path(campaign.out)
+    root.mkdir(parents=True, exist_ok=True)
+    dataset.atomic_write_text(
+        root / "bulk_rates.json", json.dumps(dataset.to_plain(result), indent=1) + "\n"
     )
     return result
 

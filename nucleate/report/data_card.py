@@ -4,6 +4,7 @@ pictures (T_n map per facet, calibration curves), made from what is on disk."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import numpy as np
 
 from nucleate import __version__
 from nucleate.data import dataset
+from nucleate.data.rates import by_substrate, cnt_check, rank_change, rate_rows
+from nucleate.resources import resolve
 
 
 def label_statistics(rows: list[dict]) -> dict:
@@ -223,6 +226,135 @@ def _family_lines(campaign: dict) -> list[str]:
     return lines
 
 
+def rate_figure(rows: list[dict], bulk: dict | None, path: str | os.PathLike, t_floor: float):
+    """T_n against cooling rate, one line per substrate coloured by its T_n at the reference
+    rate; censored points at the floor (open); the bulk liquid's homogeneous crystallisation."""
+    import matplotlib.pyplot as plt
+
+    per = by_substrate(rows)
+    ref = {r["id"]: r["tn_ref"] for r in rows}
+    known = [v for v in ref.values() if np.isfinite(v)]
+    lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
+    cmap = plt.get_cmap("viridis")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    for sid, curve in per.items():
+        x = sorted(curve)
+        y = [curve[r] for r in x]
+        c = cmap((ref[sid] - lo) / (hi - lo or 1.0)) if np.isfinite(ref[sid]) else "0.6"
+        ax.plot(x, y, "o-", color=c, ms=3.5, lw=1)
+        cens = [r for r in x if not np.isfinite(curve[r])]
+        ax.plot(cens, [t_floor] * len(cens), "o", mfc="none", color=c, ms=4)
+    if bulk:
+        rates = sorted(float(r) for r in bulk["t_x"])
+        tx = [np.nanmean([t if t is not None else np.nan for t in bulk["t_x"][f"{r:g}"]])
+              if any(t is not None for t in bulk["t_x"][f"{r:g}"]) else np.nan for r in rates]  # fmt: skip
+        ax.plot(rates, [t if np.isfinite(t) else t_floor for t in tx], "k--", lw=1.2,
+                label="bulk liquid (homogeneous; at the floor: none above it)")  # fmt: skip
+        ax.legend(fontsize=7, frameon=False, loc="lower left")
+    ax.axhline(t_floor, color="0.5", lw=0.6, ls=":")
+    ax.set_xscale("log")
+    rates = sorted({r["rate"] for r in rows})
+    ax.set_xticks(rates, [f"{x:g}" for x in rates])
+    ax.minorticks_off()
+    ax.set_xlabel("cooling rate (ε/k_B per τ)")
+    ax.set_ylabel("T_n (ε/k_B); open: censored, at the floor")
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(lo, hi))
+    fig.colorbar(sm, ax=ax, label="T_n at the reference rate")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def rate_lines(root: Path, records: list[dict], ramp: dict, fig_dir: Path) -> list[str]:
+    """The card's section on a several-rate data set: the picture of T_n against rate, per rate
+    the labels and their noise, the ranking between the fastest and slowest rate, the measured
+    curves against classical nucleation theory, and what each rate cost."""
+    if not any(r.get("labels_by_rate") for r in records):
+        return []
+    rows, rate_ref = rate_rows(root)
+    bulk_path = root / "bulk_rates.json"
+    bulk = json.loads(bulk_path.read_text()) if bulk_path.exists() else None
+    rate_figure(rows, bulk, fig_dir / "tn_rates.png", ramp["t_floor"])
+    rates = sorted({r["rate"] for r in rows})
+    steps = {x: [] for x in rates}
+    for rec in records:
+        for rp in rec["ramps"]:
+            steps.setdefault(float(rp.get("rate", rate_ref)), []).append(rp["steps"])
+    lines = [
+        "## Cooling rates",
+        "![T_n against cooling rate](figures/tn_rates.png)",
+        "",
+        f"Each substrate is ramped at {', '.join(f'{x:g}' for x in rates)} per τ, {ramp['seeds']} "
+        f"ramps each (the reference rate {rate_ref:g} is the protocol's own; its labels are the "
+        "`tn` columns, the others `tn_r<rate>`). The crystal check runs every "
+        f"{ramp['check_every']} steps at {rate_ref:g} and proportionally more or less often at "
+        "the other rates, so that the temperature falls by the same amount between checks.",
+        "",
+        "| rate | substrates with T_n | censored | mean T_n | median spread | label noise rms | "
+        "median steps per ramp |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for x in rates:
+        mine = [r for r in rows if r["rate"] == x]
+        tn = np.array([r["tn"] for r in mine])
+        spread = [r["tn_std"] for r in mine if r["tn_std"] is not None]
+        noise = [r["tn_std"] / math.sqrt(r["n_ramps"]) for r in mine if r["tn_std"] is not None]
+        lines.append(
+            f"| {x:g} | {int(np.isfinite(tn).sum())} | {sum(r['censored'] for r in mine)} | "
+            f"{np.nanmean(tn):.3f} | {np.median(spread) if spread else float('nan'):.3f} | "
+            f"{math.sqrt(np.mean(np.square(noise))) if noise else float('nan'):.4f} | "
+            f"{np.median(steps[x]):.0f} |"
+        )
+    change = rank_change(rows, np.array([r["tn"] for r in rows]))
+    check = cnt_check(rows, rate_ref, _t_m(root))
+    lines += [""]
+    if change.get("spearman_fast_slow") is not None:
+        lines.append(
+            f"- Ranking: between {change['fast']:g} and {change['slow']:g}, over the "
+            f"{change['n']} substrates with T_n at both, Spearman "
+            f"**{change['spearman_fast_slow']:.3f}**; {change['rank_changes']} change rank, by at "
+            f"most {change['max_rank_change']}."
+        )
+    if check.get("slope_mean") is not None:
+        lines.append(
+            f"- Against classical nucleation theory ({check['n']} substrates with T_n at every "
+            f"rate): T_n falls monotonically with the rate on {check['monotonic_fraction']:.0%} of "
+            f"them (mean dT_n/dlog10 r = {check['slope_mean']:.3f}); the slope grows with the "
+            f"undercooling (Pearson of slope against T_n(r0) {check['pearson_slope_tn_ref']:.2f}), "
+            f"its line reaching zero slope at T_n = {check['zero_slope_at']:.3f}"
+            + (f" (T_m = {check['t_m']:.3f})" if check.get("t_m") else "")
+            + ". CNT for a ramp: steeper for weak nucleators, zero near T_m."
+        )
+    if bulk:
+        tx = {k: [t for t in v if t is not None] for k, v in bulk["t_x"].items()}
+        lines.append(
+            "- Bulk liquid (4000 atoms, NPT, P = 0; `bulk_rates.json`), homogeneous "
+            "crystallisation: "
+            + "; ".join(
+                f"{k}: {', '.join(f'{t:.3f}' for t in v) or 'none above the floor'}"
+                for k, v in sorted(tx.items(), key=lambda kv: -float(kv[0]))
+            )
+            + f" ({bulk.get('wall_seconds', 0) / 3600:.2f} CPU hours)."
+        )
+    topped = [t["wall_seconds"] for rec in records for t in rec.get("top_ups", [])
+              if t.get("ramps_after", 0) - t.get("ramps_before", 0) > 1]  # fmt: skip
+    if topped:
+        lines.append(
+            f"- Cost of the added rates: {sum(topped) / 3600:.2f} CPU hours for "
+            f"{len(topped)} substrates (median {np.median(topped):.0f} s each, two at once)."
+        )
+    return [*lines, ""]
+
+
+def _t_m(root: Path) -> float | None:
+    """T_m from the data set's calibration, or from the campaign it reused samples from."""
+    for path in [root / "calibration.json",
+                 *(resolve(p) / "calibration.json" for p in
+                   (dataset.campaign_config(root).get("reuse") or []))]:  # fmt: skip
+        if path.exists():
+            return json.loads(path.read_text()).get("t_m")
+    return None
+
+
 def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     """Write ``README.md`` (and its figures) for the data set at ``root``."""
     import yaml
@@ -371,6 +503,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
             f"Mean polymorph make-up of the grown crystals: fcc {poly_mean[0]:.2f}, hcp "
             f"{poly_mean[1]:.2f}, bcc {poly_mean[2]:.2f}, other {poly_mean[3]:.2f}.",
         ]
+    lines += ["", *rate_lines(root, records, ramp, fig_dir)]
     notes = root / "card_notes.md"
     if notes.exists():  # hand-written: what was tried, and why the protocol is as it is
         lines += ["", notes.read_text().rstrip()]

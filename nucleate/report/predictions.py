@@ -79,6 +79,9 @@ def plot_rate_curves(results: list[dict], path: str | Path, rate_ref: float) -> 
         (line,) = ax.plot(x, y, "o-", ms=3, lw=1.2, label=r["id"])
         ax.fill_between(x, y - 2 * s, y + 2 * s, color=line.get_color(), alpha=0.12, lw=0)
     ax.set_xscale("log")
+    rates = sorted({rate_ref, *(e["rate"] for e in results[0]["by_rate"])})
+    ax.set_xticks(rates, [f"{x:g}" for x in rates])
+    ax.minorticks_off()
     ax.set_xlabel("cooling rate")
     ax.set_ylabel("predicted T_n (± 2σ)")
     if len(results) <= 12:

@@ -154,7 +154,7 @@ def test_held_out_substrates_and_rates_beat_ignoring_the_rate():
 
 
 def test_cnt_check_finds_the_zero_slope_at_the_melting_point():
-    from nucleate.train.rates import cnt_check, rank_change
+    from nucleate.data.rates import cnt_check, rank_change
 
     rows = _cnt_rows(noise=0.001)
     check = cnt_check(rows, R0, T_M)
@@ -163,3 +163,37 @@ def test_cnt_check_finds_the_zero_slope_at_the_melting_point():
     assert check["pearson_slope_tn_ref"] > 0.9
     change = rank_change(rows, np.array([r["tn"] for r in rows]))
     assert change["spearman_fast_slow"] > 0.9
+
+
+def test_data_card_shows_the_rates_their_noise_and_the_cnt_check(tmp_path):
+    from dataclasses import asdict
+
+    import yaml
+
+    from nucleate.data.campaign import Campaign
+    from nucleate.report.data_card import write_card
+
+    campaign = asdict(Campaign(name="rates", out=str(tmp_path)))
+    campaign["ramp"].update(rate=R0, rates=list(RATES), seeds=2)
+    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump(campaign))
+    for k, t0 in enumerate([0.42, 0.47, 0.53, 0.58]):
+        ramps = []
+        for rate in RATES:
+            tn = t0 - K * (T_M - t0) * np.log10(rate / R0)
+            for d in (-0.005, 0.005):
+                ramps.append({**_ramp(tn + d, rate), "steps": 1000})
+        if k == 0:  # the weakest substrate does not crystallise above the floor when fast
+            ramps = [r if r["rate"] != 0.005 else {**_ramp(None, 0.005), "steps": 1000}
+                     for r in ramps]  # fmt: skip
+        sid = f"s{k}"
+        (tmp_path / "samples" / sid).mkdir(parents=True)
+        record = {"id": sid, "family": "f", "parameters": {"eps_sl": 1.0}, "ramps": ramps,
+                  **sample_labels(ramps, campaign["ramp"])}  # fmt: skip
+        dataset.write_record(tmp_path / "samples" / sid, record)
+    dataset.write_manifest(tmp_path)
+    text = write_card(tmp_path, campaign).read_text()
+    assert "## Cooling rates" in text and (tmp_path / "figures" / "tn_rates.png").exists()
+    assert "| 0.005 | 3 | 1 |" in text and "| 0.0005 | 4 | 0 |" in text
+    # spread 0.00707 of two ramps 0.01 apart; noise 0.005
+    assert "| 0.0015 | 4 | 0 | 0.500 | 0.007 | 0.0050 | 1000 |" in text
+    assert "T_n falls monotonically with the rate on 100% of them" in text
