@@ -36,18 +36,11 @@ from results_io import write_results
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nucleate.data.rates import cnt_check, rank_change, rate_rows  # noqa: E402
 from nucleate.featurize.pipeline import featurize_dataset  # noqa: E402
 from nucleate.models.descriptor_model import predictive_std  # noqa: E402
 from nucleate.models.regressors import make_regressor  # noqa: E402
-from nucleate.train.rates import (  # noqa: E402
-    cnt_check,
-    fit_head,
-    held_out_rate,
-    predict_rows,
-    rank_change,
-    rate_rows,
-    score,
-)
+from nucleate.train.rates import fit_head, held_out_rate, predict_rows, score  # noqa: E402
 
 LIQUID_MODEL = ROOT / "models" / "lj-mix-v1" / "descriptors-liquid"
 ROUTES = {"ignore": "ignore the rate", "head_measured": "rate head on measured T_n(r0)",
@@ -141,8 +134,9 @@ def main() -> None:
         results["routes"][key] = {
             "name": name,
             "all_rates": score(rows, pred[key], std[key]),
-            "other_rates": score([r for r in rows if r["rate"] != r0], pred[key][rate != r0],
-                                 std[key][rate != r0]),  # fmt: skip
+            "other_rates": score(
+                [r for r in rows if r["rate"] != r0], pred[key][rate != r0], std[key][rate != r0]
+            ),
             "per_rate": per_rate,
             "rank_change": rank_change(rows, pred[key]),
         }
@@ -159,7 +153,9 @@ def main() -> None:
                         np.column_stack([UX[[row_of[rows[k]["id"]] for k in other]],
                                          logr[other]])])  # fmt: skip
         yd = np.concatenate([uy[keep], [rows[k]["tn"] for k in other]])
-        Xdq = np.column_stack([UX[[row_of[r["id"]] for r in test]], np.full(len(test), np.log10(x))])
+        Xdq = np.column_stack(
+            [UX[[row_of[r["id"]] for r in test]], np.full(len(test), np.log10(x))]
+        )
         pd_, sd_ = fit_predict(Xd, yd, Xdq, args.seed)
         held[f"{x:g}"]["direct_in_sample_r0"] = score(test, pd_, sd_)
         ignore = np.array([r["tn_ref"] for r in test])
@@ -201,7 +197,8 @@ def render(res: dict) -> str:
         "substrates removed from every training set.",
         "",
         "| route | RMSE, all rates | × std | ±2σ cover | RMSE at the other rates | "
-        + " | ".join(f"RMSE at {r}" for r in rates) + " | Spearman of rank changes |",
+        + " | ".join(f"RMSE at {r}" for r in rates)
+        + " | Spearman of rank changes |",
         "|---|---|---|---|---|" + "---|" * len(rates) + "---|",
     ]
     for route in res["routes"].values():
@@ -209,7 +206,8 @@ def render(res: dict) -> str:
         cells = [_f(route["per_rate"][r].get("rmse")) for r in rates]
         lines.append(
             f"| {route['name']} | {_f(a.get('rmse'))} | {_f(a.get('rmse', np.nan) / std, '.2f')} | "
-            f"{_f(a.get('coverage_2sigma'), '.2f')} | {_f(o.get('rmse'))} | " + " | ".join(cells)
+            f"{_f(a.get('coverage_2sigma'), '.2f')} | {_f(o.get('rmse'))} | "
+            + " | ".join(cells)
             + f" | {_f(route['rank_change'].get('spearman_rank_change'), '.2f')} |"
         )
     lines += ["", "Held-out rate (no row at that rate in any fit; the head from the measured "
