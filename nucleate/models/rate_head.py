@@ -7,8 +7,8 @@ reference rate r0. The head predicts the shift to another rate r,
 
 with no shift at r0 by construction. The form is what classical nucleation theory gives for a
 ramp: T_n falls with log rate, with a slope that grows with the undercooling at T_n, so weak
-nucleators (low T_n(r0)) shift more (dT_n / d ln r ~ -(T_m - T_n) / 2C, C the barrier at T_n in
-units of kT). Fitted by Bayesian ridge regression (scikit-learn) on the measured shifts of a
+nucleators (low T_n(r0)) shift more (dT_n / d ln r ~ -ΔT / (C (2 - ΔT / T_n)), ΔT = T_m - T_n,
+C the barrier at T_n in units of kT). Fitted by Bayesian ridge regression (scikit-learn) on the measured shifts of a
 several-rate data set; its predictive σ adds the reference's own σ, carried through the
 reference's weight in the shift. Stored as plain JSON (coefficients, posterior covariance, noise).
 """
@@ -135,7 +135,7 @@ class RateHead:
         if path.is_dir():
             path = path / "rate_head.json"
         if not path.exists():
-            raise InputError(f"{path}: no rate model there (rate_head.json)")
+            raise InputError(f"no rate model at {path}")
         try:
             return cls(**json.loads(path.read_text()))
         except (TypeError, json.JSONDecodeError) as err:
