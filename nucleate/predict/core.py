@@ -14,6 +14,7 @@ import numpy as np
 from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.domain import check_domain
+from nucleate.models.tn_network import load_tn_network
 from nucleate.report.runs import load_metrics
 from nucleate.resources import resolve, where_looked
 
@@ -71,8 +72,6 @@ def checkpoint_files(paths: list[str | os.PathLike]) -> list[Path]:
 def load_checkpoints(paths: list[str | os.PathLike]):
     """Load checkpoints (files, or run directories whose metrics.json names them); refuse ones
     from an incompatible nucleate version or of different kinds."""
-    from nucleate.train.module import TnRegressor
-
     files = checkpoint_files(paths)
     models = []
     for f in files:
@@ -81,10 +80,7 @@ def load_checkpoints(paths: list[str | os.PathLike]):
 
             models.append(DescriptorModel(f))
             continue
-        try:
-            model = TnRegressor.load_from_checkpoint(f, map_location="cpu").eval()
-        except Exception as err:  # torch and Lightning raise many kinds here
-            raise InputError(f"{f}: not a nucleate checkpoint ({type(err).__name__})") from None
+        model = load_tn_network(f)
         made = str(model.hparams.meta.get("nucleate_version", "0"))
         if made.split(".")[:2] != __version__.split(".")[:2]:
             raise InputError(

@@ -9,16 +9,19 @@ import torch
 
 from nucleate.models.losses import censored_mse
 from nucleate.models.registry import build_model
+from nucleate.models.tn_network import TnOutputs
 
 
-class TnRegressor(L.LightningModule):
+class TnRegressor(TnOutputs, L.LightningModule):
     """Args: model name and arguments (see :mod:`nucleate.models.registry`), input kind
     (``image`` or ``graph``), target mean and standard deviation (from the training split),
     learning rate, weight decay, whether to augment images (in-plane rotations by 90° and mirror
     images), ``meta``: anything a checkpoint must carry (featurizer settings, data hash,
     version, the run's config), and ``polymorph_weight``: with > 0, outputs 2–5 of the network
     are a second head for the polymorph fractions (fcc, hcp, bcc, other) of the grown crystal,
-    trained with a soft-label cross-entropy of this weight beside the T_n loss."""
+    trained with a soft-label cross-entropy of this weight beside the T_n loss. Its outputs
+    (``forward``, ``embed``, ``polymorph``) are those of :class:`nucleate.models.tn_network.TnOutputs`:
+    prediction loads the same weights without Lightning."""
 
     def __init__(
         self,
@@ -38,22 +41,6 @@ class TnRegressor(L.LightningModule):
         self.net = build_model(model, **model_args)
         self.register_buffer("y_mean", torch.tensor(float(target_mean)))
         self.register_buffer("y_std", torch.tensor(float(target_std)))
-
-    def forward(self, x) -> torch.Tensor:
-        """Predicted T_n in the target's units, shape (batch,)."""
-        return self.net(x)[:, 0] * self.y_std + self.y_mean
-
-    def embed(self, x) -> torch.Tensor:
-        """(batch, width): the network's representation of its inputs before its head (the
-        space in which :class:`nucleate.models.novelty.Novelty` measures how new an input is)."""
-        return self.net.embed(x)
-
-    def polymorph(self, x) -> torch.Tensor:
-        """Predicted polymorph fractions (fcc, hcp, bcc, other) of the grown crystal, shape
-        (batch, 4) (the second head of a multi-task model, ``polymorph_weight`` > 0)."""
-        if not self.hparams.get("polymorph_weight"):
-            raise ValueError("this model was trained without a polymorph head")
-        return torch.softmax(self.net(x)[:, 1:5], dim=1)
 
     def inputs(self, batch):
         """The model inputs of a batch (images, or the graph batch itself)."""

@@ -169,3 +169,18 @@ def test_shipped_union_gnn_reproduces_its_test_predictions_on_new_families():
         ROOT / "data" / "lj-mix-v1" / "samples" / fitted["id"] / "frames.extxyz.gz"
     )
     assert predict_frames(models, frames).domain == ""
+
+
+def test_prediction_loads_shipped_networks_without_lightning():
+    """Predicting needs torch and the network, not the training framework (seconds to import)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from nucleate.predict.core import load_checkpoints; "
+        f"m = load_checkpoints([{str(MODELS / 'gnn')!r}]); "
+        "assert type(m[0]).__name__ == 'TnNetwork', type(m[0]); "
+        "assert 'lightning' not in sys.modules, 'lightning imported'"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
