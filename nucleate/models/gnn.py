@@ -33,9 +33,12 @@ class Interaction(nn.Module):
         )
         self.norm = nn.LayerNorm(hidden)
 
-    def forward(self, h, edge_index, rbf):
+    def forward(self, h, edge_index, rbf, inverse=None):
+        """``rbf``: the radial basis of each edge, or with ``inverse`` of each distinct distance
+        (``rbf[inverse]`` that of each edge): the filter is then evaluated once per distance."""
         src, dst = edge_index
-        msg = h[src] * self.filter(rbf)
+        w = self.filter(rbf)
+        msg = h[src] * (w if inverse is None else w[inverse])
         agg = torch.zeros_like(h).index_add_(0, dst, msg)
         return self.norm(h + self.update(torch.cat([h, agg], dim=1)))
 
@@ -94,10 +97,13 @@ class InterfaceGNN(nn.Module):
         return self.inp(torch.cat(parts, dim=1))
 
     def interact(self, h: torch.Tensor, data) -> torch.Tensor:
-        """Continuous-filter convolutions on the edge distances."""
-        rbf = self.rbf(data.edge_dist)
+        """Continuous-filter convolutions on the edge distances. The filters depend on the
+        distance alone, and both directions of an edge have the same one: they are evaluated
+        once per distinct distance (about half the edges) and gathered for every edge."""
+        dist, inverse = torch.unique(data.edge_dist, return_inverse=True)
+        rbf = self.rbf(dist)
         for layer in self.layers:
-            h = layer(h, data.edge_index, rbf)
+            h = layer(h, data.edge_index, rbf, inverse)
         return h
 
     def forward(self, data) -> torch.Tensor:
