@@ -278,6 +278,54 @@ def _ship(rows, r0, results, dest: Path, figure: Path) -> None:
     head.metrics["held_out_rate"] = results["held_out_rate"]
     head.save(dest / "rate_head.json")
     shutil.copyfile(figure, dest / "tn_rates.png")
+    (dest / "README.md").write_text(card(head, results))
+
+
+def card(head, results: dict) -> str:
+    """The rate model's card, from its fit and the benchmark's scores."""
+    ho = results["routes"]["head"]["all_rates"]
+    alone = results["routes"]["head_measured"]["all_rates"]
+    ignore = results["routes"]["ignore"]["all_rates"]
+    coef = ", ".join(f"{c:+.4f}" for c in head.coef)
+    lines = [
+        "# Rate model: T_n at other cooling rates",
+        "",
+        f"`rate_head.json`: {'quadratic' if head.degree == 2 else 'linear'} in x = log10(r / "
+        f"{head.rate_ref:g}), slope linear in T_n({head.rate_ref:g}) (see "
+        "`nucleate.models.rate_head`), fitted by Bayesian ridge on "
+        f"{head.n_fit} measured shifts of {results['n_substrates']} substrates of "
+        f"`{results['data']}` at rates {', '.join(f'{r:g}' for r in head.rates)}. Used by "
+        "`nucleate predict --rate [...]` on top of any T_n model whose protocol rate is "
+        f"{head.rate_ref:g} (every model in models/).",
+        "",
+        f"- Coefficients (x, x·t, x², x²·t; t = T_n(r0) − {head.t_mid:.3f}): {coef}; residual "
+        f"σ {head.noise_std:.4f}.",
+        f"- Slope dT_n/dlog10 r at r0: {head.slope(0.45):.3f} for T_n(r0) = 0.45, "
+        f"{head.slope(0.60):.3f} for 0.60 (steeper for weak nucleators).",
+        "",
+        "Measured by `python benchmarks/tn_rates.py --ship models/lj-fcc-v1-rates/rate-head` "
+        f"({results['folds']} folds over the substrates; a fold's substrates removed from every "
+        f"fit), over {ho.get('n')} substrate-rate pairs with T_n known, std(T_n) "
+        f"{results['std_tn']:.4f}:",
+        "",
+        "| T_n at every rate of an unseen substrate from | RMSE | ±2σ cover |",
+        "|---|---|---|",
+        f"| the liquid-descriptor model at r0 + this head | {_f(ho.get('rmse'))} | "
+        f"{_f(ho.get('coverage_2sigma'), '.2f')} |",
+        f"| the liquid-descriptor model at r0, rate ignored | {_f(ignore.get('rmse'))} | "
+        f"{_f(ignore.get('coverage_2sigma'), '.2f')} |",
+        f"| the measured T_n(r0) + this head (the head alone; other rates only) | "
+        f"{_f(alone.get('rmse'))} | {_f(alone.get('coverage_2sigma'), '.2f')} |",
+        "",
+        "Limits: fitted on LJ films of one protocol; rates more than half a decade beyond the "
+        "fitted ones are refused, those beyond the fitted span but within it marked "
+        "extrapolated; substrates censored at a rate (no crystal above the floor) are not in "
+        "the fit, so for weak nucleators at fast rates the head extrapolates below the data.",
+        "",
+        "![T_n against rate](tn_rates.png)",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -447,9 +447,11 @@ def run_task(task: dict, root: str) -> dict:
                 lmp.numpy.extract_atom("x")[:n] = x_eq
             thermalise(lmp, eq["t_eq"], steps(rp["restart_time"]), seed + 1, eq["damp"])
             result = cooling_ramp(
-                lmp, pot.units, eq["t_eq"], rp["t_floor"], rate, seed, top, contact,
-                rp["threshold"], check_interval(rp, rate), rp["stop_factor"], rp["stop_below"],
-                crystallinity, eq["damp"], dt,
+                lmp, units=pot.units, t_start=eq["t_eq"], t_floor=rp["t_floor"], rate=rate,
+                seed=seed, substrate_top=top, contact_height=contact, threshold=rp["threshold"],
+                check_every=check_interval(rp, rate), stop_factor=rp["stop_factor"],
+                stop_below=rp["stop_below"], crystallinity=crystallinity, damp=eq["damp"],
+                timestep=dt,
             )  # fmt: skip
             if result.crystal is not None:
                 crystals.append(_crystal_region(result.final, result.crystal, store))

@@ -257,6 +257,7 @@ class RampResult:
 
 def cooling_ramp(
     lmp,
+    *,
     units: str,
     t_start: float,
     t_floor: float,
