@@ -1,0 +1,44 @@
+"""Inherent states with LAMMPS: a shaken crystal goes back to its lattice, a minimum stays put,
+and the result is cached by content."""
+
+import numpy as np
+import pytest
+
+from nucleate.data.simulate.states import PairModel, inherent_state
+from nucleate.errors import InputError
+from nucleate.frame import Frame
+
+
+def fcc_box(cells=4, a=1.6):
+    base = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    grid = np.array([[i, j, k] for i in range(cells) for j in range(cells) for k in range(cells)])
+    pos = ((grid[:, None, :] + base[None]) * a).reshape(-1, 3)
+    n = len(pos)
+    return Frame(positions=pos, types=np.ones(n, int), cell=np.eye(3) * cells * a,
+                 pbc=(True, True, True), substrate=np.zeros(n, bool), units="lj")  # fmt: skip
+
+
+def test_a_shaken_crystal_relaxes_back_to_its_lattice(tmp_path):
+    perfect = fcc_box()
+    rng = np.random.default_rng(0)
+    shaken = perfect.replace(positions=perfect.positions + rng.normal(0, 0.05, (256, 3)))
+    model = PairModel()  # type 1 alone: plain LJ, cut at 2.5 and shifted
+    lattice = inherent_state(perfect, model, cache_dir=tmp_path)
+    assert lattice.energy_after == pytest.approx(lattice.energy_before, abs=1e-9)
+    state = inherent_state(shaken, model, cache_dir=tmp_path)
+    assert state.energy_after < state.energy_before
+    assert state.energy_after == pytest.approx(lattice.energy_after, abs=1e-6)
+    drift = (state.frame.positions - perfect.positions).mean(axis=0)  # a rigid shift is free
+    assert np.abs(state.frame.positions - perfect.positions - drift).max() < 1e-4
+    assert np.allclose(state.energy, lattice.energy_after, atol=1e-5)  # every site alike
+    again = inherent_state(shaken, model, cache_dir=tmp_path)  # from the cache
+    assert np.array_equal(again.frame.positions, state.frame.positions)
+    assert len(list((tmp_path / "states").glob("inherent-*.npz"))) == 2
+
+
+def test_inherent_state_refuses_what_it_cannot_minimise(tmp_path):
+    f = fcc_box(2)
+    with pytest.raises(InputError, match="periodic bulk"):
+        inherent_state(f.replace(pbc=(True, True, False)), cache_dir=tmp_path)
+    with pytest.raises(InputError, match="atom types"):
+        inherent_state(f.replace(types=np.full(f.n_atoms, 3)), cache_dir=tmp_path)
