@@ -42,3 +42,22 @@ def test_inherent_state_refuses_what_it_cannot_minimise(tmp_path):
         inherent_state(f.replace(pbc=(True, True, False)), cache_dir=tmp_path)
     with pytest.raises(InputError, match="atom types"):
         inherent_state(f.replace(types=np.full(f.n_atoms, 3)), cache_dir=tmp_path)
+
+
+def test_the_cage_state_of_a_shaken_crystal_lies_near_its_lattice_sites(tmp_path):
+    from nucleate.data.simulate.states import cage_state
+
+    perfect = fcc_box()
+    rng = np.random.default_rng(1)
+    shaken = perfect.replace(positions=perfect.positions + rng.normal(0, 0.06, (256, 3)))
+    cage, seconds = cage_state(shaken, temperature=0.1, run_time=1.0, replicas=3,
+                               cache_dir=tmp_path)  # fmt: skip
+
+    def rms(frame):
+        d = frame.positions - perfect.positions
+        d -= d.mean(axis=0)
+        return float(np.sqrt((d**2).sum(axis=1).mean()))
+
+    assert rms(cage) < 0.5 * rms(shaken)  # the vibrations average out around the sites
+    again, _ = cage_state(shaken, temperature=0.1, run_time=1.0, replicas=3, cache_dir=tmp_path)
+    assert np.array_equal(again.positions, cage.positions) and seconds > 0

@@ -65,17 +65,51 @@ class MinimisedState:
     seconds: float
 
 
-def _key(frame: Frame, model: PairModel, ftol: float, max_iter: int) -> str:
+def _key(frame: Frame, model: PairModel, *settings) -> str:
     h = hashlib.sha256()
     for a in (frame.positions, frame.types, frame.cell):
         h.update(np.ascontiguousarray(a, dtype=float).tobytes())
-    h.update(json.dumps([asdict(model), ftol, max_iter], sort_keys=True, default=list).encode())
+    h.update(json.dumps([asdict(model), *settings], sort_keys=True, default=list).encode())
     return h.hexdigest()[:24]
 
 
 def _cache_dir(cache_dir: str | os.PathLike | None) -> Path:
     root = Path(cache_dir or os.environ.get("NUCLEATE_CACHE", Path.home() / ".cache" / "nucleate"))
     return root / "states"
+
+
+def _check(frame: Frame, model: PairModel) -> None:
+    if not all(frame.pbc):
+        raise InputError("these states are made for periodic bulk configurations")
+    cell = np.asarray(frame.cell, dtype=float)
+    if np.abs(cell - np.diag(np.diag(cell))).max() > 1e-9:
+        raise InputError("these states need an orthorhombic box")
+    types = np.asarray(frame.types, dtype=int)
+    if types.min() < 1 or types.max() > len(model.masses):
+        raise InputError(f"atom types must lie in 1..{len(model.masses)} for this pair model")
+
+
+def _bulk(frame: Frame, model: PairModel):
+    """A LAMMPS instance holding the periodic configuration with the pair model (ids in order)."""
+    side = np.diag(np.asarray(frame.cell, dtype=float))
+    x0 = np.asarray(frame.positions, dtype=float)
+    n = len(x0)
+    lmp = start_lammps()
+    lmp.commands_string(
+        f"""
+        units {model.units}
+        atom_style atomic
+        atom_modify map array sort 0 0
+        boundary p p p
+        region box block 0 {side[0]:.12g} 0 {side[1]:.12g} 0 {side[2]:.12g}
+        create_box {len(model.masses)} box
+        """
+    )
+    types = np.asarray(frame.types, dtype=int).tolist()
+    lmp.create_atoms(n, list(range(1, n + 1)), types, np.mod(x0, side).ravel().tolist())
+    settings = [*model.commands(), "neighbor 0.3 bin", "neigh_modify every 1 delay 0 check yes"]
+    lmp.commands_string("\n".join(settings))
+    return lmp
 
 
 def inherent_state(
@@ -89,14 +123,8 @@ def inherent_state(
     gradients until the largest force component falls below ``ftol`` (or ``max_iter``
     iterations); cached by content."""
     model = model or PairModel()
-    if not all(frame.pbc):
-        raise InputError("the inherent state is made for periodic bulk configurations")
+    _check(frame, model)
     cell = np.asarray(frame.cell, dtype=float)
-    if np.abs(cell - np.diag(np.diag(cell))).max() > 1e-9:
-        raise InputError("the inherent state needs an orthorhombic box")
-    types = np.asarray(frame.types, dtype=int)
-    if types.min() < 1 or types.max() > len(model.masses):
-        raise InputError(f"atom types must lie in 1..{len(model.masses)} for this pair model")
     path = _cache_dir(cache_dir) / f"inherent-{_key(frame, model, ftol, max_iter)}.npz"
     if path.exists():
         with np.load(path) as z:
@@ -107,25 +135,11 @@ def inherent_state(
     side = np.diag(cell)
     x0 = np.asarray(frame.positions, dtype=float)
     n = len(x0)
-    lmp = start_lammps()
+    lmp = _bulk(frame, model)
     try:
         lmp.commands_string(
-            f"""
-            units {model.units}
-            atom_style atomic
-            atom_modify map array sort 0 0
-            boundary p p p
-            region box block 0 {side[0]:.12g} 0 {side[1]:.12g} 0 {side[2]:.12g}
-            create_box {len(model.masses)} box
-            """
+            "compute pe all pe/atom\nthermo_style custom step pe fnorm\nmin_style cg"
         )
-        lmp.create_atoms(
-            n, list(range(1, n + 1)), types.tolist(), np.mod(x0, side).ravel().tolist()
-        )
-        lmp.commands_string("\n".join([
-            *model.commands(), "neighbor 0.3 bin", "neigh_modify every 1 delay 0 check yes",
-            "compute pe all pe/atom", "thermo_style custom step pe fnorm", "min_style cg",
-        ]))  # fmt: skip
         lmp.command("run 0")
         before = float(lmp.get_thermo("pe"))
         lmp.command(f"minimize 0.0 {ftol:.3g} {max_iter} {10 * max_iter}")
@@ -148,3 +162,58 @@ def inherent_state(
              iterations=iterations, seconds=state.seconds)  # fmt: skip
     os.replace(tmp, path)
     return state
+
+
+def cage_state(
+    frame: Frame,
+    model: PairModel | None = None,
+    temperature: float = 0.44,
+    run_time: float = 1.0,
+    replicas: int = 4,
+    timestep: float = 0.005,
+    seed: int = 1,
+    cache_dir: str | os.PathLike | None = None,
+) -> tuple[Frame, float]:
+    """Each particle's position averaged over ``replicas`` runs of ``run_time`` from the
+    configuration with fresh Maxwell–Boltzmann velocities at ``temperature`` (NVE, as in the
+    isoconfigurational ensemble; unwrapped positions averaged over each run, then over the
+    replicas): the frame (positions continued from the input's) and the wall time it took.
+    Cached by content."""
+    model = model or PairModel()
+    _check(frame, model)
+    key = _key(frame, model, temperature, run_time, replicas, timestep, seed)
+    path = _cache_dir(cache_dir) / f"cage-{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return frame.replace(positions=z["positions"]), float(z["seconds"])
+    start = time.time()
+    x0 = np.asarray(frame.positions, dtype=float)
+    side = np.diag(np.asarray(frame.cell, dtype=float))
+    n = len(x0)
+    steps = max(1, round(run_time / timestep))
+    shift = np.zeros_like(x0)
+    for k in range(replicas):
+        lmp = _bulk(frame, model)
+        try:
+            lmp.commands_string(
+                f"""
+                timestep {timestep:.10g}
+                velocity all create {temperature:.10g} {seed + k} dist gaussian mom yes
+                fix nve all nve
+                compute xu all property/atom xu yu zu
+                fix cage all ave/atom 1 {steps} {steps} c_xu[1] c_xu[2] c_xu[3]
+                run {steps}
+                """
+            )
+            ids = np.array(lmp.numpy.extract_atom("id")[:n])
+            mean = np.array(lmp.numpy.extract_fix("cage", 1, 2)[:n])[np.argsort(ids)]
+        finally:
+            lmp.close()
+        shift += mean - np.mod(x0, side)  # each run starts from the wrapped input
+    out = frame.replace(positions=x0 + shift / replicas)
+    seconds = time.time() - start
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
+    np.savez(tmp, positions=out.positions, seconds=seconds)
+    os.replace(tmp, path)
+    return out, seconds
