@@ -61,6 +61,14 @@ def union_table(union: list[str], out: Path, columns: list[str]):
     return ids, X, y
 
 
+def direct_set(X0, y0, X1, logr1, y1, r0):
+    """The direct route's training set: substrates at r0 (log10 r0 as the last input) and rows at
+    other rates (their log10 rate)."""
+    X = np.vstack([np.column_stack([X0, np.full(len(X0), np.log10(r0))]),
+                   np.column_stack([X1, logr1])])  # fmt: skip
+    return X, np.concatenate([y0, y1])
+
+
 def fit_predict(X, y, Xq, seed):
     model = make_regressor("gp_trees", seed).fit(X, y)
     return model.predict(Xq), predictive_std(model, Xq)
@@ -113,10 +121,8 @@ def main() -> None:
         # direct: the union at r0 and the training substrates' rows at the other rates
         other = [k for k, r in enumerate(rows) if not te[k] and r["rate"] != r0
                  and np.isfinite(r["tn"])]  # fmt: skip
-        Xd = np.vstack([np.column_stack([UX[keep], np.full(keep.sum(), np.log10(r0))]),
-                        np.column_stack([UX[[row_of[rows[k]["id"]] for k in other]],
-                                         logr[other]])])  # fmt: skip
-        yd = np.concatenate([uy[keep], [rows[k]["tn"] for k in other]])
+        Xd, yd = direct_set(UX[keep], uy[keep], UX[[row_of[rows[k]["id"]] for k in other]],
+                            logr[other], [rows[k]["tn"] for k in other], r0)  # fmt: skip
         Xdq = np.column_stack([UX[[row_of[r["id"]] for r in test_rows]], logr[te]])
         pred["direct"][te], std["direct"][te] = fit_predict(Xd, yd, Xdq, args.seed)
         print(f"fold {fold + 1}/{args.folds}: {len(test_ids)} substrates", flush=True)
@@ -149,10 +155,8 @@ def main() -> None:
         # direct without that rate: every union substrate at r0, the other rates' rows
         other = [k for k, r in enumerate(rows) if r["rate"] not in (x, r0) and np.isfinite(r["tn"])]
         keep = np.isfinite(uy)
-        Xd = np.vstack([np.column_stack([UX[keep], np.full(keep.sum(), np.log10(r0))]),
-                        np.column_stack([UX[[row_of[rows[k]["id"]] for k in other]],
-                                         logr[other]])])  # fmt: skip
-        yd = np.concatenate([uy[keep], [rows[k]["tn"] for k in other]])
+        Xd, yd = direct_set(UX[keep], uy[keep], UX[[row_of[rows[k]["id"]] for k in other]],
+                            logr[other], [rows[k]["tn"] for k in other], r0)  # fmt: skip
         Xdq = np.column_stack(
             [UX[[row_of[r["id"]] for r in test]], np.full(len(test), np.log10(x))]
         )

@@ -239,6 +239,18 @@ def headline() -> str:
                 f"mean RMSE over families {fmt(best['lofo_mean_rmse'])} (predict the mean "
                 f"{fmt(base)}; std(T_n) {fmt(r['std_tn'])})", f"`{BENCHMARKS['tn_families']}`",
             ])  # fmt: skip
+    rates = ROOT / "benchmarks" / "results" / "tn_rates.json"
+    if rates.exists():
+        r = json.loads(rates.read_text())
+        head = r["routes"]["head"]["all_rates"]
+        rows.append([
+            f"T_n of an unseen substrate at other cooling rates ({', '.join(f'{x:g}' for x in r['rates'])})",
+            "liquid descriptors + rate model",
+            f"RMSE over all rates {fmt(head.get('rmse'))}, ±2σ cover "
+            f"{fmt(head.get('coverage_2sigma'), 2)} (rate ignored "
+            f"{fmt(r['routes']['ignore']['all_rates'].get('rmse'))}; std(T_n) {fmt(r['std_tn'])})",
+            f"`{BENCHMARKS['tn_rates']}`",
+        ])  # fmt: skip
     for path, system, cmd in PROPENSITY_MODELS:
         f = ROOT / path / "metrics.json"
         if f.exists():
@@ -248,6 +260,18 @@ def headline() -> str:
                 f"per-atom propensity, {system}", "GNN" if best == "gnn" else "ridge",
                 f"Pearson r {fmt(m[best]['r_mean'], 3)} (noise ceiling {fmt(m.get('ceiling'), 3)})",
                 f"`{cmd}`",
+            ])  # fmt: skip
+    ka = ROOT / "benchmarks" / "results" / "ka_linear_baseline.json"
+    if ka.exists():
+        r = json.loads(ka.read_text())
+        inputs = r.get("inputs", {})
+        if inputs:
+            best = max(inputs.values(), key=lambda v: v["r_mean"])
+            rows.append([
+                "per-atom propensity, Kob–Andersen bulk, T = 0.44, from structural states "
+                "(benchmark; not yet a shipped model)", f"ridge, {best['name']}",
+                f"Pearson r {fmt(best['r_mean'], 3)} ± {fmt(best['r_se'], 3)} (noise ceiling "
+                f"{fmt(r.get('ceiling'), 3)})", f"`{BENCHMARKS['ka_linear_baseline']}`",
             ])  # fmt: skip
     return table(["task", "best route", "result", "measured by"], rows)
 
