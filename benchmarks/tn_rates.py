@@ -36,6 +36,7 @@ from results_io import write_results
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nucleate.data.dataset import campaign_config  # noqa: E402
 from nucleate.data.rates import cnt_check, rank_change, rate_rows  # noqa: E402
 from nucleate.featurize.pipeline import featurize_dataset  # noqa: E402
 from nucleate.models.descriptor_model import predictive_std  # noqa: E402
@@ -87,6 +88,7 @@ def main() -> None:
     out = (ROOT / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     rows, r0 = rate_rows(ROOT / args.data)
+    floor = float(campaign_config(ROOT / args.data)["ramp"]["t_floor"])
     columns = json.loads((LIQUID_MODEL / "model.json").read_text())["columns"]
     uid, UX, uy = union_table(args.union, out, columns)
     row_of = {i: k for k, i in enumerate(uid)}
@@ -133,13 +135,13 @@ def main() -> None:
     rates = sorted(set(rate))
     results = {"data": args.data, "union": args.union, "rate_ref": r0, "rates": rates,
                "n_substrates": len(sub_ids), "n_rows": n, "n_known": int(known.sum()),
-               "std_tn": std_tn, "folds": args.folds, "columns": columns, "routes": {}}  # fmt: skip
+               "std_tn": std_tn, "t_floor": floor, "folds": args.folds, "columns": columns, "routes": {}}  # fmt: skip
     for key, name in ROUTES.items():
         per_rate = {f"{x:g}": score([r for r in rows if r["rate"] == x], pred[key][rate == x],
                                     std[key][rate == x]) for x in rates}  # fmt: skip
         results["routes"][key] = {
             "name": name,
-            "all_rates": score(rows, pred[key], std[key]),
+            "all_rates": score(rows, pred[key], std[key], floor),
             "other_rates": score(
                 [r for r in rows if r["rate"] != r0], pred[key][rate != r0], std[key][rate != r0]
             ),
@@ -202,8 +204,8 @@ def render(res: dict) -> str:
         "",
         "| route | RMSE, all rates | × std | ±2σ cover | RMSE at the other rates | "
         + " | ".join(f"RMSE at {r}" for r in rates)
-        + " | Spearman of rank changes |",
-        "|---|---|---|---|---|" + "---|" * len(rates) + "---|",
+        + " | Spearman of rank changes | censored pairs placed below the floor |",
+        "|---|---|---|---|---|" + "---|" * len(rates) + "---|---|",
     ]
     for route in res["routes"].values():
         a, o = route["all_rates"], route["other_rates"]
@@ -212,7 +214,8 @@ def render(res: dict) -> str:
             f"| {route['name']} | {_f(a.get('rmse'))} | {_f(a.get('rmse', np.nan) / std, '.2f')} | "
             f"{_f(a.get('coverage_2sigma'), '.2f')} | {_f(o.get('rmse'))} | "
             + " | ".join(cells)
-            + f" | {_f(route['rank_change'].get('spearman_rank_change'), '.2f')} |"
+            + f" | {_f(route['rank_change'].get('spearman_rank_change'), '.2f')} | "
+            f"{_f(a.get('censored_below_floor'), '.2f')} of {a.get('censored', 0)} |"
         )
     lines += ["", "Held-out rate (no row at that rate in any fit; the head from the measured "
               "T_n(r0)):", "", "| held-out rate | ignore the rate | rate head | ±2σ cover | "

@@ -59,16 +59,23 @@ def held_out_rate(rows: list[dict], rate_ref: float, held: float):
     return test, pred, std
 
 
-def score(rows: list[dict], pred: np.ndarray, std: np.ndarray | None = None) -> dict:
-    """RMSE, bias and ±2σ coverage over rows whose T_n is known at their rate and the reference
-    (censored rows and rows at the reference rate itself are not scored)."""
+def score(
+    rows: list[dict], pred: np.ndarray, std: np.ndarray | None = None, floor: float | None = None
+) -> dict:
+    """RMSE, bias and ±2σ coverage over the rows whose T_n is known (where a prediction is
+    given); with ``floor``, also how many censored rows (no crystal above the floor) the
+    prediction places below the floor (within 2σ when ``std`` is given)."""
     tn = np.array([r["tn"] for r in rows])
     ok = np.isfinite(tn) & np.isfinite(pred)
-    if not ok.any():
-        return {"n": 0}
-    err = pred[ok] - tn[ok]
-    out = {"n": int(ok.sum()), "rmse": float(np.sqrt(np.mean(err**2))),
-           "bias": float(err.mean())}  # fmt: skip
-    if std is not None:
-        out["coverage_2sigma"] = float(np.mean(np.abs(err) <= 2 * std[ok]))
+    out: dict = {"n": int(ok.sum())}
+    if ok.any():
+        err = pred[ok] - tn[ok]
+        out.update(rmse=float(np.sqrt(np.mean(err**2))), bias=float(err.mean()))
+        if std is not None:
+            out["coverage_2sigma"] = float(np.mean(np.abs(err) <= 2 * std[ok]))
+    cens = np.array([r["censored"] for r in rows]) & np.isfinite(pred)
+    if floor is not None and cens.any():
+        low = pred[cens] - (0.0 if std is None else 2 * std[cens])
+        out["censored"] = int(cens.sum())
+        out["censored_below_floor"] = float(np.mean(low < floor))
     return out
