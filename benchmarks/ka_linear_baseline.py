@@ -114,8 +114,8 @@ def main() -> None:
         f"descriptors {c['descriptors']:.1f} s, inherent state {c['minimisation']:.1f} s "
         f"(LAMMPS, conjugate gradients to a largest force of 1e-8, one core), cage state "
         f"{c['cage']:.1f} s ({CAGE['replicas']} NVE runs of {CAGE['run_time']:g} τ at T = "
-        f"{CAGE['temperature']:g}). Published, each "
-        f"trained on 400 configurations: {PUBLISHED}.",
+        f"{CAGE['temperature']:g}). Published: "
+        f"{PUBLISHED}.",
     ])  # fmt: skip
     write_results("ka_linear_baseline", numbers, table)
     print(table)
