@@ -75,3 +75,16 @@ def test_rate_is_refused_for_propensity(capsys):
     code = cli.main(["predict", "--task", "propensity", "--model", "[models/lj-fcc-v1/propensity]",
                      "--trajectory", "x.extxyz", "--rate", "[0.001]"])  # fmt: skip
     assert code == 2 and "--rate applies to T_n" in capsys.readouterr().err
+
+
+def test_the_bundled_rate_model_is_the_default(tmp_path, capsys):
+    """models/lj-fcc-v1-rates/rate-head, fitted on data/lj-fcc-v1-rates, with a shipped model:
+    slower cooling gives a higher T_n, and its card's slope is steeper for weak nucleators."""
+    head = RateHead.load(ROOT / "models" / "lj-fcc-v1-rates" / "rate-head")
+    assert head.rate_ref == 0.0015 and head.rates == [0.0005, 0.0015, 0.005]
+    assert head.slope(0.45) < head.slope(0.60) < 0
+    code = _predict(tmp_path, "p", "--rate", "[0.0005, 0.005]")
+    assert code == 0, capsys.readouterr().err
+    (result,) = json.loads((tmp_path / "p" / "prediction.json").read_text())
+    slow, fast = result["by_rate"]
+    assert slow["tn"] > result["tn"] > fast["tn"]
