@@ -68,6 +68,7 @@ BENCHMARKS = {
     "calibrate_shipped": ".venv/bin/python benchmarks/calibrate_shipped.py",
     "shipped_on_families": ".venv/bin/python benchmarks/shipped_on_families.py",
     "graph_models": ".venv/bin/python benchmarks/graph_models.py",
+    "gnn_step": ".venv/bin/python benchmarks/gnn_step.py",
     "tn_rates": ".venv/bin/python benchmarks/tn_rates.py --ship models/lj-fcc-v1-rates/rate-head",
 }
 
