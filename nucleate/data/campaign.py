@@ -688,13 +688,14 @@ def check_compatible(campaign: Campaign, root: Path) -> None:
         )
 
 
-def reuse_samples(campaign: Campaign, root: Path, tasks: list[dict]) -> list[str]:
-    """Copy into ``root`` the samples of ``campaign.reuse`` data sets that this campaign would
-    simulate and has not yet: same id, same parameters, same protocol (refused otherwise).
-    Copies are staged and sealed like new samples; returns their ids."""
+def reuse_samples(campaign: Campaign, root: Path, pending: list[dict]) -> list[str]:
+    """Copy into ``root`` the samples of ``campaign.reuse`` data sets for ``pending`` tasks (those
+    this campaign has not finished, see :func:`pending_tasks`): same id, same parameters, same
+    protocol (refused otherwise). Copies are staged and sealed like new samples; returns their
+    ids."""
     import yaml
 
-    done = {r["id"] for r in dataset.iter_records(root)}
+    done: set[str] = set()
     new = dataset.to_plain(asdict(campaign))
     copied = []
     for src in campaign.reuse:
@@ -706,7 +707,7 @@ def reuse_samples(campaign: Campaign, root: Path, tasks: list[dict]) -> list[str
                 f"{campaign.name}; its samples cannot be reused"
             )
         theirs = {r["id"]: r for r in dataset.iter_records(src, verify=True)}
-        for t in tasks:
+        for t in pending:
             record = theirs.get(t["id"])
             if record is None or t["id"] in done:
                 continue
@@ -771,11 +772,11 @@ def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
     root = Path(campaign.out)
     tasks = campaign.tasks()
     check_compatible(campaign, root)
-    pending_tasks(root, tasks)  # clean the data set before copying into it
-    reused = reuse_samples(campaign, root, tasks)
+    pending = pending_tasks(root, tasks)  # also cleans the data set before copying into it
+    reused = reuse_samples(campaign, root, pending)
     if reused and progress:
         print(f"{root}: {len(reused)} finished samples copied from {', '.join(campaign.reuse)}")
-    pending = pending_tasks(root, tasks)
+    pending = [t for t in pending if t["id"] not in set(reused)]
     topped = top_up_tasks(root, tasks)
     pending = pending + topped
     relabelled = relabel(root, asdict(campaign.ramp))

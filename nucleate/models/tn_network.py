@@ -28,6 +28,14 @@ class TnOutputs:
     """T_n, the representation before the head and the polymorph head of a network ``self.net``
     trained on targets scaled by the buffers ``y_mean`` and ``y_std``."""
 
+    def build_network(
+        self, model: str, model_args: dict, target_mean: float, target_std: float
+    ) -> None:
+        """The registered network ``model`` and the target scaler's buffers."""
+        self.net = build_model(model, **model_args)
+        self.register_buffer("y_mean", torch.tensor(float(target_mean)))
+        self.register_buffer("y_std", torch.tensor(float(target_std)))
+
     def forward(self, x) -> torch.Tensor:
         """Predicted T_n in the target's units, shape (batch,)."""
         return self.net(x)[:, 0] * self.y_std + self.y_mean
@@ -65,9 +73,7 @@ class TnNetwork(TnOutputs, torch.nn.Module):
             model=model, model_args=model_args, kind=kind, target_mean=target_mean,
             target_std=target_std, meta=meta or {}, polymorph_weight=polymorph_weight, **training,
         )  # fmt: skip
-        self.net = build_model(model, **model_args)
-        self.register_buffer("y_mean", torch.tensor(float(target_mean)))
-        self.register_buffer("y_std", torch.tensor(float(target_std)))
+        self.build_network(model, model_args, target_mean, target_std)
 
 
 def load_tn_network(path: str | os.PathLike) -> TnNetwork:

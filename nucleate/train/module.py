@@ -38,9 +38,7 @@ class TnRegressor(TnOutputs, L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.net = build_model(model, **model_args)
-        self.register_buffer("y_mean", torch.tensor(float(target_mean)))
-        self.register_buffer("y_std", torch.tensor(float(target_std)))
+        self.build_network(model, model_args, target_mean, target_std)
 
     def inputs(self, batch):
         """The model inputs of a batch (images, or the graph batch itself)."""
