@@ -11,13 +11,13 @@ the options that read frames are shared (:mod:`nucleate.cli.common`).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from nucleate import __version__
-from nucleate.cli import featurize, generate, inspect, predict, quickstart, report, select, train
 from nucleate.errors import NucleateError
 
 log = logging.getLogger("nucleate")
@@ -35,14 +35,20 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
-#: subcommand -> its module (``add_arguments``, ``run``)
-COMMANDS = {
-    "generate": generate, "featurize": featurize, "train": train, "select": select,
-    "predict": predict, "report": report, "inspect": inspect, "quickstart": quickstart,
-}  # fmt: skip
+#: subcommand -> its module (``add_arguments``, ``run``), imported when the subcommand runs: the
+#: modules of all subcommands together import half the scientific stack, twice what one prediction
+#: needs
+COMMANDS = {name: f"nucleate.cli.{name}" for name in SUBCOMMANDS}
 
 
-def build_parser():
+def command(name: str):
+    """The module of a subcommand."""
+    return importlib.import_module(COMMANDS[name])
+
+
+def build_parser(only: str | None = None):
+    """The ``nucleate`` parser; with ``only``, the parser of that one subcommand alone (building
+    every subcommand's options costs more than a short prediction)."""
     from jsonargparse import ActionConfigFile, ArgumentParser
 
     parser = ArgumentParser(
@@ -55,9 +61,11 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"nucleate {__version__}")
     subcommands = parser.add_subcommands(dest="command", required=True)
     for name, text in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
         sub = ArgumentParser(description=text)
         sub.add_argument("-c", "--config", action=ActionConfigFile, help="options from YAML")
-        COMMANDS[name].add_arguments(sub)
+        command(name).add_arguments(sub)
         subcommands.add_subcommand(name, sub, help=text)
     return parser
 
@@ -67,9 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        parser = build_parser()
+        parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
         cfg = parser.instantiate(parser.parse_args(argv))  # builds the dataclasses of configs
-        COMMANDS[cfg.command].run(cfg[cfg.command])
+        command(cfg.command).run(cfg[cfg.command])
         return 0
     except NucleateError as err:
         if os.environ.get("NUCLEATE_DEBUG"):
