@@ -5,6 +5,7 @@ from __future__ import annotations
 from nucleate.errors import InputError
 from nucleate.models.cnn import IcePicVGG, PeriodicCNN
 from nucleate.models.gnn import InterfaceGNN
+from nucleate.models.linear import NodeLinear
 from nucleate.models.painn import InterfacePaiNN
 from nucleate.registry import Registry
 
@@ -14,6 +15,7 @@ MODELS.add("cnn", PeriodicCNN)
 MODELS.add("icepic_vgg", IcePicVGG, aliases=("vgg",))
 MODELS.add("gnn", InterfaceGNN, aliases=("schnet",))
 MODELS.add("painn", InterfacePaiNN)
+MODELS.add("node_linear", NodeLinear)  # per-atom only: the propensity ridge as a network
 
 #: the models that read atomic graphs (the others read density images)
 GRAPH_MODELS = ("gnn", "painn")

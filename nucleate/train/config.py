@@ -59,6 +59,8 @@ class TrainConfig:
         if self.features not in ("density_image", "graph"):
             raise InputError(f"features must be density_image or graph, not {self.features!r}")
         self.model = MODELS.canonical(self.model)
+        if getattr(model_class(self.model), "per_atom_only", False):
+            raise InputError(f"{self.model} predicts per atom (propensity), not T_n")
         for name, value, least in (("max_epochs", self.max_epochs, 1), ("batch_size",
                                    self.batch_size, 1), ("ensemble", self.ensemble, 1),
                                    ("patience", self.patience, 0)):  # fmt: skip

@@ -25,9 +25,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
+import yaml
 
 from nucleate import __version__
+from nucleate.data.simulate.states import PairModel, cage_state, inherent_state
 from nucleate.errors import InputError
+from nucleate.models.linear import height_terms
 from nucleate.report.training import propensity_parity
 
 
@@ -42,7 +46,15 @@ class PropensityTrainConfig:
     within ``cutoff`` are not scored); ``folds``: cross-validation folds over groups (0: leave
     one group out); ``final``: also train on everything and save the checkpoint; ``ship``: then
     export the run (checkpoint without optimizer state, metrics, config, picture) to this
-    directory, e.g. ``models/ka3d-t044/propensity``."""
+    directory, e.g. ``models/ka3d-t044/propensity``.
+
+    ``state``: which structure the descriptors and graph are read from: ``"given"`` (the
+    configuration as it is), ``"inherent"`` (its energy minimum,
+    :func:`~nucleate.data.simulate.states.inherent_state`) or ``"cage"`` (positions averaged over
+    short runs, :func:`~nucleate.data.simulate.states.cage_state` with the ``cage`` arguments);
+    both made with LAMMPS from ``state_model`` (:class:`~nucleate.data.simulate.states.PairModel`
+    arguments; default: ``pair_energy``'s pairs and cutoff), for periodic bulk configurations.
+    Prediction makes the same state of every input frame."""
 
     data: str = "data/lj-fcc-v1-propensity"
     out: str = "runs/propensity/lj-fcc"
@@ -64,12 +76,38 @@ class PropensityTrainConfig:
     wandb_project: str = "nucleate"
     accelerator: str = "auto"
     cache_dir: str | None = None
+    state: str = "given"
+    state_model: dict | None = None
+    cage: dict = field(default_factory=dict)
+    threads: int | None = None  # torch threads on the CPU (None: torch's default)
+    final_model: str = "gnn"  # what is saved and shipped: "gnn" (the network) or "ridge"
+
+    def __post_init__(self) -> None:
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise InputError(f"threads must be a whole number ≥ 1, not {self.threads!r}")
+        if self.state not in STATES:
+            raise InputError(f"state must be one of {', '.join(STATES)}, not {self.state!r}")
+        if self.state != "given" and not (self.state_model or self.pair_energy):
+            raise InputError(f"state {self.state!r} needs the potential: give state_model (pairs) "
+                             "or pair_energy")  # fmt: skip
+        if self.final_model not in ("gnn", "ridge"):
+            raise InputError(f"final_model must be gnn or ridge, not {self.final_model!r}")
+        if self.cage and self.state != "cage":
+            raise InputError(f"cage settings are given but state is {self.state!r}")
+        unknown = set(self.cage) - {"temperature", "run_time", "replicas", "timestep", "seed"}
+        if unknown:
+            raise InputError(f"unknown cage settings {sorted(unknown)}")
+
+
+#: the structures a propensity model can read (see PropensityTrainConfig.state)
+STATES = ("given", "inherent", "cage")
 
 
 @dataclass
 class _Config:
     """One configuration: its group, graph (numpy; ``graph.height`` for films), targets (nan
-    where not scored), noise ceilings (all scored atoms; contact layer, films only), units."""
+    where not scored), noise ceilings (all scored atoms; contact layer, films only), units, the
+    LAMMPS time its structural state took."""
 
     name: str
     group: str
@@ -78,10 +116,30 @@ class _Config:
     ceiling: float
     units: str
     ceiling_contact: float = float("nan")
+    state_seconds: float = 0.0
 
 
 def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
-    return {"local_order": cfg.local_order, "pair_energy": cfg.pair_energy, "cutoff": cfg.cutoff}
+    out = {"local_order": cfg.local_order, "pair_energy": cfg.pair_energy, "cutoff": cfg.cutoff}
+    if cfg.state != "given":  # settings of models on the given structure stay as they were
+        pe = cfg.pair_energy or {}
+        model = cfg.state_model or {"pairs": pe["pairs"], "cutoff": pe.get("cutoff", 2.5)}
+        out.update(state=cfg.state, state_model=model, cage=cfg.cage)
+    return out
+
+
+def structural_state(frame, settings: dict, cache_dir: str | None = None):
+    """``(frame, seconds)``: the structure a model with these featurizer settings reads, and the
+    LAMMPS wall time it took to make (0 for the given structure; the first time's time when the
+    state was cached). States are cached by content under ``cache_dir`` (default: nucleate's)."""
+    state = settings.get("state", "given")
+    if state == "given":
+        return frame, 0.0
+    model = PairModel(**_tuples(settings["state_model"]))
+    if state == "inherent":
+        made = inherent_state(frame, model, cache_dir=cache_dir)
+        return made.frame, made.seconds
+    return cage_state(frame, model, **settings.get("cage", {}), cache_dir=cache_dir)
 
 
 def node_featurizer(settings: dict):
@@ -105,11 +163,18 @@ def _tuples(d: dict) -> dict:
 
 def build_graph(frame, settings: dict):
     """The propensity graph of a frame: every liquid atom (and the top substrate layers of a film)
-    as nodes, with the descriptors as node features."""
+    as nodes, with the descriptors of its structural state as node features."""
+    return state_graph(frame, settings)[0]
+
+
+def state_graph(frame, settings: dict, cache_dir: str | None = None):
+    """``(graph, seconds)``: :func:`build_graph` and the time its structural state took."""
     from nucleate.featurize.graphs import GraphFeaturizer
 
     compute = node_featurizer(settings)
-    return GraphFeaturizer(cutoff=settings["cutoff"], layers=None, local_order=compute)(frame)
+    frame, seconds = structural_state(frame, settings, cache_dir)
+    graph = GraphFeaturizer(cutoff=settings["cutoff"], layers=None, local_order=compute)(frame)
+    return graph, seconds
 
 
 def _cache_path(cfg, settings: dict, source: Path) -> Path:
@@ -167,10 +232,13 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             groups = [path.parent.name] * len(frames)
 
         def compute(frames=frames):
-            return {f"g{i}_{k}": v for i, f in enumerate(frames)
-                    for k, v in graph_arrays(build_graph(f, settings)).items()}  # fmt: skip
+            made = [state_graph(f, settings, cfg.cache_dir) for f in frames]
+            out = {f"g{i}_{k}": v for i, (g, _) in enumerate(made)
+                   for k, v in graph_arrays(g).items()}  # fmt: skip
+            return {**out, "state_seconds": np.array([t for _, t in made])}
 
         stored, _ = cached(cache, compute, force=False)
+        seconds = stored.get("state_seconds", np.zeros(len(frames)))
         graphs = [SimpleNamespace(**{k: stored[f"g{i}_{k}"] for k in GRAPH_ARRAYS})
                   for i in range(len(frames))]  # fmt: skip
         for k, g in enumerate(graphs):
@@ -181,6 +249,7 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             out.append(_Config(
                 f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k], g, t, ceilings[k],
                 frames[k].units, ceil_contact[k] if kind == "film" else float("nan"),
+                float(seconds[k]),
             ))  # fmt: skip
     return out
 
@@ -198,8 +267,7 @@ def _ridge_matrix(c: _Config, height_only: bool = False) -> np.ndarray:
     g = c.graph
     x = np.asarray(g.node_features, float)
     if np.any(np.asarray(g.node_type) == 1):  # films: the height above the substrate too
-        h = np.asarray(g.height, float)[:, None]
-        hx = np.hstack([h, np.exp(-h), np.exp(-h / 3.0), np.exp(-((h - 1.0) ** 2))])
+        hx = height_terms(torch.as_tensor(np.asarray(g.height, float))).numpy()
         x = hx if height_only else np.hstack([x, hx])
     return x
 
@@ -230,6 +298,28 @@ def _fit_ridge(train: list[_Config], alphas: list[float], seed: int, height_only
     return make_pipeline(StandardScaler(), Ridge(alpha=best)).fit(*xy(train)), best
 
 
+def save_ridge(ridge, config: _Config, film: bool, meta: dict, path: Path) -> Path:
+    """A fitted ridge pipeline (scaler + ridge) saved as a propensity checkpoint of the
+    ``node_linear`` network, which computes the same map; predictions read it as any other."""
+    import lightning as L
+
+    from nucleate.train.module import PropensityRegressor
+
+    scaler, linear = ridge[0], ridge[-1]
+    n = int(np.asarray(config.graph.node_features).shape[1])
+    module = PropensityRegressor("node_linear", {"extra_features": n, "node_out": 1,
+                                                 "use_height": film}, meta=meta)  # fmt: skip
+    with torch.no_grad():
+        module.net.center.copy_(torch.as_tensor(scaler.mean_))
+        module.net.scale.copy_(torch.as_tensor(scaler.scale_))
+        module.net.linear.weight.copy_(torch.as_tensor(linear.coef_).reshape(1, -1))
+        module.net.linear.bias.fill_(float(linear.intercept_))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+                "pytorch-lightning_version": L.__version__}, path)  # fmt: skip
+    return path
+
+
 def _pearson(pred: np.ndarray, target: np.ndarray) -> float:
     ok = np.isfinite(target)
     if ok.sum() < 3:
@@ -238,8 +328,6 @@ def _pearson(pred: np.ndarray, target: np.ndarray) -> float:
 
 
 def _to_data(c: _Config):
-    import torch
-
     from nucleate.models.graph_data import to_pyg
 
     t = np.nan_to_num(c.target, nan=0.0)
@@ -288,7 +376,6 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
 
 def predict_nodes(model, graph) -> np.ndarray:
     """(nodes,) propensity predicted for a numpy graph."""
-    import torch
 
     from nucleate.models.graph_data import to_pyg
 
@@ -297,37 +384,76 @@ def predict_nodes(model, graph) -> np.ndarray:
 
 
 def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -> dict:
-    import yaml
+    """Featurize, cross-validate the network and the ridge, save the final model, write the run
+    directory (and ship it); returns the metrics."""
+    import shutil
 
     from nucleate.data.dataset import to_plain
 
     start = time.time()
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    import shutil
-
     shutil.rmtree(out / "checkpoints", ignore_errors=True)  # no stale -v1 copies from a rerun
     (out / "config.yaml").write_text(yaml.safe_dump(to_plain(asdict(cfg)), sort_keys=False))
     configs = load_configs(cfg, progress)
-    groups = [c.group for c in configs]
-    if len(set(groups)) < 3:
+    meta = run_meta(cfg, configs)
+    film = meta["geometry"] == "film"
+    preds, metrics = cross_validate(cfg, configs, film, out, meta, progress)
+    (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")  # CV first
+    checkpoints = []
+    if cfg.final:
+        path, metrics["final"] = final_checkpoint(cfg, configs, film, out, meta)
+        checkpoints.append(str(path.resolve().relative_to(out.resolve())))
+    metrics["checkpoints"] = checkpoints
+    metrics["seconds"] = round(time.time() - start, 1)
+    np.savez_compressed(
+        out / "predictions.npz", names=np.array([c.name for c in configs]),
+        groups=np.array([c.group for c in configs]),
+        **{f"target_{k}": c.target for k, c in enumerate(configs)},
+        **{f"{route}_{k}": p for route in ("gnn", "ridge") for k, p in enumerate(preds[route])},
+        **{f"height_{k}": c.graph.height for k, c in enumerate(configs)},
+    )  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")
+    propensity_parity(
+        [c.target for c in configs], preds["gnn"], preds["ridge"], metrics, out / "parity.png"
+    )
+    if cfg.ship and checkpoints:
+        from nucleate.train.run import export_run
+
+        export_run(out, cfg.ship)
+    return metrics
+
+
+def run_meta(cfg: PropensityTrainConfig, configs: list[_Config]) -> dict:
+    """What a checkpoint carries about its training: featurizer settings, units, geometry, the
+    configuration and the campaign of the data; refuses data that cannot be cross-validated."""
+    from nucleate.data.dataset import to_plain
+
+    if len({c.group for c in configs}) < 3:
         raise InputError(f"{cfg.data}: cross-validation needs at least 3 groups")
-    settings = featurizer_settings(cfg)
     units = {c.units for c in configs}
     if len(units) > 1:
         raise InputError(f"{cfg.data}: configurations in several unit systems {sorted(units)}")
-    units = units.pop()
     campaign = {}
     if (Path(cfg.data) / "campaign.yaml").exists():
         campaign = yaml.safe_load((Path(cfg.data) / "campaign.yaml").read_text())
     film = any(np.any(np.asarray(c.graph.node_type) == 1) for c in configs)
-    meta = {"nucleate_version": __version__, "task": "propensity",
-            "featurizer_settings": settings, "data": str(cfg.data), "units": units,
-            "config": to_plain(asdict(cfg)), "campaign": campaign,
+    return {"nucleate_version": __version__, "task": "propensity",
+            "featurizer_settings": featurizer_settings(cfg), "data": str(cfg.data),
+            "units": units.pop(), "config": to_plain(asdict(cfg)), "campaign": campaign,
             "geometry": "film" if film else "bulk"}  # fmt: skip
-    pred_gnn = [np.full(len(c.target), np.nan) for c in configs]
-    pred_ridge = [np.full(len(c.target), np.nan) for c in configs]
-    pred_height = [np.full(len(c.target), np.nan) for c in configs]
+
+
+def cross_validate(cfg, configs: list[_Config], film: bool, out: Path, meta: dict,
+                   progress: bool = True) -> tuple[dict, dict]:  # fmt: skip
+    """Held-out predictions of the network, the ridge (and, for films, the height alone) for
+    every configuration, one fold of groups at a time, and their scores."""
+    groups = [c.group for c in configs]
+    preds = {
+        k: [np.full(len(c.target), np.nan) for c in configs] for k in ("gnn", "ridge", "height")
+    }
     folds = _folds(groups, cfg.folds, cfg.seed)
     fold_info = []
     for k, test in enumerate(folds):
@@ -341,55 +467,46 @@ def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -
         if film:  # how much a height profile alone explains
             height, _ = _fit_ridge([configs[i] for i in train_idx], [1.0], cfg.seed, True)
         for i in np.flatnonzero(test):
-            pred_gnn[i] = predict_nodes(model, configs[i].graph)
-            pred_ridge[i] = ridge.predict(_ridge_matrix(configs[i]))
+            preds["gnn"][i] = predict_nodes(model, configs[i].graph)
+            preds["ridge"][i] = ridge.predict(_ridge_matrix(configs[i]))
             if film:
-                pred_height[i] = height.predict(_ridge_matrix(configs[i], True))
+                preds["height"][i] = height.predict(_ridge_matrix(configs[i], True))
         fold_info.append({"test_groups": sorted({groups[i] for i in np.flatnonzero(test)}),
                           "val_group": val_group, "epochs": epochs, "ridge_alpha": alpha})  # fmt: skip
         if progress:
-            r = [_pearson(pred_gnn[i], configs[i].target) for i in np.flatnonzero(test)]
+            r = [_pearson(preds["gnn"][i], configs[i].target) for i in np.flatnonzero(test)]
             print(f"fold {k + 1}/{len(folds)}: GNN r {np.nanmean(r):.3f} ({epochs} epochs)")
     metrics = {
         "n_configs": len(configs),
         "n_groups": len(set(groups)),
         "folds": fold_info,
-        "gnn": score(configs, pred_gnn),
-        "ridge": score(configs, pred_ridge),
+        "gnn": score(configs, preds["gnn"]),
+        "ridge": score(configs, preds["ridge"]),
         "ceiling": float(np.nanmean([c.ceiling for c in configs])),
+        "state": cfg.state,
+        "state_seconds_per_config": float(np.mean([c.state_seconds for c in configs])),
     }
     if film:
-        metrics["height_only"] = score(configs, pred_height)
+        metrics["height_only"] = score(configs, preds["height"])
         metrics["ceiling_contact"] = float(np.nanmean([c.ceiling_contact for c in configs]))
-    (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")  # CV first
-    checkpoints = []
-    if cfg.final:
-        uniq = sorted(set(groups))
-        val_group = uniq[np.random.default_rng(cfg.seed).integers(len(uniq))]
-        _, path, epochs = _train_gnn(
-            cfg, [c for c in configs if c.group != val_group],
-            [c for c in configs if c.group == val_group], out, meta, "final",
-        )  # fmt: skip
-        checkpoints.append(str(path.resolve().relative_to(out.resolve())))
-        metrics["final"] = {"val_group": val_group, "epochs": epochs}
-    metrics["checkpoints"] = checkpoints
-    metrics["seconds"] = round(time.time() - start, 1)
-    np.savez_compressed(
-        out / "predictions.npz", names=np.array([c.name for c in configs]),
-        groups=np.array(groups), **{f"target_{k}": c.target for k, c in enumerate(configs)},
-        **{f"gnn_{k}": p for k, p in enumerate(pred_gnn)},
-        **{f"ridge_{k}": p for k, p in enumerate(pred_ridge)},
-        **{f"height_{k}": c.graph.height for k, c in enumerate(configs)},
-    )  # fmt: skip
-    (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")
-    propensity_parity(
-        [c.target for c in configs], pred_gnn, pred_ridge, metrics, out / "parity.png"
-    )
-    if cfg.ship and checkpoints:
-        from nucleate.train.run import export_run
+    return preds, metrics
 
-        export_run(out, cfg.ship)
-    return metrics
+
+def final_checkpoint(cfg, configs: list[_Config], film: bool, out: Path,
+                     meta: dict) -> tuple[Path, dict]:  # fmt: skip
+    """The model trained on every group (``cfg.final_model``): its checkpoint and how it was
+    made. The network stops early on one group held out of its training."""
+    if cfg.final_model == "ridge":
+        ridge, alpha = _fit_ridge(configs, cfg.ridge_alphas, cfg.seed)
+        path = save_ridge(ridge, configs[0], film, meta, out / "checkpoints" / "final.ckpt")
+        return path, {"model": "ridge", "ridge_alpha": alpha}
+    uniq = sorted({c.group for c in configs})
+    val_group = uniq[np.random.default_rng(cfg.seed).integers(len(uniq))]
+    _, path, epochs = _train_gnn(
+        cfg, [c for c in configs if c.group != val_group],
+        [c for c in configs if c.group == val_group], out, meta, "final",
+    )  # fmt: skip
+    return path, {"model": "gnn", "val_group": val_group, "epochs": epochs}
 
 
 def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:

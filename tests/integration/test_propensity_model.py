@@ -121,6 +121,107 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
         load_propensity_checkpoints([str(ROOT / "models/lj-fcc-v1/gnn")])
 
 
+def test_propensity_model_on_inherent_states(tmp_path, monkeypatch):
+    """``state: inherent``: training reads each configuration's energy minimum (LAMMPS, cached
+    by content), records what it cost, and prediction minimises its input the same way."""
+    from nucleate.data.io import write_frames
+    from nucleate.data.propensity import read_isoconfig
+    from nucleate.train.propensity import PropensityTrainConfig, build_graph, featurizer_settings
+
+    monkeypatch.setenv("NUCLEATE_CACHE", str(tmp_path / "user-cache"))
+    data = tmp_path / "ka"
+    data.mkdir()
+    for k in range(3):
+        _ka_like(data / f"isoconfig_N160_{k}.npz", 160, seed=k)
+    section = {
+        "data": str(data), "out": str(tmp_path / "run"), "cache_dir": str(tmp_path / "cache"),
+        "local_order": {"shells": [1.0, 1.5], "width": 0.1, "ls": [6], "coarse_grain": [1.5],
+                        "species": [1, 2]},
+        "pair_energy": {"pairs": KA, "coarse_grain": [1.5]}, "state": "inherent",
+        "target_species": [1], "model_args": {"hidden": 8, "layers": 0, "use_height": False},
+        "folds": 0, "max_epochs": 2, "patience": 2, "loggers": [], "threads": 1,
+        "ridge_alphas": [1.0], "ship": str(tmp_path / "shipped"), "final_model": "ridge",
+    }  # fmt: skip
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"propensity": section}))
+    assert cli.main(["train", "-c", str(tmp_path / "p.yaml")]) == 0
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["state"] == "inherent" and m["state_seconds_per_config"] > 0
+    assert m["final"]["model"] == "ridge"
+    assert len(list((tmp_path / "cache" / "states").glob("inherent-*.npz"))) == 3
+
+    # the minimum's pair energy is far below the random configuration's: the graph reads it
+    s = read_isoconfig(data / "isoconfig_N160_0.npz")
+    cfg = PropensityTrainConfig(**{k: v for k, v in section.items() if k != "ship"})
+    given = build_graph(s.frame, {**featurizer_settings(cfg), "state": "given"})
+    minimum = build_graph(s.frame, featurizer_settings(cfg))
+    e_pair = -2  # the per-particle pair energy, before its one coarse-grained average
+    assert minimum.node_features[:, e_pair].mean() < given.node_features[:, e_pair].mean() - 1.0
+
+    write_frames(tmp_path / "ka.extxyz", s.frame)
+    argv = ["predict", "--per_atom", "true", "--model", f"[{tmp_path / 'shipped'}]",
+            "--trajectory", str(tmp_path / "ka.extxyz"), "--out", str(tmp_path / "pred"),
+            "--plot", "false"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert len(list((tmp_path / "user-cache" / "states").glob("inherent-*.npz"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"state": "relaxed"}, "state must be one of given, inherent, cage"),
+        ({"state": "inherent", "pair_energy": None}, "needs the potential"),
+        ({"state": "inherent", "cage": {"replicas": 2}}, "cage settings are given"),
+        ({"state": "cage", "cage": {"replica": 2}}, "unknown cage settings"),
+    ],
+)
+def test_propensity_states_refuse_bad_settings(change, message):
+    from nucleate.errors import InputError
+    from nucleate.train.propensity import PropensityTrainConfig
+
+    base = {"pair_energy": {"pairs": KA}}
+    with pytest.raises(InputError, match=message):
+        PropensityTrainConfig(**{**base, **change})
+
+
+@pytest.mark.parametrize("film", [False, True])
+def test_a_saved_ridge_predicts_what_the_ridge_does(tmp_path, film):
+    """The ridge shipped as a node_linear checkpoint gives the fitted pipeline's predictions."""
+    from types import SimpleNamespace
+
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from nucleate import __version__
+    from nucleate.models.linear import height_terms
+    from nucleate.predict.per_atom import load_propensity_checkpoints
+    from nucleate.train.propensity import predict_nodes, save_ridge
+
+    rng = np.random.default_rng(3)
+    n, f = 50, 6
+    x = rng.normal(5.0, [1.0, 2.0, 0.1, 3.0, 1.0, 0.5], (n, f))
+    height = rng.uniform(0.5, 6.0, n)
+    graph = SimpleNamespace(
+        node_features=x, height=height, node_type=np.zeros(n, int), species=np.ones(n, int),
+        positions=rng.random((n, 3)), layer=np.zeros(n, int), edge_index=np.array([[0, 1], [1, 0]]),
+        edge_vec=np.zeros((2, 3)), edge_dist=np.array([1.0, 1.0]), atom_index=np.arange(n),
+    )  # fmt: skip
+    inputs = np.hstack([x, height_terms(torch_tensor(height)).numpy()]) if film else x
+    y = inputs @ rng.normal(size=inputs.shape[1]) + rng.normal(0, 0.1, n)
+    ridge = make_pipeline(StandardScaler(), Ridge(alpha=0.5)).fit(inputs, y)
+    config = SimpleNamespace(graph=graph)
+    meta = {"nucleate_version": __version__, "featurizer_settings": {}, "units": "lj"}
+    path = save_ridge(ridge, config, film, meta, tmp_path / "final.ckpt")
+    model = load_propensity_checkpoints([str(path)])[0]
+    np.testing.assert_allclose(predict_nodes(model, graph), ridge.predict(inputs), atol=1e-4)
+
+
+def torch_tensor(a):
+    import torch
+
+    return torch.as_tensor(a)
+
+
 def test_propensity_campaign_on_a_tiny_source(tmp_path):
     """Two configurations x 4 replicas of a 150-atom film: the held substrate has zero propensity,
     the liquid does not; labels, ceilings and the manifest are written; a rerun does nothing."""
