@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from nucleate.errors import InputError
 
+#: training precisions (Lightning's names)
+PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
+
 
 @dataclass
 class TrainConfig:
@@ -47,6 +50,8 @@ class TrainConfig:
     # torch threads on the CPU (None: torch's default, one per core); give one per free core:
     # on a machine where another job holds a core, the default threads slow a step many times
     threads: int | None = None
+    # Lightning's precision: "32-true", or mixed precision ("bf16-mixed"; "16-mixed" on a GPU)
+    precision: str = "32-true"
 
     def validate(self) -> None:
         """Raise :class:`InputError` on the first bad value, in one line, before any work."""
@@ -66,6 +71,11 @@ class TrainConfig:
                                    ("patience", self.patience, 0)):  # fmt: skip
             if not isinstance(value, int) or value < least:
                 raise InputError(f"{name} must be a whole number ≥ {least}, not {value!r}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not "
+                             f"{self.precision!r}")  # fmt: skip
+        if self.precision == "16-mixed" and self.accelerator == "cpu":
+            raise InputError("precision 16-mixed needs a GPU; on the CPU use bf16-mixed")
         if not self.lr > 0:
             raise InputError(f"lr must be positive, not {self.lr}")
         if self.weight_decay < 0:

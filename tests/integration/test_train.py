@@ -49,6 +49,36 @@ def test_train_cli(capsys, tmp_path, film, config, extra):
             assert model.eval()(torch.zeros(2, c, 16, 16)).shape == (2,)
 
 
+@pytest.mark.parametrize("config", ["gnn", "cnn"])
+def test_bf16_mixed_precision_trains(tmp_path, film, config):
+    """bf16 autocast on the CPU: the run trains and its validation predictions are finite."""
+    root = synthetic_dataset(tmp_path / "ds", film, 16)
+    out = tmp_path / "run"
+    extra = (
+        ["--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]
+        if config == "gnn"
+        else ["--featurizer_settings", "{layers: [1], size: 16}", "--model_args", "{widths: [4]}"]
+    )
+    args = ["train", "-c", f"configs/train/{config}.yaml", "--data", str(root), "--out", str(out),
+            "--max_epochs", "2", "--batch_size", "4", "--threads", "1", "--loggers", "[csv]",
+            "--precision", "bf16-mixed", "--accelerator", "cpu", *extra]  # fmt: skip
+    assert cli.main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert np.isfinite(metrics["val"]["rmse"])
+    assert "precision: bf16-mixed" in (out / "config.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("precision", "message"),
+    [("fp8", "precision must be one of"), ("16-mixed", "needs a GPU")],
+)
+def test_training_precision_is_checked(tmp_path, capsys, precision, message):
+    args = ["train", "-c", "configs/train/gnn.yaml", "--precision", precision, "--accelerator",
+            "cpu", "--out", str(tmp_path / "run")]  # fmt: skip
+    assert cli.main(args) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_ensemble_spread_coverage_and_leave_one_family_out(capsys, tmp_path, film):
     root = synthetic_dataset(tmp_path / "ds", film, 16)
     out = tmp_path / "ens"
