@@ -44,7 +44,9 @@ class PredictConfig(ReadOptions):
         substrate: slab files and/or generated slabs <family>:<value>, e.g. [my_slab.extxyz,
             fcc111:+0.015, bcc110:-0.02, fcc111-vacancies:0.2]: simulated first (every one with
             every eps_sl); the families are listed at the end of ``nucleate predict --help``.
-        eps_sl: substrate-liquid ε for substrate, e.g. [1.2] or [0.5, 1.0, 1.5].
+        eps_sl: substrate-liquid ε for substrate, e.g. [1.2] or [0.5, 1.0, 1.5]; with a
+            trajectory, its substrate's (one value; propensity models that read a film's
+            inherent state need it).
         eps_sl2: substrate-liquid ε of the second component of two-component families
             (fcc111-stripes, fcc111-alloy, fcc100-checker; lj-mix-v1 used 0.3).
         workers: simulations at once (0: all cores).
@@ -95,6 +97,9 @@ class PredictConfig(ReadOptions):
                 raise InputError("--rate applies to T_n, not to per-atom propensity")
             if self.trajectory is None:
                 raise InputError("propensity is predicted from frames: give --trajectory FILE")
+            if self.eps_sl and len(self.eps_sl) > 1:
+                raise InputError("a trajectory has one substrate-liquid strength: give one "
+                                 "--eps_sl")  # fmt: skip
             return
         if (self.trajectory is None) == (self.substrate is None):
             raise InputError(
@@ -243,7 +248,7 @@ def per_atom_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
                 f"{err} (the model was trained on liquid films on a substrate)"
             ) from None
         raise
-    results = predict_per_atom(models, frames)
+    results = predict_per_atom(models, frames, cfg.eps_sl[0] if cfg.eps_sl else None)
     path = write_per_atom(frames, results, out / "per_atom.extxyz")
     summary = []
     for k, (mean, _) in enumerate(results):

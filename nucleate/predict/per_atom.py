@@ -73,9 +73,12 @@ def check_geometry(meta: dict, frames) -> None:
             )
 
 
-def predict_per_atom(models, frames) -> list[tuple[np.ndarray, np.ndarray]]:
+def predict_per_atom(
+    models, frames, eps_sl: float | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each frame, (n_atoms,) mean and spread of the predicted propensity over the models
-    (NaN for atoms that are not graph nodes or are substrate)."""
+    (NaN for atoms that are not graph nodes or are substrate). ``eps_sl``: the substrate-liquid
+    strength, for models that read a film's inherent state."""
     from nucleate.train.propensity import build_graph, predict_nodes
 
     meta = models[0].hparams.meta
@@ -87,7 +90,7 @@ def predict_per_atom(models, frames) -> list[tuple[np.ndarray, np.ndarray]]:
                              f"{meta['units']} units")  # fmt: skip
         if not frame.liquid.any():
             raise InputError("the frame has no liquid atoms")
-        g = build_graph(frame, meta["featurizer_settings"])
+        g = build_graph(frame, meta["featurizer_settings"], eps_sl)
         preds = np.stack([predict_nodes(m, g) for m in models])
         liquid = np.asarray(g.node_type) == 0
         mean = np.full(frame.n_atoms, np.nan)

@@ -29,7 +29,13 @@ import torch
 import yaml
 
 from nucleate import __version__
-from nucleate.data.simulate.states import PairModel, cage_state, inherent_state
+from nucleate.data.campaign import campaign_potential
+from nucleate.data.simulate.states import (
+    PairModel,
+    cage_state,
+    film_inherent_state,
+    inherent_state,
+)
 from nucleate.errors import InputError
 from nucleate.models.linear import height_terms
 from nucleate.report.training import propensity_parity
@@ -87,7 +93,7 @@ class PropensityTrainConfig:
             raise InputError(f"threads must be a whole number ≥ 1, not {self.threads!r}")
         if self.state not in STATES:
             raise InputError(f"state must be one of {', '.join(STATES)}, not {self.state!r}")
-        if self.state != "given" and not (self.state_model or self.pair_energy):
+        if self.state != "given" and not (self.state_model or self.pair_energy or _is_film(self)):
             raise InputError(f"state {self.state!r} needs the potential: give state_model (pairs) "
                              "or pair_energy")  # fmt: skip
         if self.final_model not in ("gnn", "ridge"):
@@ -101,6 +107,27 @@ class PropensityTrainConfig:
 
 #: the structures a propensity model can read (see PropensityTrainConfig.state)
 STATES = ("given", "inherent", "cage")
+
+
+def _is_film(cfg) -> bool:
+    """Whether the data are a film propensity data set (a manifest, not KA files)."""
+    return (Path(cfg.data) / "manifest.csv").exists()
+
+
+def source_campaign(data: str | Path) -> dict:
+    """The campaign of the T_n data set a film propensity data set was made from (its
+    potential and substrates), or ``{}``."""
+    path = Path(data) / "campaign.yaml"
+    if not path.exists():
+        return {}
+    own = yaml.safe_load(path.read_text()) or {}
+    source = (own.get("propensity") or {}).get("source")
+    if not source:
+        return own
+    for base in (Path(source), Path(data).parent / Path(source).name):
+        if (base / "campaign.yaml").exists():
+            return yaml.safe_load((base / "campaign.yaml").read_text())
+    raise InputError(f"{data}: its source data set {source} is not found")
 
 
 @dataclass
@@ -123,18 +150,39 @@ def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
     out = {"local_order": cfg.local_order, "pair_energy": cfg.pair_energy, "cutoff": cfg.cutoff}
     if cfg.state != "given":  # settings of models on the given structure stay as they were
         pe = cfg.pair_energy or {}
-        model = cfg.state_model or {"pairs": pe["pairs"], "cutoff": pe.get("cutoff", 2.5)}
+        if cfg.state_model:
+            model = cfg.state_model
+        elif _is_film(cfg):  # the film's own potential; each substrate's eps_sl per frame
+            source = source_campaign(cfg.data)
+            if cfg.state != "inherent" or "potential" not in source:
+                raise InputError("films have the inherent state only, with the potential of the "
+                                 "campaign that made them")  # fmt: skip
+            model = {"potential": source["potential"],
+                     "sigma_sl": float(source.get("substrates", {}).get("sigma_sl", 1.0))}  # fmt: skip
+        else:
+            model = {"pairs": pe["pairs"], "cutoff": pe.get("cutoff", 2.5)}
         out.update(state=cfg.state, state_model=model, cage=cfg.cage)
     return out
 
 
-def structural_state(frame, settings: dict, cache_dir: str | None = None):
+def structural_state(frame, settings: dict, cache_dir: str | None = None,
+                     eps_sl: float | None = None):  # fmt: skip
     """``(frame, seconds)``: the structure a model with these featurizer settings reads, and the
     LAMMPS wall time it took to make (0 for the given structure; the first time's time when the
-    state was cached). States are cached by content under ``cache_dir`` (default: nucleate's)."""
+    state was cached). States are cached by content under ``cache_dir`` (default: nucleate's).
+    A film's state needs its substrate's ``eps_sl``."""
     state = settings.get("state", "given")
     if state == "given":
         return frame, 0.0
+    if "potential" in settings["state_model"]:
+        if eps_sl is None:
+            raise InputError("this model reads the film's inherent state, made with the "
+                             "substrate-liquid potential: give the substrate's --eps_sl")  # fmt: skip
+        made = film_inherent_state(
+            frame, campaign_potential({"potential": settings["state_model"]["potential"]}),
+            eps_sl, settings["state_model"]["sigma_sl"], cache_dir=cache_dir,
+        )  # fmt: skip
+        return made.frame, made.seconds
     model = PairModel(**_tuples(settings["state_model"]))
     if state == "inherent":
         made = inherent_state(frame, model, cache_dir=cache_dir)
@@ -161,18 +209,19 @@ def _tuples(d: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 
-def build_graph(frame, settings: dict):
+def build_graph(frame, settings: dict, eps_sl: float | None = None):
     """The propensity graph of a frame: every liquid atom (and the top substrate layers of a film)
     as nodes, with the descriptors of its structural state as node features."""
-    return state_graph(frame, settings)[0]
+    return state_graph(frame, settings, eps_sl=eps_sl)[0]
 
 
-def state_graph(frame, settings: dict, cache_dir: str | None = None):
+def state_graph(frame, settings: dict, cache_dir: str | None = None,
+                eps_sl: float | None = None):  # fmt: skip
     """``(graph, seconds)``: :func:`build_graph` and the time its structural state took."""
     from nucleate.featurize.graphs import GraphFeaturizer
 
     compute = node_featurizer(settings)
-    frame, seconds = structural_state(frame, settings, cache_dir)
+    frame, seconds = structural_state(frame, settings, cache_dir, eps_sl)
     graph = GraphFeaturizer(cutoff=settings["cutoff"], layers=None, local_order=compute)(frame)
     return graph, seconds
 
@@ -199,6 +248,7 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
     root = Path(cfg.data)
     settings = featurizer_settings(cfg)
     items = []  # (source file, loader)
+    eps = {}  # film sample -> its substrate-liquid strength (for its inherent state)
     ka = sorted(root.glob("isoconfig_*.npz")) if root.is_dir() else []
     if ka:
         for f in ka:
@@ -208,6 +258,7 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
 
         for row in read_manifest(root):
             items.append((root / "samples" / row["id"] / "configs.extxyz.gz", "film"))
+            eps[row["id"]] = float(row["eps_sl"]) if row.get("eps_sl") not in (None, "") else None
     else:
         raise InputError(f"{root}: neither a propensity data set nor isoconfig_*.npz files")
     out = []
@@ -231,8 +282,10 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             ceil_contact = [float(f.info.get("ceiling_contact", np.nan)) for f in frames]
             groups = [path.parent.name] * len(frames)
 
-        def compute(frames=frames):
-            made = [state_graph(f, settings, cfg.cache_dir) for f in frames]
+        sample_eps = eps.get(path.parent.name)
+
+        def compute(frames=frames, e=sample_eps):
+            made = [state_graph(f, settings, cfg.cache_dir, e) for f in frames]
             out = {f"g{i}_{k}": v for i, (g, _) in enumerate(made)
                    for k, v in graph_arrays(g).items()}  # fmt: skip
             return {**out, "state_seconds": np.array([t for _, t in made])}

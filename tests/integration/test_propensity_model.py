@@ -165,6 +165,83 @@ def test_propensity_model_on_inherent_states(tmp_path, monkeypatch):
     assert len(list((tmp_path / "user-cache" / "states").glob("inherent-*.npz"))) == 2
 
 
+def _film_propensity_set(root: Path, n: int = 3) -> Path:
+    """A film propensity data set of ``n`` shaken fcc(111) films (types 1 substrate, 2 liquid),
+    mobility growing with height, made "from" a source data set holding the campaign's
+    potential (the layout `nucleate generate` writes)."""
+    from nucleate.data.io import write_frames
+    from nucleate.data.simulate.md import Potential
+
+    source = root / "source"
+    source.mkdir(parents=True)
+    pot = Potential()
+    (source / "campaign.yaml").write_text(yaml.safe_dump({
+        "potential": {"units": pot.units, "pair_style": pot.pair_style,
+                      "pair_coeffs": list(pot.pair_coeffs), "pair_modify": pot.pair_modify,
+                      "masses": list(pot.masses)},
+        "substrates": {"sigma_sl": 1.0}}))  # fmt: skip
+    data = root / "films"
+    (data / "samples").mkdir(parents=True)
+    (data / "campaign.yaml").write_text(yaml.safe_dump({"propensity": {"source": str(source)}}))
+    rows = []
+    for k in range(n):
+        atoms, _, top = layered_film(size=(4, 4), n_liquid=5, noise=0.08, seed=k)
+        frame = from_ase(atoms, Selection(substrate_types=(1,)))
+        rng = np.random.default_rng(k)
+        h = frame.positions[:, 2] - top
+        prop = np.where(frame.substrate, 0.0, 0.1 * h + rng.normal(0, 0.05, frame.n_atoms))
+        frames = [frame.replace(arrays={"propensity": prop}, info={"ceiling": 0.9,
+                                                                     "ceiling_contact": 0.8})]  # fmt: skip
+        sid = f"film{k}"
+        (data / "samples" / sid).mkdir()
+        write_frames(data / "samples" / sid / "configs.extxyz.gz", frames)
+        rows.append({"id": sid, "family": "fcc111", "eps_sl": 0.5 + 0.5 * k})
+    with open(data / "manifest.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, rows[0].keys())
+        w.writeheader()
+        w.writerows(rows)
+    return data
+
+
+@pytest.mark.slow
+def test_film_propensity_on_inherent_states_needs_the_substrate_strength(tmp_path, monkeypatch):
+    """Films: the inherent state is made with the source campaign's potential and each sample's
+    eps_sl (held substrate); prediction minimises with the --eps_sl given and refuses without."""
+    monkeypatch.setenv("NUCLEATE_CACHE", str(tmp_path / "user-cache"))
+    data = _film_propensity_set(tmp_path)
+    section = {
+        "data": str(data), "out": str(tmp_path / "run"), "cache_dir": str(tmp_path / "cache"),
+        "local_order": {"shells": [1.0, 1.5], "width": 0.1, "ls": [6], "coarse_grain": [1.5]},
+        "state": "inherent", "model_args": {"hidden": 8, "layers": 1, "use_height": True},
+        "folds": 0, "max_epochs": 2, "patience": 2, "loggers": [], "threads": 1,
+        "ridge_alphas": [1.0], "ship": str(tmp_path / "shipped"),
+    }  # fmt: skip
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"propensity": section}))
+    assert cli.main(["train", "-c", str(tmp_path / "p.yaml")]) == 0
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["state"] == "inherent" and m["state_seconds_per_config"] > 0
+    made = sorted((tmp_path / "cache" / "states").glob("film-inherent-*.npz"))
+    assert len(made) == 3  # one minimisation per sample, each with its own eps_sl
+    traj = data / "samples" / "film0" / "configs.extxyz.gz"
+    argv = ["predict", "--per_atom", "true", "--model", f"[{tmp_path / 'shipped'}]",
+            "--trajectory", str(traj), "--substrate_types", "[1]", "--plot", "false"]  # fmt: skip
+    assert cli.main([*argv, "--out", str(tmp_path / "refused")]) == 2
+    assert cli.main([*argv, "--eps_sl", "[0.5]", "--out", str(tmp_path / "pred")]) == 0
+    from ase.io import read
+
+    p = read(tmp_path / "pred" / "per_atom.extxyz").arrays["predicted_propensity"]
+    assert np.isfinite(p[atoms_liquid(traj)]).all()
+    # the same frame and strength as in training: the user cache holds the same state
+    user = sorted((tmp_path / "user-cache" / "states").glob("film-inherent-*.npz"))
+    assert len(user) == 1 and user[0].name in {f.name for f in made}
+
+
+def atoms_liquid(path: Path) -> np.ndarray:
+    from nucleate.data.io import read_frames
+
+    return read_frames(path)[0].liquid
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -178,7 +255,7 @@ def test_propensity_states_refuse_bad_settings(change, message):
     from nucleate.errors import InputError
     from nucleate.train.propensity import PropensityTrainConfig
 
-    base = {"pair_energy": {"pairs": KA}}
+    base = {"pair_energy": {"pairs": KA}, "data": "isoconfig-files"}
     with pytest.raises(InputError, match=message):
         PropensityTrainConfig(**{**base, **change})
 

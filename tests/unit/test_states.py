@@ -61,3 +61,43 @@ def test_the_cage_state_of_a_shaken_crystal_lies_near_its_lattice_sites(tmp_path
     assert rms(cage) < 0.5 * rms(shaken)  # the vibrations average out around the sites
     again, _ = cage_state(shaken, temperature=0.1, run_time=1.0, replicas=3, cache_dir=tmp_path)
     assert np.array_equal(again.positions, cage.positions) and seconds > 0
+
+
+def test_a_shaken_film_relaxes_onto_its_held_substrate(tmp_path):
+    """The film's inherent state: the liquid goes back near its lattice, the substrate does not
+    move, the energy falls; cached; refused without a one-component substrate or a strength."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import layered_film
+
+    from nucleate.data.io import Selection, from_ase
+    from nucleate.data.simulate.md import Potential
+    from nucleate.data.simulate.states import film_inherent_state
+
+    atoms, _, _ = layered_film(size=(4, 4), n_substrate=3, n_liquid=4)
+    perfect = from_ase(atoms, Selection(substrate_types=(1,)))
+    rng = np.random.default_rng(2)
+    liquid = ~perfect.substrate
+    shaken_pos = perfect.positions.copy()
+    shaken_pos[liquid] += rng.normal(0, 0.06, (int(liquid.sum()), 3))
+    shaken = perfect.replace(positions=shaken_pos)
+    state = film_inherent_state(shaken, Potential(), eps_sl=1.0, cache_dir=tmp_path)
+    np.testing.assert_allclose(
+        state.frame.positions[~liquid], perfect.positions[~liquid], atol=1e-9
+    )
+    assert state.energy_after < state.energy_before
+
+    def rms(frame):
+        d = frame.positions[liquid] - perfect.positions[liquid]
+        return float(np.sqrt((d**2).sum(axis=1).mean()))
+
+    assert rms(state.frame) < 0.5 * rms(shaken)
+    again = film_inherent_state(shaken, Potential(), eps_sl=1.0, cache_dir=tmp_path)
+    assert np.array_equal(again.frame.positions, state.frame.positions)
+    with pytest.raises(InputError, match="eps_sl must be positive"):
+        film_inherent_state(shaken, Potential(), eps_sl=0.0, cache_dir=tmp_path)
+    with pytest.raises(InputError, match="type 1 for the substrate"):
+        film_inherent_state(shaken.replace(types=np.where(liquid, 3, 1)), Potential(), 1.0,
+                            cache_dir=tmp_path)  # fmt: skip

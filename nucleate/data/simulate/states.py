@@ -1,4 +1,4 @@
-"""Structural states of a bulk configuration, made with its own potential in LAMMPS: the
+"""Structural states of a configuration, made with its own potential in LAMMPS: the
 *inherent state*, the local energy minimum the configuration reaches by steepest descent (the
 structure with its vibrations removed). Structure read from the inherent state predicts the
 dynamical propensity of glass formers better than the instantaneous one (Schrøder et al. 2000;
@@ -65,11 +65,11 @@ class MinimisedState:
     seconds: float
 
 
-def _key(frame: Frame, model: PairModel, *settings) -> str:
+def _key(frame: Frame, *settings) -> str:
     h = hashlib.sha256()
     for a in (frame.positions, frame.types, frame.cell):
         h.update(np.ascontiguousarray(a, dtype=float).tobytes())
-    h.update(json.dumps([asdict(model), *settings], sort_keys=True, default=list).encode())
+    h.update(json.dumps(list(settings), sort_keys=True, default=list).encode())
     return h.hexdigest()[:24]
 
 
@@ -125,7 +125,7 @@ def inherent_state(
     model = model or PairModel()
     _check(frame, model)
     cell = np.asarray(frame.cell, dtype=float)
-    path = _cache_dir(cache_dir) / f"inherent-{_key(frame, model, ftol, max_iter)}.npz"
+    path = _cache_dir(cache_dir) / f"inherent-{_key(frame, asdict(model), ftol, max_iter)}.npz"
     if path.exists():
         with np.load(path) as z:
             return MinimisedState(frame.replace(positions=z["positions"]), z["energy"],
@@ -181,7 +181,7 @@ def cage_state(
     Cached by content."""
     model = model or PairModel()
     _check(frame, model)
-    key = _key(frame, model, temperature, run_time, replicas, timestep, seed)
+    key = _key(frame, asdict(model), temperature, run_time, replicas, timestep, seed)
     path = _cache_dir(cache_dir) / f"cage-{key}.npz"
     if path.exists():
         with np.load(path) as z:
@@ -217,3 +217,71 @@ def cage_state(
     np.savez(tmp, positions=out.positions, seconds=seconds)
     os.replace(tmp, path)
     return out, seconds
+
+
+def film_inherent_state(
+    frame: Frame,
+    potential,
+    eps_sl: float,
+    sigma_sl: float = 1.0,
+    ftol: float = 1e-8,
+    max_iter: int = 100_000,
+    cache_dir: str | os.PathLike | None = None,
+) -> MinimisedState:
+    """The inherent state of a liquid film on its substrate: the liquid minimised by conjugate
+    gradients with the substrate held, under ``potential`` (a campaign's
+    :class:`~nucleate.data.simulate.md.Potential`) with the substrate's ``eps_sl`` and
+    ``sigma_sl``; cached by content. Types as the campaigns write them: 1 substrate, 2 liquid
+    (two-component substrates are refused: one ``eps_sl``)."""
+    from nucleate.data.io import to_ase
+    from nucleate.data.simulate.md import load_interface
+
+    types = np.asarray(frame.types, dtype=int)
+    sub = np.asarray(frame.substrate, dtype=bool)
+    if not sub.any():
+        raise InputError("a film's inherent state needs its substrate atoms marked")
+    if set(types[sub].tolist()) != {1} or set(types[~sub].tolist()) != {2}:
+        raise InputError("a film's inherent state needs type 1 for the substrate and type 2 for "
+                         "the liquid (one-component substrates)")  # fmt: skip
+    if not eps_sl > 0:
+        raise InputError(f"eps_sl must be positive, not {eps_sl}")
+    key = _key(frame, asdict(potential), eps_sl, sigma_sl, ftol, max_iter)
+    path = _cache_dir(cache_dir) / f"film-inherent-{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return MinimisedState(frame.replace(positions=z["positions"]), z["energy"],
+                                  float(z["before"]), float(z["after"]), int(z["iterations"]),
+                                  float(z["seconds"]))  # fmt: skip
+    start = time.time()
+    x0 = np.asarray(frame.positions, dtype=float)
+    cell = np.asarray(frame.cell, dtype=float)
+    n = len(x0)
+    lmp = start_lammps()
+    try:
+        load_interface(lmp, to_ase(frame), potential, eps_sl, sigma_sl)
+        lmp.commands_string("compute pe all pe/atom\nthermo_style custom step pe fnorm\n"
+                            "min_style cg")  # fmt: skip
+        lmp.command("run 0")
+        before = float(lmp.get_thermo("pe"))
+        lmp.command(f"minimize 0.0 {ftol:.3g} {max_iter} {10 * max_iter}")
+        iterations = int(lmp.extract_global("ntimestep"))
+        lmp.command("run 0")
+        after = float(lmp.get_thermo("pe"))
+        if lmp.get_natoms() != n:
+            raise InputError(f"LAMMPS lost {n - lmp.get_natoms()} atoms in the minimisation")
+        ids = np.array(lmp.numpy.extract_atom("id")[:n])
+        order = np.argsort(ids)
+        x = np.array(lmp.numpy.extract_atom("x")[:n])[order]
+        energy = np.array(lmp.numpy.extract_compute("pe", 1, 1)[:n])[order]
+    finally:
+        lmp.close()
+    frac = (x - x0) @ np.linalg.inv(cell)
+    frac[:, :2] -= np.round(frac[:, :2])  # periodic in x and y only
+    state = MinimisedState(frame.replace(positions=x0 + frac @ cell), energy, before, after,
+                           iterations, time.time() - start)  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
+    np.savez(tmp, positions=state.frame.positions, energy=energy, before=before, after=after,
+             iterations=iterations, seconds=state.seconds)  # fmt: skip
+    os.replace(tmp, path)
+    return state
