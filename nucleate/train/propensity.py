@@ -60,7 +60,9 @@ class PropensityTrainConfig:
     short runs, :func:`~nucleate.data.simulate.states.cage_state` with the ``cage`` arguments);
     both made with LAMMPS from ``state_model`` (:class:`~nucleate.data.simulate.states.PairModel`
     arguments; default: ``pair_energy``'s pairs and cutoff), for periodic bulk configurations.
-    Prediction makes the same state of every input frame."""
+    Films have the inherent state only
+    (:func:`~nucleate.data.simulate.states.film_inherent_state`: the source campaign's potential,
+    each sample's ``eps_sl``). Prediction makes the same state of every input frame."""
 
     data: str = "data/lj-fcc-v1-propensity"
     out: str = "runs/propensity/lj-fcc"

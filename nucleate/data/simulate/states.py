@@ -124,18 +124,25 @@ def inherent_state(
     iterations); cached by content."""
     model = model or PairModel()
     _check(frame, model)
-    cell = np.asarray(frame.cell, dtype=float)
     path = _cache_dir(cache_dir) / f"inherent-{_key(frame, asdict(model), ftol, max_iter)}.npz"
+    return _minimised(frame, path, lambda: _bulk(frame, model), 3, ftol, max_iter)
+
+
+def _minimised(frame: Frame, path: Path, open_lammps, periodic: int, ftol: float,
+               max_iter: int) -> MinimisedState:  # fmt: skip
+    """The minimum of the system ``open_lammps()`` loads (ids in the frame's order; held atoms
+    held by its fixes), read from ``path`` or made and stored there. Positions continue from the
+    frame's (possibly unwrapped) ones across the first ``periodic`` cell vectors."""
     if path.exists():
         with np.load(path) as z:
             return MinimisedState(frame.replace(positions=z["positions"]), z["energy"],
                                   float(z["before"]), float(z["after"]), int(z["iterations"]),
                                   float(z["seconds"]))  # fmt: skip
     start = time.time()
-    side = np.diag(cell)
     x0 = np.asarray(frame.positions, dtype=float)
+    cell = np.asarray(frame.cell, dtype=float)
     n = len(x0)
-    lmp = _bulk(frame, model)
+    lmp = open_lammps()
     try:
         lmp.commands_string(
             "compute pe all pe/atom\nthermo_style custom step pe fnorm\nmin_style cg"
@@ -146,16 +153,18 @@ def inherent_state(
         iterations = int(lmp.extract_global("ntimestep"))
         lmp.command("run 0")  # the per-atom energies of the minimum
         after = float(lmp.get_thermo("pe"))
+        if lmp.get_natoms() != n:
+            raise InputError(f"LAMMPS lost {n - lmp.get_natoms()} atoms in the minimisation")
         ids = np.array(lmp.numpy.extract_atom("id")[:n])
         order = np.argsort(ids)
         x = np.array(lmp.numpy.extract_atom("x")[:n])[order]
         energy = np.array(lmp.numpy.extract_compute("pe", 1, 1)[:n])[order]
     finally:
         lmp.close()
-    d = x - x0
-    d -= side * np.round(d / side)  # continue from the input's (possibly unwrapped) positions
-    state = MinimisedState(frame.replace(positions=x0 + d), energy, before, after, iterations,
-                           time.time() - start)  # fmt: skip
+    frac = (x - x0) @ np.linalg.inv(cell)
+    frac[:, :periodic] -= np.round(frac[:, :periodic])
+    state = MinimisedState(frame.replace(positions=x0 + frac @ cell), energy, before, after,
+                           iterations, time.time() - start)  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
     np.savez(tmp, positions=state.frame.positions, energy=energy, before=before, after=after,
@@ -247,41 +256,14 @@ def film_inherent_state(
         raise InputError(f"eps_sl must be positive, not {eps_sl}")
     key = _key(frame, asdict(potential), eps_sl, sigma_sl, ftol, max_iter)
     path = _cache_dir(cache_dir) / f"film-inherent-{key}.npz"
-    if path.exists():
-        with np.load(path) as z:
-            return MinimisedState(frame.replace(positions=z["positions"]), z["energy"],
-                                  float(z["before"]), float(z["after"]), int(z["iterations"]),
-                                  float(z["seconds"]))  # fmt: skip
-    start = time.time()
-    x0 = np.asarray(frame.positions, dtype=float)
-    cell = np.asarray(frame.cell, dtype=float)
-    n = len(x0)
-    lmp = start_lammps()
-    try:
-        load_interface(lmp, to_ase(frame), potential, eps_sl, sigma_sl)
-        lmp.commands_string("compute pe all pe/atom\nthermo_style custom step pe fnorm\n"
-                            "min_style cg")  # fmt: skip
-        lmp.command("run 0")
-        before = float(lmp.get_thermo("pe"))
-        lmp.command(f"minimize 0.0 {ftol:.3g} {max_iter} {10 * max_iter}")
-        iterations = int(lmp.extract_global("ntimestep"))
-        lmp.command("run 0")
-        after = float(lmp.get_thermo("pe"))
-        if lmp.get_natoms() != n:
-            raise InputError(f"LAMMPS lost {n - lmp.get_natoms()} atoms in the minimisation")
-        ids = np.array(lmp.numpy.extract_atom("id")[:n])
-        order = np.argsort(ids)
-        x = np.array(lmp.numpy.extract_atom("x")[:n])[order]
-        energy = np.array(lmp.numpy.extract_compute("pe", 1, 1)[:n])[order]
-    finally:
-        lmp.close()
-    frac = (x - x0) @ np.linalg.inv(cell)
-    frac[:, :2] -= np.round(frac[:, :2])  # periodic in x and y only
-    state = MinimisedState(frame.replace(positions=x0 + frac @ cell), energy, before, after,
-                           iterations, time.time() - start)  # fmt: skip
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-    np.savez(tmp, positions=state.frame.positions, energy=energy, before=before, after=after,
-             iterations=iterations, seconds=state.seconds)  # fmt: skip
-    os.replace(tmp, path)
-    return state
+
+    def open_lammps():
+        lmp = start_lammps()
+        try:
+            load_interface(lmp, to_ase(frame), potential, eps_sl, sigma_sl)
+        except BaseException:
+            lmp.close()
+            raise
+        return lmp
+
+    return _minimised(frame, path, open_lammps, 2, ftol, max_iter)
