@@ -70,6 +70,7 @@ BENCHMARKS = {
     "shipped_on_families": ".venv/bin/python benchmarks/shipped_on_families.py",
     "graph_models": ".venv/bin/python benchmarks/graph_models.py",
     "gnn_step": ".venv/bin/python benchmarks/gnn_step.py",
+    "gnn_precision": ".venv/bin/python benchmarks/gnn_precision.py --max_epochs 60",
     "tn_rates": ".venv/bin/python benchmarks/tn_rates.py --ship models/lj-fcc-v1-rates/rate-head",
 }
 
