@@ -286,7 +286,7 @@ def predict_frames(
         )  # fmt: skip
     import torch
 
-    from nucleate.models.graph_data import to_pyg
+    from nucleate.models.graph_data import graph_tensors
 
     if meta["features"] == "density_image":  # one image, averaged over the frames
         feats = featurizer.features(list(frames), Context())
@@ -294,7 +294,8 @@ def predict_frames(
     else:  # a graph per frame (training read one frame per sample): the mean over the frames
         from types import SimpleNamespace
 
-        inputs = [to_pyg(SimpleNamespace(**featurizer.features([f], Context()))) for f in frames]
+        inputs = [graph_tensors(SimpleNamespace(**featurizer.features([f], Context())))
+                  for f in frames]  # fmt: skip
     with torch.no_grad():
         per_frame = np.array([[float(m(x)[0]) for x in inputs] for m in models])  # (models, frames)
         # a member's novelty: its most novel frame
