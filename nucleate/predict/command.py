@@ -50,6 +50,8 @@ class PredictConfig(ReadOptions):
         eps_sl2: substrate-liquid ε of the second component of two-component families
             (fcc111-stripes, fcc111-alloy, fcc100-checker; lj-mix-v1 used 0.3).
         workers: simulations at once (0: all cores).
+        threads: torch threads for the models (None: torch's default, one per core; give one
+            per free core: on a busy machine one thread is faster).
         equilibrium: override the training protocol's equilibrium run for substrate, e.g.
             {melt_time: 5, eq_time: 6, n_frames: 4, frame_every: 1.5} (cheaper, validate it
             first).
@@ -72,6 +74,7 @@ class PredictConfig(ReadOptions):
     eps_sl: list[float] | None = None
     eps_sl2: float | None = None
     workers: int = 0
+    threads: int | None = None
     equilibrium: dict | None = None
     out: str = "prediction"
     overwrite: bool = False
@@ -87,6 +90,8 @@ class PredictConfig(ReadOptions):
 
     def validate(self) -> None:
         """Raise :class:`InputError` on the first inconsistent option, before any work."""
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise InputError(f"threads must be a whole number ≥ 1, not {self.threads!r}")
         if self.model is None:
             raise InputError("give --model [checkpoint or run directory, ...]")
         for r in self.rate or []:
@@ -117,6 +122,10 @@ def run_predict(cfg: PredictConfig) -> dict:
     """Check the config, predict into a staging folder beside ``cfg.out`` and move it into place
     (a failure leaves nothing half-written, and no earlier run's files beside the new ones)."""
     cfg.validate()
+    if cfg.threads is not None:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     final = Path(cfg.out)
     if final.exists() and (not final.is_dir() or any(final.iterdir())) and not cfg.overwrite:
         raise InputError(

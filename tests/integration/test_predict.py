@@ -184,10 +184,15 @@ def test_shipped_model_found_from_another_directory(tmp_path, monkeypatch, capsy
     sample = root / "data/lj-fcc-v1/samples/fcc111_m+00.0_e1.00/frames.extxyz.gz"
     argv = ["predict", "--model", "[models/lj-fcc-v1/gnn]", "--trajectory", str(sample),
             "--plot", "false", "--out", "here"]  # fmt: skip
-    assert cli.main(argv) == 0
+    import torch
+
+    assert cli.main([*argv, "--threads", "1"]) == 0
+    assert torch.get_num_threads() == 1
     assert (tmp_path / "here" / "predictions.csv").exists()
     assert cli.main([*argv[:2], "[models/none]", *argv[3:-1], "there"]) == 2
     assert "looked in the working directory" in capsys.readouterr().err
+    assert cli.main([*argv, "--threads", "0", "--overwrite", "true"]) == 2
+    assert "threads must be a whole number" in capsys.readouterr().err
 
 
 def test_graph_model_refuses_species_it_never_saw(tmp_path, capsys):
