@@ -1,5 +1,6 @@
 """Graphs as tensors: torch-geometric ``Data`` for training (:func:`to_pyg`), plain tensors
-for prediction (:func:`graph_tensors`)."""
+for prediction (:func:`batch_tensors`, without importing torch-geometric, whose import is
+most of a short prediction's start-up)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,20 @@ def _tensors(graph) -> dict:
             for k in TENSORS}  # fmt: skip
 
 
-def graph_tensors(graph) -> SimpleNamespace:
-    """One graph's tensors (those of :func:`to_pyg`; no ``batch``: a single graph) as plain
-    attributes, for prediction: what the graph networks read, without importing torch-geometric,
-    whose import is most of a short prediction's start-up."""
-    return SimpleNamespace(**_tensors(graph), batch=None)
+def batch_tensors(graphs) -> SimpleNamespace:
+    """Several graphs as one disjoint graph (edges renumbered, ``batch`` the graph of each
+    node), for one forward pass over all of them at prediction."""
+    import torch
+
+    parts = [_tensors(g) for g in graphs]
+    sizes = [len(p["node_type"]) for p in parts]
+    offsets = np.cumsum([0, *sizes[:-1]])
+    out = {k: torch.cat([p[k] for p in parts]) for k in TENSORS if k != "edge_index"}
+    out["edge_index"] = torch.cat(
+        [p["edge_index"] + int(o) for p, o in zip(parts, offsets, strict=True)], dim=1
+    )
+    batch = torch.repeat_interleave(torch.arange(len(parts)), torch.tensor(sizes))
+    return SimpleNamespace(**out, batch=batch)
 
 
 def to_pyg(graph, y=None, node_y=None):

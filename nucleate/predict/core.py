@@ -286,23 +286,24 @@ def predict_frames(
         )  # fmt: skip
     import torch
 
-    from nucleate.models.graph_data import graph_tensors
+    from nucleate.models.graph_data import batch_tensors
 
     if meta["features"] == "density_image":  # one image, averaged over the frames
         feats = featurizer.features(list(frames), Context())
-        inputs = [torch.as_tensor(feats["image"][None], dtype=torch.float32)]
+        inputs = torch.as_tensor(feats["image"][None], dtype=torch.float32)
     else:  # a graph per frame (training read one frame per sample): the mean over the frames
         from types import SimpleNamespace
 
-        inputs = [graph_tensors(SimpleNamespace(**featurizer.features([f], Context())))
-                  for f in frames]  # fmt: skip
+        graphs = [SimpleNamespace(**featurizer.features([f], Context())) for f in frames]
+        inputs = batch_tensors(graphs)  # every frame's graph in one forward pass
     with torch.no_grad():
-        per_frame = np.array([[float(m(x)[0]) for x in inputs] for m in models])  # (models, frames)
+        per_frame = np.array([m(inputs).numpy().reshape(-1) for m in models])  # (models, frames)
         # a member's novelty: its most novel frame
-        novel = _summary([_worst(_member_novelty(m, x) for x in inputs) for m in models])
-    if len(inputs) > 1:
+        novel = _summary([_member_novelty(m, inputs) for m in models])
+    if per_frame.shape[1] > 1:
         frame_sd = per_frame.mean(axis=0).std(ddof=1)
-        log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, len(inputs), frame_sd)
+        log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, per_frame.shape[1],
+                 frame_sd)  # fmt: skip
     members = [float(v) for v in per_frame.mean(axis=1)]
     spread = float(np.std(members, ddof=1)) if len(members) > 1 else 0.0
     floor = float((meta.get("calibration") or {}).get("floor", 0.0))
@@ -311,14 +312,9 @@ def predict_frames(
                       *novel, departures, spread)  # fmt: skip
 
 
-def _worst(novelties) -> tuple[float, bool] | None:
-    """The most novel of several (novelty, far) pairs (None when none is known)."""
-    known = [n for n in novelties if n is not None]
-    return max(known, key=lambda n: n[0]) if known else None
-
-
 def _member_novelty(model, x) -> tuple[float, bool] | None:
-    """(novelty, far) of one input for one trained member (None without a stored reference)."""
+    """(novelty, far) of the most novel input of a batch for one trained member (None without a
+    stored reference)."""
     from nucleate.models.novelty import Novelty
 
     ref = model.hparams.meta.get("novelty")
@@ -326,7 +322,9 @@ def _member_novelty(model, x) -> tuple[float, bool] | None:
         return None
     z = model.embed(x).numpy()
     novelty = Novelty.from_dict(ref)
-    return float(novelty.score(z)[0]), bool(novelty.far(z)[0])
+    scores, far = novelty.score(z), novelty.far(z)
+    k = int(np.argmax(scores))
+    return float(scores[k]), bool(far[k])
 
 
 def _summary(per_member: list) -> tuple[float | None, bool | None]:
