@@ -81,6 +81,23 @@ def test_graph_model_invariances(name, graphs, film):
         assert model.forward_nodes(data[0]).shape == (data[0].num_nodes, 1)
 
 
+@pytest.mark.parametrize("name", GRAPH_MODELS)
+def test_prediction_batch_of_plain_tensors_is_the_pyg_batch(name, graphs):
+    """Prediction's batch of plain tensors (no torch-geometric) gives every graph's own output,
+    in order, as torch-geometric's Batch does."""
+    from torch_geometric.data import Batch
+
+    from nucleate.models.graph_data import batch_tensors
+
+    frames, data = graphs
+    torch.manual_seed(0)
+    model = build_model(name, hidden=16, layers=2, cutoff=1.4).eval()
+    plain = batch_tensors([GraphFeaturizer(cutoff=1.4)(f) for f in frames])
+    with torch.no_grad():
+        torch.testing.assert_close(model(plain), model(Batch.from_data_list(data)))
+        torch.testing.assert_close(model(plain)[1], model(data[1])[0], atol=1e-5, rtol=1e-5)
+
+
 def test_gnn_filter_once_per_distance_is_the_filter_of_every_edge(graphs):
     """The GNN evaluates its filters once per distinct distance (both directions of an edge share
     one); that is the same network as evaluating them on every edge, and about half the work."""
