@@ -164,6 +164,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads of a trained route")
     ap.add_argument("--no_trained_lofo", action="store_true",
                     help="trained routes: the random split and the held-out families only")  # fmt: skip
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the rows of routes not run now from the current results file, "
+                    "when it is of the same data (same substrates and std(T_n))")  # fmt: skip
     ap.add_argument(
         "--results",
         default=str(ROOT / "benchmarks" / "results"),
@@ -201,9 +204,28 @@ def main() -> None:
             **summary(per),
             "held_out": _keys(ho),
         }
+    if args.merge:
+        merge_previous(results, Path(args.results) / "tn_families.json")
     (out / "tn_families.json").write_text(json.dumps(results, indent=1) + "\n")
     write_results("tn_families", results, table(results), Path(args.results))
     print(table(results))
+
+
+def merge_previous(results: dict, path: Path) -> None:
+    """Add the routes of an earlier results file that this run did not run (each keeps the
+    date and command it was measured with); refused when the data differ."""
+    if not path.exists():
+        return
+    old = json.loads(path.read_text())
+    same = (old.get("data") == results["data"] and old.get("n_uncensored") == results["n_uncensored"]
+            and abs(old.get("std_tn", 0.0) - results["std_tn"]) < 1e-9
+            and old.get("hold_out") == results["hold_out"])  # fmt: skip
+    if not same:
+        raise SystemExit(f"{path} is of other data or held-out families: cannot merge")
+    for route, entry in old["routes"].items():
+        if route not in results["routes"]:
+            entry.setdefault("measured", {"date": old.get("date"), "command": old.get("command")})
+            results["routes"][route] = entry
 
 
 def _keys(m: dict) -> dict:
@@ -273,6 +295,17 @@ def table(results: dict) -> str:
         lines += ["", f"Goal, leaving one family out: best liquid-only route ({NAMES[best]}) "
                   f"{b:.4f} = {b / std:.2f} × std (goal ≤ 0.35), substrate route {s:.4f} "
                   f"({'beaten' if b < s else 'not beaten'})."]  # fmt: skip
+    best = min(routes, key=lambda r: routes[r]["random_split"]["rmse"])
+    v = routes[best]["random_split"]["rmse"]
+    lines += ["", f"Goal, random split: best route ({NAMES.get(best, best)}) {v:.4f} = "
+              f"{v / std:.2f} × std (goal ≤ 0.2)."]  # fmt: skip
+    earlier = {}  # (date, command) -> the routes kept from that run
+    for r, e in routes.items():
+        if "measured" in e:
+            earlier.setdefault((e["measured"]["date"], e["measured"]["command"]), []).append(r)
+    for (day, command), kept in earlier.items():
+        lines += ["", f"{', '.join(NAMES.get(r, r) for r in kept)}: measured {day} with "
+                  f"`{command}` (kept)."]  # fmt: skip
     return "\n".join(lines)
 
 
