@@ -33,6 +33,7 @@ from nucleate.data.campaign import campaign_potential
 from nucleate.data.simulate.states import (
     PairModel,
     cage_state,
+    film_cage_state,
     film_inherent_state,
     inherent_state,
 )
@@ -60,9 +61,9 @@ class PropensityTrainConfig:
     short runs, :func:`~nucleate.data.simulate.states.cage_state` with the ``cage`` arguments);
     both made with LAMMPS from ``state_model`` (:class:`~nucleate.data.simulate.states.PairModel`
     arguments; default: ``pair_energy``'s pairs and cutoff), for periodic bulk configurations.
-    Films have the inherent state only
-    (:func:`~nucleate.data.simulate.states.film_inherent_state`: the source campaign's potential,
-    each sample's ``eps_sl``). Prediction makes the same state of every input frame."""
+    Films' states (:func:`~nucleate.data.simulate.states.film_inherent_state`,
+    :func:`~nucleate.data.simulate.states.film_cage_state`) use the source campaign's potential
+    and each sample's ``eps_sl``. Prediction makes the same state of every input frame."""
 
     data: str = "data/lj-fcc-v1-propensity"
     out: str = "runs/propensity/lj-fcc"
@@ -156,9 +157,9 @@ def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
             model = cfg.state_model
         elif _is_film(cfg):  # the film's own potential; each substrate's eps_sl per frame
             source = source_campaign(cfg.data)
-            if cfg.state != "inherent" or "potential" not in source:
-                raise InputError("films have the inherent state only, with the potential of the "
-                                 "campaign that made them")  # fmt: skip
+            if "potential" not in source:
+                raise InputError("a film's state is made with the potential of the campaign "
+                                 "that made the data: its source campaign has none")  # fmt: skip
             model = {"potential": source["potential"],
                      "sigma_sl": float(source.get("substrates", {}).get("sigma_sl", 1.0))}  # fmt: skip
         else:
@@ -178,12 +179,14 @@ def structural_state(frame, settings: dict, cache_dir: str | None = None,
         return frame, 0.0
     if "potential" in settings["state_model"]:
         if eps_sl is None:
-            raise InputError("this model reads the film's inherent state, made with the "
+            raise InputError(f"this model reads the film's {state} state, made with the "
                              "substrate-liquid potential: give the substrate's --eps_sl")  # fmt: skip
-        made = film_inherent_state(
-            frame, campaign_potential({"potential": settings["state_model"]["potential"]}),
-            eps_sl, settings["state_model"]["sigma_sl"], cache_dir=cache_dir,
-        )  # fmt: skip
+        potential = campaign_potential({"potential": settings["state_model"]["potential"]})
+        sigma_sl = settings["state_model"]["sigma_sl"]
+        if state == "cage":
+            return film_cage_state(frame, potential, eps_sl, sigma_sl, **settings.get("cage", {}),
+                                   cache_dir=cache_dir)  # fmt: skip
+        made = film_inherent_state(frame, potential, eps_sl, sigma_sl, cache_dir=cache_dir)
         return made.frame, made.seconds
     model = PairModel(**_tuples(settings["state_model"]))
     if state == "inherent":

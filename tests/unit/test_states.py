@@ -101,3 +101,35 @@ def test_a_shaken_film_relaxes_onto_its_held_substrate(tmp_path):
     with pytest.raises(InputError, match="type 1 for the substrate"):
         film_inherent_state(shaken.replace(types=np.where(liquid, 3, 1)), Potential(), 1.0,
                             cache_dir=tmp_path)  # fmt: skip
+
+
+def test_the_cage_state_of_a_shaken_film_lies_near_its_sites(tmp_path):
+    """Film cage state: the liquid's vibrations average out around the lattice sites, the held
+    substrate does not move, and the film keeps its height (no contraction)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import layered_film
+
+    from nucleate.data.io import Selection, from_ase
+    from nucleate.data.simulate.md import Potential
+    from nucleate.data.simulate.states import film_cage_state
+
+    atoms, _, _ = layered_film(size=(4, 4), n_substrate=3, n_liquid=4)
+    perfect = from_ase(atoms, Selection(substrate_types=(1,)))
+    liquid = ~perfect.substrate
+    pos = perfect.positions.copy()
+    pos[liquid] += np.random.default_rng(3).normal(0, 0.02, (int(liquid.sum()), 3))
+    shaken = perfect.replace(positions=pos)
+    cage, seconds = film_cage_state(shaken, Potential(), eps_sl=1.0, temperature=0.05,
+                                    run_time=1.0, replicas=3, cache_dir=tmp_path)  # fmt: skip
+
+    def rms(frame):
+        d = frame.positions[liquid] - perfect.positions[liquid]
+        return float(np.sqrt((d**2).sum(axis=1).mean()))
+
+    assert rms(cage) < 0.7 * rms(shaken) and seconds > 0
+    np.testing.assert_allclose(cage.positions[~liquid], perfect.positions[~liquid], atol=1e-9)
+    top = perfect.positions[liquid, 2].max()
+    assert abs(cage.positions[liquid, 2].max() - top) < 0.1

@@ -245,15 +245,7 @@ def film_inherent_state(
     from nucleate.data.io import to_ase
     from nucleate.data.simulate.md import load_interface
 
-    types = np.asarray(frame.types, dtype=int)
-    sub = np.asarray(frame.substrate, dtype=bool)
-    if not sub.any():
-        raise InputError("a film's inherent state needs its substrate atoms marked")
-    if set(types[sub].tolist()) != {1} or set(types[~sub].tolist()) != {2}:
-        raise InputError("a film's inherent state needs type 1 for the substrate and type 2 for "
-                         "the liquid (one-component substrates)")  # fmt: skip
-    if not eps_sl > 0:
-        raise InputError(f"eps_sl must be positive, not {eps_sl}")
+    _check_film(frame, eps_sl)
     key = _key(frame, asdict(potential), eps_sl, sigma_sl, ftol, max_iter)
     path = _cache_dir(cache_dir) / f"film-inherent-{key}.npz"
 
@@ -267,3 +259,79 @@ def film_inherent_state(
         return lmp
 
     return _minimised(frame, path, open_lammps, 2, ftol, max_iter)
+
+
+def film_cage_state(
+    frame: Frame,
+    potential,
+    eps_sl: float,
+    sigma_sl: float = 1.0,
+    temperature: float = 0.68,
+    run_time: float = 1.0,
+    replicas: int = 4,
+    timestep: float = 0.005,
+    seed: int = 1,
+    cache_dir: str | os.PathLike | None = None,
+) -> tuple[Frame, float]:
+    """The cage state of a liquid film on its held substrate (see :func:`cage_state`): each
+    liquid atom's position averaged over ``replicas`` NVE runs of ``run_time`` with fresh
+    velocities at ``temperature``, under the campaign's ``potential`` with the substrate's
+    ``eps_sl``; the film keeps its volume, unlike its inherent state. Cached by content."""
+    from nucleate.data.io import to_ase
+    from nucleate.data.simulate.md import load_interface
+
+    _check_film(frame, eps_sl)
+    key = _key(frame, asdict(potential), eps_sl, sigma_sl, temperature, run_time, replicas,
+               timestep, seed)  # fmt: skip
+    path = _cache_dir(cache_dir) / f"film-cage-{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return frame.replace(positions=z["positions"]), float(z["seconds"])
+    start = time.time()
+    x0 = np.asarray(frame.positions, dtype=float)
+    cell = np.asarray(frame.cell, dtype=float)
+    n = len(x0)
+    steps = max(1, round(run_time / timestep))
+    shift = np.zeros_like(x0)
+    for k in range(replicas):
+        lmp = start_lammps()
+        try:
+            load_interface(lmp, to_ase(frame), potential, eps_sl, sigma_sl)
+            lmp.commands_string(
+                f"""
+                timestep {timestep:.10g}
+                velocity liquid create {temperature:.10g} {seed + k} dist gaussian mom yes
+                fix nve liquid nve
+                compute xu all property/atom xu yu zu
+                fix cage all ave/atom 1 {steps} {steps} c_xu[1] c_xu[2] c_xu[3]
+                run {steps}
+                """
+            )
+            if lmp.get_natoms() != n:
+                raise InputError(f"LAMMPS lost {n - lmp.get_natoms()} atoms in the cage runs")
+            ids = np.array(lmp.numpy.extract_atom("id")[:n])
+            mean = np.array(lmp.numpy.extract_fix("cage", 1, 2)[:n])[np.argsort(ids)]
+        finally:
+            lmp.close()
+        frac = (mean - x0) @ np.linalg.inv(cell)
+        frac[:, :2] -= np.round(frac[:, :2])  # each run starts from the input wrapped in x, y
+        shift += frac @ cell
+    out = frame.replace(positions=x0 + shift / replicas)
+    seconds = time.time() - start
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
+    np.savez(tmp, positions=out.positions, seconds=seconds)
+    os.replace(tmp, path)
+    return out, seconds
+
+
+def _check_film(frame: Frame, eps_sl: float) -> None:
+    types = np.asarray(frame.types, dtype=int)
+    sub = np.asarray(frame.substrate, dtype=bool)
+    if not sub.any():
+        raise InputError("a film's state needs its substrate atoms marked")
+    if set(types[sub].tolist()) != {1} or set(types[~sub].tolist()) != {2}:
+        raise InputError("a film's state needs type 1 for the substrate and type 2 for the "
+                         "liquid (one-component substrates)")  # fmt: skip
+    if not eps_sl > 0:
+        raise InputError(f"eps_sl must be positive, not {eps_sl}")
