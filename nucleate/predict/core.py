@@ -20,6 +20,9 @@ from nucleate.resources import resolve, where_looked
 
 log = logging.getLogger(__name__)
 
+#: frames of a trajectory in one forward pass of a graph network (memory grows with it)
+FRAMES_PER_PASS = 32
+
 
 @dataclass
 class Prediction:
@@ -290,16 +293,19 @@ def predict_frames(
 
     if meta["features"] == "density_image":  # one image, averaged over the frames
         feats = featurizer.features(list(frames), Context())
-        inputs = torch.as_tensor(feats["image"][None], dtype=torch.float32)
+        inputs = [torch.as_tensor(feats["image"][None], dtype=torch.float32)]
     else:  # a graph per frame (training read one frame per sample): the mean over the frames
         from types import SimpleNamespace
 
         graphs = [SimpleNamespace(**featurizer.features([f], Context())) for f in frames]
-        inputs = batch_tensors(graphs)  # every frame's graph in one forward pass
+        inputs = [batch_tensors(graphs[k : k + FRAMES_PER_PASS])  # several frames per forward
+                  for k in range(0, len(graphs), FRAMES_PER_PASS)]  # fmt: skip
     with torch.no_grad():
-        per_frame = np.array([m(inputs).numpy().reshape(-1) for m in models])  # (models, frames)
+        per_frame = np.array(  # (models, frames)
+            [np.concatenate([m(x).numpy().reshape(-1) for x in inputs]) for m in models]
+        )
         # a member's novelty: its most novel frame
-        novel = _summary([_member_novelty(m, inputs) for m in models])
+        novel = _summary([_worst(_member_novelty(m, x) for x in inputs) for m in models])
     if per_frame.shape[1] > 1:
         frame_sd = per_frame.mean(axis=0).std(ddof=1)
         log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, per_frame.shape[1],
@@ -310,6 +316,12 @@ def predict_frames(
     std = float(np.hypot(spread, floor))
     return Prediction(float(np.mean(members)), std, members, units, source, None, None, None,
                       *novel, departures, spread)  # fmt: skip
+
+
+def _worst(novelties) -> tuple[float, bool] | None:
+    """The most novel of several (novelty, far) pairs (None when none is known)."""
+    known = [n for n in novelties if n is not None]
+    return max(known, key=lambda n: n[0]) if known else None
 
 
 def _member_novelty(model, x) -> tuple[float, bool] | None:
