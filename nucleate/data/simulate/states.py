@@ -140,7 +140,6 @@ def _minimised(frame: Frame, path: Path, open_lammps, periodic: int, ftol: float
                                   float(z["seconds"]))  # fmt: skip
     start = time.time()
     x0 = np.asarray(frame.positions, dtype=float)
-    cell = np.asarray(frame.cell, dtype=float)
     n = len(x0)
     lmp = open_lammps()
     try:
@@ -161,15 +160,10 @@ def _minimised(frame: Frame, path: Path, open_lammps, periodic: int, ftol: float
         energy = np.array(lmp.numpy.extract_compute("pe", 1, 1)[:n])[order]
     finally:
         lmp.close()
-    frac = (x - x0) @ np.linalg.inv(cell)
-    frac[:, :periodic] -= np.round(frac[:, :periodic])
-    state = MinimisedState(frame.replace(positions=x0 + frac @ cell), energy, before, after,
-                           iterations, time.time() - start)  # fmt: skip
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-    np.savez(tmp, positions=state.frame.positions, energy=energy, before=before, after=after,
-             iterations=iterations, seconds=state.seconds)  # fmt: skip
-    os.replace(tmp, path)
+    state = MinimisedState(frame.replace(positions=x0 + _continued(x - x0, frame.cell, periodic)),
+                           energy, before, after, iterations, time.time() - start)  # fmt: skip
+    _store(path, positions=state.frame.positions, energy=energy, before=before, after=after,
+           iterations=iterations, seconds=state.seconds)  # fmt: skip
     return state
 
 
@@ -192,40 +186,80 @@ def cage_state(
     _check(frame, model)
     key = _key(frame, asdict(model), temperature, run_time, replicas, timestep, seed)
     path = _cache_dir(cache_dir) / f"cage-{key}.npz"
+    return _caged(frame, path, lambda: _bulk(frame, model), "all", 3, temperature, run_time,
+                  replicas, timestep, seed)  # fmt: skip
+
+
+def _caged(
+    frame: Frame, path: Path, open_lammps, group: str, periodic: int, temperature: float,
+    run_time: float, replicas: int, timestep: float, seed: int,
+) -> tuple[Frame, float]:  # fmt: skip
+    """The cage state of the system ``open_lammps()`` loads (NVE on ``group``, the rest held by
+    its fixes), read from ``path`` or made and stored there; positions continue from the
+    frame's across the first ``periodic`` cell vectors."""
     if path.exists():
         with np.load(path) as z:
             return frame.replace(positions=z["positions"]), float(z["seconds"])
     start = time.time()
     x0 = np.asarray(frame.positions, dtype=float)
-    side = np.diag(np.asarray(frame.cell, dtype=float))
     n = len(x0)
     steps = max(1, round(run_time / timestep))
     shift = np.zeros_like(x0)
     for k in range(replicas):
-        lmp = _bulk(frame, model)
+        lmp = open_lammps()
         try:
             lmp.commands_string(
                 f"""
                 timestep {timestep:.10g}
-                velocity all create {temperature:.10g} {seed + k} dist gaussian mom yes
-                fix nve all nve
+                velocity {group} create {temperature:.10g} {seed + k} dist gaussian mom yes
+                fix nve {group} nve
                 compute xu all property/atom xu yu zu
                 fix cage all ave/atom 1 {steps} {steps} c_xu[1] c_xu[2] c_xu[3]
                 run {steps}
                 """
             )
+            if lmp.get_natoms() != n:
+                raise InputError(f"LAMMPS lost {n - lmp.get_natoms()} atoms in the cage runs")
             ids = np.array(lmp.numpy.extract_atom("id")[:n])
             mean = np.array(lmp.numpy.extract_fix("cage", 1, 2)[:n])[np.argsort(ids)]
         finally:
             lmp.close()
-        shift += mean - np.mod(x0, side)  # each run starts from the wrapped input
+        # each run starts from the input wrapped into the box
+        shift += _continued(mean - x0, frame.cell, periodic)
     out = frame.replace(positions=x0 + shift / replicas)
     seconds = time.time() - start
+    _store(path, positions=out.positions, seconds=seconds)
+    return out, seconds
+
+
+def _continued(d: np.ndarray, cell, periodic: int) -> np.ndarray:
+    """Displacements ``d`` with whole cell vectors removed along the first ``periodic`` ones."""
+    cell = np.asarray(cell, dtype=float)
+    frac = d @ np.linalg.inv(cell)
+    frac[:, :periodic] -= np.round(frac[:, :periodic])
+    return frac @ cell
+
+
+def _store(path: Path, **arrays) -> None:
+    """Write a state's arrays to the cache atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-    np.savez(tmp, positions=out.positions, seconds=seconds)
+    np.savez(tmp, **arrays)
     os.replace(tmp, path)
-    return out, seconds
+
+
+def _film(frame: Frame, potential, eps_sl: float, sigma_sl: float):
+    """A LAMMPS instance holding the film with its substrate held (the campaigns' set-up)."""
+    from nucleate.data.io import to_ase
+    from nucleate.data.simulate.md import load_interface
+
+    lmp = start_lammps()
+    try:
+        load_interface(lmp, to_ase(frame), potential, eps_sl, sigma_sl)
+    except BaseException:
+        lmp.close()
+        raise
+    return lmp
 
 
 def film_inherent_state(
@@ -242,23 +276,11 @@ def film_inherent_state(
     :class:`~nucleate.data.simulate.md.Potential`) with the substrate's ``eps_sl`` and
     ``sigma_sl``; cached by content. Types as the campaigns write them: 1 substrate, 2 liquid
     (two-component substrates are refused: one ``eps_sl``)."""
-    from nucleate.data.io import to_ase
-    from nucleate.data.simulate.md import load_interface
-
     _check_film(frame, eps_sl)
     key = _key(frame, asdict(potential), eps_sl, sigma_sl, ftol, max_iter)
     path = _cache_dir(cache_dir) / f"film-inherent-{key}.npz"
-
-    def open_lammps():
-        lmp = start_lammps()
-        try:
-            load_interface(lmp, to_ase(frame), potential, eps_sl, sigma_sl)
-        except BaseException:
-            lmp.close()
-            raise
-        return lmp
-
-    return _minimised(frame, path, open_lammps, 2, ftol, max_iter)
+    return _minimised(frame, path, lambda: _film(frame, potential, eps_sl, sigma_sl), 2, ftol,
+                      max_iter)  # fmt: skip
 
 
 def film_cage_state(
@@ -277,52 +299,12 @@ def film_cage_state(
     liquid atom's position averaged over ``replicas`` NVE runs of ``run_time`` with fresh
     velocities at ``temperature``, under the campaign's ``potential`` with the substrate's
     ``eps_sl``; the film keeps its volume, unlike its inherent state. Cached by content."""
-    from nucleate.data.io import to_ase
-    from nucleate.data.simulate.md import load_interface
-
     _check_film(frame, eps_sl)
     key = _key(frame, asdict(potential), eps_sl, sigma_sl, temperature, run_time, replicas,
                timestep, seed)  # fmt: skip
     path = _cache_dir(cache_dir) / f"film-cage-{key}.npz"
-    if path.exists():
-        with np.load(path) as z:
-            return frame.replace(positions=z["positions"]), float(z["seconds"])
-    start = time.time()
-    x0 = np.asarray(frame.positions, dtype=float)
-    cell = np.asarray(frame.cell, dtype=float)
-    n = len(x0)
-    steps = max(1, round(run_time / timestep))
-    shift = np.zeros_like(x0)
-    for k in range(replicas):
-        lmp = start_lammps()
-        try:
-            load_interface(lmp, to_ase(frame), potential, eps_sl, sigma_sl)
-            lmp.commands_string(
-                f"""
-                timestep {timestep:.10g}
-                velocity liquid create {temperature:.10g} {seed + k} dist gaussian mom yes
-                fix nve liquid nve
-                compute xu all property/atom xu yu zu
-                fix cage all ave/atom 1 {steps} {steps} c_xu[1] c_xu[2] c_xu[3]
-                run {steps}
-                """
-            )
-            if lmp.get_natoms() != n:
-                raise InputError(f"LAMMPS lost {n - lmp.get_natoms()} atoms in the cage runs")
-            ids = np.array(lmp.numpy.extract_atom("id")[:n])
-            mean = np.array(lmp.numpy.extract_fix("cage", 1, 2)[:n])[np.argsort(ids)]
-        finally:
-            lmp.close()
-        frac = (mean - x0) @ np.linalg.inv(cell)
-        frac[:, :2] -= np.round(frac[:, :2])  # each run starts from the input wrapped in x, y
-        shift += frac @ cell
-    out = frame.replace(positions=x0 + shift / replicas)
-    seconds = time.time() - start
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-    np.savez(tmp, positions=out.positions, seconds=seconds)
-    os.replace(tmp, path)
-    return out, seconds
+    return _caged(frame, path, lambda: _film(frame, potential, eps_sl, sigma_sl), "liquid", 2,
+                  temperature, run_time, replicas, timestep, seed)  # fmt: skip
 
 
 def _check_film(frame: Frame, eps_sl: float) -> None:
