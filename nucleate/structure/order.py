@@ -271,3 +271,49 @@ class PairEnergy:
             ) + sparse.identity(n, format="csr")
             cols.append(np.asarray(adj @ e) / np.asarray(adj.sum(axis=1)).ravel())
         return np.stack(cols, axis=1)
+
+
+def displacement_descriptors(
+    start: np.ndarray,
+    end: np.ndarray,
+    cell: np.ndarray,
+    pbc,
+    coarse_grain: tuple[float, ...] = (),
+    split_normal: bool = False,
+) -> np.ndarray:
+    """Per-atom displacement from ``start`` to ``end`` (minimum image along the periodic axes of
+    an orthorhombic ``cell``): its length, with ``split_normal`` also its parts in the xy plane
+    and along z (a film's wall breaks the symmetry), then the length averaged over each atom and
+    its neighbours in ``start`` within each ``coarse_grain`` radius.
+
+    The displacement to a configuration's inherent or cage state measures how freely an atom
+    rattles in its cage, a strong single predictor of its dynamical propensity.
+    ``-> (n, 1 [+ 2] + len(coarse_grain))`` float64 (length)."""
+    import vesin
+    from scipy import sparse
+
+    start = np.asarray(start, dtype=float)
+    cell = np.asarray(cell, dtype=float)
+    pbc = np.broadcast_to(np.asarray(pbc, dtype=bool), 3)
+    if start.shape != np.shape(end):
+        raise ValueError(f"start and end differ in shape: {start.shape} and {np.shape(end)}")
+    d = np.asarray(end, dtype=float) - start
+    side = np.diag(cell)
+    for ax in np.flatnonzero(pbc):
+        d[:, ax] -= side[ax] * np.round(d[:, ax] / side[ax])
+    length = np.linalg.norm(d, axis=1)
+    cols = [length]
+    if split_normal:
+        cols += [np.linalg.norm(d[:, :2], axis=1), np.abs(d[:, 2])]
+    if coarse_grain:
+        n = len(start)
+        i, j, dist = vesin.NeighborList(cutoff=max(coarse_grain), full_list=True).compute(
+            points=start, box=cell, periodic=list(pbc), quantities="ijd"
+        )
+        for radius in coarse_grain:
+            near = dist < radius
+            adj = sparse.csr_matrix(
+                (np.ones(near.sum()), (i[near], j[near])), shape=(n, n)
+            ) + sparse.identity(n, format="csr")
+            cols.append(np.asarray(adj @ length) / np.asarray(adj.sum(axis=1)).ravel())
+    return np.stack(cols, axis=1)

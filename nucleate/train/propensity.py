@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ from nucleate.data.simulate.states import (
 from nucleate.errors import InputError
 from nucleate.models.linear import height_terms
 from nucleate.report.training import propensity_parity
+from nucleate.structure.order import displacement_descriptors
 
 
 @dataclass
@@ -63,7 +64,13 @@ class PropensityTrainConfig:
     arguments; default: ``pair_energy``'s pairs and cutoff), for periodic bulk configurations.
     Films' states (:func:`~nucleate.data.simulate.states.film_inherent_state`,
     :func:`~nucleate.data.simulate.states.film_cage_state`) use the source campaign's potential
-    and each sample's ``eps_sl``. Prediction makes the same state of every input frame."""
+    and each sample's ``eps_sl``. Prediction makes the same state of every input frame.
+
+    ``descriptors_from``: ``"state"`` (default) reads the descriptors and the graph from the
+    state, ``"given"`` from the configuration itself; ``displacement``: coarse-graining radii
+    (may be empty) to add each atom's displacement from the configuration to its state as node
+    features (:func:`~nucleate.structure.order.displacement_descriptors`; films: also its parts
+    in-plane and along the normal), ``None`` for none."""
 
     data: str = "data/lj-fcc-v1-propensity"
     out: str = "runs/propensity/lj-fcc"
@@ -90,6 +97,8 @@ class PropensityTrainConfig:
     cage: dict = field(default_factory=dict)
     threads: int | None = None  # torch threads on the CPU (None: torch's default)
     final_model: str = "gnn"  # what is saved and shipped: "gnn" (the network) or "ridge"
+    descriptors_from: str = "state"
+    displacement: list[float] | None = None
 
     def __post_init__(self) -> None:
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
@@ -103,6 +112,18 @@ class PropensityTrainConfig:
             raise InputError(f"final_model must be gnn or ridge, not {self.final_model!r}")
         if self.cage and self.state != "cage":
             raise InputError(f"cage settings are given but state is {self.state!r}")
+        if self.descriptors_from not in ("state", "given"):
+            raise InputError("descriptors_from must be state or given, not "
+                             f"{self.descriptors_from!r}")  # fmt: skip
+        if self.state == "given" and self.displacement is not None:
+            raise InputError("displacement needs a state to move to: set state to inherent or cage")
+        if self.descriptors_from == "given" and self.state != "given" and self.displacement is None:
+            raise InputError(f"descriptors_from: given ignores the {self.state} state: "
+                             "add displacement (e.g. [1.5, 2.5]) or read from the state")  # fmt: skip
+        if self.displacement is not None and any(
+            not isinstance(r, (int, float)) or r <= 0 for r in self.displacement
+        ):
+            raise InputError(f"displacement radii must be positive, not {self.displacement!r}")
         unknown = set(self.cage) - {"temperature", "run_time", "replicas", "timestep", "seed"}
         if unknown:
             raise InputError(f"unknown cage settings {sorted(unknown)}")
@@ -165,6 +186,10 @@ def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
         else:
             model = {"pairs": pe["pairs"], "cutoff": pe.get("cutoff", 2.5)}
         out.update(state=cfg.state, state_model=model, cage=cfg.cage)
+        if cfg.descriptors_from != "state":  # settings of the earlier models stay as they were
+            out["descriptors_from"] = cfg.descriptors_from
+        if cfg.displacement is not None:
+            out["displacement"] = [float(r) for r in cfg.displacement]
     return out
 
 
@@ -226,8 +251,16 @@ def state_graph(frame, settings: dict, cache_dir: str | None = None,
     from nucleate.featurize.graphs import GraphFeaturizer
 
     compute = node_featurizer(settings)
-    frame, seconds = structural_state(frame, settings, cache_dir, eps_sl)
-    graph = GraphFeaturizer(cutoff=settings["cutoff"], layers=None, local_order=compute)(frame)
+    state, seconds = structural_state(frame, settings, cache_dir, eps_sl)
+    read = frame if settings.get("descriptors_from") == "given" else state
+    graph = GraphFeaturizer(cutoff=settings["cutoff"], layers=None, local_order=compute)(read)
+    if settings.get("displacement") is not None:
+        moved = displacement_descriptors(
+            frame.positions, state.positions, frame.cell, frame.pbc,
+            tuple(settings["displacement"]), split_normal=bool(frame.substrate.any()),
+        )  # fmt: skip
+        features = np.hstack([graph.node_features, moved[graph.atom_index]])
+        graph = replace(graph, node_features=features)
     return graph, seconds
 
 

@@ -249,6 +249,10 @@ def atoms_liquid(path: Path) -> np.ndarray:
         ({"state": "inherent", "pair_energy": None}, "needs the potential"),
         ({"state": "inherent", "cage": {"replicas": 2}}, "cage settings are given"),
         ({"state": "cage", "cage": {"replica": 2}}, "unknown cage settings"),
+        ({"displacement": [1.5]}, "displacement needs a state"),
+        ({"state": "cage", "descriptors_from": "given"}, "ignores the cage state"),
+        ({"state": "cage", "descriptors_from": "cage"}, "descriptors_from must be"),
+        ({"state": "inherent", "displacement": [0.0]}, "radii must be positive"),
     ],
 )
 def test_propensity_states_refuse_bad_settings(change, message):

@@ -66,3 +66,31 @@ def test_averaged_steinhardt_matches_freud_reference():
     atoms = fcc()
     q = steinhardt(atoms.positions, atoms.cell.array, True)
     np.testing.assert_allclose(q.mean(axis=0), [0.19094, 0.57452], atol=1e-4)
+
+
+def test_displacement_of_a_rigid_shift_across_the_box_and_its_coarse_graining():
+    from nucleate.structure.order import displacement_descriptors
+
+    atoms = fcc()
+    start = atoms.positions
+    cell = atoms.cell.array
+    shift = np.array([0.03, -0.04, 0.12])
+    end = np.mod(start + shift, np.diag(cell))  # atoms near a face come back on the other side
+    assert np.abs(end - start).max() > 1.0  # (some did)
+    d = displacement_descriptors(start, end, cell, True, coarse_grain=(1.2,), split_normal=True)
+    assert d.shape == (len(start), 4)
+    assert np.allclose(d[:, 0], np.linalg.norm(shift))
+    assert np.allclose(d[:, 1], 0.05) and np.allclose(d[:, 2], 0.12)
+    assert np.allclose(d[:, 3], np.linalg.norm(shift))
+    # one atom moved alone: its 12 nearest neighbours (within 1.2) average it over 13 atoms
+    moved = start.copy()
+    moved[0] += [0.0, 0.0, 0.26]
+    d = displacement_descriptors(start, moved, cell, True, coarse_grain=(1.2,))
+    assert d[0, 0] == pytest.approx(0.26) and d[0, 1] == pytest.approx(0.26 / 13)
+    near = np.linalg.norm(
+        (start - start[0] + np.diag(cell) / 2) % np.diag(cell) - np.diag(cell) / 2, axis=1
+    )
+    first = (near > 0) & (near < 1.2)
+    assert first.sum() == 12
+    assert np.allclose(d[first, 1], 0.26 / 13)
+    assert np.allclose(d[~first & (near > 0), 1], 0.0)

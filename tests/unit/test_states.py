@@ -133,3 +133,35 @@ def test_the_cage_state_of_a_shaken_film_lies_near_its_sites(tmp_path):
     np.testing.assert_allclose(cage.positions[~liquid], perfect.positions[~liquid], atol=1e-9)
     top = perfect.positions[liquid, 2].max()
     assert abs(cage.positions[liquid, 2].max() - top) < 0.1
+
+
+def test_a_graph_with_displacement_reads_how_far_each_atom_went_to_its_minimum(tmp_path):
+    """descriptors_from: given + displacement: the node features are the given structure's
+    descriptors, then each atom's distance to its inherent state (the shake it undid) and that
+    distance's neighbour mean; a model on the state alone does not see the shake."""
+    from nucleate.train.propensity import state_graph
+
+    perfect = fcc_box()
+    rng = np.random.default_rng(1)
+    shake = np.zeros((256, 3))
+    shake[::7] = rng.normal(0, 0.06, (len(shake[::7]), 3))  # a few atoms pushed off their sites
+    shaken = perfect.replace(positions=perfect.positions + shake)
+    base = {"local_order": {"shells": [1.1], "width": 0.1, "ls": [6]}, "cutoff": 1.5,
+            "state": "inherent", "state_model": {"pairs": {"1-1": [1.0, 1.0]}, "masses": [1.0]}}  # fmt: skip
+    given, _ = state_graph(shaken, {**base, "descriptors_from": "given"}, str(tmp_path))
+    inherent, _ = state_graph(shaken, base, str(tmp_path))
+    moved, seconds = state_graph(
+        shaken, {**base, "descriptors_from": "given", "displacement": [1.2]}, str(tmp_path)
+    )
+    f = given.node_features.shape[1]
+    assert moved.node_features.shape[1] == f + 2 and seconds > 0
+    np.testing.assert_array_equal(moved.node_features[:, :f], given.node_features)
+    assert not np.allclose(inherent.node_features, given.node_features)
+    relaxed = inherent_state(
+        shaken, PairModel(pairs={"1-1": (1.0, 1.0)}, masses=(1.0,)), cache_dir=tmp_path
+    )
+    went = np.linalg.norm(relaxed.frame.positions - shaken.positions, axis=1)
+    np.testing.assert_allclose(moved.node_features[:, f], went[moved.atom_index], atol=1e-9)
+    drift = (relaxed.frame.positions - perfect.positions).mean(axis=0)
+    np.testing.assert_allclose(went, np.linalg.norm(shake - drift, axis=1), atol=2e-3)
+    assert np.all(moved.node_features[:, f + 1] <= went.max() + 1e-12)
