@@ -167,8 +167,9 @@ def _leave_one_family_out(
     cfg, out, ids, families, held_out, y, censored, bound, loader, kind, model_args, mean, std, meta
 ) -> dict:
     """One model per family trained on the others (validation drawn from them) and scored on it;
-    families held out of the run stay out of every fit."""
-    scores = {}
+    families held out of the run stay out of every fit. Each held-out substrate's prediction goes
+    to ``lofo_predictions.csv`` (as the descriptor route's)."""
+    scores, lines = {}, []
     for fam in sorted(set(families[~held_out])):
         held = families == fam
         fam_part = redraw_validation(ids, np.where(held, "test", "train"), cfg.split, cfg.seed)
@@ -181,6 +182,12 @@ def _leave_one_family_out(
         scores[fam] = regression_metrics(
             y[held], p[held], censored[held], bound[held], baseline=mean
         )
+        lines += [[ids[k], fam, cfg.model, "" if censored[k] else f"{y[k]:.6g}", f"{p[k]:.6g}", ""]
+                  for k in np.flatnonzero(held)]  # fmt: skip
+    with open(out / "lofo_predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "family", "regressor", "tn", "predicted", "predicted_std"])
+        w.writerows(lines)
     return scores
 
 

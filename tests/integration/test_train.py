@@ -1,5 +1,6 @@
 """Training from configs end to end on a tiny synthetic data set (CPU, a few epochs)."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -92,6 +93,13 @@ def test_ensemble_spread_coverage_and_leave_one_family_out(capsys, tmp_path, fil
     assert 0.0 <= m["test"]["coverage_1sigma"] <= m["test"]["coverage_2sigma"] <= 1.0
     assert m["test"]["mean_spread"] > 0
     assert set(m["leave_one_family_out"]) == {"fcc100", "fcc111"}
+    # every substrate once, predicted by the model that never saw its family
+    held = list(csv.DictReader(open(out / "lofo_predictions.csv")))
+    assert len(held) == 16 and len({r["id"] for r in held}) == 16
+    for fam, score in m["leave_one_family_out"].items():
+        mine = [r for r in held if r["family"] == fam and r["tn"]]
+        err = [float(r["predicted"]) - float(r["tn"]) for r in mine]
+        assert np.sqrt(np.mean(np.square(err))) == pytest.approx(score["rmse"], rel=1e-3)
     lines = (out / "predictions.csv").read_text().splitlines()
     assert lines[0].endswith("spread") and len(lines) == 17
     # the calibration floor: the members' own validation error, in every checkpoint's meta
