@@ -264,12 +264,10 @@ def _leave_one_family_out(
     return lofo, lofo_cover
 
 
-def run_selection(cfg: SelectConfig) -> dict:
-    """Run the descriptor route end to end; writes metrics.json, the report and figures."""
-    cfg.validate()
-    kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+def _table(cfg: SelectConfig, kinds: dict):
+    """The descriptor table as the selection uses it: rows, X and names (usable, varying,
+    of the kinds asked for), labels, censoring, families and the split (held-out families
+    marked ``held_out``)."""
     rows, X, names = load_table(cfg)
     y = np.array([float(r["tn"]) if r["tn"] else np.nan for r in rows])
     censored = np.array([r["tn_censored"] == "True" for r in rows])
@@ -281,8 +279,7 @@ def run_selection(cfg: SelectConfig) -> dict:
     held = np.isin(families, cfg.hold_out)
     part[held] = "held_out"
     part = part.astype(str)
-    train = part == "train"
-    fit_mask = train & ~censored
+    fit_mask = (part == "train") & ~censored
     if fit_mask.sum() < cfg.cv_folds + 2:
         raise InputError(f"only {fit_mask.sum()} uncensored training substrates")
     # descriptors undefined on any substrate (e.g. no pair given; no second layer on the
@@ -298,11 +295,14 @@ def run_selection(cfg: SelectConfig) -> dict:
     X, names = X[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
     if not names:
         raise InputError(f"no usable descriptor of kind {', '.join(cfg.kinds)}")
-    Xtr, ytr = X[fit_mask], y[fit_mask]
+    return rows, X, names, kind_of, y, censored, families, part, held
 
+
+def _select(cfg: SelectConfig, Xtr, ytr, names, kind_of):
+    """Cluster, rank the representatives, and each regressor's number of top descriptors by
+    cross-validation on the training part: (selector, ranked, ranking, curve, best_k)."""
     groups = [kind_of[n] for n in names] if cfg.cluster_by_kind else None
     selector = CorrelationClusterSelector(threshold=cfg.threshold, groups=groups).fit(Xtr, ytr)
-    reps = list(selector.representatives_)
     ranked, ranking = _rank(cfg, Xtr, ytr, selector, names, kind_of)
     # cross-validated error against the number of top descriptors kept
     # (the Gaussian process, by default, takes all representatives: no curve, no k)
@@ -318,7 +318,14 @@ def run_selection(cfg: SelectConfig) -> dict:
     }
     best_k = {name: int(np.argmin(c)) + 1 for name, c in curve.items()}
     best_k.update({name: len(ranked) for name in all_reps})
-    # fit on train, choose on validation, test once
+    return selector, ranked, ranking, curve, best_k
+
+
+def _fit_and_choose(cfg: SelectConfig, X, y, censored, part, ranked, best_k):
+    """Every regressor fitted on the training part, the one of lowest validation RMSE chosen
+    and (``refit_train_val``) refitted with the validation part: (final, chosen, cols,
+    fitted_on, refit, val_rmse)."""
+    train = part == "train"
     val = (part == "val") & ~censored
     models, val_rmse = {}, {}
     floor = _floor(cfg.data)
@@ -343,6 +350,45 @@ def run_selection(cfg: SelectConfig) -> dict:
             make_regressor(chosen, cfg.seed), X[fitted_on][:, cols], y[fitted_on],
             censored[fitted_on], floor,
         )  # fmt: skip
+    return final, chosen, cols, fitted_on, refit, val_rmse
+
+
+def _coverage(pred, std, y) -> dict:
+    z = np.abs(pred - y) / np.maximum(std, 1e-12)
+    return {
+        "coverage_1sigma": float(np.mean(z <= 1.0)),
+        "coverage_2sigma": float(np.mean(z <= 2.0)),
+    }
+
+
+def _write_predictions(out: Path, rows, part, censored, pred_all, std_all, p_all) -> None:
+    with open(out / "predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "split", "tn", "censored", "predicted", "predicted_std",
+                    "p_below_floor"])  # fmt: skip
+        for k, r in enumerate(rows):
+            std = "" if std_all is None else f"{std_all[k]:.6g}"
+            pb = "" if p_all is None else f"{p_all[k]:.4g}"
+            w.writerow([r["id"], part[k], r["tn"], bool(censored[k]), f"{pred_all[k]:.6g}", std,
+                        pb])  # fmt: skip
+
+
+def run_selection(cfg: SelectConfig) -> dict:
+    """Run the descriptor route end to end; writes metrics.json, the report and figures."""
+    cfg.validate()
+    kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, X, names, kind_of, y, censored, families, part, held = _table(cfg, kinds)
+    train = part == "train"
+    fit_mask = train & ~censored
+    selector, ranked, ranking, curve, best_k = _select(
+        cfg, X[fit_mask], y[fit_mask], names, kind_of
+    )
+    final, chosen, cols, fitted_on, refit, val_rmse = _fit_and_choose(
+        cfg, X, y, censored, part, ranked, best_k
+    )
+    floor = _floor(cfg.data)
     test = part == "test"
     pred_all = final.predict(X[:, cols])
     known = fitted_on & ~censored
@@ -357,22 +403,11 @@ def run_selection(cfg: SelectConfig) -> dict:
         fit_censoring_classifier(X[train], censored[train], cfg.seed) if floor is not None else None
     )
     p_all = None if classifier is None else classifier.predict_proba(X)[:, 1]
-    with open(out / "predictions.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "split", "tn", "censored", "predicted", "predicted_std",
-                    "p_below_floor"])  # fmt: skip
-        for k, r in enumerate(rows):
-            std = "" if std_all is None else f"{std_all[k]:.6g}"
-            pb = "" if p_all is None else f"{p_all[k]:.4g}"
-            w.writerow([r["id"], part[k], r["tn"], bool(censored[k]), f"{pred_all[k]:.6g}", std,
-                        pb])  # fmt: skip
+    _write_predictions(out, rows, part, censored, pred_all, std_all, p_all)
     if std_all is not None and (test & ~censored).any():
         ok = test & ~censored
-        z = np.abs(pred_all[ok] - y[ok]) / np.maximum(std_all[ok], 1e-12)
-        test_metrics.update(
-            coverage_1sigma=float(np.mean(z <= 1.0)), coverage_2sigma=float(np.mean(z <= 2.0)),
-            mean_std=float(std_all[ok].mean()),
-        )  # fmt: skip
+        test_metrics.update(_coverage(pred_all[ok], std_all[ok], y[ok]),
+                            mean_std=float(std_all[ok].mean()))  # fmt: skip
     lofo, lofo_cover = _leave_one_family_out(cfg, X, y, censored, held, families, rows, ranked,
                                              best_k, out)  # fmt: skip
     if held.any():
@@ -384,8 +419,8 @@ def run_selection(cfg: SelectConfig) -> dict:
             ),
         }
         if std_all is not None and ok.any():
-            z = np.abs(pred_all[ok] - y[ok]) / np.maximum(std_all[ok], 1e-12)
-            test_metrics["held_out"]["coverage_2sigma"] = float(np.mean(z <= 2.0))
+            cover = _coverage(pred_all[ok], std_all[ok], y[ok])
+            test_metrics["held_out"]["coverage_2sigma"] = cover["coverage_2sigma"]
     polymorph = _polymorph_route(X, rows, part, cfg.seed, out)
     top4 = [r["kind"] for r in ranking[:4]]
     metrics = {
@@ -394,7 +429,7 @@ def run_selection(cfg: SelectConfig) -> dict:
         "n_censored": int(censored.sum()),
         "split": {p: int((part == p).sum()) for p in ("train", "val", "test")},
         "n_descriptors": len(names),
-        "n_clusters": len(reps),
+        "n_clusters": len(selector.representatives_),
         "ranking": ranking,
         "top4_liquid": top4.count("liquid"),
         "top4_substrate": top4.count("substrate"),
@@ -426,8 +461,7 @@ def run_selection(cfg: SelectConfig) -> dict:
             **{p: classifier_metrics(censored[part == p], p_all[part == p], base_rate)
                for p in ("val", "test") if (part == p).any()},
         }  # fmt: skip
-    known_fit = fitted_on & ~censored
-    novelty = Novelty(regressor_representation(final, X[known_fit][:, cols]))
+    novelty = Novelty(regressor_representation(final, X[known][:, cols]))
     fit_ids = {rows[k]["id"] for k in np.flatnonzero(fitted_on)}
     saved = _save_model(cfg, out, final, chosen, metrics, classifier, novelty.to_dict(), fit_ids)
     metrics["checkpoints"] = [saved]
