@@ -13,6 +13,8 @@ fold's substrates are also removed from every training set of the reference-rate
   at every rate;
 - *rate head*: :class:`nucleate.models.rate_head.RateHead` on that model's T_n(r0), fitted on
   the other substrates' measured shifts (also scored on the measured T_n(r0): the head alone);
+- *rate head + liquid descriptors*: the same head whose slope also reads that model's liquid
+  descriptors of each substrate (what lets two substrates of equal T_n(r0) change rank);
 - *direct*: the same regressor with log10(rate) as one more input, trained on all rates at once
   (the union at r0 and the other substrates' rows at every rate).
 The held-out rate: a route fitted without any row at that rate predicts it for every substrate.
@@ -45,7 +47,10 @@ from nucleate.train.rates import fit_head, held_out_rate, predict_rows, score  #
 
 LIQUID_MODEL = ROOT / "models" / "lj-mix-v1" / "descriptors-liquid"
 ROUTES = {"ignore": "ignore the rate", "head_measured": "rate head on measured T_n(r0)",
-          "head": "rate head on predicted T_n(r0)", "direct": "direct, log rate an input"}  # fmt: skip
+          "head": "rate head on predicted T_n(r0)",
+          "head_desc_measured": "rate head + liquid descriptors in the slope, on measured T_n(r0)",
+          "head_desc": "rate head + liquid descriptors in the slope, on predicted T_n(r0)",
+          "direct": "direct, log rate an input"}  # fmt: skip
 
 
 def union_table(union: list[str], out: Path, columns: list[str]):
@@ -84,6 +89,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ship", default=None, help="write the head fitted on every substrate here")
     ap.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--plain_head", action="store_true",
+                    help="ship the head whose slope reads T_n(r0) alone (default: and the liquid "
+                    "descriptors)")  # fmt: skip
     args = ap.parse_args()
     out = (ROOT / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -92,6 +100,8 @@ def main() -> None:
     columns = json.loads((LIQUID_MODEL / "model.json").read_text())["columns"]
     uid, UX, uy = union_table(args.union, out, columns)
     row_of = {i: k for k, i in enumerate(uid)}
+    settings = json.loads((out / "union-features" / "featurizer.json").read_text())["settings"]
+    desc = {"names": columns, "values": {i: UX[k] for i, k in row_of.items()}, "settings": settings}
     missing = sorted({r["id"] for r in rows} - set(row_of))
     if missing:
         raise SystemExit(f"substrates of {args.data} not in the union: {missing[:5]}")
@@ -120,6 +130,12 @@ def main() -> None:
         at_ref = te & (rate == r0)  # the measured reference itself: not a prediction
         pred["head_measured"][at_ref] = np.nan
         pred["head"][te], std["head"][te] = predict_rows(head, test_rows, reference)
+        head_d = fit_head(train_rows, r0, descriptors=desc)
+        p, s = predict_rows(head_d, test_rows, descriptors=desc)
+        pred["head_desc_measured"][te], std["head_desc_measured"][te] = p, s
+        pred["head_desc_measured"][at_ref] = np.nan
+        p, s = predict_rows(head_d, test_rows, reference, descriptors=desc)
+        pred["head_desc"][te], std["head_desc"][te] = p, s
         # direct: the union at r0 and the training substrates' rows at the other rates
         other = [k for k, r in enumerate(rows) if not te[k] and r["rate"] != r0
                  and np.isfinite(r["tn"])]  # fmt: skip
@@ -154,6 +170,8 @@ def main() -> None:
             continue
         test, p, s = held_out_rate(rows, r0, x)
         held[f"{x:g}"] = {"head_measured": score(test, p, s)}
+        _, p, s = held_out_rate(rows, r0, x, desc)
+        held[f"{x:g}"]["head_desc_measured"] = score(test, p, s)
         # direct without that rate: every union substrate at r0, the other rates' rows
         other = [k for k, r in enumerate(rows) if r["rate"] not in (x, r0) and np.isfinite(r["tn"])]
         keep = np.isfinite(uy)
@@ -176,7 +194,7 @@ def main() -> None:
     table = render(results)
     figure = _figure(rows, pred["head"], std["head"], reference, out / "tn_rates.png")
     if args.ship:
-        _ship(rows, r0, results, ROOT / args.ship, figure)
+        _ship(rows, r0, results, ROOT / args.ship, figure, None if args.plain_head else desc)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     write_results("tn_rates", results, table, Path(args.results))
     print(table)
@@ -219,11 +237,14 @@ def render(res: dict) -> str:
         )
     lines += ["", "Held-out rate (no row at that rate in any fit; the head from the measured "
               "T_n(r0)):", "", "| held-out rate | ignore the rate | rate head | ±2σ cover | "
-              "direct (substrates seen at r0) | ±2σ cover |", "|---|---|---|---|---|---|"]  # fmt: skip
+              "rate head + descriptors | ±2σ cover | "
+              "direct (substrates seen at r0) | ±2σ cover |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r, h in res["held_out_rate"].items():
+        hd = h.get("head_desc_measured", {})
         lines.append(
             f"| {r} | {_f(h['ignore_measured'].get('rmse'))} | {_f(h['head_measured'].get('rmse'))}"
-            f" | {_f(h['head_measured'].get('coverage_2sigma'), '.2f')} | "
+            f" | {_f(h['head_measured'].get('coverage_2sigma'), '.2f')} | {_f(hd.get('rmse'))} | "
+            f"{_f(hd.get('coverage_2sigma'), '.2f')} | "
             f"{_f(h['direct_in_sample_r0'].get('rmse'))} | "
             f"{_f(h['direct_in_sample_r0'].get('coverage_2sigma'), '.2f')} |"
         )
@@ -234,7 +255,10 @@ def render(res: dict) -> str:
         f"Ranking between the fastest ({_f(rc.get('fast'), 'g')}) and the slowest "
         f"({_f(rc.get('slow'), 'g')}) rate, {rc.get('n')} substrates with T_n at both: measured "
         f"Spearman {_f(rc.get('spearman_fast_slow'), '.3f')}, {rc.get('rank_changes')} substrates "
-        f"change rank (at most by {rc.get('max_rank_change')}).",
+        f"change rank (at most by {rc.get('max_rank_change')}). The shift T_n(slow) − "
+        f"T_n(fast) varies between substrates by a variance {_f(rc.get('shift_variance'), '.5f')}, "
+        f"of which the ramps' own noise is {_f(rc.get('shift_noise_variance'), '.5f')} "
+        f"(reliability {_f(rc.get('shift_reliability'), '.2f')}): the rank changes are mostly real.",
         "",
         f"Classical nucleation theory (measured curves, {c['n']} substrates with T_n at every "
         f"rate): T_n falls with the rate on {_f(c.get('monotonic_fraction'), '.2f')} of them "
@@ -275,13 +299,17 @@ def _figure(rows, pred, std, reference, path: Path) -> Path:
     return path
 
 
-def _ship(rows, r0, results, dest: Path, figure: Path) -> None:
+def _ship(rows, r0, results, dest: Path, figure: Path, desc: dict | None) -> None:
     import shutil
 
-    head = fit_head(rows, r0)
+    head = fit_head(rows, r0, descriptors=desc)
     head.metrics = {k: results[k] for k in ("data", "rates", "rate_ref", "n_substrates", "std_tn")}
-    head.metrics["held_out_substrates"] = {k: results["routes"][k]["all_rates"] for k in
-                                           ("head", "head_measured", "ignore")}  # fmt: skip
+    head.metrics["route"] = "head_desc" if desc else "head"
+    head.metrics["held_out_substrates"] = {
+        k: results["routes"][k]["all_rates"]
+        for k in ("head", "head_measured", "head_desc", "head_desc_measured", "ignore")
+    }
+    head.metrics["rank_change"] = results["routes"]["head_desc" if desc else "head"]["rank_change"]
     head.metrics["held_out_rate"] = results["held_out_rate"]
     head.save(dest / "rate_head.json")
     shutil.copyfile(figure, dest / "tn_rates.png")
@@ -290,25 +318,39 @@ def _ship(rows, r0, results, dest: Path, figure: Path) -> None:
 
 def card(head, results: dict) -> str:
     """The rate model's card, from its fit and the benchmark's scores."""
-    ho = results["routes"]["head"]["all_rates"]
-    alone = results["routes"]["head_measured"]["all_rates"]
+    key = head.metrics.get("route", "head")
+    ho = results["routes"][key]["all_rates"]
+    alone = results["routes"][f"{key}_measured"]["all_rates"]
     ignore = results["routes"]["ignore"]["all_rates"]
-    coef = ", ".join(f"{c:+.4f}" for c in head.coef)
+    plain = results["routes"]["head"]["all_rates"]
+    rc = results["routes"][key]["rank_change"]
+    coef = ", ".join(f"{c:+.4f}" for c in head.coef[: 2 * head.degree])
+    mid = np.array(head.descriptor_mean) if head.descriptors else None  # a typical interface
+    s45, s60 = float(head.slope(0.45, mid)), float(head.slope(0.60, mid))
+    steeper = (
+        "steeper for weak nucleators"
+        if s45 < s60 - 0.005
+        else "T_n(r0) alone changes it little: the descriptors, which follow T_n, carry how the "
+        "slope varies between substrates"
+    )
+    reads = (f"slope linear in T_n({head.rate_ref:g}) and in {len(head.descriptors)} liquid "
+             f"descriptors of the substrate's interface ({', '.join(head.descriptors)}: those of "
+             "models/lj-mix-v1/descriptors-liquid, computed from the input's frames)"
+             if head.descriptors else f"slope linear in T_n({head.rate_ref:g})")  # fmt: skip
     lines = [
         "# Rate model: T_n at other cooling rates",
         "",
         f"`rate_head.json`: {'quadratic' if head.degree == 2 else 'linear'} in x = log10(r / "
-        f"{head.rate_ref:g}), slope linear in T_n({head.rate_ref:g}) (see "
-        "`nucleate.models.rate_head`), fitted by Bayesian ridge on "
-        f"{head.n_fit} measured shifts of {results['n_substrates']} substrates of "
+        f"{head.rate_ref:g}), {reads} (see `nucleate.models.rate_head`), fitted by Bayesian "
+        f"ridge on {head.n_fit} measured shifts of {results['n_substrates']} substrates of "
         f"`{results['data']}` at rates {', '.join(f'{r:g}' for r in head.rates)}. Used by "
         "`nucleate predict --rate [...]` on top of any T_n model whose protocol rate is "
         f"{head.rate_ref:g} (every model in models/).",
         "",
         f"- Coefficients (x, x·t, x², x²·t; t = T_n(r0) − {head.t_mid:.3f}): {coef}; residual "
         f"σ {head.noise_std:.4f}.",
-        f"- Slope dT_n/dlog10 r at r0: {head.slope(0.45):.3f} for T_n(r0) = 0.45, "
-        f"{head.slope(0.60):.3f} for 0.60 (steeper for weak nucleators).",
+        f"- Slope dT_n/dlog10 r at r0{' (descriptors at their mean)' if mid is not None else ''}"
+        f": {s45:.3f} for T_n(r0) = 0.45, {s60:.3f} for 0.60 ({steeper}).",
         "",
         "Measured by `python benchmarks/tn_rates.py --ship models/lj-fcc-v1-rates/rate-head` "
         f"({results['folds']} folds over the substrates; a fold's substrates removed from every "
@@ -319,10 +361,23 @@ def card(head, results: dict) -> str:
         "|---|---|---|",
         f"| the liquid-descriptor model at r0 + this head | {_f(ho.get('rmse'))} | "
         f"{_f(ho.get('coverage_2sigma'), '.2f')} |",
+        *(
+            [
+                f"| the same with the slope from T_n(r0) alone | {_f(plain.get('rmse'))} | "
+                f"{_f(plain.get('coverage_2sigma'), '.2f')} |"
+            ]
+            if key != "head"
+            else []
+        ),
         f"| the liquid-descriptor model at r0, rate ignored | {_f(ignore.get('rmse'))} | "
         f"{_f(ignore.get('coverage_2sigma'), '.2f')} |",
         f"| the measured T_n(r0) + this head (the head alone; other rates only) | "
         f"{_f(alone.get('rmse'))} | {_f(alone.get('coverage_2sigma'), '.2f')} |",
+        "",
+        f"Ranking between the fastest and the slowest rate ({rc.get('n')} substrates): measured "
+        f"Spearman {_f(rc.get('spearman_fast_slow'), '.3f')}; the predicted change of each "
+        f"substrate's rank against the measured one: Spearman "
+        f"{_f(rc.get('spearman_rank_change'), '.2f')}.",
         "",
         "Limits: fitted on LJ films of one protocol; rates more than half a decade beyond the "
         "fitted ones are refused, those beyond the fitted span but within it marked "

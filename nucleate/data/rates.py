@@ -69,13 +69,32 @@ def rank_change(rows: list[dict], pred: np.ndarray) -> dict:
     p_fast, p_slow = (np.array([predicted[i][x] for i in ids]) for x in (fast, slow))
     dm = ranks(m_slow) - ranks(m_fast)
     dp = ranks(p_slow) - ranks(p_fast)
+    noise = _shift_noise(rows, ids, fast, slow)
+    shift_var = float(np.var(m_slow - m_fast, ddof=1))
     return {
+        # how much of the substrates' spread in T_n(slow) - T_n(fast) is more than ramp noise
+        "shift_variance": shift_var, "shift_noise_variance": noise,
+        "shift_reliability": (1.0 - noise / shift_var) if shift_var > 0 and noise is not None
+        else None,
         "n": len(ids), "fast": fast, "slow": slow,
         "spearman_fast_slow": float(spearmanr(m_fast, m_slow).statistic),
         "predicted_spearman_fast_slow": float(spearmanr(p_fast, p_slow).statistic),
         "rank_changes": int(np.count_nonzero(dm)), "max_rank_change": int(np.abs(dm).max()),
         "spearman_rank_change": float(spearmanr(dm, dp).statistic) if np.ptp(dm) else None,
     }  # fmt: skip
+
+
+def _shift_noise(rows: list[dict], ids: list[str], fast: float, slow: float) -> float | None:
+    """Mean noise variance of a substrate's measured T_n(slow) - T_n(fast): the squared standard
+    error of each rate's mean over its ramps, added (None where a spread is missing)."""
+    err = {(r["id"], r["rate"]): (r.get("tn_std"), r.get("n_ramps") or 0) for r in rows}
+    total = []
+    for i in ids:
+        parts = [err.get((i, x), (None, 0)) for x in (fast, slow)]
+        if any(s is None or n < 2 for s, n in parts):
+            return None
+        total.append(sum(float(s) ** 2 / n for s, n in parts))
+    return float(np.mean(total))
 
 
 def cnt_check(rows: list[dict], rate_ref: float, t_m: float | None = None) -> dict:

@@ -25,7 +25,13 @@ from nucleate.predict.per_atom import (
     predict_per_atom,
     write_per_atom,
 )
-from nucleate.predict.rates import at_rates, load_rate_head, print_rates, write_rates
+from nucleate.predict.rates import (
+    at_rates,
+    head_descriptors,
+    load_rate_head,
+    print_rates,
+    write_rates,
+)
 from nucleate.report.predictions import plot_predictions, plot_rate_curves
 
 
@@ -180,7 +186,9 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     plot = out / "prediction.png"
     if cfg.plot:
         plot_predictions(results, models, frames_of, plot)
-    rate_rows = at_rates(results, head, cfg.rate) if head is not None else None
+    rate_rows = None
+    if head is not None:
+        rate_rows = at_rates(results, head, cfg.rate, head_descriptors(head, results, frames_of))
     if rate_rows is not None:
         write_rates(rate_rows, out / "rates.csv")
         if cfg.plot:

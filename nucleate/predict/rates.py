@@ -33,15 +33,38 @@ def load_rate_head(path: str, models) -> RateHead:
     return head
 
 
-def at_rates(results: list[dict], head: RateHead, rates: list[float]) -> list[dict]:
+def head_descriptors(head: RateHead, results: list[dict], frames_of) -> np.ndarray | None:
+    """(results, descriptors): the liquid descriptors a rate head's slope reads, computed from
+    each result's frames (``frames_of(result)``) as the head was fitted; None for a head that
+    reads none."""
+    if not head.descriptors:
+        return None
+    from nucleate.featurize.pipeline import build
+
+    featurizer = build("descriptors", head.featurizer_settings)
+    out = []
+    for r in results:
+        values = featurizer(list(frames_of(r)))
+        missing = [n for n in head.descriptors if not np.isfinite(values.get(n, np.nan))]
+        if missing:
+            raise InputError(f"{r['id']}: the rate model reads {', '.join(missing)}, undefined "
+                             "for this interface (no second liquid layer?)")  # fmt: skip
+        out.append([values[n] for n in head.descriptors])
+    return np.array(out, dtype=float)
+
+
+def at_rates(
+    results: list[dict], head: RateHead, rates: list[float], values: np.ndarray | None = None
+) -> list[dict]:
     """Each result's T_n and σ at every rate (``by_rate``, in place); returns the rows of
-    rates.csv, ranked per rate (1 = the highest T_n at that rate)."""
+    rates.csv, ranked per rate (1 = the highest T_n at that rate). A head whose slope reads
+    descriptors needs their ``values`` (see :func:`head_descriptors`)."""
     outside = head.check_rates(rates)
     tn = np.array([r["tn"] for r in results])
     sd = np.array([r["tn_std"] for r in results])
     rows = []
     for rate, extrapolated in zip(rates, outside, strict=True):
-        mean, std = head.predict(tn, sd, np.full(len(results), rate))
+        mean, std = head.predict(tn, sd, np.full(len(results), rate), values)
         rank = np.argsort(np.argsort(-mean)) + 1
         for r, m, s, k in zip(results, mean, std, rank, strict=True):
             entry = {"rate": float(rate), "tn": float(m), "tn_std": float(s),

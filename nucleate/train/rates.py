@@ -13,20 +13,33 @@ def _arrays(rows: list[dict]):
     return (np.array([r[k] for r in rows], dtype=float) for k in ("tn_ref", "rate", "tn"))
 
 
-def fit_head(rows: list[dict], rate_ref: float, degree: int | None = None) -> RateHead:
+def fit_head(
+    rows: list[dict], rate_ref: float, degree: int | None = None, descriptors: dict | None = None
+) -> RateHead:
     """The head on every row with T_n known at both its rate and the reference rate; quadratic
-    in log rate when the rows hold two or more rates besides the reference (else linear)."""
+    in log rate when the rows hold two or more rates besides the reference (else linear). With
+    ``descriptors`` (``{"names": [...], "values": {id: vector}, "settings": {...}}``) the slope
+    reads those liquid descriptors of each substrate too."""
     tn_ref, rate, tn = _arrays(rows)
     others = {r for r, t, t0 in zip(rate, tn, tn_ref, strict=True)
               if r != rate_ref and np.isfinite(t) and np.isfinite(t0)}  # fmt: skip
     if degree is None:
         degree = 2 if len(others) >= 2 else 1
-    return RateHead.fit(tn_ref, rate, tn, rate_ref, degree=degree)
+    if descriptors is None:
+        return RateHead.fit(tn_ref, rate, tn, rate_ref, degree=degree)
+    values = np.array([descriptors["values"][r["id"]] for r in rows], dtype=float)
+    return RateHead.fit(tn_ref, rate, tn, rate_ref, degree=degree, values=values,
+                        descriptors=descriptors["names"],
+                        featurizer_settings=descriptors.get("settings"))  # fmt: skip
 
 
-def predict_rows(head: RateHead, rows: list[dict], reference: dict | None = None):
+def predict_rows(
+    head: RateHead, rows: list[dict], reference: dict | None = None,
+    descriptors: dict | None = None,
+):  # fmt: skip
     """Predicted T_n and σ of each row: from the measured ``tn_ref`` or, with ``reference``
-    (id -> (T_n, σ) at the reference rate, e.g. a model's prediction), from that."""
+    (id -> (T_n, σ) at the reference rate, e.g. a model's prediction), from that; a head with
+    descriptors reads each row's from ``descriptors["values"]``."""
     if reference is None:
         t0 = np.array([r["tn_ref"] for r in rows])
         s0 = np.zeros(len(rows))
@@ -34,7 +47,10 @@ def predict_rows(head: RateHead, rows: list[dict], reference: dict | None = None
         t0 = np.array([reference[r["id"]][0] for r in rows])
         s0 = np.array([reference[r["id"]][1] for r in rows])
     rate = np.array([r["rate"] for r in rows])
-    return head.predict(t0, s0, rate)
+    values = None
+    if head.descriptors:
+        values = np.array([descriptors["values"][r["id"]] for r in rows], dtype=float)
+    return head.predict(t0, s0, rate, values)
 
 
 def leave_one_substrate_out(rows: list[dict], rate_ref: float, reference: dict | None = None):
@@ -49,13 +65,13 @@ def leave_one_substrate_out(rows: list[dict], rate_ref: float, reference: dict |
     return pred, std
 
 
-def held_out_rate(rows: list[dict], rate_ref: float, held: float):
+def held_out_rate(rows: list[dict], rate_ref: float, held: float, descriptors: dict | None = None):
     """T_n at rate ``held`` from a head fitted on the other rates only (the reference rate and
     the rest), for every substrate: a rate the head never saw."""
     train = [r for r in rows if r["rate"] != held]
     test = [r for r in rows if r["rate"] == held]
-    head = fit_head(train, rate_ref)
-    pred, std = predict_rows(head, test)
+    head = fit_head(train, rate_ref, descriptors=descriptors)
+    pred, std = predict_rows(head, test, descriptors=descriptors)
     return test, pred, std
 
 

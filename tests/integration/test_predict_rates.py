@@ -79,12 +79,19 @@ def test_rate_is_refused_for_propensity(capsys):
 
 def test_the_bundled_rate_model_is_the_default(tmp_path, capsys):
     """models/lj-fcc-v1-rates/rate-head, fitted on data/lj-fcc-v1-rates, with a shipped model:
-    slower cooling gives a higher T_n, and its card's slope is steeper for weak nucleators."""
+    slower cooling gives a higher T_n, and a weak nucleator's T_n moves more with the rate than
+    a strong one's (as measured: 0.169 against 0.074 between 0.005 and 0.0005)."""
     head = RateHead.load(ROOT / "models" / "lj-fcc-v1-rates" / "rate-head")
     assert head.rate_ref == 0.0015 and head.rates == [0.0005, 0.0015, 0.005]
-    assert head.slope(0.45) < head.slope(0.60) < 0
-    code = _predict(tmp_path, "p", "--rate", "[0.0005, 0.005]")
-    assert code == 0, capsys.readouterr().err
-    (result,) = json.loads((tmp_path / "p" / "prediction.json").read_text())
-    slow, fast = result["by_rate"]
-    assert slow["tn"] > result["tn"] > fast["tn"]
+    assert head.slope(0.5, np.array(head.descriptor_mean) if head.descriptors else None) < 0
+    shift = {}
+    for name in ("fcc111_m+00.0_e0.60", "fcc111_m+00.0_e2.50"):
+        frames = SAMPLES / name / "frames.extxyz.gz"
+        code = cli.main(["predict", "--model", f"[{MODEL}]", "--trajectory", str(frames), "--out",
+                         str(tmp_path / name), "--rate", "[0.0005, 0.005]", "--plot", "false"])  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        (result,) = json.loads((tmp_path / name / "prediction.json").read_text())
+        slow, fast = result["by_rate"]
+        assert slow["tn"] > result["tn"] > fast["tn"]
+        shift[name] = slow["tn"] - fast["tn"]
+    assert shift["fcc111_m+00.0_e0.60"] > shift["fcc111_m+00.0_e2.50"] + 0.02

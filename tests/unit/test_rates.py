@@ -163,6 +163,23 @@ def test_cnt_check_finds_the_zero_slope_at_the_melting_point():
     assert check["pearson_slope_tn_ref"] > 0.9
     change = rank_change(rows, np.array([r["tn"] for r in rows]))
     assert change["spearman_fast_slow"] > 0.9
+    assert change["shift_reliability"] is None  # the synthetic rows carry no ramp spread
+
+
+def test_the_shift_reliability_is_the_share_of_its_variance_beyond_ramp_noise():
+    from nucleate.data.rates import rank_change
+
+    shifts = [0.10, 0.14, 0.06, 0.12]  # T_n(slow) - T_n(fast), variance 0.0011 (ddof 1)
+    rows = []
+    for k, d in enumerate(shifts):
+        for rate, tn in ((0.005, 0.50), (0.0005, 0.50 + d)):
+            rows.append({"id": f"s{k}", "rate": rate, "tn": tn, "tn_std": 0.01, "n_ramps": 4,
+                         "censored": False, "tn_ref": 0.52})  # fmt: skip
+    change = rank_change(rows, np.array([r["tn"] for r in rows]))
+    noise = 2 * 0.01**2 / 4  # each rate's mean: (0.01 / sqrt 4)^2
+    assert change["shift_variance"] == pytest.approx(np.var(shifts, ddof=1))
+    assert change["shift_noise_variance"] == pytest.approx(noise)
+    assert change["shift_reliability"] == pytest.approx(1 - noise / np.var(shifts, ddof=1))
 
 
 def test_data_card_shows_the_rates_their_noise_and_the_cnt_check(tmp_path):
@@ -197,3 +214,50 @@ def test_data_card_shows_the_rates_their_noise_and_the_cnt_check(tmp_path):
     # spread 0.00707 of two ramps 0.01 apart; noise 0.005
     assert "| 0.0015 | 4 | 0 | 0.500 | 0.007 | 0.0050 | 1000 |" in text
     assert "T_n falls monotonically with the rate on 100% of them" in text
+
+
+def _template_rows(n=24, noise=0.002, seed=1):
+    """Substrates whose slope depends on T_n(r0) and on a template descriptor z independent of
+    it (a larger critical nucleus on some templates): pairs of equal T_n(r0) swap rank."""
+    rng = np.random.default_rng(seed)
+    rows, values = [], {}
+    pairs = zip(rng.uniform(0.40, 0.60, n), rng.normal(0, 1, n), strict=True)
+    for k, (t0, z) in enumerate(pairs):
+        values[f"s{k}"] = [z, rng.normal()]  # the second descriptor carries nothing
+        for rate in RATES:
+            x = np.log10(rate / R0)
+            tn = t0 - (K * (T_M - t0) + 0.02 * z) * x + (0 if rate == R0 else rng.normal(0, noise))
+            rows.append({"id": f"s{k}", "family": "f", "rate": rate, "tn": tn, "tn_ref": t0,
+                         "censored": False})  # fmt: skip
+    return rows, {"names": ["z", "noise"], "values": values, "settings": {"a0": 1.6}}
+
+
+def test_a_rate_head_with_descriptors_follows_rank_changes_the_plain_one_cannot(tmp_path):
+    from nucleate.data.rates import rank_change
+    from nucleate.errors import InputError
+    from nucleate.models.rate_head import RateHead
+    from nucleate.train.rates import fit_head, predict_rows
+
+    rows, desc = _template_rows()
+    test_rows, test_desc = _template_rows(seed=2)
+    plain = fit_head(rows, R0)
+    head = fit_head(rows, R0, descriptors=desc)
+    assert head.descriptors == ["z", "noise"] and head.featurizer_settings == {"a0": 1.6}
+    p_plain, _ = predict_rows(plain, test_rows)
+    p_desc, _ = predict_rows(head, test_rows, descriptors=test_desc)
+    tn = np.array([r["tn"] for r in test_rows])
+    assert np.sqrt(np.mean((p_desc - tn) ** 2)) < 0.5 * np.sqrt(np.mean((p_plain - tn) ** 2))
+    assert rank_change(test_rows, p_desc)["spearman_rank_change"] > 0.8
+    # a slope from T_n(r0) alone keeps the order of substrates (no rank change, nan) or misses it
+    plain_rc = rank_change(test_rows, p_plain)["spearman_rank_change"]
+    assert np.isnan(plain_rc) or plain_rc < 0.5
+    # the slope of a typical interface (descriptors at their mean) is the CNT one
+    mid = np.array(head.descriptor_mean)
+    assert head.slope([0.42, 0.58], mid) == pytest.approx([-K * 0.20, -K * 0.04], abs=0.01)
+    again = RateHead.load(head.save(tmp_path / "rate_head.json"))
+    values = np.array([test_desc["values"][r["id"]] for r in test_rows])
+    rate = np.array([r["rate"] for r in test_rows])
+    t0 = np.array([r["tn_ref"] for r in test_rows])
+    assert np.allclose(again.predict(t0, None, rate, values)[0], p_desc)
+    with pytest.raises(InputError, match="reads liquid descriptors"):
+        again.predict(t0, None, rate)
