@@ -19,6 +19,8 @@ import re
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 DIRECTIVE = re.compile(r"^<!-- (table|include): *(.+?) *-->$")
 END = "<!-- end table -->"
@@ -152,17 +154,29 @@ def propensity_table(only: str = "") -> str:
         g, r = m.get("gnn", {}), m.get("ridge", {})
         cost = m.get("state_seconds_per_config", 0.0)
         rows.append([
-            f"{system} (`{path}`)", str(m.get("n_groups", "–")), m.get("state", "given"),
+            f"{system} (`{path}`)", str(m.get("n_groups", "–")), structure_read(ROOT / path, m),
             f"{fmt(g.get('r_mean'), 3)} ± {fmt(g.get('r_sem'), 3)}",
+            fmt(g.get("r_contact_per_config"), 3),
             f"{fmt(r.get('r_mean'), 3)} ± {fmt(r.get('r_sem'), 3)}",
             f"{fmt(min(r.get('r_per_config', [float('nan')])), 3)}", fmt(m.get("ceiling"), 3),
             m.get("final", {}).get("model", "gnn").replace("gnn", "network"),
             f"{cost:.1f} s" if cost else "–", f"`{command}`",
         ])  # fmt: skip
     header = ["model", "held-out groups", "structure read", "network r per configuration",
-              "ridge r", "lowest ridge r", "noise ceiling", "shipped", "state per configuration",
-              "trained by"]  # fmt: skip
+              "network r, contact layer (films)", "ridge r", "lowest ridge r", "noise ceiling",
+              "shipped", "state per configuration", "trained by"]  # fmt: skip
     return table(header, rows)
+
+
+def structure_read(model_dir: Path, metrics: dict) -> str:
+    """What a propensity model reads, from its run's config: a state, or the configuration as
+    given with each atom's displacement to a state."""
+    state = metrics.get("state", "given")
+    config = model_dir / "config.yaml"
+    cfg = yaml.safe_load(config.read_text()) if config.exists() else {}
+    if state != "given" and cfg.get("descriptors_from") == "given":
+        return f"the given structure + displacement to its {state} state"
+    return state
 
 
 def data_table(name: str) -> str:
@@ -249,10 +263,13 @@ def headline() -> str:
     rates = ROOT / "benchmarks" / "results" / "tn_rates.json"
     if rates.exists():
         r = json.loads(rates.read_text())
-        head = r["routes"]["head"]["all_rates"]
+        shipped = ROOT / "models" / "lj-fcc-v1-rates" / "rate-head" / "rate_head.json"
+        key = json.loads(shipped.read_text())["metrics"].get("route", "head")  # what ships
+        head = r["routes"][key]["all_rates"]
         rows.append([
             f"T_n of an unseen substrate at other cooling rates ({', '.join(f'{x:g}' for x in r['rates'])})",
-            "liquid descriptors + rate model",
+            "liquid descriptors + rate model"
+            + (" (slope from T_n and the liquid descriptors)" if key == "head_desc" else ""),
             f"RMSE over all rates {fmt(head.get('rmse'))}, ±2σ cover "
             f"{fmt(head.get('coverage_2sigma'), 2)} (rate ignored "
             f"{fmt(r['routes']['ignore']['all_rates'].get('rmse'))}; std(T_n) {fmt(r['std_tn'])})",
@@ -263,11 +280,12 @@ def headline() -> str:
         if f.exists():
             m = json.loads(f.read_text())
             best = m.get("final", {}).get("model", "gnn")  # the route the model ships
-            state = m.get("state", "given")
+            read = structure_read(ROOT / path, m)
             rows.append([
                 f"per-atom propensity, {system}",
                 ("GNN" if best == "gnn" else "ridge")
-                + ("" if state == "given" else f", on the {state} state"),
+                + ("" if read == "given" else f", on {read}" if read.startswith("the given")
+                   else f", on the {read} state"),
                 f"Pearson r {fmt(m[best]['r_mean'], 3)} (noise ceiling {fmt(m.get('ceiling'), 3)})",
                 f"`{cmd}`",
             ])  # fmt: skip

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nucleate.data.io import read_frames
+from nucleate.errors import InputError
 from nucleate.predict.core import load_checkpoints, predict_frames
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,11 @@ def test_shipped_propensity_models_load_and_read_structure():
     models = load_propensity_checkpoints([MODELS / "propensity"])
     sample = ROOT / "data" / "lj-fcc-v1-propensity" / "samples" / "fcc111_m+00.0_e1.00"
     frame = read_frames(sample / "configs.extxyz.gz", index=0)[0]
-    ((mean, _),) = predict_per_atom(models, [frame])
+    # it reads each atom's distance to its cage position: made on the substrate of eps_sl 1.0
+    assert models[0].hparams.meta["featurizer_settings"]["displacement"] == [1.5, 2.5]
+    with pytest.raises(InputError, match="give the substrate's --eps_sl"):
+        predict_per_atom(models, [frame])
+    ((mean, _),) = predict_per_atom(models, [frame], eps_sl=1.0)
     film = frame.liquid & (frame.arrays["height"] < 12.0)
     assert np.isnan(mean[frame.substrate]).all() and np.isfinite(mean[film]).all()
     assert np.corrcoef(mean[film], frame.arrays["propensity"][film])[0, 1] > 0.8
