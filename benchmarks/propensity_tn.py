@@ -5,6 +5,9 @@ per substrate, the mean contact-layer propensity (height < 1.2) predicted for it
 configurations and the true one, against the substrate's T_n from the source data set.
 
     .venv/bin/python benchmarks/propensity_tn.py [RUN_DIR] [PROPENSITY_DATA]
+
+RUN_DIR defaults to runs/propensity/lj-fcc (the config's run). Writes
+benchmarks/results/propensity_tn.{json,md}.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from results_io import write_results
 from scipy.stats import spearmanr
 
 
@@ -30,10 +34,19 @@ def main(run: Path, data: Path) -> None:
     tn = [float(rows[g]["tn"]) for g in ids]
     pred = [np.mean([a for a, _ in acc[g]]) for g in ids]
     true = [np.mean([b for _, b in acc[g]]) for g in ids]
-    print(f"{len(ids)} uncensored substrates; contact-layer propensity against T_n, Spearman: "
-          f"predicted (held out) {spearmanr(pred, tn).statistic:.3f}, labels "
-          f"{spearmanr(true, tn).statistic:.3f}; predicted vs labels Pearson "
-          f"{np.corrcoef(pred, true)[0, 1]:.3f}")  # fmt: skip
+    numbers = {"run": str(run), "data": str(data), "n_substrates": len(ids),
+               "spearman_predicted_tn": float(spearmanr(pred, tn).statistic),
+               "spearman_labels_tn": float(spearmanr(true, tn).statistic),
+               "pearson_predicted_labels": float(np.corrcoef(pred, true)[0, 1])}  # fmt: skip
+    table = (
+        "| contact-layer propensity (mean per substrate) | Spearman with T_n |\n|---|---|\n"
+        f"| predicted, held out (cross-validation) | {numbers['spearman_predicted_tn']:.3f} |\n"
+        f"| labels | {numbers['spearman_labels_tn']:.3f} |\n\n"
+        f"{len(ids)} uncensored substrates of {data.name}; predicted against the labels: Pearson "
+        f"{numbers['pearson_predicted_labels']:.3f}."
+    )
+    write_results("propensity_tn", numbers, table)
+    print(table)
 
 
 if __name__ == "__main__":
