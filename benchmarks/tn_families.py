@@ -51,9 +51,12 @@ def _exe() -> str:
 
 
 def _run(cmd: list[str], target: Path, force: bool) -> None:
+    """Run a route into ``target``: reused when finished; a killed trained route goes on from its
+    finished fits (``--resume``); ``force`` starts afresh."""
     if (target / "metrics.json").exists() and not force:
         return
-    shutil.rmtree(target, ignore_errors=True)
+    if force:
+        shutil.rmtree(target, ignore_errors=True)
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=ROOT)
 
@@ -77,7 +80,7 @@ def run_route(
         else:
             cmd = [_exe(), "train", "-c", f"configs/train/{route}.yaml", "--ensemble",
                    str(ensemble), "--lofo", "true" if trained_lofo and not held else "false",
-                   "--loggers", "[csv]", "--threads", str(threads)]  # fmt: skip
+                   "--loggers", "[csv]", "--threads", str(threads), "--resume", "true"]  # fmt: skip
         cmd += ["--data", str(data), "--out", str(target)]
         if held:
             cmd += ["--hold_out", "[" + ", ".join(held) + "]"]

@@ -25,6 +25,7 @@ import yaml
 from nucleate import __version__
 from nucleate.data.dataset import (
     SAMPLE_SIDE,
+    atomic_write_text,
     campaign_config,
     iter_records,
     read_manifest,
@@ -364,17 +365,59 @@ def store_calibration(checkpoint: str | os.PathLike, calibration: dict) -> None:
     os.replace(tmp, path)
 
 
+#: config fields that do not change what a fit learns (left out of its resume key)
+_NOT_IN_FIT = ("out", "loggers", "wandb_project", "resume", "threads", "lofo", "ensemble",
+               "cache_dir", "hold_out")  # fmt: skip
+
+
+def fit_key(cfg: TrainConfig, seed: int, part: np.ndarray, data_sha256: str) -> str:
+    """What one fit depends on, hashed: the config (less :data:`_NOT_IN_FIT`), the seed, every
+    sample's part and the data set's manifest hash."""
+    import hashlib
+
+    fields = {k: v for k, v in to_plain(asdict(cfg)).items() if k not in _NOT_IN_FIT}
+    text = json.dumps([fields, int(seed), [str(p) for p in part], data_sha256, __version__],
+                      sort_keys=True, default=str)  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _finished_fit(out: Path, key: str) -> dict | None:
+    """The record of a fit finished in ``out`` with this key and its checkpoint still there."""
+    try:
+        record = json.loads((out / "fit.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("key") != key or not (out / record.get("checkpoint", "")).is_file():
+        return None
+    return record
+
+
+def _predict_all(best, loader, n: int, polymorph: bool):
+    best.eval()
+    with torch.no_grad():
+        everyone = loader(np.ones(n, bool), False)
+        pred = torch.cat([best.predict_step(b, 0) for b in everyone]).numpy()
+        poly = (
+            torch.cat([best.predict_polymorph(b) for b in everyone]).numpy() if polymorph else None
+        )
+    return pred, poly
+
+
 def _fit_member(
     cfg, out, seed, part, censored, loader, kind, model_args, mean, std, meta, test_now
 ):
     """Train one model on ``part == "train"`` with early stopping on ``"val"``; returns its
-    predictions for every sample, the epochs run and the best checkpoint's path."""
-    import lightning as L
-    import torch
+    predictions for every sample, the epochs run and the best checkpoint's path. With
+    ``cfg.resume`` a fit finished before in ``out`` with the same key is reloaded instead."""
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-    from nucleate.train.module import TnRegressor
-
+    key = fit_key(cfg, seed, part, meta["data_sha256"])
+    record = _finished_fit(out, key) if cfg.resume else None
+    if record is not None:
+        path = out / record["checkpoint"]
+        best = TnRegressor.load_from_checkpoint(path)
+        pred, poly = _predict_all(best, loader, len(part), cfg.polymorph_weight > 0)
+        return pred, record["epochs"], str(path), True, poly
     L.seed_everything(seed, workers=True)
     train = (part == "train") & ~censored
     module = TnRegressor(
@@ -403,20 +446,19 @@ def _fit_member(
     if test_now and test_mask.any():
         trainer.test(best, loader(test_mask, False), verbose=False)  # touched once, best checkpoint
     # every rank predicts every sample itself (no distributed sampler, no gather needed)
-    best.eval()
-    with torch.no_grad():
-        everyone = loader(np.ones(len(part), bool), False)
-        pred = torch.cat([best.predict_step(b, 0) for b in everyone]).numpy()
-        poly = None
-        if cfg.polymorph_weight > 0:
-            poly = torch.cat([best.predict_polymorph(b) for b in everyone]).numpy()
-        if trainer.is_global_zero:  # the training inputs in the model's own representation
+    pred, poly = _predict_all(best, loader, len(part), cfg.polymorph_weight > 0)
+    if trainer.is_global_zero:  # the training inputs in the model's own representation
+        with torch.no_grad():
             embedded = [best.embed(best.inputs(b)) for b in loader(part == "train", False)]
-            novelty = Novelty(torch.cat(embedded).numpy())
-            state = torch.load(checkpoint.best_model_path, weights_only=False)
-            state["hyper_parameters"]["meta"] = {**state["hyper_parameters"]["meta"],
-                                                 "novelty": novelty.to_dict()}  # fmt: skip
-            torch.save(state, checkpoint.best_model_path)
+        novelty = Novelty(torch.cat(embedded).numpy())
+        state = torch.load(checkpoint.best_model_path, weights_only=False)
+        state["hyper_parameters"]["meta"] = {**state["hyper_parameters"]["meta"],
+                                             "novelty": novelty.to_dict()}  # fmt: skip
+        torch.save(state, checkpoint.best_model_path)
+        record = {"key": key, "epochs": trainer.current_epoch,
+                  "checkpoint": str(Path(checkpoint.best_model_path).resolve().relative_to(
+                      out.resolve()))}  # fmt: skip
+        atomic_write_text(out / "fit.json", json.dumps(record))
     return pred, trainer.current_epoch, checkpoint.best_model_path, trainer.is_global_zero, poly
 
 

@@ -315,3 +315,34 @@ def test_graph_models_learn_more_than_the_mean(tmp_path, film, model):
     assert cli.main(args) == 0
     test = json.loads((out / "metrics.json").read_text())["test"]
     assert test["rmse"] < 0.5 * test["rmse_mean_baseline"], test
+
+
+def test_resume_reuses_finished_fits_and_retrains_changed_ones(capsys, tmp_path, film):
+    """A killed run goes on from its finished fits: with ``--resume true`` a fit whose key (config,
+    seed, split, data) is unchanged is reloaded, not trained again; a changed one trains anew."""
+    root = synthetic_dataset(tmp_path / "ds", film, 16)
+    out = tmp_path / "run"
+    args = ["train", "-c", "configs/train/gnn.yaml", "--data", str(root), "--out", str(out),
+            "--max_epochs", "2", "--batch_size", "4", "--loggers", "[csv]", "--ensemble", "2",
+            "--lofo", "true", "--threads", "1", "--resume", "true",
+            "--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]  # fmt: skip
+    assert cli.main(args) == 0
+    first = json.loads((out / "metrics.json").read_text())
+    fits = sorted(out.rglob("fit.json"))
+    assert len(fits) == 4  # two members, two families left out
+    # a fit's record is written when it trains (the checkpoints are rewritten by the calibration)
+    stamps = {f: f.stat().st_mtime_ns for f in fits}
+    # a run killed after its fits: the metrics are gone, the fits are kept
+    (out / "metrics.json").unlink()
+    (out / "lofo" / "fcc111" / "fit.json").unlink()
+    assert cli.main(args) == 0
+    second = json.loads((out / "metrics.json").read_text())
+    assert second["test"]["rmse"] == pytest.approx(first["test"]["rmse"], rel=1e-6)
+    assert second["leave_one_family_out"]["fcc100"] == first["leave_one_family_out"]["fcc100"]
+    lost = out / "lofo" / "fcc111" / "fit.json"
+    assert lost.exists()  # trained again
+    assert all(f.stat().st_mtime_ns == stamp for f, stamp in stamps.items() if f != lost)
+    # a changed setting changes every key: everything trains again
+    assert cli.main([*args, "--lr", "0.002"]) == 0
+    assert all(f.stat().st_mtime_ns != stamp for f, stamp in stamps.items())
+    capsys.readouterr()
