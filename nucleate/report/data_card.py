@@ -355,36 +355,16 @@ def _t_m(root: Path) -> float | None:
     return None
 
 
-def write_card(root: str | os.PathLike, campaign: dict) -> Path:
-    """Write ``README.md`` (and its figures) for the data set at ``root``."""
-    import yaml
+def _fmt(value, spec=".3f") -> str:
+    return "n/a" if value is None else format(value, spec)
 
-    root = Path(root)
-    rows = dataset.read_manifest(root) if (root / dataset.MANIFEST).exists() else []
-    stats = label_statistics(rows)
-    records = list(dataset.iter_records(root))
-    ramp = campaign["ramp"]
-    eq = campaign["equilibrium"]
-    fig_dir = root / "figures"
-    fig_dir.mkdir(exist_ok=True)
-    has_map = bool(rows) and tn_map_figure(rows, fig_dir / "tn_map.png", ramp["t_floor"])
-    has_families = bool(rows) and family_figure(rows, fig_dir / "families.png", ramp["t_floor"])
-    cal_path = root / "calibration.json"
-    cal = json.loads(cal_path.read_text()) if cal_path.exists() else None
-    if cal:
-        calibration_figure(cal, fig_dir / "calibration.png")
-    wall = sum(r.get("wall_seconds", 0.0) for r in records)
+
+def _protocol_lines(
+    campaign: dict, records: list[dict], n_samples: int, has_families: bool
+) -> list[str]:
+    """Title, contents, and the model and protocol of the campaign."""
+    ramp, eq = campaign["ramp"], campaign["equilibrium"]
     lammps_versions = sorted({str(r.get("lammps_version", "")) for r in records})
-    poly = (
-        np.array([[dataset.as_float(r[k]) for k in ("fcc", "hcp", "bcc", "other")] for r in rows])
-        if rows
-        else np.zeros((0, 4))
-    )
-    poly_mean = np.nanmean(poly, axis=0) if len(poly) and np.isfinite(poly).any() else None
-
-    def fmt(value, spec=".3f"):
-        return "n/a" if value is None else format(value, spec)
-
     lines = [
         f"# {campaign['name']}",
         "",
@@ -394,7 +374,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         f"{__version__} with LAMMPS (version {', '.join(lammps_versions) or 'n/a'}).",
         "",
         "## Contents",
-        f"- {stats['n_samples']} substrates (`manifest.csv`, one row each: parameters, labels, files, "
+        f"- {n_samples} substrates (`manifest.csv`, one row each: parameters, labels, files, "
         "sha256); `samples/<id>/sample.json` holds each ramp's trace, the layer analysis and the "
         "polymorph make-up; `samples/<id>/frames.extxyz.gz` the equilibrium frames at T_eq: the "
         "substrate atoms within "
@@ -446,37 +426,53 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         "the nearest of the q̄4–q̄6 reference curves of thermally disordered fcc, hcp and bcc.",
         "",
     ]
-    if cal:
-        bulk_tx = [t for t in cal["bulk_ramp"]["t_x"] if t is not None]
-        lines += [
-            "## Calibration (bulk, P = 0)",
-            "![calibration](figures/calibration.png)",
-            "",
-            "| quantity | value | how |",
-            "|---|---|---|",
-            f"| melting temperature T_m | {cal['t_m']:.3f} | two-phase coexistence, NPT (z), "
-            f"{', '.join(cal['coexistence'])}: where the crystal stops growing |",
-            f"| a_0 = a(T_m) | {cal['a0']:.4f} σ | fcc crystal, NPT, P = 0 |",
-            f"| T_eq | {eq['t_eq']:g} = {eq['t_eq'] / cal['t_m']:.2f} T_m | |",
-            f"| homogeneous crystallisation, same ramp | "
-            f"{', '.join(f'{t:.3f}' for t in bulk_tx) or 'none above the floor'} | 4000 atoms, NPT, "
-            f"{cal['bulk_ramp']['t_start']:g} → {cal['bulk_ramp']['t_floor']:g} at "
-            f"{cal['bulk_ramp']['rate']:g}/τ |",
-            "",
-        ]
-    lines += [
+    return lines
+
+
+def _calibration_lines(cal: dict, eq: dict) -> list[str]:
+    """The bulk calibration: T_m, a_0, T_eq and homogeneous crystallisation on the same ramp."""
+    bulk_tx = [t for t in cal["bulk_ramp"]["t_x"] if t is not None]
+    return [
+        "## Calibration (bulk, P = 0)",
+        "![calibration](figures/calibration.png)",
+        "",
+        "| quantity | value | how |",
+        "|---|---|---|",
+        f"| melting temperature T_m | {cal['t_m']:.3f} | two-phase coexistence, NPT (z), "
+        f"{', '.join(cal['coexistence'])}: where the crystal stops growing |",
+        f"| a_0 = a(T_m) | {cal['a0']:.4f} σ | fcc crystal, NPT, P = 0 |",
+        f"| T_eq | {eq['t_eq']:g} = {eq['t_eq'] / cal['t_m']:.2f} T_m | |",
+        f"| homogeneous crystallisation, same ramp | "
+        f"{', '.join(f'{t:.3f}' for t in bulk_tx) or 'none above the floor'} | 4000 atoms, NPT, "
+        f"{cal['bulk_ramp']['t_start']:g} → {cal['bulk_ramp']['t_floor']:g} at "
+        f"{cal['bulk_ramp']['rate']:g}/τ |",
+        "",
+    ]
+
+
+def _label_lines(rows: list[dict], has_map: bool, has_families: bool) -> list[str]:
+    """T_n span, spread, label noise, censoring, per family and the polymorph make-up."""
+    stats = label_statistics(rows)
+    poly = (
+        np.array([[dataset.as_float(r[k]) for k in ("fcc", "hcp", "bcc", "other")] for r in rows])
+        if rows
+        else np.zeros((0, 4))
+    )
+    poly_mean = np.nanmean(poly, axis=0) if len(poly) and np.isfinite(poly).any() else None
+
+    lines = [
         "## Labels",
         "![T_n map](figures/tn_map.png)" if has_map else "",
         "![T_n and polymorph per family](figures/families.png)" if has_families else "",
         "",
-        f"- T_n from {fmt(stats['tn_min'])} to {fmt(stats['tn_max'])}: span "
-        f"**{fmt(stats['tn_span'])}** ε/k_B.",
+        f"- T_n from {_fmt(stats['tn_min'])} to {_fmt(stats['tn_max'])}: span "
+        f"**{_fmt(stats['tn_span'])}** ε/k_B.",
         f"- Seed-to-seed spread of one substrate (standard deviation over its ramps): median "
-        f"**{fmt(stats['tn_std_median'])}**, rms {fmt(stats['tn_std_rms'])}.",
+        f"**{_fmt(stats['tn_std_median'])}**, rms {_fmt(stats['tn_std_rms'])}.",
         "- Ramps per substrate: "
         + ", ".join(f"{k} for {c}" for k, c in sorted(stats["ramps"].items(), reverse=True))
         + f". Noise of a substrate's label (spread / √ramps), rms "
-        f"**{fmt(stats['label_noise_rms'], '.4f')}**: the test RMSE a perfect model would still show."
+        f"**{_fmt(stats['label_noise_rms'], '.4f')}**: the test RMSE a perfect model would still show."
         if stats.get("ramps") and stats.get("label_noise_rms") is not None
         else "",
         f"- Censored: **{stats['n_censored']} of {stats['n_samples']}** "
@@ -489,7 +485,7 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     ]
     for family, s in stats["per_family"].items():
         lines.append(
-            f"| {family} | {s['n']} | {s['censored']} | {fmt(s['tn_mean'])} | {fmt(s['tn_max'])} |"
+            f"| {family} | {s['n']} | {s['censored']} | {_fmt(s['tn_mean'])} | {_fmt(s['tn_max'])} |"
         )
     if 0 < len(rows) <= 30:
         lines += ["", "| substrate | T_n | spread | censored |", "|---|---|---|---|"]
@@ -503,12 +499,15 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
             f"Mean polymorph make-up of the grown crystals: fcc {poly_mean[0]:.2f}, hcp "
             f"{poly_mean[1]:.2f}, bcc {poly_mean[2]:.2f}, other {poly_mean[3]:.2f}.",
         ]
-    lines += ["", *rate_lines(root, records, ramp, fig_dir)]
-    notes = root / "card_notes.md"
-    if notes.exists():  # hand-written: what was tried, and why the protocol is as it is
-        lines += ["", notes.read_text().rstrip()]
-    lines += [
-        "",
+    return lines
+
+
+def _cost_lines(campaign: dict, records: list[dict]) -> list[str]:
+    """CPU time and the exact configuration."""
+    import yaml
+
+    wall = sum(r.get("wall_seconds", 0.0) for r in records)
+    return [
         "## Cost",
         f"{wall / 3600:.2f} CPU hours in all ({wall / max(len(records), 1):.0f} s per substrate on "
         "one core of a 2-core machine; two substrates run at once).",
@@ -519,6 +518,36 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
         "```",
         "",
     ]
+
+
+def write_card(root: str | os.PathLike, campaign: dict) -> Path:
+    """Write ``README.md`` (and its figures) for the data set at ``root``: what it holds, the
+    protocol, the calibration, the labels, the cost and the configuration."""
+    root = Path(root)
+    rows = dataset.read_manifest(root) if (root / dataset.MANIFEST).exists() else []
+    records = list(dataset.iter_records(root))
+    fig_dir = root / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    t_floor = campaign["ramp"]["t_floor"]
+    has_map = bool(rows) and tn_map_figure(rows, fig_dir / "tn_map.png", t_floor)
+    has_families = bool(rows) and family_figure(rows, fig_dir / "families.png", t_floor)
+    cal_path = root / "calibration.json"
+    cal = json.loads(cal_path.read_text()) if cal_path.exists() else None
+    if cal:
+        calibration_figure(cal, fig_dir / "calibration.png")
+    lines = [
+        *_protocol_lines(campaign, records, len(rows), has_families),
+        *(_calibration_lines(cal, campaign["equilibrium"]) if cal else []),
+        *_label_lines(rows, has_map, has_families),
+        "",
+        *rate_lines(root, records, campaign["ramp"], fig_dir),
+    ]
+    notes = root / "card_notes.md"
+    if notes.exists():  # hand-written: what was tried, and why the protocol is as it is
+        lines += ["", notes.read_text().rstrip()]
+    lines += ["", *_cost_lines(campaign, records)]
+    # one blank line between blocks, however many optional lines were left empty
+    lines = [x for k, x in enumerate(lines) if x or k == 0 or lines[k - 1]]
     path = root / "README.md"
     dataset.atomic_write_text(path, "\n".join(lines))
     return path
