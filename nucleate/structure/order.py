@@ -98,6 +98,23 @@ def reference_order(
     return refs
 
 
+def neighbour_means(i, j, dist, values: np.ndarray, radii, n: int) -> list[np.ndarray]:
+    """``values`` (n, ...) averaged over each atom and its neighbours within each radius, from a
+    full neighbour list ``(i, j, dist)``: one array per radius (coarse graining)."""
+    from scipy import sparse
+
+    means = []
+    for radius in radii:
+        near = dist < radius
+        adj = sparse.csr_matrix(
+            (np.ones(near.sum()), (i[near], j[near])), shape=(n, n)
+        ) + sparse.identity(n, format="csr")
+        counts = np.asarray(adj.sum(axis=1)).ravel()
+        scaled = np.asarray(adj @ values)
+        means.append(scaled / (counts[:, None] if scaled.ndim == 2 else counts))
+    return means
+
+
 class RadialBondOrder:
     """Radially resolved bond-order descriptors per atom (after Boattini et al. 2021).
 
@@ -197,14 +214,7 @@ class RadialBondOrder:
             blocks += [d[:, k : k + 1] for d in dens]
             blocks += [ql[:, k : k + 1] for ql in q]
         features = np.hstack(blocks)
-        averaged = []
-        for radius in self.coarse_grain:
-            near = dist < radius
-            adj = sparse.csr_matrix(
-                (np.ones(near.sum()), (i[near], j[near])), shape=(n, n)
-            ) + sparse.identity(n, format="csr")
-            counts = np.asarray(adj.sum(axis=1)).ravel()
-            averaged.append(np.asarray(adj @ features) / counts[:, None])
+        averaged = neighbour_means(i, j, dist, features, self.coarse_grain, n)
         return np.hstack([features, *averaged])
 
 
@@ -238,7 +248,6 @@ class PairEnergy:
 
     def __call__(self, positions, cell=None, pbc=None, types=None) -> np.ndarray:
         import vesin
-        from scipy import sparse
 
         if hasattr(positions, "positions"):
             frame = positions
@@ -263,14 +272,7 @@ class PairEnergy:
         shift = 4 * ((1 / self.cutoff) ** 12 - (1 / self.cutoff) ** 6)
         v = np.where(dist < rc, 4 * eps * (x**12 - x**6) - eps * shift, 0.0)
         e = np.bincount(i, 0.5 * v, minlength=n)
-        cols = [e]
-        for radius in self.coarse_grain:
-            near = dist < radius
-            adj = sparse.csr_matrix(
-                (np.ones(near.sum()), (i[near], j[near])), shape=(n, n)
-            ) + sparse.identity(n, format="csr")
-            cols.append(np.asarray(adj @ e) / np.asarray(adj.sum(axis=1)).ravel())
-        return np.stack(cols, axis=1)
+        return np.stack([e, *neighbour_means(i, j, dist, e, self.coarse_grain, n)], axis=1)
 
 
 def displacement_descriptors(
@@ -290,7 +292,6 @@ def displacement_descriptors(
     rattles in its cage, a strong single predictor of its dynamical propensity.
     ``-> (n, 1 [+ 2] + len(coarse_grain))`` float64 (length)."""
     import vesin
-    from scipy import sparse
 
     start = np.asarray(start, dtype=float)
     cell = np.asarray(cell, dtype=float)
@@ -310,10 +311,5 @@ def displacement_descriptors(
         i, j, dist = vesin.NeighborList(cutoff=max(coarse_grain), full_list=True).compute(
             points=start, box=cell, periodic=list(pbc), quantities="ijd"
         )
-        for radius in coarse_grain:
-            near = dist < radius
-            adj = sparse.csr_matrix(
-                (np.ones(near.sum()), (i[near], j[near])), shape=(n, n)
-            ) + sparse.identity(n, format="csr")
-            cols.append(np.asarray(adj @ length) / np.asarray(adj.sum(axis=1)).ravel())
+        cols += neighbour_means(i, j, dist, length, coarse_grain, n)
     return np.stack(cols, axis=1)
