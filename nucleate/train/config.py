@@ -86,6 +86,8 @@ class TrainConfig:
             raise InputError(f"weight_decay must not be negative, not {self.weight_decay}")
         if self.polymorph_weight < 0:
             raise InputError(f"polymorph_weight must not be negative, not {self.polymorph_weight}")
+        if self.resume and (str(self.devices) != "1" or self.num_nodes != 1):
+            raise InputError("resume works on one device: run the resumed fits without DDP")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise InputError(f"threads must be a whole number ≥ 1, not {self.threads!r}")
         from nucleate.data.dataset import read_manifest

@@ -287,6 +287,7 @@ def test_label_noise_is_the_ramp_spread_over_root_ramps():
         (["--featurizer_settings", "{cutoff: 2.0}"], "the graph's cutoff (2.0) and the model's"),
         (["--hold_out", "[bcc110]"], "hold_out names families not in"),
         (["--threads", "0"], "threads must be a whole number ≥ 1"),
+        (["--resume", "true", "--devices", "2"], "resume works on one device"),
     ],
 )
 def test_bad_training_options_are_refused_before_any_work(capsys, tmp_path, film, override,
