@@ -398,71 +398,106 @@ def run_task(task: dict, root: str) -> dict:
     Runs in a worker process: one serial LAMMPS instance, threads limited to one.
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from nucleate.data.io import read_frames, write_frames
+    from nucleate.data.io import read_frames
     from nucleate.data.simulate import start_lammps
-    from nucleate.data.simulate.md import cooling_ramp, thermalise
-    from nucleate.data.substrates import load_substrate
-    from nucleate.structure.crystallinity import Crystallinity
 
     c = task["campaign"]
-    pot = campaign_potential(c)
-    sub, inter, eq, rp, store = (
-        c["substrates"], c["interface"], c["equilibrium"], c["ramp"], c["store"],
-    )  # fmt: skip
-    sid = task["id"]
-    old = task.get("top_up")
+    sid, old = task["id"], task.get("top_up")
     start = time.time()
-    eps_sl2 = task.get("eps_sl2")
+    slab, family, params = _task_slab(task, c)
+    ramps = list(old["ramps"]) if old else []
+    crystals = []
+    if old and "crystals.extxyz.gz" in old.get("files", {}):
+        crystals = read_frames(dataset.sample_dir(root, sid) / "crystals.extxyz.gz")
+    reproduced = None
+    lmp = start_lammps()
+    try:
+        frames, top, profile = equilibrate_interface(lmp, slab, task["eps_sl"], c, sid,
+                                                     task.get("eps_sl2"))  # fmt: skip
+        kept = [interfacial_region(f, top, profile, c["store"]) for f in frames]
+        if old:
+            stored = read_frames(dataset.sample_dir(root, sid) / "frames.extxyz.gz")
+            reproduced = _max_deviation(kept, stored)
+        new, grown = _run_ramps(lmp, c, sid, missing_ramps(ramps, c["ramp"]), top,
+                                profile.layers[-1].upper)  # fmt: skip
+        ramps += new
+        crystals += grown
+    finally:
+        lmp.close()
+    record = {
+        "id": sid,
+        "family": family,
+        "parameters": params,
+        **sample_labels(ramps, c["ramp"]),
+        "ramps": ramps,
+        "layers": profile.summary(),
+        "units": campaign_potential(c).units,
+        "t_eq": c["equilibrium"]["t_eq"],
+        "substrate_top": top,
+        "wall_seconds": round(time.time() - start, 1),
+        "nucleate_version": __version__,
+        "lammps_version": _lammps_version(),
+    }
+    _commit_task(root, record, kept, crystals, old, reproduced)
+    return record
+
+
+def _task_slab(task: dict, c: dict):
+    """``(slab, family, parameters)`` of a task: a registered family's slab or a user file."""
+    from nucleate.data.substrates import load_substrate
+
+    sub, inter = c["substrates"], c["interface"]
     if task["kind"] == "family":
-        slab, family, params = family_slab(task["family"], task["value"], c, eps_sl2)
+        slab, family, params = family_slab(task["family"], task["value"], c, task.get("eps_sl2"))
     else:
         slab = load_substrate(task["path"])
         params = {"facet": "user", "file": task["path"]}
         family = "user"
     params.update(eps_sl=task["eps_sl"], sigma_sl=sub["sigma_sl"], n_liquid=inter["n_liquid"])
+    return slab, family, params
+
+
+def _run_ramps(lmp, c: dict, sid: str, plan, top: float, contact: float):
+    """The planned cooling ramps ``(rate, k)`` from the equilibrated interface in ``lmp``: each
+    from the equilibrium configuration, re-thermalised with its own seed. Returns the ramp
+    records and the grown crystals with the liquid around them."""
+    from nucleate.data.simulate.md import cooling_ramp, thermalise
+    from nucleate.structure.crystallinity import Crystallinity
+
+    pot, eq, rp, store = campaign_potential(c), c["equilibrium"], c["ramp"], c["store"]
     dt = pot.timestep
+    n = lmp.get_natoms()
+    x_eq = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
+    crystallinity = Crystallinity(rp["r_cut"], rp["q_threshold"], rp["solid_threshold"])
+    ramps, crystals = [], []
+    for i, (rate, k) in enumerate(plan):
+        seed = ramp_seed(c["seed"], sid, rate, k, rp["rate"])
+        if i > 0:  # back to the equilibrium configuration, decorrelated at T_eq
+            lmp.numpy.extract_atom("x")[:n] = x_eq
+        thermalise(lmp, eq["t_eq"], time_steps(rp["restart_time"], dt), seed + 1, eq["damp"])
+        result = cooling_ramp(
+            lmp, units=pot.units, t_start=eq["t_eq"], t_floor=rp["t_floor"], rate=rate,
+            seed=seed, substrate_top=top, contact_height=contact, threshold=rp["threshold"],
+            check_every=check_interval(rp, rate), stop_factor=rp["stop_factor"],
+            stop_below=rp["stop_below"], crystallinity=crystallinity, damp=eq["damp"],
+            timestep=dt,
+        )  # fmt: skip
+        if result.crystal is not None:
+            crystals.append(_crystal_region(result.final, result.crystal, store))
+        ramps.append(
+            {"seed": seed, "rate": rate, "tn": result.tn, "censored": result.censored,
+             "polymorph": result.polymorph, "steps": result.steps,
+             "trace": asdict(result.trace)}
+        )  # fmt: skip
+    return ramps, crystals
 
-    def steps(time_units: float) -> int:
-        return time_steps(time_units, dt)
 
-    ramps = list(old["ramps"]) if old else []
-    plan = missing_ramps(ramps, rp)
-    crystals = []
-    if old and "crystals.extxyz.gz" in old.get("files", {}):
-        crystals = read_frames(dataset.sample_dir(root, sid) / "crystals.extxyz.gz")
-    lmp = start_lammps()
-    try:
-        frames, top, profile = equilibrate_interface(lmp, slab, task["eps_sl"], c, sid, eps_sl2)
-        contact = profile.layers[-1].upper
-        kept = [interfacial_region(f, top, profile, store) for f in frames]
-        if old:
-            stored = read_frames(dataset.sample_dir(root, sid) / "frames.extxyz.gz")
-            reproduced = _max_deviation(kept, stored)
-        n = lmp.get_natoms()
-        x_eq = np.array(lmp.numpy.extract_atom("x")[:n]).copy()
-        crystallinity = Crystallinity(rp["r_cut"], rp["q_threshold"], rp["solid_threshold"])
-        for i, (rate, k) in enumerate(plan):
-            seed = ramp_seed(c["seed"], sid, rate, k, rp["rate"])
-            if i > 0:  # back to the equilibrium configuration, decorrelated at T_eq
-                lmp.numpy.extract_atom("x")[:n] = x_eq
-            thermalise(lmp, eq["t_eq"], steps(rp["restart_time"]), seed + 1, eq["damp"])
-            result = cooling_ramp(
-                lmp, units=pot.units, t_start=eq["t_eq"], t_floor=rp["t_floor"], rate=rate,
-                seed=seed, substrate_top=top, contact_height=contact, threshold=rp["threshold"],
-                check_every=check_interval(rp, rate), stop_factor=rp["stop_factor"],
-                stop_below=rp["stop_below"], crystallinity=crystallinity, damp=eq["damp"],
-                timestep=dt,
-            )  # fmt: skip
-            if result.crystal is not None:
-                crystals.append(_crystal_region(result.final, result.crystal, store))
-            ramps.append(
-                {"seed": seed, "rate": rate, "tn": result.tn, "censored": result.censored,
-                 "polymorph": result.polymorph, "steps": result.steps,
-                 "trace": asdict(result.trace)}
-            )  # fmt: skip
-    finally:
-        lmp.close()
+def _commit_task(root: str, record: dict, kept, crystals, old: dict | None, reproduced) -> None:
+    """Stage the sample's files and commit it; a top-up keeps the sample's frames and layers and
+    replaces it, with the top-up's cost and reproduction check in ``top_ups``."""
+    from nucleate.data.io import write_frames
 
+    sid = record["id"]
     staging = dataset.staging_dir(root, sid)
     if old:  # the frames stay the file the sample was made with
         shutil.copyfile(
@@ -472,35 +507,20 @@ def run_task(task: dict, root: str) -> dict:
         write_frames(staging / "frames.extxyz.gz", kept)
     if crystals:  # the grown crystals with the liquid around them, to revisit their polymorph
         write_frames(staging / "crystals.extxyz.gz", crystals)
-    record = {
-        "id": sid,
-        "family": family,
-        "parameters": params,
-        **sample_labels(ramps, rp),
-        "ramps": ramps,
-        "layers": profile.summary(),
-        "units": pot.units,
-        "t_eq": eq["t_eq"],
-        "substrate_top": top,
-        "wall_seconds": round(time.time() - start, 1),
-        "nucleate_version": __version__,
-        "lammps_version": _lammps_version(),
-    }
-    if old:
-        record["layers"] = old["layers"]
-        if "reused_from" in old:
-            record["reused_from"] = old["reused_from"]
-        record["wall_seconds"] = round(old["wall_seconds"] + record["wall_seconds"], 1)
-        record["top_ups"] = [*old.get("top_ups", []), {
-            "ramps_before": len(old["ramps"]), "ramps_after": len(ramps),
-            "wall_seconds": round(time.time() - start, 1),
-            "equilibrium_max_deviation": reproduced,
-            "nucleate_version": __version__, "lammps_version": record["lammps_version"],
-        }]  # fmt: skip
-        dataset.replace_sample(root, staging, record)
-    else:
+    if not old:
         dataset.commit_sample(root, staging, record)
-    return record
+        return
+    spent = record["wall_seconds"]
+    record["layers"] = old["layers"]
+    if "reused_from" in old:
+        record["reused_from"] = old["reused_from"]
+    record["wall_seconds"] = round(old["wall_seconds"] + spent, 1)
+    record["top_ups"] = [*old.get("top_ups", []), {
+        "ramps_before": len(old["ramps"]), "ramps_after": len(record["ramps"]),
+        "wall_seconds": spent, "equilibrium_max_deviation": reproduced,
+        "nucleate_version": __version__, "lammps_version": record["lammps_version"],
+    }]  # fmt: skip
+    dataset.replace_sample(root, staging, record)
 
 
 def ramp_labels(ramps: list[dict], t_floor: float) -> dict:
