@@ -313,3 +313,51 @@ def displacement_descriptors(
         )
         cols += neighbour_means(i, j, dist, length, coarse_grain, n)
     return np.stack(cols, axis=1)
+
+
+def film_pair_energy(
+    positions: np.ndarray,
+    cell: np.ndarray,
+    pbc,
+    substrate: np.ndarray,
+    eps_sl: float,
+    sigma_sl: float = 1.0,
+    eps_ll: float = 1.0,
+    sigma_ll: float = 1.0,
+    cutoff: float = 2.5,
+    coarse_grain: tuple[float, ...] = (),
+) -> np.ndarray:
+    """Each liquid atom's Lennard-Jones energy in a film on a rigid substrate, split by partner:
+    with the liquid (half of each pair), with the substrate (whole pairs: the substrate does not
+    move), their sum; then these averaged over each atom and its liquid neighbours within each
+    ``coarse_grain`` radius. Pairs cut at ``cutoff`` (a distance) and shifted to zero there, as
+    ``pair_modify shift yes``. Substrate rows are zero.
+
+    How strongly the substrate holds a contact-layer atom, and how deep it sits among its
+    neighbours, set how freely it moves. ``-> (n, 3 (1 + len(coarse_grain)))`` float64 (energy)."""
+    import vesin
+
+    positions = np.asarray(positions, dtype=float)
+    substrate = np.asarray(substrate, dtype=bool)
+    if substrate.shape != (len(positions),):
+        raise ValueError("give one substrate flag per atom")
+    n = len(positions)
+    reach = max(cutoff, *coarse_grain) if coarse_grain else cutoff
+    i, j, dist = vesin.NeighborList(cutoff=reach, full_list=True).compute(
+        points=positions, box=np.asarray(cell, dtype=float),
+        periodic=list(np.broadcast_to(pbc, 3)), quantities="ijd",
+    )  # fmt: skip
+
+    def lj(r, eps, sig):
+        def v(x):
+            return 4.0 * eps * ((sig / x) ** 12 - (sig / x) ** 6)
+
+        return np.where(r < cutoff, v(np.maximum(r, 1e-12)) - v(cutoff), 0.0)
+
+    liquid_i = ~substrate[i]
+    ll = liquid_i & ~substrate[j]
+    sl = liquid_i & substrate[j]
+    e_ll = np.bincount(i[ll], 0.5 * lj(dist[ll], eps_ll, sigma_ll), minlength=n)
+    e_sl = np.bincount(i[sl], lj(dist[sl], eps_sl, sigma_sl), minlength=n)
+    e = np.stack([e_ll, e_sl, e_ll + e_sl], axis=1)
+    return np.hstack([e, *neighbour_means(i[ll], j[ll], dist[ll], e, coarse_grain, n)])

@@ -40,7 +40,7 @@ from nucleate.data.simulate.states import (
 from nucleate.errors import InputError
 from nucleate.models.linear import height_terms
 from nucleate.report.training import propensity_parity
-from nucleate.structure.order import displacement_descriptors
+from nucleate.structure.order import displacement_descriptors, film_pair_energy
 
 
 @dataclass
@@ -70,7 +70,10 @@ class PropensityTrainConfig:
     state, ``"given"`` from the configuration itself; ``displacement``: coarse-graining radii
     (may be empty) to add each atom's displacement from the configuration to its state as node
     features (:func:`~nucleate.structure.order.displacement_descriptors`; films: also its parts
-    in-plane and along the normal), ``None`` for none."""
+    in-plane and along the normal), ``None`` for none; ``film_energy`` (films): coarse-graining
+    radii to add each liquid atom's pair energy with the liquid and with the substrate
+    (:func:`~nucleate.structure.order.film_pair_energy`, the source campaign's potential and the
+    sample's ``eps_sl``) in the configuration and, with a state, in the state too."""
 
     data: str = "data/lj-fcc-v1-propensity"
     out: str = "runs/propensity/lj-fcc"
@@ -99,6 +102,7 @@ class PropensityTrainConfig:
     final_model: str = "gnn"  # what is saved and shipped: "gnn" (the network) or "ridge"
     descriptors_from: str = "state"
     displacement: list[float] | None = None
+    film_energy: list[float] | None = None
 
     def __post_init__(self) -> None:
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
@@ -124,6 +128,11 @@ class PropensityTrainConfig:
             not isinstance(r, (int, float)) or r <= 0 for r in self.displacement
         ):
             raise InputError(f"displacement radii must be positive, not {self.displacement!r}")
+        if self.film_energy is not None:
+            if not _is_film(self):
+                raise InputError("film_energy is for films (a film propensity data set)")
+            if any(not isinstance(r, (int, float)) or r <= 0 for r in self.film_energy):
+                raise InputError(f"film_energy radii must be positive, not {self.film_energy!r}")
         unknown = set(self.cage) - {"temperature", "run_time", "replicas", "timestep", "seed"}
         if unknown:
             raise InputError(f"unknown cage settings {sorted(unknown)}")
@@ -190,7 +199,27 @@ def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
             out["descriptors_from"] = cfg.descriptors_from
         if cfg.displacement is not None:
             out["displacement"] = [float(r) for r in cfg.displacement]
+    if cfg.film_energy is not None:
+        out["film_energy"] = {"coarse_grain": [float(r) for r in cfg.film_energy],
+                              **film_pair_potential(source_campaign(cfg.data))}  # fmt: skip
     return out
+
+
+def film_pair_potential(campaign: dict) -> dict:
+    """The liquid's and the substrate's LJ parameters of a film campaign's potential (lj/cut,
+    shifted; type 1 the substrate, 2 the liquid), as :func:`film_pair_energy` takes them."""
+    pot = campaign.get("potential", {})
+    style = str(pot.get("pair_style", "")).split()
+    if len(style) != 2 or style[0] != "lj/cut" or "shift yes" not in str(pot.get("pair_modify")):
+        raise InputError("film_energy needs the source campaign's potential as lj/cut with "
+                         f"pair_modify shift yes, not {pot.get('pair_style')!r}")  # fmt: skip
+    coeffs = {tuple(c.split()[:2]): c.split()[2:] for c in pot.get("pair_coeffs", [])}
+    if ("2", "2") not in coeffs or ("1", "2") not in coeffs:
+        raise InputError("film_energy needs pair_coeffs for the liquid (2 2) and the substrate "
+                         "(1 2) in the source campaign")  # fmt: skip
+    eps_ll, sigma_ll = (float(x) for x in coeffs[("2", "2")][:2])
+    return {"eps_ll": eps_ll, "sigma_ll": sigma_ll, "cutoff": float(style[1]),
+            "sigma_sl": float(campaign.get("substrates", {}).get("sigma_sl", 1.0))}  # fmt: skip
 
 
 def structural_state(frame, settings: dict, cache_dir: str | None = None,
@@ -260,6 +289,17 @@ def state_graph(frame, settings: dict, cache_dir: str | None = None,
             tuple(settings["displacement"]), split_normal=bool(frame.substrate.any()),
         )  # fmt: skip
         features = np.hstack([graph.node_features, moved[graph.atom_index]])
+        graph = replace(graph, node_features=features)
+    if settings.get("film_energy") is not None:
+        if eps_sl is None:
+            raise InputError("this model reads the film's pair energies with the substrate: give "
+                             "the substrate's --eps_sl")  # fmt: skip
+        fe = dict(settings["film_energy"])
+        radii = tuple(fe.pop("coarse_grain"))
+        looks = [frame] if state is frame else [frame, state]
+        energy = [film_pair_energy(f.positions, f.cell, f.pbc, f.substrate, eps_sl, **fe,
+                                   coarse_grain=radii) for f in looks]  # fmt: skip
+        features = np.hstack([graph.node_features, *(e[graph.atom_index] for e in energy)])
         graph = replace(graph, node_features=features)
     return graph, seconds
 

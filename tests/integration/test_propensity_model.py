@@ -236,6 +236,37 @@ def test_film_propensity_on_inherent_states_needs_the_substrate_strength(tmp_pat
     assert len(user) == 1 and user[0].name in {f.name for f in made}
 
 
+def test_film_energy_node_features_read_the_substrate_strength(tmp_path):
+    """film_energy adds each atom's pair energies (3 columns and their means per radius) computed
+    with the sample's eps_sl: the substrate part scales with it, the liquid part does not;
+    without eps_sl the graph is refused."""
+    from nucleate.data.io import read_frames
+    from nucleate.errors import InputError
+    from nucleate.train.propensity import PropensityTrainConfig, build_graph, featurizer_settings
+
+    data = _film_propensity_set(tmp_path, n=1)
+    local = {"shells": [1.0], "width": 0.1, "ls": [6], "coarse_grain": None}
+    plain = featurizer_settings(PropensityTrainConfig(data=str(data), local_order=local))
+    cfg = PropensityTrainConfig(data=str(data), local_order=local, film_energy=[1.5])
+    settings = featurizer_settings(cfg)
+    assert settings["film_energy"]["cutoff"] == 2.5 and settings["film_energy"]["eps_ll"] == 1.0
+    frame = read_frames(data / "samples" / "film0" / "configs.extxyz.gz")[0]
+    base = build_graph(frame, plain)
+    weak, strong = (build_graph(frame, settings, eps_sl=e) for e in (0.5, 2.0))
+    assert weak.node_features.shape[1] == base.node_features.shape[1] + 6
+    np.testing.assert_array_equal(weak.node_features[:, :-6], base.node_features)
+    liquid = np.asarray(weak.node_type) == 0
+    contact = liquid & (np.asarray(weak.height) < 1.2)
+    e_sl = base.node_features.shape[1] + 1
+    assert contact.any() and np.all(weak.node_features[contact, e_sl] != 0)
+    np.testing.assert_allclose(strong.node_features[:, e_sl], 4 * weak.node_features[:, e_sl])
+    np.testing.assert_array_equal(
+        strong.node_features[:, e_sl - 1], weak.node_features[:, e_sl - 1]
+    )
+    with pytest.raises(InputError, match="give the substrate's --eps_sl"):
+        build_graph(frame, settings)
+
+
 def atoms_liquid(path: Path) -> np.ndarray:
     from nucleate.data.io import read_frames
 
@@ -253,6 +284,7 @@ def atoms_liquid(path: Path) -> np.ndarray:
         ({"state": "cage", "descriptors_from": "given"}, "ignores the cage state"),
         ({"state": "cage", "descriptors_from": "cage"}, "descriptors_from must be"),
         ({"state": "inherent", "displacement": [0.0]}, "radii must be positive"),
+        ({"film_energy": [1.5]}, "film_energy is for films"),
     ],
 )
 def test_propensity_states_refuse_bad_settings(change, message):

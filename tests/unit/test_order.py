@@ -94,3 +94,29 @@ def test_displacement_of_a_rigid_shift_across_the_box_and_its_coarse_graining():
     assert first.sum() == 12
     assert np.allclose(d[first, 1], 0.26 / 13)
     assert np.allclose(d[~first & (near > 0), 1], 0.0)
+
+
+def test_film_pair_energy_splits_by_partner_with_known_values():
+    """Two liquid atoms 1.0 apart, one of them 2^(1/6) above a substrate atom: shifted LJ values
+    by hand; the substrate's row is zero and the neighbour means run over liquid atoms only."""
+    from nucleate.structure.order import film_pair_energy
+
+    r_min = 2.0 ** (1.0 / 6.0)
+    pos = np.array([[5.0, 5.0, 5.0], [5.0, 5.0, 5.0 + r_min], [6.0, 5.0, 5.0 + r_min]])
+    sub = np.array([True, False, False])
+    cell = np.diag([20.0, 20.0, 20.0])
+    e = film_pair_energy(pos, cell, [True, True, False], sub, eps_sl=2.0, coarse_grain=(1.2,))
+
+    def v(r, eps):
+        return 4 * eps * (r**-12 - r**-6)
+
+    ll = 0.5 * (v(1.0, 1.0) - v(2.5, 1.0))  # each liquid atom's half of their pair
+    sl_near = -2.0 - v(2.5, 2.0)  # the minimum of the substrate pair, shifted
+    sl_far = v(np.hypot(1.0, r_min), 2.0) - v(2.5, 2.0)
+    assert e.shape == (3, 6)
+    np.testing.assert_allclose(e[0], 0.0)
+    np.testing.assert_allclose(e[1, :3], [ll, sl_near, ll + sl_near], rtol=1e-10)
+    np.testing.assert_allclose(e[2, :3], [ll, sl_far, ll + sl_far], rtol=1e-10)
+    # within 1.2 each liquid atom sees the other (the substrate atom does not count)
+    np.testing.assert_allclose(e[1, 3:], (e[1, :3] + e[2, :3]) / 2, rtol=1e-10)
+    np.testing.assert_allclose(e[2, 3:], e[1, 3:], rtol=1e-10)
