@@ -69,104 +69,34 @@ def _direct_ramps(task: dict, root: str) -> dict:
 
 
 def run_quickstart(cfg: QuickstartConfig) -> dict:
+    """Label the substrate directly in the background, train and select the three routes,
+    predict the substrate with each, compare and report; returns the comparison."""
     import multiprocessing as mp
 
     import torch
     import yaml
 
-    from nucleate.data.dataset import campaign_config, read_manifest
     from nucleate.data.executor import die_with_parent
-    from nucleate.data.families import parse_spec
-    from nucleate.data.io import read_frames
-    from nucleate.predict.core import (
-        load_checkpoints,
-        predict_frames,
-        screen,
-        slab_frame,
-        substrate_from,
-    )
     from nucleate.report.dashboard import write_dashboard
-    from nucleate.report.predictions import plot_predictions
-    from nucleate.train.run import run_training
-    from nucleate.train.select import SelectConfig, run_selection
 
     t0 = time.perf_counter()
-    from nucleate.resources import resolve, where_looked
-
-    found = {}
-    for name in ("data", "configs", "select_config"):  # bundled: found from any directory
-        found[name] = resolve(getattr(cfg, name))
-        if not found[name].exists():
-            raise InputError(
-                f"{getattr(cfg, name)}: not found ({where_looked(getattr(cfg, name))})"
-            )
-    cfg = replace(cfg, **{k: str(v) for k, v in found.items()})
-    data, out = Path(cfg.data), Path(cfg.out)
-    if not (data / "manifest.csv").exists():
-        raise InputError(f"{data}: not a data set (no manifest.csv)")
-    campaign = campaign_config(data)
-    slab, name = substrate_from(cfg.substrate, campaign)  # checks the substrate early
-    sid = f"{name}_e{cfg.eps_sl:.2f}"
-    if sid in {r["id"] for r in read_manifest(data)}:
-        raise InputError(
-            f"{sid} is in the training data; choose a substrate the models have not seen"
-        )
+    cfg, campaign, slab, sid = _checked(cfg)
+    out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
-    configs = Path(cfg.configs)
     timings: dict[str, float] = {}
-
-    # 1. the direct check runs on one core while the models train on the other
-    task = {"id": sid, "eps_sl": float(cfg.eps_sl),
-            "campaign": {**campaign, "ramp": {**campaign["ramp"], "seeds": cfg.ramp_seeds}}}  # fmt: skip
-    spec = None if Path(cfg.substrate).exists() else parse_spec(cfg.substrate)
-    if spec is not None:
-        task.update(kind="family", family=spec[0].name, value=spec[1])
-    else:
-        task.update(kind="file", path=str(Path(cfg.substrate).resolve()))
+    # the direct check runs on one core while the models train on the other
     direct_root = out / "direct"
     shutil.rmtree(direct_root, ignore_errors=True)  # a rerun labels the substrate afresh
     pool = mp.get_context("spawn").Pool(1, initializer=die_with_parent)
     print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps "
           "(in the background)", flush=True)  # fmt: skip
-    direct = pool.apply_async(_direct_ramps, (task, str(direct_root)))
+    direct = pool.apply_async(_direct_ramps, (_direct_task(cfg, campaign, sid), str(direct_root)))
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     try:
-        runs = {}
-        for route, overrides in (("cnn", cfg.cnn), ("gnn", cfg.gnn)):
-            print(f"[quickstart] training the {route.upper()} ensemble briefly", flush=True)
-            tc = _train_config(
-                configs / "train" / f"{route}.yaml", cfg.data, out / route, overrides
-            )
-            s = time.perf_counter()
-            runs[route] = run_training(tc)
-            timings[f"train {route}"] = time.perf_counter() - s
-        print("[quickstart] selecting descriptors", flush=True)
-        sc = {**yaml.safe_load(Path(cfg.select_config).read_text()), **cfg.select}
-        sc.update(data=cfg.data, out=str(out / "select"))
-        s = time.perf_counter()
-        runs["select"] = run_selection(SelectConfig(**sc))
-        timings["descriptor selection"] = time.perf_counter() - s
-        print(f"[quickstart] predicting {sid} through equilibrium MD", flush=True)
-        s = time.perf_counter()  # one equilibrium run; both ensembles read its frames
-        (first,) = screen([str(out / "cnn")], [cfg.substrate], [cfg.eps_sl], out / "predict",
-                          workers=1, progress=False)  # fmt: skip
-        timings["predict (MD + CNN)"] = time.perf_counter() - s
-        frames = read_frames(first["frames"], side=SAMPLE_SIDE)
-        s = time.perf_counter()
-        gnn = asdict(predict_frames(load_checkpoints([out / "gnn"]), frames, first["frames"]))
-        timings["predict (GNN on the same frames)"] = time.perf_counter() - s
-        gnn["wall_seconds"] = first["wall_seconds"]
-        s = time.perf_counter()  # the descriptor model reads the same frames (and the slab)
-        desc = asdict(predict_frames(load_checkpoints([out / "select"]), frames, first["frames"],
-                                     cfg.eps_sl, slab_frame(slab, frames[0])))  # fmt: skip
-        timings["predict (descriptors on the same frames)"] = time.perf_counter() - s
-        desc["wall_seconds"] = first["wall_seconds"]
-        predictions = {"cnn": first, "gnn": gnn, "descriptors": desc}
-        runs["descriptors"] = runs["select"]
-        plot_predictions([first], load_checkpoints([out / "cnn"]), lambda r: frames,
-                         out / "predict" / "prediction.png")  # fmt: skip
+        runs = _train_routes(cfg, timings)
+        predictions = _predict_routes(cfg, sid, slab, timings)
         print("[quickstart] waiting for the direct cooling ramps", flush=True)
         record = direct.get()
         timings["direct ramps (in the background)"] = float(record["wall_seconds"])
@@ -178,11 +108,109 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     result.update(substrate=sid, timings=timings, total_seconds=time.perf_counter() - t0)
     (out / "quickstart.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
     _plot_comparison(result, out / "comparison.png")
-    html = _section(result, out)
     report = write_dashboard(
-        [out / "cnn", out / "gnn", out / "select"], out / "report.html", sections=html,
-        title=f"nucleate quickstart on {data.name}",
+        [out / "cnn", out / "gnn", out / "select"], out / "report.html",
+        sections=_section(result, out), title=f"nucleate quickstart on {Path(cfg.data).name}",
     )  # fmt: skip
+    _print_summary(result, sid, report)
+    return result
+
+
+def _checked(cfg: QuickstartConfig):
+    """``(cfg, campaign, slab, sid)`` with the bundled paths resolved; refuses a missing data
+    set and a substrate that is in the training data."""
+    from nucleate.data.dataset import campaign_config, read_manifest
+    from nucleate.predict.core import substrate_from
+    from nucleate.resources import resolve, where_looked
+
+    found = {}
+    for name in ("data", "configs", "select_config"):  # bundled: found from any directory
+        found[name] = resolve(getattr(cfg, name))
+        if not found[name].exists():
+            raise InputError(
+                f"{getattr(cfg, name)}: not found ({where_looked(getattr(cfg, name))})"
+            )
+    cfg = replace(cfg, **{k: str(v) for k, v in found.items()})
+    data = Path(cfg.data)
+    if not (data / "manifest.csv").exists():
+        raise InputError(f"{data}: not a data set (no manifest.csv)")
+    campaign = campaign_config(data)
+    slab, name = substrate_from(cfg.substrate, campaign)  # checks the substrate early
+    sid = f"{name}_e{cfg.eps_sl:.2f}"
+    if sid in {r["id"] for r in read_manifest(data)}:
+        raise InputError(
+            f"{sid} is in the training data; choose a substrate the models have not seen"
+        )
+    return cfg, campaign, slab, sid
+
+
+def _direct_task(cfg: QuickstartConfig, campaign: dict, sid: str) -> dict:
+    """The campaign task that labels the substrate with the data set's own protocol."""
+    from nucleate.data.families import parse_spec
+
+    task = {"id": sid, "eps_sl": float(cfg.eps_sl),
+            "campaign": {**campaign, "ramp": {**campaign["ramp"], "seeds": cfg.ramp_seeds}}}  # fmt: skip
+    spec = None if Path(cfg.substrate).exists() else parse_spec(cfg.substrate)
+    if spec is not None:
+        task.update(kind="family", family=spec[0].name, value=spec[1])
+    else:
+        task.update(kind="file", path=str(Path(cfg.substrate).resolve()))
+    return task
+
+
+def _train_routes(cfg: QuickstartConfig, timings: dict) -> dict:
+    """The CNN and GNN ensembles and the descriptor selection, briefly; their metrics."""
+    import yaml
+
+    from nucleate.train.run import run_training
+    from nucleate.train.select import SelectConfig, run_selection
+
+    out, runs = Path(cfg.out), {}
+    for route, overrides in (("cnn", cfg.cnn), ("gnn", cfg.gnn)):
+        print(f"[quickstart] training the {route.upper()} ensemble briefly", flush=True)
+        tc = _train_config(Path(cfg.configs) / "train" / f"{route}.yaml", cfg.data, out / route,
+                           overrides)  # fmt: skip
+        s = time.perf_counter()
+        runs[route] = run_training(tc)
+        timings[f"train {route}"] = time.perf_counter() - s
+    print("[quickstart] selecting descriptors", flush=True)
+    sc = {**yaml.safe_load(Path(cfg.select_config).read_text()), **cfg.select}
+    sc.update(data=cfg.data, out=str(out / "select"))
+    s = time.perf_counter()
+    runs["select"] = run_selection(SelectConfig(**sc))
+    timings["descriptor selection"] = time.perf_counter() - s
+    runs["descriptors"] = runs["select"]
+    return runs
+
+
+def _predict_routes(cfg: QuickstartConfig, sid: str, slab, timings: dict) -> dict:
+    """One equilibrium MD run of the substrate; every route predicts from its frames."""
+    from nucleate.data.io import read_frames
+    from nucleate.predict.core import load_checkpoints, predict_frames, screen, slab_frame
+    from nucleate.report.predictions import plot_predictions
+
+    out = Path(cfg.out)
+    print(f"[quickstart] predicting {sid} through equilibrium MD", flush=True)
+    s = time.perf_counter()  # one equilibrium run; both ensembles read its frames
+    (first,) = screen([str(out / "cnn")], [cfg.substrate], [cfg.eps_sl], out / "predict",
+                      workers=1, progress=False)  # fmt: skip
+    timings["predict (MD + CNN)"] = time.perf_counter() - s
+    frames = read_frames(first["frames"], side=SAMPLE_SIDE)
+    s = time.perf_counter()
+    gnn = asdict(predict_frames(load_checkpoints([out / "gnn"]), frames, first["frames"]))
+    timings["predict (GNN on the same frames)"] = time.perf_counter() - s
+    gnn["wall_seconds"] = first["wall_seconds"]
+    s = time.perf_counter()  # the descriptor model reads the same frames (and the slab)
+    desc = asdict(predict_frames(load_checkpoints([out / "select"]), frames, first["frames"],
+                                 cfg.eps_sl, slab_frame(slab, frames[0])))  # fmt: skip
+    timings["predict (descriptors on the same frames)"] = time.perf_counter() - s
+    desc["wall_seconds"] = first["wall_seconds"]
+    plot_predictions([first], load_checkpoints([out / "cnn"]), lambda r: frames,
+                     out / "predict" / "prediction.png")  # fmt: skip
+    return {"cnn": first, "gnn": gnn, "descriptors": desc}
+
+
+def _print_summary(result: dict, sid: str, report) -> None:
     d = result["direct"]
     print(f"\n{sid}: direct ramps T_n = {d['tn']:.4f} ± {d['sem']:.4f} (seed spread "
           f"{d['std']:.4f}, {d['n']} ramps, {d['n_censored']} censored)")  # fmt: skip
@@ -194,7 +222,6 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     print("next: nucleate predict --model '[models/lj-fcc-v1/cnn]' --substrate '[fcc111:+0.02]' "
           "--eps_sl '[0.8, 1.6]'   (the shipped ensemble), or nucleate train -c "
           "configs/train/cnn.yaml for the full model")  # fmt: skip
-    return result
 
 
 def _compare(record: dict, predictions: dict, runs: dict) -> dict:
