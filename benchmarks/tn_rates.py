@@ -4,19 +4,20 @@ classical nucleation theory.
 
     .venv/bin/python benchmarks/tn_rates.py [--data data/lj-fcc-v1-rates]
         [--union data/lj-fcc-v1 data/lj-mix-v1] [--folds 5] [--seed 0]
-        [--ship models/lj-fcc-v1-rates/rate-head]
+        [--ship models/lj-fcc-v1-rates/rate-head] [--reference MODEL_DIR]
 
 Routes, each scored on substrates it never saw (K folds over the several-rate substrates; a
 fold's substrates are also removed from every training set of the reference-rate model):
-- *ignore the rate*: the liquid-descriptor model of the reference rate (gp_trees on the columns
-  of models/lj-mix-v1/descriptors-liquid, refitted on the union without the fold), its T_n given
-  at every rate;
+- *ignore the rate*: the descriptor model of the reference rate (``--reference``, by default
+  models/lj-mix-v1/descriptors-liquid: its regressor on its columns, refitted on the union
+  without the fold), its T_n given at every rate;
 - *rate head*: :class:`nucleate.models.rate_head.RateHead` on that model's T_n(r0), fitted on
   the other substrates' measured shifts (also scored on the measured T_n(r0): the head alone);
-- *rate head + liquid descriptors*: the same head whose slope also reads that model's liquid
-  descriptors of each substrate (what lets two substrates of equal T_n(r0) change rank);
-- *direct*: the same regressor with log10(rate) as one more input, trained on all rates at once
-  (the union at r0 and the other substrates' rows at every rate).
+- *rate head + liquid descriptors*: the same head whose slope also reads the liquid descriptors
+  of models/lj-mix-v1/descriptors-liquid of each substrate (what lets two substrates of equal
+  T_n(r0) change rank);
+- *direct*: the reference model's regressor with log10(rate) as one more input, trained on all
+  rates at once (the union at r0 and the other substrates' rows at every rate).
 The held-out rate: a route fitted without any row at that rate predicts it for every substrate.
 Goal lines (issue on cooling rate): held-out substrates RMSE over all rates ≤ 0.25 × std(T_n).
 Writes benchmarks/results/tn_rates.{json,md}; ``--ship`` writes the head fitted on every
@@ -54,7 +55,7 @@ ROUTES = {"ignore": "ignore the rate", "head_measured": "rate head on measured T
 
 
 def union_table(union: list[str], out: Path, columns: list[str]):
-    """ids, descriptor matrix (the model's columns), T_n and censoring of the union."""
+    """ids, descriptor matrix (these columns), T_n and censoring of the union."""
     data = out / "union"
     subprocess.run([str(ROOT / ".venv" / "bin" / "nucleate"), "generate", "--join",
                     "[" + ", ".join(union) + "]", "--out", str(data)], check=True, cwd=ROOT)  # fmt: skip
@@ -75,8 +76,14 @@ def direct_set(X0, y0, X1, logr1, y1, r0):
     return X, np.concatenate([y0, y1])
 
 
-def fit_predict(X, y, Xq, seed):
-    model = make_regressor("gp_trees", seed).fit(X, y)
+def _shown(path: str) -> str:
+    """A path as the results show it: relative to the repository when inside it."""
+    p = Path(path).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+
+
+def fit_predict(X, y, Xq, seed, regressor):
+    model = make_regressor(regressor, seed).fit(X, y)
     return model.predict(Xq), predictive_std(model, Xq)
 
 
@@ -88,6 +95,9 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ship", default=None, help="write the head fitted on every substrate here")
+    ap.add_argument("--reference", default=str(LIQUID_MODEL),
+                    help="descriptor model (a select run or shipped model) whose regressor and "
+                    "columns give T_n at the reference rate")  # fmt: skip
     ap.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--plain_head", action="store_true",
                     help="ship the head whose slope reads T_n(r0) alone (default: and the liquid "
@@ -98,7 +108,12 @@ def main() -> None:
     rows, r0 = rate_rows(ROOT / args.data)
     floor = float(campaign_config(ROOT / args.data)["ramp"]["t_floor"])
     columns = json.loads((LIQUID_MODEL / "model.json").read_text())["columns"]
-    uid, UX, uy = union_table(args.union, out, columns)
+    ref = json.loads((Path(args.reference) / "model.json").read_text())
+    wanted = list(dict.fromkeys(columns + ref["columns"]))
+    uid, both, uy = union_table(args.union, out, wanted)
+    UX = both[:, : len(columns)]  # the liquid descriptors of the slope
+    RX = both[:, [wanted.index(c) for c in ref["columns"]]]  # the reference model's columns
+    regressor = ref.get("regressor", "gp_trees")
     row_of = {i: k for k, i in enumerate(uid)}
     settings = json.loads((out / "union-features" / "featurizer.json").read_text())["settings"]
     desc = {"names": columns, "values": {i: UX[k] for i, k in row_of.items()}, "settings": settings}
@@ -118,8 +133,8 @@ def main() -> None:
         test_ids = {i for i, f in fold_of.items() if f == fold}
         te = np.array([r["id"] in test_ids for r in rows])
         keep = np.array([i not in test_ids for i in uid]) & np.isfinite(uy)
-        Xq = UX[[row_of[r["id"]] for r in np.array(rows)[te]]]
-        mu, sd = fit_predict(UX[keep], uy[keep], Xq, args.seed)
+        Xq = RX[[row_of[r["id"]] for r in np.array(rows)[te]]]
+        mu, sd = fit_predict(RX[keep], uy[keep], Xq, args.seed, regressor)
         for r, m, s in zip(np.array(rows)[te], mu, sd, strict=True):
             reference[r["id"]] = (float(m), float(s))
         pred["ignore"][te], std["ignore"][te] = mu, sd
@@ -139,10 +154,10 @@ def main() -> None:
         # direct: the union at r0 and the training substrates' rows at the other rates
         other = [k for k, r in enumerate(rows) if not te[k] and r["rate"] != r0
                  and np.isfinite(r["tn"])]  # fmt: skip
-        Xd, yd = direct_set(UX[keep], uy[keep], UX[[row_of[rows[k]["id"]] for k in other]],
+        Xd, yd = direct_set(RX[keep], uy[keep], RX[[row_of[rows[k]["id"]] for k in other]],
                             logr[other], [rows[k]["tn"] for k in other], r0)  # fmt: skip
-        Xdq = np.column_stack([UX[[row_of[r["id"]] for r in test_rows]], logr[te]])
-        pred["direct"][te], std["direct"][te] = fit_predict(Xd, yd, Xdq, args.seed)
+        Xdq = np.column_stack([RX[[row_of[r["id"]] for r in test_rows]], logr[te]])
+        pred["direct"][te], std["direct"][te] = fit_predict(Xd, yd, Xdq, args.seed, regressor)
         print(f"fold {fold + 1}/{args.folds}: {len(test_ids)} substrates", flush=True)
 
     tn = np.array([r["tn"] for r in rows])
@@ -151,7 +166,9 @@ def main() -> None:
     rates = sorted(set(rate))
     results = {"data": args.data, "union": args.union, "rate_ref": r0, "rates": rates,
                "n_substrates": len(sub_ids), "n_rows": n, "n_known": int(known.sum()),
-               "std_tn": std_tn, "t_floor": floor, "folds": args.folds, "columns": columns, "routes": {}}  # fmt: skip
+               "std_tn": std_tn, "t_floor": floor, "folds": args.folds, "columns": columns,
+               "reference": {"model": _shown(args.reference), "regressor": regressor,
+                             "columns": ref["columns"]}, "routes": {}}  # fmt: skip
     for key, name in ROUTES.items():
         per_rate = {f"{x:g}": score([r for r in rows if r["rate"] == x], pred[key][rate == x],
                                     std[key][rate == x]) for x in rates}  # fmt: skip
@@ -175,12 +192,12 @@ def main() -> None:
         # direct without that rate: every union substrate at r0, the other rates' rows
         other = [k for k, r in enumerate(rows) if r["rate"] not in (x, r0) and np.isfinite(r["tn"])]
         keep = np.isfinite(uy)
-        Xd, yd = direct_set(UX[keep], uy[keep], UX[[row_of[rows[k]["id"]] for k in other]],
+        Xd, yd = direct_set(RX[keep], uy[keep], RX[[row_of[rows[k]["id"]] for k in other]],
                             logr[other], [rows[k]["tn"] for k in other], r0)  # fmt: skip
         Xdq = np.column_stack(
-            [UX[[row_of[r["id"]] for r in test]], np.full(len(test), np.log10(x))]
+            [RX[[row_of[r["id"]] for r in test]], np.full(len(test), np.log10(x))]
         )
-        pd_, sd_ = fit_predict(Xd, yd, Xdq, args.seed)
+        pd_, sd_ = fit_predict(Xd, yd, Xdq, args.seed, regressor)
         held[f"{x:g}"]["direct_in_sample_r0"] = score(test, pd_, sd_)
         ignore = np.array([r["tn_ref"] for r in test])
         held[f"{x:g}"]["ignore_measured"] = score(test, ignore)
@@ -218,7 +235,13 @@ def render(res: dict) -> str:
         f"pairs crystallised above the floor (censored per rate: "
         + ", ".join(f"{k}: {v}" for k, v in res["censored_by_rate"].items())
         + f"); std(T_n) over them {std:.4f}. Held-out substrates: {res['folds']} folds, a fold's "
-        "substrates removed from every training set.",
+        "substrates removed from every training set."
+        + (
+            f" Predicted T_n(r0): `{res['reference']['model']}` ({res['reference']['regressor']} "
+            f"on its {len(res['reference']['columns'])} descriptors, refitted without the fold)."
+            if res.get("reference")
+            else ""
+        ),
         "",
         "| route | RMSE, all rates | × std | ±2σ cover | RMSE at the other rates | "
         + " | ".join(f"RMSE at {r}" for r in rates)
