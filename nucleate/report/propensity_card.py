@@ -29,17 +29,13 @@ def propensity_profiles(root: str | Path, bin_width: float = 0.25, max_height: f
     return 0.5 * (edges[1:] + edges[:-1]), out
 
 
-def write_propensity_card(root: str | Path) -> Path:
+def _propensity_figure(root: Path, recs: list[dict], cfg: dict, centres, prof):
+    """``propensity.png``: F_s and χ4 against time, the propensity profiles coloured by T_n, the
+    contact layer against T_n. Returns the times, the per-sample χ4, the Spearman of the contact
+    layer against T_n and its (T_n, propensity, facet) rows."""
     import matplotlib.pyplot as plt
-    import yaml
     from scipy.stats import spearmanr
 
-    root = Path(root)
-    recs = list(dataset.iter_records(root))
-    if not recs:
-        raise ValueError(f"{root}: no samples yet")
-    cfg = yaml.safe_load((root / "campaign.yaml").read_text())["propensity"]
-    centres, prof = propensity_profiles(root)
     facets = sorted({r["parameters"]["facet"] for r in recs})
     colours = {f: f"C{k}" for k, f in enumerate(facets)}
     # F_s and chi4 averaged over samples and configurations
@@ -87,7 +83,21 @@ def write_propensity_card(root: str | Path) -> Path:
     ax.legend(fontsize=8)
     fig.savefig(root / "propensity.png", dpi=100)
     plt.close(fig)
+    return times, x4, rho, rows
 
+
+def write_propensity_card(root: str | Path) -> Path:
+    """Write ``README.md`` and ``propensity.png`` of a film propensity data set at ``root``: the
+    protocol, the noise ceilings and what propensity does near a substrate."""
+    import yaml
+
+    root = Path(root)
+    recs = list(dataset.iter_records(root))
+    if not recs:
+        raise ValueError(f"{root}: no samples yet")
+    cfg = yaml.safe_load((root / "campaign.yaml").read_text())["propensity"]
+    centres, prof = propensity_profiles(root)
+    times, x4, rho, rows = _propensity_figure(root, recs, cfg, centres, prof)
     ceil = np.array([r["labels"]["ceiling"] for r in recs])
     ceil_c = np.array([r["labels"]["ceiling_contact"] for r in recs])
     peaks = np.array([r["labels"]["chi4_peak"] for r in recs])
