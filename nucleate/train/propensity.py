@@ -294,6 +294,9 @@ def state_graph(frame, settings: dict, cache_dir: str | None = None,
         if eps_sl is None:
             raise InputError("this model reads the film's pair energies with the substrate: give "
                              "the substrate's --eps_sl")  # fmt: skip
+        if len(np.unique(np.asarray(frame.types)[np.asarray(frame.substrate)])) > 1:
+            raise InputError("film_energy takes a one-component substrate (one ε_sl); this "
+                             "frame's substrate has several atom types")  # fmt: skip
         fe = dict(settings["film_energy"])
         radii = tuple(fe.pop("coarse_grain"))
         looks = [frame] if state is frame else [frame, state]

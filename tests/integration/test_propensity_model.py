@@ -265,6 +265,10 @@ def test_film_energy_node_features_read_the_substrate_strength(tmp_path):
     )
     with pytest.raises(InputError, match="give the substrate's --eps_sl"):
         build_graph(frame, settings)
+    types = np.asarray(frame.types).copy()
+    types[np.flatnonzero(frame.substrate)[0]] = 3  # a second substrate component
+    with pytest.raises(InputError, match="one-component substrate"):
+        build_graph(frame.replace(types=types), settings, eps_sl=1.0)
 
 
 def atoms_liquid(path: Path) -> np.ndarray:
