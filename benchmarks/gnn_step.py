@@ -49,11 +49,7 @@ def main() -> None:
     opt = torch.optim.Adam(model.parameters())
 
     def per_edge():
-        h = model.initial_states(batch)
-        rbf = model.rbf(batch.edge_dist)
-        for layer in model.layers:
-            h = layer(h, batch.edge_index, rbf)
-        return h
+        return interact_per_edge(model, model.initial_states(batch), batch)
 
     def per_distance():
         return model.interact(model.initial_states(batch), batch)
@@ -61,17 +57,7 @@ def main() -> None:
     with torch.no_grad():
         same = float((per_edge() - per_distance()).abs().max())
     ways = {"per_edge": per_edge, "per_distance": per_distance}
-    times = {k: [] for k in ways}
-    for k in range(args.repeats + 1):
-        for name, f in ways.items():
-            start = time.perf_counter()
-            loss = f().square().mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if k:  # the first round warms up
-                times[name].append(time.perf_counter() - start)
-    med = {k: float(np.median(v)) for k, v in times.items()}
+    med = interleaved_medians(ways, args.repeats, lambda f: _step(opt, f().square().mean()))
     epoch = epoch_times(paths, args.epochs)
     numbers = {"graphs": len(graphs), "edges": int(batch.edge_index.shape[1]),
                "distinct_distances": len(torch.unique(batch.edge_dist)),
@@ -95,6 +81,33 @@ def main() -> None:
     print(table)
 
 
+def interact_per_edge(model, h, data):
+    """The interaction layers with the filter evaluated on every edge (the reference)."""
+    rbf = model.rbf(data.edge_dist)
+    for layer in model.layers:
+        h = layer(h, data.edge_index, rbf)
+    return h
+
+
+def _step(opt, loss) -> None:
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def interleaved_medians(ways: dict, rounds: int, run) -> dict[str, float]:
+    """Median seconds of ``run(way)`` for each way, the ways interleaved over ``rounds`` timed
+    rounds after one warm-up round."""
+    seconds = {k: [] for k in ways}
+    for k in range(rounds + 1):
+        for name, way in ways.items():
+            start = time.perf_counter()
+            run(way)
+            if k:  # the first round warms up
+                seconds[name].append(time.perf_counter() - start)
+    return {k: float(np.median(v)) for k, v in seconds.items()}
+
+
 def epoch_times(paths: list[str], epochs: int) -> dict:
     """Seconds per training epoch of the whole network (readout, loss, Adam) with the filters on
     every edge and once per distinct distance, over every sample of ``paths``."""
@@ -105,30 +118,16 @@ def epoch_times(paths: list[str], epochs: int) -> dict:
     for k, g in enumerate(graphs):
         g.y = target[k : k + 1]
     model = build_model("gnn", hidden=64, layers=4, cutoff=1.5)
-    per_distance = model.interact
-
-    def per_edge(self, h, data):
-        rbf = self.rbf(data.edge_dist)
-        for layer in self.layers:
-            h = layer(h, data.edge_index, rbf)
-        return h
-
-    ways = {"per_edge": types.MethodType(per_edge, model), "per_distance": per_distance}
+    ways = {"per_edge": types.MethodType(interact_per_edge, model), "per_distance": model.interact}
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader(graphs, batch_size=8, shuffle=True)
-    seconds = {k: [] for k in ways}
-    for k in range(epochs + 1):
-        for name, interact in ways.items():
-            model.interact = interact
-            start = time.perf_counter()
-            for batch in loader:
-                loss = (model(batch).squeeze(-1) - batch.y).square().mean()
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            if k:  # the first round warms up
-                seconds[name].append(time.perf_counter() - start)
-    med = {k: float(np.median(v)) for k, v in seconds.items()}
+
+    def epoch(interact) -> None:
+        model.interact = interact
+        for batch in loader:
+            _step(opt, (model(batch).squeeze(-1) - batch.y).square().mean())
+
+    med = interleaved_medians(ways, epochs, epoch)
     return {"graphs": len(graphs), "epochs": epochs, "seconds": med,
             "speedup": med["per_edge"] / med["per_distance"]}  # fmt: skip
 

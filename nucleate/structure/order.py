@@ -218,6 +218,14 @@ class RadialBondOrder:
         return np.hstack([features, *averaged])
 
 
+def shifted_lj(r, eps, sigma, cutoff):
+    """Lennard-Jones pair energy cut at ``cutoff`` (a distance) and shifted to zero there
+    (``pair_modify shift yes``); arguments broadcast (one value per pair or one for all)."""
+    x = sigma / np.maximum(r, 1e-12)
+    xc = sigma / cutoff
+    return np.where(r < cutoff, 4.0 * eps * ((x**12 - x**6) - (xc**12 - xc**6)), 0.0)
+
+
 class PairEnergy:
     """Per-atom Lennard-Jones potential energy, ``e_i = 1/2 sum_j V(r_ij)`` with the pair
     potential cut at ``cutoff`` σ_ab and shifted to zero there, and its averages over each atom
@@ -267,10 +275,7 @@ class PairEnergy:
         for (a, b), (e, s) in self.pairs.items():
             sel = (types[i] == a) & (types[j] == b)
             eps[sel], sig[sel] = e, s
-        rc = self.cutoff * sig
-        x = sig / np.maximum(dist, 1e-12)
-        shift = 4 * ((1 / self.cutoff) ** 12 - (1 / self.cutoff) ** 6)
-        v = np.where(dist < rc, 4 * eps * (x**12 - x**6) - eps * shift, 0.0)
+        v = shifted_lj(dist, eps, sig, self.cutoff * sig)
         e = np.bincount(i, 0.5 * v, minlength=n)
         return np.stack([e, *neighbour_means(i, j, dist, e, self.coarse_grain, n)], axis=1)
 
@@ -348,16 +353,10 @@ def film_pair_energy(
         periodic=list(np.broadcast_to(pbc, 3)), quantities="ijd",
     )  # fmt: skip
 
-    def lj(r, eps, sig):
-        def v(x):
-            return 4.0 * eps * ((sig / x) ** 12 - (sig / x) ** 6)
-
-        return np.where(r < cutoff, v(np.maximum(r, 1e-12)) - v(cutoff), 0.0)
-
     liquid_i = ~substrate[i]
     ll = liquid_i & ~substrate[j]
     sl = liquid_i & substrate[j]
-    e_ll = np.bincount(i[ll], 0.5 * lj(dist[ll], eps_ll, sigma_ll), minlength=n)
-    e_sl = np.bincount(i[sl], lj(dist[sl], eps_sl, sigma_sl), minlength=n)
+    e_ll = np.bincount(i[ll], 0.5 * shifted_lj(dist[ll], eps_ll, sigma_ll, cutoff), minlength=n)
+    e_sl = np.bincount(i[sl], shifted_lj(dist[sl], eps_sl, sigma_sl, cutoff), minlength=n)
     e = np.stack([e_ll, e_sl, e_ll + e_sl], axis=1)
     return np.hstack([e, *neighbour_means(i[ll], j[ll], dist[ll], e, coarse_grain, n)])
