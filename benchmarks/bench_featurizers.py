@@ -1,21 +1,35 @@
-"""Time per frame of each featurizer on a 2000-atom and a 10 000-atom interface.
+"""Each featurizer per frame from 2 000 to 30 000 atoms: time, growth exponent, peak memory, and
+the ratio to the library call (or reference) at its core.
 
-A shaken fcc(111) film (liquid-like disorder, 0.1 sigma) on a 3-layer substrate; 5 frames; each
-featurizer timed over the frames after a warm-up call, best of 3. Run on an idle machine:
+A shaken fcc(111) film (liquid-like disorder, 0.1 sigma) on a 3-layer substrate; 3 frames per
+size; each featurizer timed over the frames after a warm-up call, best of 3. The growth exponent
+is the slope of log(time) against log(atoms) fitted over the sizes (1: linear). Peak memory is
+tracemalloc's peak over one call on the frames, per atom. References, timed the same way:
 
-    .venv/bin/python benchmarks/bench_featurizers.py
+- density_image: its own separable render of the same layer points (the layer finding and the
+  window search are the rest);
+- graph: one vesin neighbour list on the graph's own nodes at its cutoff;
+- local_order: its vesin neighbour list (all atoms, its cutoff).
+
+Run on an idle machine (one thread for numpy's BLAS and sphericart):
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_featurizers.py
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
+import tracemalloc
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
+import vesin
 from conftest import layered_film, shaken
 from results_io import write_results
 
@@ -26,13 +40,14 @@ from nucleate.featurize.images import DensityImage
 from nucleate.structure.layers import LayerDetector
 from nucleate.structure.order import RadialBondOrder
 
-SIZES = {"2000": (10, 10, 17), "10000": (22, 22, 18)}  # lateral repeats, liquid planes
+SIZES = {"2000": (10, 10, 17), "10000": (22, 22, 18), "30000": (38, 38, 18)}  # lateral, planes
+N_FRAMES = 3
 
 
 def frames_for(size):
     nx, ny, nl = size
     atoms, _, _ = layered_film(size=(nx, ny), n_liquid=nl)
-    return [from_ase(a, Selection(substrate_types=(1,))) for a in shaken(atoms, 0.1, 5)]
+    return [from_ase(a, Selection(substrate_types=(1,))) for a in shaken(atoms, 0.1, N_FRAMES)]
 
 
 def best_time(fn, repeats=3) -> float:
@@ -45,45 +60,92 @@ def best_time(fn, repeats=3) -> float:
     return best
 
 
-def main() -> None:
+def peak_bytes(fn) -> int:
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def neighbours(points, cell, pbc, cutoff):
+    return vesin.NeighborList(cutoff=cutoff, full_list=True).compute(
+        points=points, box=cell, periodic=list(np.broadcast_to(pbc, 3)), quantities="ijDd"
+    )
+
+
+def featurizers():
     rb = RadialBondOrder()
-    featurizers = {
-        "layers": lambda fr: LayerDetector()(fr),
-        "density_image": lambda fr: DensityImage(layers=(1, 2))(fr),
-        "graph": lambda fr: [GraphFeaturizer()(f) for f in fr],
-        "descriptors": lambda fr: InterfaceDescriptors(pair=PairLJ(1.0))(fr),
-        "local_order": lambda fr: [rb(f.positions, f.cell, f.pbc) for f in fr],
+    image = DensityImage(layers=(1, 2))
+    graph = GraphFeaturizer()
+    rb_cut = max(rb.shells) + 3 * rb.width
+
+    def graph_reference(fr):
+        nodes = [graph(f) for f in fr]  # untimed: the nodes the graph keeps
+        return lambda: [neighbours(g.positions, f.cell, f.pbc, graph.cutoff)
+                        for g, f in zip(nodes, fr, strict=True)]  # fmt: skip
+
+    def image_reference(fr):
+        pts = image.points(fr)
+        return lambda: image.render(pts)
+
+    return {
+        "layers": (lambda fr: LayerDetector()(fr), None),
+        "density_image": (lambda fr: image(fr), image_reference),
+        "graph": (lambda fr: [graph(f) for f in fr], graph_reference),
+        "descriptors": (lambda fr: InterfaceDescriptors(pair=PairLJ(1.0))(fr), None),
+        "local_order": (
+            lambda fr: [rb(f.positions, f.cell, f.pbc) for f in fr],
+            lambda fr: lambda: [neighbours(f.positions, f.cell, f.pbc, rb_cut) for f in fr],
+        ),
     }
-    results = {}
-    atoms = {}
-    for label, size in SIZES.items():
-        frames = frames_for(size)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    args = parser.parse_args()
+    labels = args.sizes
+    runs = featurizers()
+    seconds, reference, memory, atoms = {}, {}, {}, {}
+    for label in labels:
+        frames = frames_for(SIZES[label])
         atoms[label] = frames[0].n_atoms
-        for name, fn in featurizers.items():
-            results[(name, label)] = best_time(lambda fn=fn, frames=frames: fn(frames)) / len(
-                frames
-            )
-    labels = list(SIZES)
-    print(f"{'featurizer':<15}" + "".join(f"{atoms[lb]:>12d} atoms" for lb in labels) + "   ratio")
-    ratio_atoms = atoms[labels[1]] / atoms[labels[0]]
-    for name in featurizers:
-        t = [results[(name, lb)] for lb in labels]
-        print(f"{name:<15}" + "".join(f"{1e3 * x:>15.1f} ms" for x in t) + f"   {t[1] / t[0]:5.1f}")
-    print(f"(atom ratio {ratio_atoms:.1f}: a time ratio near it means linear cost)")
-    rows = [f"| {name} | " + " | ".join(f"{1e3 * results[(name, lb)]:.1f} ms" for lb in labels)
-            + f" | {results[(name, labels[1])] / results[(name, labels[0])]:.1f} |"
-            for name in featurizers]  # fmt: skip
+        for name, (fn, ref) in runs.items():
+            call = partial(fn, frames)
+            seconds[f"{name}@{label}"] = best_time(call) / N_FRAMES
+            memory[f"{name}@{label}"] = peak_bytes(call) / atoms[label]
+            if ref is not None:
+                reference[f"{name}@{label}"] = best_time(ref(frames)) / N_FRAMES
+            print(f"{name:<14} {atoms[label]:>6d} atoms {1e3 * seconds[f'{name}@{label}']:9.1f} ms"
+                  f"  peak {memory[f'{name}@{label}']:7.0f} B/atom", flush=True)  # fmt: skip
+    n = np.log([atoms[lb] for lb in labels])
+    growth = {name: float(np.polyfit(n, np.log([seconds[f"{name}@{lb}"] for lb in labels]), 1)[0])
+              for name in runs}  # fmt: skip
+    memory_growth = {name: memory[f"{name}@{labels[-1]}"] / memory[f"{name}@{labels[0]}"]
+                     for name in runs}  # fmt: skip
+    rows = []
+    for name in runs:
+        times = " | ".join(f"{1e3 * seconds[f'{name}@{lb}']:.1f} ms" for lb in labels)
+        ratios = [seconds[f"{name}@{lb}"] / reference[f"{name}@{lb}"]
+                  for lb in labels if f"{name}@{lb}" in reference]  # fmt: skip
+        ratio = " – ".join(f"{r:.1f}" for r in (min(ratios), max(ratios))) if ratios else "—"
+        rows.append(f"| {name} | {times} | {growth[name]:.2f} | "
+                    f"{memory[f'{name}@{labels[-1]}'] / 1e3:.1f} kB ({memory_growth[name]:.2f}) | "
+                    f"{ratio} |")  # fmt: skip
     table = "\n".join([
-        "| featurizer | " + " | ".join(f"{atoms[lb]} atoms" for lb in labels) + " | time ratio |",
-        "|---|" + "---|" * (len(labels) + 1), *rows, "",
-        f"Per frame, best of 3; atom ratio {ratio_atoms:.1f} (a time ratio near it: linear cost).",
+        "| featurizer | " + " | ".join(f"{atoms[lb]} atoms" for lb in labels)
+        + " | growth exponent | peak memory per atom, largest (÷ smallest) | × reference |",
+        "|---|" + "---|" * (len(labels) + 3), *rows, "",
+        f"Per frame, best of 3 over {N_FRAMES} frames; growth exponent: slope of log time "
+        "against log atoms (1 = linear). References: density_image its separable render, graph "
+        "vesin on its nodes, local_order its vesin neighbour list.",
     ])  # fmt: skip
-    numbers = {
-        "atoms": atoms,
-        "seconds_per_frame": {f"{n}@{lb}": t for (n, lb), t in results.items()},
-    }
+    numbers = {"atoms": atoms, "seconds_per_frame": seconds, "reference_seconds": reference,
+               "peak_bytes_per_atom": memory, "growth_exponent": growth,
+               "memory_per_atom_growth": memory_growth}  # fmt: skip
+    print(table)
     write_results("bench_featurizers", numbers, table)
-    _ = np
 
 
 if __name__ == "__main__":

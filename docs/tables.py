@@ -59,7 +59,7 @@ BENCHMARKS = {
     "tn_splits_liquid": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-fcc-v1-liquid.yaml --name tn_splits_liquid",
     "bench_layers": ".venv/bin/python benchmarks/bench_layers.py",
-    "bench_featurizers": ".venv/bin/python benchmarks/bench_featurizers.py",
+    "bench_featurizers": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_featurizers.py",
     "predict_cost": ".venv/bin/python benchmarks/predict_cost.py",
     "fast_protocol": ".venv/bin/python benchmarks/fast_protocol.py",
     "polymorph": ".venv/bin/python benchmarks/polymorph.py",

@@ -22,7 +22,7 @@ from nucleate.featurize.surface import (
     SECOND_TYPE,
     PairLJ,
     atom_strengths,
-    lateral_images,
+    lateral_pairs,
     substrate_descriptors,
 )
 from nucleate.frame import Frame
@@ -218,25 +218,17 @@ def adsorption_landscape(
     # interface leaves the landscape as it was
     anchor = substrate_xyz[np.argmax(substrate_xyz[:, 2] > substrate_xyz[:, 2].max() - 1e-6), :2]
     probes_xy = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
-    # every periodic image within the cutoff (a small cell may hold several)
-    shifts = lateral_images(lateral, pair.cutoff)
-    images = (substrate_xyz[None, :, :2] + shifts[:, None, :]).reshape(-1, 2)
-    z_images = np.tile(substrate_xyz[:, 2], len(shifts))
-    d_xy = probes_xy[:, None, :] - images[None, :, :]
-    r_xy2 = np.einsum("pak,pak->pa", d_xy, d_xy)  # (probes, atoms x images)
-    near = r_xy2.min(axis=0) < pair.cutoff**2
-    r_xy2, z_images = r_xy2[:, near], z_images[near]
+    pairs = lateral_pairs(probes_xy, substrate_xyz[:, :2], lateral, pair.cutoff)
+    z = substrate_xyz[pairs.atom, 2]
+    if strengths is None:
+        each, weight = pair, 1.0
+    else:  # per-atom ε: the unit pair times each atom's strength
+        each = PairLJ(1.0, pair.sigma, pair.cutoff)
+        weight = np.asarray(strengths, dtype=float)[pairs.atom]
     energy = np.empty((len(probes_xy), len(heights)))
-    if strengths is not None:  # per-atom ε: the unit pair times each atom's strength
-        weight = np.tile(np.asarray(strengths, dtype=float), len(shifts))[near]
-        unit = PairLJ(1.0, pair.sigma, pair.cutoff)
     for k, h in enumerate(heights):
-        dz = top + h - z_images
-        r = np.sqrt(r_xy2 + dz[None, :] ** 2)
-        if strengths is None:
-            energy[:, k] = pair.energy(r).sum(axis=1)
-        else:
-            energy[:, k] = (unit.energy(r) * weight).sum(axis=1)
+        r = np.sqrt(pairs.r_xy2 + (top + h - z) ** 2)
+        energy[:, k] = np.bincount(pairs.probe, each.energy(r) * weight, len(probes_xy))
     best = np.argmin(energy, axis=1)
     e_min = energy[np.arange(len(best)), best].reshape(grid, grid)
     return e_min, heights[best].reshape(grid, grid)
@@ -312,11 +304,24 @@ def _cell_wavevectors(lateral: np.ndarray, k_lo: float, k_hi: float) -> np.ndarr
     return hk[(norm >= k_lo) & (norm <= k_hi)]
 
 
-def _density_waves(xy: np.ndarray, lateral: np.ndarray, hk: np.ndarray) -> np.ndarray:
+def density_waves(xy: np.ndarray, lateral: np.ndarray, hk: np.ndarray) -> np.ndarray:
     """sum_j exp(i G.r_j) at the wavevectors ``hk`` (from fractional coordinates, so that the
-    same (h, k) is the same wave in frames whose cell differs slightly)."""
+    same (h, k) is the same wave in frames whose cell differs slightly).
+
+    By a type-1 non-uniform FFT (finufft, relative precision 1e-13) over the box of every
+    (h, k) up to the largest asked for: the number of wavevectors in a shell grows with the
+    cell's area, so the direct sum over atoms x wavevectors would grow as the area squared."""
+    import finufft
+
+    if len(hk) == 0 or len(xy) == 0:
+        return np.zeros(len(hk), dtype=complex)
     frac = xy @ np.linalg.inv(lateral)
-    return np.exp(2j * np.pi * (frac @ hk.T)).sum(axis=0)
+    angle = 2.0 * np.pi * (frac - np.floor(frac))  # exp(2 pi i h f) is periodic in f
+    n = int(np.abs(hk).max())
+    x, y = (np.ascontiguousarray(a) for a in angle.T)
+    modes = finufft.nufft2d1(x, y, np.ones(len(xy), dtype=complex), (2 * n + 1, 2 * n + 1),
+                             eps=1e-13, isign=1, nthreads=1)  # fmt: skip
+    return modes[hk[:, 0] + n, hk[:, 1] + n]
 
 
 def _mean(values) -> float:
@@ -521,7 +526,7 @@ class InterfaceDescriptors(Featurizer):
                     vals["registry"].append(0.0)
                 vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
                 if layer is profile.layers[0]:
-                    vals["waves"].append(_density_waves(xy, lateral, hk))
+                    vals["waves"].append(density_waves(xy, lateral, hk))
                     vals["n"].append(len(xy))
         return per
 

@@ -66,6 +66,48 @@ def lateral_images(lateral: np.ndarray, cutoff: float) -> np.ndarray:
     )
 
 
+class LateralPairs(NamedTuple):
+    """Every (probe, substrate atom) pair closer than a cutoff in the plane, periodic: sorted by
+    probe; ``atom`` indexes the substrate atoms, ``r_xy2`` is the squared lateral distance."""
+
+    probe: np.ndarray
+    atom: np.ndarray
+    r_xy2: np.ndarray
+
+
+def lateral_pairs(
+    probes_xy: np.ndarray, substrate_xy: np.ndarray, lateral: np.ndarray, cutoff: float
+) -> LateralPairs:
+    """The pairs of :class:`LateralPairs`, from a k-d tree over the substrate and only those of
+    its periodic images that lie within ``cutoff`` of the cell: memory linear in the substrate
+    (not one copy per image)."""
+    from scipy.spatial import cKDTree
+
+    inv = np.linalg.inv(lateral)
+    frac = np.asarray(substrate_xy, dtype=float) @ inv
+    home = (frac - np.floor(frac)) @ lateral  # every atom moved into the cell
+    shifts = lateral_images(lateral, cutoff)
+    heights = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
+    margin = cutoff / heights  # the cutoff in fractional units along each axis
+    images, owner = [], []
+    for shift in shifts:
+        moved = home + shift
+        f = moved @ inv
+        near = np.all((f > -margin) & (f < 1.0 + margin), axis=1)
+        images.append(moved[near])
+        owner.append(np.flatnonzero(near))
+    images, owner = np.concatenate(images), np.concatenate(owner)
+    q = np.asarray(probes_xy, dtype=float) @ inv
+    q = (q - np.floor(q)) @ lateral  # probes into the cell too: distances are periodic
+    found = cKDTree(q).sparse_distance_matrix(cKDTree(images), cutoff, output_type="ndarray")
+    probe, image, dist = (np.ascontiguousarray(found[k]) for k in ("i", "j", "v"))
+    keep = dist < cutoff
+    order = np.argsort(probe[keep], kind="stable")  # by probe (the tree's order within one)
+    probe, image = probe[keep][order].astype(int), image[keep][order].astype(int)
+    r_xy2 = dist[keep][order] ** 2
+    return LateralPairs(probe, owner[image], r_xy2)
+
+
 class Landscape(NamedTuple):
     """The adsorption landscape of a probe atom: ``energy`` and ``height`` above the top atom
     (na, nb) at each mesh point, and the probe's best positions ``probes`` (na * nb, 3)."""
@@ -104,48 +146,51 @@ def landscape(
     # interface leaves the landscape as it was
     anchor = substrate_xyz[int(np.argmax(substrate_xyz[:, 2])), :2]
     probes = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
-    shifts = lateral_images(lateral, pair.cutoff)
-    images = (substrate_xyz[None, :, :2] + shifts[:, None, :]).reshape(-1, 2)
-    z_img = np.tile(substrate_xyz[:, 2], len(shifts))
-    w = np.tile(
-        np.full(len(substrate_xyz), pair.eps) if strengths is None else np.asarray(strengths),
-        len(shifts),
-    )
-    from scipy.spatial import cKDTree
-
-    pairs = cKDTree(images).query_ball_point(probes, pair.cutoff)
-    lens = np.fromiter((len(p) for p in pairs), int, len(pairs))
-    probe_of = np.repeat(np.arange(len(probes)), lens)
-    atom_of = np.concatenate([np.asarray(p, dtype=int) for p in pairs]) if lens.sum() else []
-    atom_of = np.asarray(atom_of, dtype=int)
-    r_xy2 = np.sum((probes[probe_of] - images[atom_of]) ** 2, axis=1)
+    pairs = lateral_pairs(probes, substrate_xyz[:, :2], lateral, pair.cutoff)
+    weight = np.full(len(substrate_xyz), pair.eps) if strengths is None else np.asarray(strengths)
     unit = PairLJ(1.0, pair.sigma, pair.cutoff)
-    z_near = z_img[atom_of]
-    w_near = w[atom_of]
-
-    def at(h: np.ndarray) -> np.ndarray:  # (probes,) energy with each probe at its height h
-        dz = top + h[probe_of] - z_near
-        e = unit.energy(np.sqrt(r_xy2 + dz**2)) * w_near
-        return np.bincount(probe_of, e, minlength=len(probes))
-
-    # coarse heights, then a fine scan around each probe's best one, then a parabola through the
-    # three fine points around the minimum
     coarse = np.linspace(*heights[:2], int(heights[2])) * pair.sigma
-    e_coarse = np.stack([at(np.full(len(probes), h)) for h in coarse], axis=1)
+    starts = np.searchsorted(pairs.probe, np.arange(len(probes) + 1))
+    e_min, height = np.empty(len(probes)), np.empty(len(probes))
+    # probes in chunks: each chunk's pairs stay in cache through its 57 height evaluations
+    for p0 in range(0, len(probes), LANDSCAPE_CHUNK):
+        p1 = min(len(probes), p0 + LANDSCAPE_CHUNK)
+        cut = slice(starts[p0], starts[p1])
+        e_min[p0:p1], height[p0:p1] = _best_heights(
+            pairs.probe[cut] - p0, p1 - p0, pairs.r_xy2[cut],
+            substrate_xyz[pairs.atom[cut], 2] - top, weight[pairs.atom[cut]], unit, coarse,
+        )  # fmt: skip
+    probes_xyz = np.column_stack([probes, top + height])
+    return Landscape(e_min.reshape(na, nb), height.reshape(na, nb), probes_xyz)
+
+
+#: probes per chunk of the landscape scan
+LANDSCAPE_CHUNK = 2048
+
+
+def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
+    """(energy, height) of each of ``n`` probes at its best height: ``coarse`` heights, then a
+    scan ten times finer around each probe's best one, then a parabola through the three fine
+    points around the minimum. ``dz_atom``: each pair's atom height below the reference top."""
+
+    def at(h: np.ndarray) -> np.ndarray:  # (n,) energy with each probe at its height h
+        dz = h[probe_of] - dz_atom
+        e = unit.energy(np.sqrt(r_xy2 + dz**2)) * weight
+        return np.bincount(probe_of, e, minlength=n)
+
+    e_coarse = np.stack([at(np.full(n, h)) for h in coarse], axis=1)
     h0 = coarse[np.argmin(e_coarse, axis=1)]
     step = (coarse[1] - coarse[0]) / 10
     offsets = np.arange(-10, 11) * step
     fine = np.stack([at(h0 + o) for o in offsets], axis=1)
     best = np.clip(np.argmin(fine, axis=1), 1, len(offsets) - 2)
-    rows = np.arange(len(probes))
+    rows = np.arange(n)
     lo, mid, hi = (fine[rows, best + k] for k in (-1, 0, 1))
     curv = hi - 2 * mid + lo
     ok = curv > 1e-12
     shift = np.clip(np.where(ok, 0.5 * (lo - hi) / np.where(ok, curv, 1.0), 0.0), -1.0, 1.0)
     e_min = np.minimum(mid + 0.25 * (hi - lo) * shift, fine.min(axis=1))
-    height = h0 + offsets[best] + shift * step
-    probes_xyz = np.column_stack([probes, top + height])
-    return Landscape(e_min.reshape(na, nb), height.reshape(na, nb), probes_xyz)
+    return e_min, h0 + offsets[best] + shift * step
 
 
 def deep_sites(energy: np.ndarray) -> np.ndarray:

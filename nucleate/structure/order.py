@@ -171,8 +171,6 @@ class RadialBondOrder:
     ) -> np.ndarray:
         """Descriptors of every atom: ``(positions, cell, pbc[, types])`` arrays or one Frame."""
         import vesin
-        from scipy import sparse
-        from scipy.special import sph_harm_y
 
         if hasattr(positions, "positions"):  # a Frame
             frame = positions
@@ -186,36 +184,69 @@ class RadialBondOrder:
             points=positions, box=np.asarray(cell, dtype=float),
             periodic=list(np.broadcast_to(pbc, 3)), quantities="ijDd",
         )  # fmt: skip
-        r = np.asarray(self.shells)
-        w = np.exp(-0.5 * ((dist[:, None] - r[None, :]) / self.width) ** 2)  # (pairs, K)
-        gather = sparse.csr_matrix((np.ones(len(i)), (i, np.arange(len(i)))), shape=(n, len(i)))
-        norm = np.asarray(gather @ w)  # (n, K)
+        if self.species and types is None:
+            raise ValueError("species-resolved densities need the atom types")
+        by_atom = np.argsort(i, kind="stable")
+        i, j, vec, dist = i[by_atom], j[by_atom], vec[by_atom], dist[by_atom]
+        dens, q = self._shell_sums(i, j, vec, dist, n, types)
         blocks = []
-        if self.species:
-            if types is None:
-                raise ValueError("species-resolved densities need the atom types")
-            types = np.asarray(types)
-            dens = [np.asarray(gather @ (w * (types[j] == s)[:, None])) for s in self.species]
-        else:
-            dens = [norm]
-        theta = np.arccos(np.clip(vec[:, 2] / np.maximum(dist, 1e-12), -1.0, 1.0))
-        phi = np.arctan2(vec[:, 1], vec[:, 0])
-        safe = np.where(norm > 1e-12, norm, 1.0)
-        q = []
-        for l in self.ls:
-            m = np.arange(l + 1)
-            y = sph_harm_y(l, m[None, :], theta[:, None], phi[:, None])  # (pairs, l+1)
-            power = np.empty((n, len(r)))
-            for k in range(len(r)):  # one shell at a time keeps memory at pairs x (l + 1)
-                qlm = np.asarray(gather @ (w[:, k : k + 1] * y)) / safe[:, k : k + 1]
-                power[:, k] = np.abs(qlm[:, 0]) ** 2 + 2.0 * np.sum(np.abs(qlm[:, 1:]) ** 2, axis=1)
-            q.append(np.sqrt(4.0 * np.pi / (2 * l + 1) * power) * (norm > 1e-12))
-        for k in range(len(r)):
+        for k in range(len(self.shells)):
             blocks += [d[:, k : k + 1] for d in dens]
             blocks += [ql[:, k : k + 1] for ql in q]
         features = np.hstack(blocks)
         averaged = neighbour_means(i, j, dist, features, self.coarse_grain, n)
         return np.hstack([features, *averaged])
+
+    def _shell_sums(self, i, j, vec, dist, n: int, types) -> tuple[list, list]:
+        """Radial densities (one (n, K) array per species, or the total) and q_l per shell (one
+        (n, K) array per l) from a full neighbour list sorted by ``i``.
+
+        Atoms are taken in blocks: each block's pairs are laid out as (atom, neighbour slot) so
+        that every shell's q_lm is one batched product ``w^T Y`` and the working set stays the
+        same size whatever the frame's size (linear time and memory). The harmonics are
+        sphericart's real ones: for each l they are a unitary transform of the complex Y_lm, so
+        ``sum_m |q_lm|^2`` is the same.
+        """
+        import sphericart
+
+        r = np.asarray(self.shells)
+        columns = {l: np.arange(l * l, (l + 1) * (l + 1)) for l in self.ls}
+        harmonics = sphericart.SphericalHarmonics(max(self.ls, default=0))
+        counts = np.bincount(i, minlength=n)
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        kinds = self.species or (None,)
+        dens = [np.zeros((n, len(r))) for _ in kinds]
+        q = [np.zeros((n, len(r))) for _ in self.ls]
+        width = max(1, int(counts.max(initial=1)))
+        block = max(1, int(2e6 // (width * (len(r) + len(self.ls) * 9))))
+        for a0 in range(0, n, block):
+            a1 = min(n, a0 + block)
+            pairs = slice(starts[a0], starts[a1])
+            if starts[a1] == starts[a0]:
+                continue
+            rows = i[pairs] - a0
+            slots = np.arange(starts[a0], starts[a1]) - starts[i[pairs]]
+            padded = np.zeros((a1 - a0, int(counts[a0:a1].max()), len(r)))
+            padded[rows, slots] = np.exp(
+                -0.5 * ((dist[pairs, None] - r[None, :]) / self.width) ** 2
+            )
+            norm = padded.sum(axis=1)  # (b, K)
+            for d, kind in zip(dens, kinds, strict=True):
+                if kind is None:
+                    d[a0:a1] = norm
+                else:
+                    mask = np.zeros(padded.shape[:2])
+                    mask[rows, slots] = np.asarray(types)[j[pairs]] == kind
+                    d[a0:a1] = np.einsum("bn,bnk->bk", mask, padded)
+            y = harmonics.compute(np.ascontiguousarray(vec[pairs]))
+            has = norm > 1e-12
+            safe = np.where(has, norm, 1.0)
+            for ql, l in zip(q, self.ls, strict=True):
+                ylm = np.zeros(padded.shape[:2] + (len(columns[l]),))
+                ylm[rows, slots] = y[:, columns[l]]
+                power = np.sum(np.matmul(padded.transpose(0, 2, 1), ylm) ** 2, axis=2)
+                ql[a0:a1] = np.sqrt(4.0 * np.pi / (2 * l + 1) * power) / safe * has
+        return dens, q
 
 
 def shifted_lj(r, eps, sigma, cutoff):

@@ -123,3 +123,17 @@ def test_in_plane_structure_factor_tells_a_held_lattice_from_a_liquid_layer(film
     n_layer = 64  # an 8 x 8 layer
     assert liquid["sk_max_1"] < 4 / np.sqrt(n_layer)
     assert liquid["sk_static_1"] < 0.6 * liquid["sk_max_1"]
+
+
+def test_density_waves_equal_the_direct_sum_over_atoms():
+    from nucleate.featurize.descriptors import density_waves
+
+    rng = np.random.default_rng(1)
+    lateral = np.array([[12.3, 0.0], [6.1, 10.7]])
+    xy = rng.random((500, 2)) @ lateral + [30.0, -4.0]  # outside the cell: periodic all the same
+    hk = np.array([[1, 0], [0, 1], [3, -7], [9, 4], [12, -12]])
+    direct = np.exp(2j * np.pi * ((xy @ np.linalg.inv(lateral)) @ hk.T)).sum(axis=0)
+    np.testing.assert_allclose(density_waves(xy, lateral, hk), direct, atol=1e-9)
+    # a perfect periodic net at its own wavevector adds in phase: |S| = n
+    net = np.array([(i, j) for i in range(6) for j in range(5)], float) @ (lateral / [[6], [5]])
+    assert abs(density_waves(net, lateral, np.array([[6, 0]]))[0]) == pytest.approx(30.0)

@@ -49,6 +49,59 @@ def test_invariant_to_rotation_and_atom_order():
     np.testing.assert_allclose(rb(pos @ rot.T, atoms.cell.array @ rot.T, True), f, atol=1e-8)
 
 
+def _direct_q(pos, cell, shell, width, l, cutoff):
+    """q_l of one shell per atom by the textbook sum over complex Y_lm (all m), minimum image,
+    over the neighbours within ``cutoff``."""
+    from scipy.special import sph_harm_y
+
+    out = np.zeros(len(pos))
+    inv = np.linalg.inv(cell)
+    for a in range(len(pos)):
+        d = pos - pos[a]
+        d -= np.round(d @ inv) @ cell
+        r = np.linalg.norm(d, axis=1)
+        keep = (r > 0) & (r < cutoff)
+        d, r = d[keep], r[keep]
+        w = np.exp(-0.5 * ((r - shell) / width) ** 2)
+        theta, phi = np.arccos(d[:, 2] / r), np.arctan2(d[:, 1], d[:, 0])
+        m = np.arange(-l, l + 1)
+        qlm = (w[:, None] * sph_harm_y(l, m[None, :], theta[:, None], phi[:, None])).sum(0)
+        out[a] = np.sqrt(4 * np.pi / (2 * l + 1) * np.sum(np.abs(qlm / w.sum()) ** 2))
+    return out
+
+
+def test_bond_order_equals_the_direct_sum_over_complex_harmonics():
+    # a disordered 500-atom box: several blocks of atoms, every neighbour count
+    atoms = fcc()
+    pos = atoms.positions + np.random.default_rng(3).normal(0, 0.15, atoms.positions.shape)
+    rb = RadialBondOrder(coarse_grain=None)
+    f = rb(pos, atoms.cell.array, True)
+    names = rb.feature_names()
+    for shell, l in [(1.1, 6), (1.6, 4), (2.2, 8)]:
+        column = names.index(f"q{l}(r={shell:g})")
+        cutoff = max(rb.shells) + 3 * rb.width
+        expected = _direct_q(pos, atoms.cell.array, shell, rb.width, l, cutoff)
+        np.testing.assert_allclose(f[:, column], expected, atol=1e-10)
+
+
+def test_an_atom_without_neighbours_has_zero_order_and_memory_is_linear():
+    import tracemalloc
+
+    cell = np.eye(3) * 20.0
+    lonely = RadialBondOrder()(np.array([[1.0, 1.0, 1.0], [9.0, 9.0, 9.0]]), cell, True)
+    np.testing.assert_array_equal(lonely, 0.0)
+    peaks = []
+    for repeat in (4, 8):  # 256 and 2048 atoms
+        atoms = bulk("Ar", "fcc", a=A, cubic=True).repeat(repeat)
+        rb = RadialBondOrder()
+        tracemalloc.start()
+        rb(atoms.positions, atoms.cell.array, True)
+        peaks.append(tracemalloc.get_traced_memory()[1] / len(atoms))
+        tracemalloc.stop()
+    # peak bytes per atom do not grow with the box (8 x the atoms)
+    assert peaks[1] < 1.2 * peaks[0]
+
+
 def test_species_resolved_densities_add_up():
     atoms = fcc()
     types = np.arange(len(atoms)) % 2 + 1

@@ -13,6 +13,7 @@ from nucleate.featurize.surface import (
     atom_strengths,
     deep_sites,
     landscape,
+    lateral_pairs,
     lattice_match,
     substrate_descriptors,
 )
@@ -104,3 +105,28 @@ def test_second_component_interacts_with_its_own_strength():
                       strengths=atom_strengths(half, 1.0, 0.3)).energy  # fmt: skip
     assert one.min() < mixed.min()
     assert mixed.mean() > one.mean()
+
+
+def test_lateral_pairs_are_every_periodic_pair_within_the_cutoff_once():
+    # an oblique cell smaller than twice the cutoff (several images of one atom reach a probe),
+    # atoms and probes given outside the cell: against every image explicitly
+    rng = np.random.default_rng(4)
+    lateral = np.array([[3.1, 0.0], [1.2, 2.9]])
+    atoms = rng.random((7, 2)) @ lateral + [5.0, -8.0]
+    probes = rng.random((30, 2)) @ lateral - [11.0, 2.0]
+    cutoff = 2.5
+    pairs = lateral_pairs(probes, atoms, lateral, cutoff)
+    expected = []
+    for p, q in enumerate(probes):
+        for a, x in enumerate(atoms):
+            for i in range(-8, 9):
+                for j in range(-8, 9):
+                    d2 = np.sum((q - x - i * lateral[0] - j * lateral[1]) ** 2)
+                    if d2 < cutoff**2:
+                        expected.append((p, a, d2))
+    got = sorted(zip(pairs.probe, pairs.atom, pairs.r_xy2, strict=True))
+    expected.sort()
+    assert len(got) == len(expected) > len(probes)
+    np.testing.assert_array_equal([g[:2] for g in got], [e[:2] for e in expected])
+    np.testing.assert_allclose([g[2] for g in got], [e[2] for e in expected], atol=1e-9)
+    assert np.all(np.diff(pairs.probe) >= 0)  # sorted by probe
