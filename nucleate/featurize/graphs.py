@@ -121,12 +121,14 @@ class GraphFeaturizer(Featurizer):
         layer = np.zeros(n, dtype=np.int64)
         interface = bool(frame.substrate.any())
         if interface:
-            profile = profile or self.detector(frame)
-            surface = substrate_surface(frame, profile.probe_radius)
+            if profile is None:
+                profile, (surface,) = self.detector.with_surfaces([frame])
+            else:
+                surface = substrate_surface(frame, profile.probe_radius)
             height[frame.liquid] = liquid_heights(frame, profile.reference, surface)
             z = frame.positions[:, 2]
             height[frame.substrate] = z[frame.substrate] - surface.top
-            layer = profile.assign(frame)
+            layer[frame.liquid] = profile.layer_of(height[frame.liquid])
             keep = frame.liquid.copy()
             if self.layers is not None:
                 keep &= np.isin(layer, self.layers)

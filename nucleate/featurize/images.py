@@ -20,7 +20,13 @@ import numpy as np
 from nucleate.errors import InputError
 from nucleate.featurize.base import FEATURIZERS, Context, Featurizer
 from nucleate.frame import Frame
-from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.structure.layers import (
+    LayerDetector,
+    LayerProfile,
+    Surface,
+    liquid_heights,
+    substrate_surface,
+)
 
 #: defaults per unit system: pixel (length), Gaussian width (length), image size (pixels)
 DEFAULTS = {
@@ -48,9 +54,13 @@ class LayerPoints:
 
 
 def layer_points(
-    frames: Sequence[Frame], layers: Sequence[int], profile: LayerProfile
+    frames: Sequence[Frame],
+    layers: Sequence[int],
+    profile: LayerProfile,
+    surfaces: Sequence[Surface] | None = None,
 ) -> LayerPoints:
-    """Collect the in-plane positions of the atoms in the given layers (1 = contact layer)."""
+    """Collect the in-plane positions of the atoms in the given layers (1 = contact layer).
+    ``surfaces``: each frame's substrate surface, where the caller has them already."""
     if not frames:
         raise InputError("no frames given")
     first = frames[0]
@@ -60,10 +70,10 @@ def layer_points(
         if not 1 <= k <= len(profile.layers):
             raise InputError(f"layer {k} was not detected ({len(profile.layers)} layers)")
     per_frame = []
-    for frame in frames:
+    for n, frame in enumerate(frames):
         if not np.allclose(frame.cell[:2, :2], lateral):
             raise InputError("the lateral cell changes between frames")
-        surface = substrate_surface(frame, profile.probe_radius)
+        surface = surfaces[n] if surfaces else substrate_surface(frame, profile.probe_radius)
         h = liquid_heights(frame, profile.reference, surface)  # type: ignore[arg-type]
         xy = frame.positions[frame.liquid, :2]
         per_frame.append((h, xy))
@@ -126,7 +136,7 @@ class DensityImage(Featurizer):
 
     def points(self, frames: Frame | Iterable[Frame]) -> LayerPoints:
         frames = [frames] if isinstance(frames, Frame) else list(frames)
-        return layer_points(frames, self.layers, self.detector(frames))
+        return layer_points(frames, self.layers, *self.detector.with_surfaces(frames))
 
     def __call__(self, frames: Frame | Iterable[Frame]) -> np.ndarray:
         pts = self.points(frames)
@@ -256,8 +266,12 @@ def _counts_in_windows(
     shifts = np.array([i * lateral[0] + j * lateral[1] for i in range(-1, n_a + 1)
                        for j in range(-1, n_b + 1)])  # fmt: skip
     images = (xy[:, None, :] + shifts[None]).reshape(-1, 2)
+    # only the images inside some window can count: those in the corners' box grown by a side
+    slack = 1e-9 * (side + np.abs(corners).max())  # (a box a little larger: no edge round-off)
+    lo, hi = corners.min(axis=0) - slack, corners.max(axis=0) + side + slack
+    images = images[np.all((images >= lo) & (images < hi), axis=1)]
+    x, y = images[:, 0], images[:, 1]
     counts = np.empty(len(corners), dtype=np.int64)
-    for k, corner in enumerate(corners):
-        rel = images - corner
-        counts[k] = np.count_nonzero((rel >= 0).all(axis=1) & (rel < side).all(axis=1))
+    for k, (cx, cy) in enumerate(corners):
+        counts[k] = np.count_nonzero((x >= cx) & (x - cx < side) & (y >= cy) & (y - cy < side))
     return counts

@@ -226,16 +226,21 @@ class LayerProfile:
     n_frames: int
     units: str
 
-    def assign(self, frame: Frame) -> np.ndarray:
-        """(n_atoms,) int: the layer (1, 2, ...) of each liquid atom of ``frame``; 0 elsewhere."""
-        surface = substrate_surface(frame, self.probe_radius)
+    def assign(self, frame: Frame, surface: Surface | None = None) -> np.ndarray:
+        """(n_atoms,) int: the layer (1, 2, ...) of each liquid atom of ``frame``; 0 elsewhere.
+        ``surface``: this frame's substrate surface, where the caller has it already."""
+        surface = surface or substrate_surface(frame, self.probe_radius)
         h = liquid_heights(frame, self.reference, surface)  # type: ignore[arg-type]
         out = np.zeros(frame.n_atoms, dtype=np.int64)
-        idx = np.zeros(len(h), dtype=np.int64)
-        for k, layer in enumerate(self.layers, start=1):
-            idx[(h >= layer.lower) & (h < layer.upper)] = k
-        out[frame.liquid] = idx
+        out[frame.liquid] = self.layer_of(h)
         return out
+
+    def layer_of(self, heights: np.ndarray) -> np.ndarray:
+        """(m,) int: the layer (1, 2, ...) at each height above the surface; 0 outside them."""
+        idx = np.zeros(len(heights), dtype=np.int64)
+        for k, layer in enumerate(self.layers, start=1):
+            idx[(heights >= layer.lower) & (heights < layer.upper)] = k
+        return idx
 
     def summary(self) -> dict:
         """A JSON-ready summary (no arrays)."""
@@ -315,7 +320,13 @@ class LayerDetector:
         self.max_gap = max_gap
 
     def __call__(self, frames: Frame | Iterable[Frame]) -> LayerProfile:
+        return self.with_surfaces(frames)[0]
+
+    def with_surfaces(self, frames: Frame | Iterable[Frame]) -> tuple[LayerProfile, list[Surface]]:
+        """The profile and the substrate surface of each frame it was made from (for callers
+        that need both: the surface is the costly part)."""
         frames = [frames] if isinstance(frames, Frame) else frames
+        surfaces: list[Surface] = []
         heights: list[np.ndarray] = []
         bulk: list[float] = []
         tops: list[float] = []
@@ -331,6 +342,7 @@ class LayerDetector:
             elif frame.units != first.units:
                 raise InputError(f"frames mix units {first.units!r} and {frame.units!r}")
             surface = substrate_surface(frame, probe)
+            surfaces.append(surface)
             if reference == "auto":
                 local = surface.roughness > self.rough_threshold * d_sub
                 reference = "local" if local else "flat"
@@ -363,7 +375,7 @@ class LayerDetector:
 
         smoothed = gaussian_filter1d(density, sigma / dh, mode="constant")
         layers = self._layers(centres, smoothed, rho_bulk, area, n_frames, sigma, d_liq, allh)
-        return LayerProfile(
+        profile = LayerProfile(
             heights=centres,
             density=density,
             smoothed=smoothed,
@@ -378,6 +390,7 @@ class LayerDetector:
             n_frames=n_frames,
             units=first.units,
         )
+        return profile, surfaces
 
     def _layers(self, h, rho, rho_bulk, area, n_frames, sigma, d, allh) -> tuple[Layer, ...]:
         from scipy.signal import find_peaks
