@@ -124,26 +124,61 @@ def liquid_structure_peak(frame, k_min: float = 2.0, k_max: float = 12.0) -> flo
 def run_propensity_task(task: dict, root: str) -> dict:
     """Simulate one sample's isoconfigurational ensembles and write its sample directory."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    c, s, row, sid = task["source"], task["settings"], task["row"], task["id"]
+    start = time.time()
+    if not row.get("facet") or row["facet"] == "user":
+        raise InputError(f"{sid}: only generated fcc substrates can be rebuilt")
+    times = [float(t) for t in s["times"]]
+    k_star = int(np.argmin(np.abs(np.array(times) - s["t_star"])))
+    configs, ensemble, top = _simulate_configs(c, s, row, sid, times, k_star)
+    labels = _sample_labels(configs, ensemble["chi4"], s["contact_height"], times, k_star)
+    staging = dataset.staging_dir(root, sid)
+    _write_ensemble(staging, configs, ensemble, times, k_star)
+    record = {
+        "id": sid,
+        "source_id": sid,
+        "family": row.get("family", ""),
+        "parameters": {
+            "facet": row["facet"],
+            "mismatch": float(row["mismatch"]),
+            "eps_sl": float(row["eps_sl"]),
+        },
+        "source_labels": {
+            "tn": float(row["tn"]) if row.get("tn") else None,
+            "tn_censored": row.get("tn_censored") == "True",
+        },
+        "labels": labels,
+        "n_configs": s["n_configs"],
+        "n_replicas": s["n_replicas"],
+        "units": c["potential"]["units"],
+        "t_eq": c["equilibrium"]["t_eq"],
+        "substrate_top": top,
+        "wall_seconds": round(time.time() - start, 1),
+        "nucleate_version": __version__,
+    }
+    dataset.commit_sample(root, staging, record)
+    return record
+
+
+def _simulate_configs(c: dict, s: dict, row: dict, sid: str, times: list, k_star: int):
+    """The equilibrated interface, then ``n_configs`` configurations each with its
+    isoconfigurational replicas: (configurations with their per-atom propensity, the ensemble's
+    arrays (absolute displacements at t*, F_s and chi_4 of the film and the contact layer),
+    the substrate's top)."""
     from nucleate.data.campaign import equilibrate_interface, task_seed, time_steps
-    from nucleate.data.io import write_frames
     from nucleate.data.propensity import chi4, noise_ceiling, self_intermediate_scattering
     from nucleate.data.simulate import start_lammps
     from nucleate.data.simulate.md import isoconfigurational, snapshot, thermalise
     from nucleate.data.substrates import fcc_slab
 
-    c, s, row, sid = task["source"], task["settings"], task["row"], task["id"]
-    start = time.time()
-    if not row.get("facet") or row["facet"] == "user":
-        raise InputError(f"{sid}: only generated fcc substrates can be rebuilt")
     sub = c["substrates"]
     mismatch, eps = float(row["mismatch"]), float(row["eps_sl"])
     slab = fcc_slab(row["facet"], c["a0"] * (1.0 + mismatch), sub["n_layers"], sub["min_lateral"])
     dt = float(c["potential"]["timestep"])
     t_eq, damp = c["equilibrium"]["t_eq"], c["equilibrium"]["damp"]
-    times = [float(t) for t in s["times"]]
     steps = [time_steps(t, dt) for t in times]
-    k_star = int(np.argmin(np.abs(np.array(times) - s["t_star"])))
-    configs, abs_d, fs, x4, fs_c, x4_c = [], [], [], [], [], []
+    configs = []
+    ensemble = {k: [] for k in ("abs_displacement", "fs", "chi4", "fs_contact", "chi4_contact")}
     lmp = start_lammps()
     try:
         _, top, _ = equilibrate_interface(lmp, slab, eps, c, sid)
@@ -167,63 +202,54 @@ def run_propensity_task(task: dict, root: str) -> dict:
             info = {**frame.info, "q_star": q, "t_star": times[k_star], "ceiling": ceil.max_r,
                     "ceiling_contact": ceil_c.max_r if ceil_c else float("nan")}  # fmt: skip
             configs.append(frame.replace(arrays=arrays, info=info))
-            abs_d.append(mag[:, k_star].astype(np.float16))
-            fs.append(self_intermediate_scattering(d, q, liq))
-            x4.append(chi4(d, q, liq))
-            fs_c.append(
-                self_intermediate_scattering(d, q, contact) if contact.any() else fs[-1] * 0
+            ensemble["abs_displacement"].append(mag[:, k_star].astype(np.float16))
+            fs = self_intermediate_scattering(d, q, liq)
+            x4 = chi4(d, q, liq)
+            ensemble["fs"].append(fs)
+            ensemble["chi4"].append(x4)
+            ensemble["fs_contact"].append(
+                self_intermediate_scattering(d, q, contact) if contact.any() else fs * 0
             )
-            x4_c.append(chi4(d, q, contact) if contact.any() else x4[-1] * 0)
+            ensemble["chi4_contact"].append(chi4(d, q, contact) if contact.any() else x4 * 0)
     finally:
         lmp.close()
+    return configs, ensemble, top
 
-    x4m = np.mean(x4, axis=0)
+
+def _sample_labels(configs, x4, contact_height: float, times: list, k_star: int) -> dict:
+    """The sample's labels: t*, q*, the chi_4 peak, the noise ceilings, and the mean propensity
+    of the contact layer, the second layer and the whole film."""
     labels = {
         "t_star": times[k_star],
         "q_star": float(np.mean([f.info["q_star"] for f in configs])),
-        "chi4_peak": times[int(np.argmax(x4m))],
+        "chi4_peak": times[int(np.argmax(np.mean(x4, axis=0)))],
         "ceiling": float(np.mean([f.info["ceiling"] for f in configs])),
         "ceiling_contact": float(np.nanmean([f.info["ceiling_contact"] for f in configs])),
     }
     layers = {"prop_contact": [], "prop_second": [], "prop_film": []}
     for f in configs:
         h, p, liq = f.arrays["height"], f.arrays["propensity"], f.liquid
-        hc = s["contact_height"]
-        contact = liq & (h < hc)
+        contact = liq & (h < contact_height)
         layers["prop_contact"].append(p[contact].mean() if contact.any() else np.nan)
-        second = liq & (h >= hc) & (h < 2 * hc)
+        second = liq & (h >= contact_height) & (h < 2 * contact_height)
         layers["prop_second"].append(p[second].mean() if second.any() else np.nan)
         layers["prop_film"].append(p[liq].mean())
     labels.update({k: float(np.nanmean(v)) for k, v in layers.items()})
-    staging = dataset.staging_dir(root, sid)
+    return labels
+
+
+def _write_ensemble(staging: Path, configs, ensemble: dict, times: list, k_star: int) -> None:
+    """``configs.extxyz.gz`` (the configurations and their propensity) and ``ensemble.npz``."""
+    from nucleate.data.io import write_frames
+
     write_frames(staging / "configs.extxyz.gz", configs)
     tmp = staging / "ensemble.tmp.npz"
     np.savez_compressed(
-        tmp, abs_displacement=np.stack(abs_d), times=np.array(times), t_star=times[k_star],
-        q_star=np.array([f.info["q_star"] for f in configs]), fs=np.array(fs), chi4=np.array(x4),
-        fs_contact=np.array(fs_c), chi4_contact=np.array(x4_c),
+        tmp, abs_displacement=np.stack(ensemble["abs_displacement"]), times=np.array(times),
+        t_star=times[k_star], q_star=np.array([f.info["q_star"] for f in configs]),
+        **{k: np.array(ensemble[k]) for k in ("fs", "chi4", "fs_contact", "chi4_contact")},
     )  # fmt: skip
     os.replace(tmp, staging / "ensemble.npz")
-    record = {
-        "id": sid,
-        "source_id": sid,
-        "family": row.get("family", ""),
-        "parameters": {"facet": row["facet"], "mismatch": mismatch, "eps_sl": eps},
-        "source_labels": {
-            "tn": float(row["tn"]) if row.get("tn") else None,
-            "tn_censored": row.get("tn_censored") == "True",
-        },
-        "labels": labels,
-        "n_configs": s["n_configs"],
-        "n_replicas": s["n_replicas"],
-        "units": c["potential"]["units"],
-        "t_eq": t_eq,
-        "substrate_top": top,
-        "wall_seconds": round(time.time() - start, 1),
-        "nucleate_version": __version__,
-    }
-    dataset.commit_sample(root, staging, record)
-    return record
 
 
 def manifest_row(record: dict) -> dict:
