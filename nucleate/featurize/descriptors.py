@@ -28,7 +28,7 @@ from nucleate.featurize.surface import (
 from nucleate.frame import Frame
 from nucleate.structure.crystallinity import Crystallinity
 from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
-from nucleate.structure.order import steinhardt
+from nucleate.structure.order import RadialBondOrder, steinhardt
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,16 @@ def descriptor_table(n_layers: int = 2, precursors: bool = False) -> list[Descri
 DESCRIPTORS = descriptor_table(2)  # the default set; precursor_temperature adds _PRECURSOR
 
 
+def bond_order_descriptors(order: RadialBondOrder, n_layers: int) -> list[Descriptor]:
+    """The layer means of the radial bond order (``bo{k}_<column>``, liquid): each of
+    ``order``'s per-atom columns averaged over the atoms of layer k and the frames."""
+    return [
+        _d(f"bo{k}_{n}", "", "liquid", f"mean over layer {k} atoms of the radial bond order {n}")
+        for k in range(1, n_layers + 1)
+        for n in order.feature_names()
+    ]
+
+
 def adsorption_landscape(
     substrate_xyz: np.ndarray,
     lateral: np.ndarray,
@@ -350,13 +360,22 @@ class InterfaceDescriptors(Featurizer):
             against liquid / fcc / hcp / bcc references simulated at this temperature (LJ
             units; T_eq of the data set). q̄ of the contact layer is taken over all atoms, the
             substrate's included.
+        bond_order: add the layer means of these radial bond-order descriptors
+            (:class:`~nucleate.structure.order.RadialBondOrder`, after Boattini et al.; a dict
+            of its settings in a config, ``{}`` for its defaults): ``bo1_...``, ``bo2_...``.
+        bond_order_stride: the bond order from every ``bond_order_stride``-th of the frames the
+            per-frame order uses (it is the costliest part).
 
     As a featurizer (``features``): ``names`` and ``values`` arrays, with the context's full
     substrate and the sample's ``eps_sl`` / ``eps_sl2``; a data set's campaign supplies ``a0``.
     """
 
     name = "descriptors"
-    nested: ClassVar[dict[str, type]] = {"pair": PairLJ, "detector": LayerDetector}
+    nested: ClassVar[dict[str, type]] = {
+        "pair": PairLJ,
+        "detector": LayerDetector,
+        "bond_order": RadialBondOrder,
+    }
     dataset_settings = ("a0",)
 
     def __init__(
@@ -368,8 +387,16 @@ class InterfaceDescriptors(Featurizer):
         detector: LayerDetector | None = None,
         stride: int = 1,
         precursor_temperature: float | None = None,
+        bond_order: RadialBondOrder | None = None,
+        bond_order_stride: int = 4,
     ) -> None:
         self.precursor_temperature = precursor_temperature
+        if int(bond_order_stride) < 1:
+            raise InputError(
+                f"bond_order_stride must be a positive integer, not {bond_order_stride}"
+            )
+        self.bond_order = bond_order
+        self.bond_order_stride = int(bond_order_stride)
         if int(stride) < 1:
             raise InputError(f"stride must be a positive integer, not {stride}")
         self.stride = int(stride)
@@ -382,9 +409,10 @@ class InterfaceDescriptors(Featurizer):
         self.eps_sl2: float | None = None  # set per interface by __call__
 
     def names(self) -> list[str]:
-        return [
-            d.name for d in descriptor_table(self.n_layers, self.precursor_temperature is not None)
-        ]
+        table = descriptor_table(self.n_layers, self.precursor_temperature is not None)
+        if self.bond_order is not None:
+            table += bond_order_descriptors(self.bond_order, self.n_layers)
+        return [d.name for d in table]
 
     def features(self, frames: Sequence[Frame], context: Context) -> dict[str, np.ndarray]:
         values = self(
@@ -423,7 +451,8 @@ class InterfaceDescriptors(Featurizer):
             base = self.pair or PairLJ(eps_sl)
             inner = InterfaceDescriptors(
                 self.n_layers, self.a0, PairLJ(eps_sl, base.sigma, base.cutoff), self.grid,
-                self.detector, self.stride, self.precursor_temperature,
+                self.detector, self.stride, self.precursor_temperature, self.bond_order,
+                self.bond_order_stride,
             )  # fmt: skip
             inner.eps_sl2 = eps_sl2
             return inner(frames, substrate)
@@ -464,6 +493,12 @@ class InterfaceDescriptors(Featurizer):
             out["sk_static_1"] = float(np.abs(waves.sum(axis=0)).max() / n.sum())
         else:
             out["sk_max_1"] = out["sk_static_1"] = 0.0
+        if self.bond_order is not None:
+            names = self.bond_order.feature_names()
+            for k, values in enumerate(per_layer, start=1):
+                total, count = np.sum(values["bo_sum"], axis=0), np.sum(values["bo_n"])
+                mean = total / count if count else np.full(len(names), np.nan)
+                out.update({f"bo{k}_{n}": v for n, v in zip(names, mean, strict=True)})
         out.update(self._substrate(substrate or frames[0], profile))
         if self.precursor_temperature is not None:
             out.update(self._precursors(sampled, profile))
@@ -485,7 +520,7 @@ class InterfaceDescriptors(Featurizer):
         computed once per frame for every layer."""
         # waves, n: layer 1's density waves and its number of atoms
         names = ("rho_areal", "psi6", "psi4", "q6bar", "q4bar", "crystal", "registry", "g2d", "h",
-                 "waves", "n")  # fmt: skip
+                 "waves", "n", "bo_sum", "bo_n")  # fmt: skip
         per = [{n: [] for n in names} for _ in range(self.n_layers)]
         d = profile.d_liquid
         # the first peak of a dense layer's structure factor: 2 pi/d (square) to 4 pi/(sqrt3 d)
@@ -494,11 +529,15 @@ class InterfaceDescriptors(Featurizer):
         cr = Crystallinity(
             scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
         )
-        for frame in frames:
+        for n_frame, frame in enumerate(frames):
             lateral = frame.cell[:2, :2]
             surface = substrate_surface(frame, profile.probe_radius)
             h = liquid_heights(frame, profile.reference, surface)
             liq = frame.positions[frame.liquid]
+            order = None
+            if self.bond_order is not None and n_frame % self.bond_order_stride == 0:
+                order = self.bond_order(frame.positions, frame.cell, frame.pbc, frame.types)
+                order = order[frame.liquid]
             q_all = steinhardt(liq, frame.cell, frame.pbc)
             solid, _ = cr(liq, frame.cell, frame.pbc)
             top_sub = frame.positions[frame.substrate]
@@ -525,6 +564,9 @@ class InterfaceDescriptors(Featurizer):
                 else:
                     vals["registry"].append(0.0)
                 vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
+                if order is not None:
+                    vals["bo_sum"].append(order[sel].sum(axis=0))
+                    vals["bo_n"].append(int(sel.sum()))
                 if layer is profile.layers[0]:
                     vals["waves"].append(density_waves(xy, lateral, hk))
                     vals["n"].append(len(xy))

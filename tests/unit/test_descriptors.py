@@ -137,3 +137,27 @@ def test_density_waves_equal_the_direct_sum_over_atoms():
     # a perfect periodic net at its own wavevector adds in phase: |S| = n
     net = np.array([(i, j) for i in range(6) for j in range(5)], float) @ (lateral / [[6], [5]])
     assert abs(density_waves(net, lateral, np.array([[6, 0]]))[0]) == pytest.approx(30.0)
+
+
+def test_layer_means_of_the_bond_order_on_a_perfect_film(film):
+    from nucleate.featurize.base import FEATURIZERS
+    from nucleate.structure.order import RadialBondOrder
+
+    atoms, _, _ = film(size=(6, 6), n_liquid=8)
+    frame = from_ase(atoms, SUB)
+    a_nn = A0 / np.sqrt(2)
+    order = RadialBondOrder(shells=(a_nn,), width=0.02, ls=(4, 6), coarse_grain=None)
+    out = InterfaceDescriptors(a0=A0, bond_order=order)(frame)
+    # the contact and second layers sit in the perfect crystal (the substrate counts as
+    # neighbours): 12 nearest neighbours with fcc's q4, q6
+    for k in (1, 2):
+        assert out[f"bo{k}_G(r={a_nn:g})"] == pytest.approx(12.0, rel=1e-6)
+        assert out[f"bo{k}_q4(r={a_nn:g})"] == pytest.approx(0.19094, abs=1e-4)
+        assert out[f"bo{k}_q6(r={a_nn:g})"] == pytest.approx(0.57452, abs=1e-4)
+    plain = InterfaceDescriptors(a0=A0)(frame)
+    assert set(out) - set(plain) == {f"bo{k}_{n}" for k in (1, 2) for n in order.feature_names()}
+    # from a config: a dict of the bond order's settings; a bad stride is refused
+    built = FEATURIZERS.get("descriptors").from_settings({"bond_order": {"ls": [6]}})
+    assert "bo1_q6(r=0.9)" in built.names() and "bo1_q4(r=0.9)" not in built.names()
+    with pytest.raises(InputError, match="bond_order_stride"):
+        InterfaceDescriptors(bond_order=order, bond_order_stride=0)
