@@ -40,6 +40,10 @@ UNION_MODELS = [
     ("models/lj-mix-v1/descriptors-liquid", "descriptor route, liquid descriptors only",
      ".venv/bin/python benchmarks/tn_families.py --routes select_liquid (its run select_liquid, "
      "shipped by nucleate.train.select.ship_model)"),
+    ("models/lj-mix-v1/descriptors-liquid-bo",
+     "descriptor route, liquid descriptors + layer bond order",
+     ".venv/bin/python benchmarks/tn_families.py --routes select_liquid_bo (its run "
+     "select_liquid_bo, shipped by nucleate.train.select.ship_model)"),
 ]  # fmt: skip
 #: the shipped propensity models (directory, system, the command that trains and ships it)
 PROPENSITY_MODELS = [
@@ -58,6 +62,8 @@ BENCHMARKS = {
     "tn_splits": ".venv/bin/python benchmarks/tn_splits.py",
     "tn_splits_liquid": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-fcc-v1-liquid.yaml --name tn_splits_liquid",
+    "tn_splits_liquid_bo": ".venv/bin/python benchmarks/tn_splits.py --config "
+    "configs/select/lj-fcc-v1-liquid-bo.yaml --name tn_splits_liquid_bo",
     "bench_layers": ".venv/bin/python benchmarks/bench_layers.py",
     "bench_featurizers": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_featurizers.py",
     "predict_cost": ".venv/bin/python benchmarks/predict_cost.py",

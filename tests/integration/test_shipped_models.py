@@ -125,11 +125,13 @@ def test_shipped_model_reads_its_own_training_data_as_in_domain(route):
         assert abs(p.tn - last.tn) < 0.05
 
 
-def test_shipped_liquid_only_union_model_reproduces_its_predictions_without_eps_sl():
-    """models/lj-mix-v1/descriptors-liquid (trained on lj-fcc-v1 + lj-mix-v1, liquid descriptors
-    only) predicts the bundled frames of its test substrates as in its run, without --eps_sl, and
-    reads a substrate it was fitted on as inside its domain."""
-    union = ROOT / "models" / "lj-mix-v1" / "descriptors-liquid"
+@pytest.mark.parametrize("name", ["descriptors-liquid", "descriptors-liquid-bo"])
+def test_shipped_liquid_only_union_model_reproduces_its_predictions_without_eps_sl(name):
+    """models/lj-mix-v1/descriptors-liquid and -bo (trained on lj-fcc-v1 + lj-mix-v1, liquid
+    descriptors only; -bo with the layer bond order) predict the bundled frames of their test
+    substrates as in their run, without --eps_sl, and read a substrate they were fitted on as
+    inside their domain."""
+    union = ROOT / "models" / "lj-mix-v1" / name
     (model,) = load_checkpoints([union])
     assert not model.needs_eps_sl
     with open(union / "predictions.csv", newline="") as fh:
