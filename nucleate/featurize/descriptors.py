@@ -27,7 +27,7 @@ from nucleate.featurize.surface import (
 )
 from nucleate.frame import Frame
 from nucleate.structure.crystallinity import Crystallinity
-from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights
 from nucleate.structure.order import RadialBondOrder, steinhardt
 
 
@@ -459,10 +459,10 @@ class InterfaceDescriptors(Featurizer):
         frames = [frames] if isinstance(frames, Frame) else list(frames)
         if not frames:
             raise InputError("no frames given")
-        profile = self.detector(frames)
+        profile, surfaces = self.detector.with_surfaces(frames)
         out: dict[str, float] = {"rho_bulk": profile.bulk_density}
         sampled = frames[:: self.stride]
-        per_layer = self._layers_values(sampled, profile)
+        per_layer = self._layers_values(sampled, profile, surfaces[:: self.stride])
         for k, values in enumerate(per_layer, start=1):
             layer = profile.layers[k - 1]
             width = layer.upper - layer.lower
@@ -514,7 +514,7 @@ class InterfaceDescriptors(Featurizer):
                 "pre_q6_1": d["q6_preordered"], "lean_fcc_1": d["lean_fcc"],
                 "lean_hcp_1": d["lean_hcp"], "lean_bcc_1": d["lean_bcc"]}  # fmt: skip
 
-    def _layers_values(self, frames, profile: LayerProfile) -> list[dict[str, list]]:
+    def _layers_values(self, frames, profile: LayerProfile, surfaces) -> list[dict[str, list]]:
         """Per layer 1..n_layers, the per-frame values of its atoms; what belongs to a frame (its
         surface, heights, bond order, solid-like atoms, the substrate's reciprocal shell) is
         computed once per frame for every layer."""
@@ -529,9 +529,8 @@ class InterfaceDescriptors(Featurizer):
         cr = Crystallinity(
             scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
         )
-        for n_frame, frame in enumerate(frames):
+        for n_frame, (frame, surface) in enumerate(zip(frames, surfaces, strict=True)):
             lateral = frame.cell[:2, :2]
-            surface = substrate_surface(frame, profile.probe_radius)
             h = liquid_heights(frame, profile.reference, surface)
             liq = frame.positions[frame.liquid]
             order = None
