@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 from results_io import write_results
 
-from nucleate.train.propensity import PropensityTrainConfig, run_propensity_training
+from nucleate.train.propensity import PropensityTrainConfig
+from nucleate.train.tasks import run_training
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "ka3d-t044-botan" / "train"
@@ -64,7 +65,7 @@ def main() -> None:
             out = args.runs / f"{state}-{network}"
             done = out / "metrics.json"
             if not (args.reuse and done.exists()):
-                run_propensity_training(variant(base, state, network, args.data, out))
+                run_training(variant(base, state, network, args.data, out))
             m = json.loads(done.read_text())
             results[f"{state}-{network}"] = m
             cost = m.get("state_seconds_per_config", 0.0)

@@ -5,7 +5,7 @@ nearest training substrate (in the slab descriptors' standardised space).
 
     .venv/bin/python benchmarks/tn_families.py [--data data/lj-fcc-v1 data/lj-mix-v1]
         [--out runs/bench/families] [--hold_out fcc111-steps bcc110]
-        [--routes select select_liquid select_liquid_bo select_substrate] [--ensemble 3]
+        [--routes select select_bo select_liquid select_liquid_bo select_substrate] [--ensemble 3]
         [--force]
         [--no_trained_lofo] [--threads 1]
 
@@ -37,11 +37,13 @@ from scipy.stats import spearmanr
 
 ROOT = Path(__file__).resolve().parents[1]
 SELECT = {"select": "configs/select/lj-union.yaml",
+          "select_bo": "configs/select/lj-union-bo.yaml",
           "select_liquid": "configs/select/lj-union-liquid.yaml",
           "select_liquid_bo": "configs/select/lj-union-liquid-bo.yaml",
           "select_substrate": "configs/select/lj-union-substrate.yaml"}  # fmt: skip
 TRAINED = ("cnn", "icepic_vgg", "gnn", "painn")
-NAMES = {"select": "descriptors, liquid + substrate", "select_liquid": "liquid descriptors",
+NAMES = {"select": "descriptors, liquid + substrate",
+         "select_bo": "descriptors, liquid + substrate + layer bond order", "select_liquid": "liquid descriptors",
          "select_liquid_bo": "liquid descriptors + layer bond order",
          "select_substrate": "substrate descriptors", "cnn": "CNN (images)",
          "icepic_vgg": "IcePic-like VGG", "gnn": "GNN (graph)", "painn": "PaiNN (graph)"}  # fmt: skip

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
 from nucleate.cli.common import section
 from nucleate.data import dataset
-from nucleate.errors import NucleateError
+from nucleate.errors import InputError, NucleateError
 from nucleate.report.data_card import write_card
-from nucleate.report.propensity_card import write_propensity_card
 
 
 def add_arguments(p) -> None:
@@ -42,13 +41,28 @@ def add_arguments(p) -> None:
     )  # fmt: skip
 
 
-def run(cfg) -> dict:
-    """Run (or resume) a data-generation campaign; see :mod:`nucleate.data.campaign`."""
-    from nucleate.data.campaign import Campaign, run_campaign
-
+def _campaign(cfg):
+    """The campaign the options describe: a propensity campaign when they have a
+    ``propensity`` section, else a T_n campaign."""
     if cfg.get("propensity") is not None:
-        return _run_propensity(cfg)
-    campaign = Campaign(**{f.name: cfg[f.name] for f in fields(Campaign)})
+        from nucleate.data.propensity_campaign import PropensityCampaign
+
+        return section(PropensityCampaign, cfg.propensity)
+    from nucleate.data.campaign import Campaign
+
+    return Campaign(**{f.name: cfg[f.name] for f in fields(Campaign)})
+
+
+def run(cfg) -> dict:
+    """Run (or resume) a data-generation campaign of either task, with the one runner
+    (:func:`nucleate.data.runner.run_campaign`); or verify, card, join, calibrate."""
+    from nucleate.data.runner import run_campaign
+
+    campaign = _campaign(cfg)
+    tn_only = {"join": cfg.get("join"), "calibrate": cfg.calibrate, "bulk_rates": cfg.bulk_rates}
+    if cfg.get("propensity") is not None and any(tn_only.values()):
+        used = ", ".join(f"--{k}" for k, v in tn_only.items() if v)
+        raise InputError(f"{used}: for T_n campaigns only, not with a propensity section")
     if cfg.get("join"):
         from nucleate.data.campaign import join_datasets
 
@@ -58,7 +72,7 @@ def run(cfg) -> dict:
     if cfg.verify:
         return _verify(campaign.out)
     if cfg.card:
-        path = write_card(campaign.out, dataset.to_plain(asdict(campaign)))
+        path = write_card(campaign.out, campaign.settings())
         print(f"data card written to {path}")
         return {"card": str(path)}
     campaign.validate()
@@ -76,51 +90,24 @@ def run(cfg) -> dict:
               f"{cal['bulk_ramp']['t_x']} -> {campaign.out}/calibration.json")  # fmt: skip
     if cfg.dry_run:
         tasks = campaign.tasks()
-        print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")
+        print(f"{campaign.name}: {len(tasks)} {campaign.unit}s -> {campaign.out}")
         for t in tasks:
             print(f"  {t['id']}")
         return {"total": len(tasks)}
     try:
         result = run_campaign(campaign)
-    finally:  # the card of what is done, also when some substrates failed
-        if Path(campaign.out, dataset.MANIFEST).exists():
-            write_card(campaign.out, dataset.to_plain(asdict(campaign)))
+    finally:  # the card of what is done, also when some tasks failed
+        if Path(campaign.out, dataset.MANIFEST).exists() and dataset.read_manifest(campaign.out):
+            write_card(campaign.out, campaign.settings())
     print(
-        f"{campaign.name}: {result['complete']} of {result['total']} substrates complete in "
-        f"{campaign.out} ({result['ran']} run now)"
+        f"{campaign.name}: {result['complete']} of {result['total']} {campaign.unit}s complete "
+        f"in {campaign.out} ({result['ran']} run now)"
         + (
             f", {result['topped_up']} of them adding ramps to finished samples"
-            if result["topped_up"]
+            if result.get("topped_up")
             else ""
         )
         + f"; manifest: {campaign.out}/manifest.csv"
-    )
-    return result
-
-
-def _run_propensity(cfg) -> dict:
-    from nucleate.data.propensity_campaign import PropensityCampaign, run_propensity_campaign
-
-    campaign = section(PropensityCampaign, cfg.propensity)
-    if cfg.verify:
-        return _verify(campaign.out)
-    if cfg.card:
-        path = write_propensity_card(campaign.out)
-        print(f"data card written to {path}")
-        return {"card": str(path)}
-    campaign.validate()
-    if cfg.dry_run:
-        tasks = campaign.tasks()
-        print(f"{campaign.name}: {len(tasks)} substrates -> {campaign.out}")
-        return {"total": len(tasks)}
-    try:
-        result = run_propensity_campaign(campaign)
-    finally:  # the card of what is done, also when some samples failed
-        if Path(campaign.out, dataset.MANIFEST).exists() and dataset.read_manifest(campaign.out):
-            write_propensity_card(campaign.out)
-    print(
-        f"{campaign.name}: {result['complete']} of {result['total']} samples complete in "
-        f"{campaign.out} ({result['ran']} run now); manifest: {campaign.out}/manifest.csv"
     )
     return result
 

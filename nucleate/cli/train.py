@@ -17,25 +17,17 @@ def add_arguments(p) -> None:
 
 
 def run(cfg) -> dict:
-    """Train a T_n model (see :mod:`nucleate.train.run`) or, with a ``propensity`` section, a
-    per-atom propensity model (see :mod:`nucleate.train.propensity`)."""
+    """Train a T_n model or, with a ``propensity`` section, a per-atom propensity model, through
+    the one training entry point (:func:`nucleate.train.tasks.run_training`)."""
     from dataclasses import fields
 
-    from nucleate.train.run import TrainConfig, run_training
+    from nucleate.train.tasks import TASKS, run_training
 
     if cfg.get("propensity") is not None:
-        from nucleate.train.propensity import PropensityTrainConfig, run_propensity_training
-
-        pc = section(PropensityTrainConfig, cfg.propensity)
-        m = run_propensity_training(pc)
-        g, r = m["gnn"], m["ridge"]
-        print(f"propensity, cross-validated Pearson r per configuration: GNN {g['r_mean']:.3f} "
-              f"(pooled {g['r_pooled']:.3f}), ridge {r['r_mean']:.3f} (pooled "
-              f"{r['r_pooled']:.3f}); noise ceiling {m['ceiling']:.3f}; run directory {pc.out}")  # fmt: skip
-        return m
-    config = TrainConfig(**{f.name: cfg[f.name] for f in fields(TrainConfig)})
+        config = section(TASKS.get("propensity").config, cfg.propensity)
+    else:
+        tn = TASKS.get("tn").config
+        config = tn(**{f.name: cfg[f.name] for f in fields(tn)})
     m = run_training(config)
-    t = m.get("test", {})
-    print(f"{config.model}: test RMSE {t.get('rmse', float('nan')):.4f} (predict-the-mean "
-          f"{t.get('rmse_mean_baseline', float('nan')):.4f}); run directory {config.out}")  # fmt: skip
+    print(TASKS.get(config.task).summary(config, m))
     return m

@@ -14,19 +14,18 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar
 
 import numpy as np
 
 from nucleate import __version__
 from nucleate.data import dataset
-from nucleate.data.executor import run_pending
+from nucleate.data.executor import ExecutorConfig
 from nucleate.data.families import FAMILIES, build_named
 from nucleate.data.simulate.md import Potential
 from nucleate.data.substrates import FACETS
-from nucleate.errors import InputError, NucleateError
+from nucleate.errors import InputError
 
 
 @dataclass
@@ -133,16 +132,6 @@ class StoreConfig:
 
 
 @dataclass
-class ExecutorConfig:
-    """Where tasks run: ``process`` (a local pool of ``workers`` processes; 0 = all cores) or
-    ``dask`` (a Dask cluster at ``address``, or a LocalCluster of ``workers`` when unset)."""
-
-    kind: Literal["process", "dask"] = "process"
-    workers: int = 0
-    address: str | None = None
-
-
-@dataclass
 class Campaign:
     """A data-generation campaign (one YAML file).
 
@@ -162,6 +151,46 @@ class Campaign:
     store: StoreConfig = field(default_factory=StoreConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     reuse: list[str] = field(default_factory=list)
+
+    #: what one task makes, in progress bars and messages
+    unit: ClassVar[str] = "substrate"
+
+    @property
+    def executor_config(self) -> ExecutorConfig:
+        return self.executor
+
+    @property
+    def worker(self):
+        """The function that runs one task in a worker process (:func:`run_task`)."""
+        return run_task
+
+    def check_compatible(self, root: Path) -> None:
+        check_compatible(self, root)
+
+    def prepare(self, root: Path, tasks: list[dict], pending: list[dict], progress: bool):
+        """Before the run: finished samples of ``reuse`` data sets copied in, top-ups of finished
+        samples that lack ramps, labels of finished samples recomputed by the current rule.
+        Returns the tasks to run, how many of them are top-ups and the counts of each step."""
+        reused = reuse_samples(self, root, pending)
+        if reused and progress:
+            print(f"{root}: {len(reused)} finished samples copied from {', '.join(self.reuse)}")
+        pending = [t for t in pending if t["id"] not in set(reused)]
+        topped = top_up_tasks(root, tasks)
+        relabelled = relabel(root, asdict(self.ramp))
+        if relabelled and progress:
+            print(
+                f"{root}: labels of {len(relabelled)} finished samples recomputed by the current "
+                f"rule: {', '.join(relabelled[:5])}{' ...' if len(relabelled) > 5 else ''}"
+            )
+        counts = {"topped_up": len(topped), "relabelled": len(relabelled), "reused": len(reused)}
+        return pending + topped, len(topped), counts
+
+    def settings(self) -> dict:
+        """The campaign as plain data: ``campaign.yaml`` of its data set."""
+        return dataset.to_plain(asdict(self))
+
+    def write_manifest(self, root) -> int:
+        return dataset.write_manifest(root)
 
     def validate(self) -> None:
         """Raise :class:`InputError` on the first bad value, before any simulation starts."""
@@ -632,24 +661,6 @@ def _crystal_region(frame, crystal: np.ndarray, store: dict, margin: float = 2.5
     )
 
 
-def pending_tasks(root: Path, tasks: list[dict]) -> list[dict]:
-    """The tasks of ``root`` still to run: half-written samples are removed, complete-looking but
-    corrupt ones (a file's sha256 differs) too; a fixed pseudo-random order, so that a campaign
-    stopped part-way covers its whole grid evenly."""
-    import shutil
-
-    (root / dataset.SAMPLES).mkdir(parents=True, exist_ok=True)
-    dataset.clean_staging(root)
-    done = {r["id"] for r in dataset.iter_records(root, verify=True)}
-    for path in (root / dataset.SAMPLES).iterdir():
-        if path.name not in done and not path.name.startswith(dataset.TMP_PREFIX):
-            shutil.rmtree(path)
-    return sorted(
-        (t for t in tasks if t["id"] not in done),
-        key=lambda t: hashlib.sha256(t["id"].encode()).hexdigest(),
-    )
-
-
 def top_up_tasks(root: Path, tasks: list[dict]) -> list[dict]:
     """Tasks that add ramps to finished samples that have fewer than the campaign's
     ``ramp.seeds`` at one of its rates (run :func:`pending_tasks` first: it removes corrupt
@@ -786,50 +797,6 @@ def join_datasets(roots: list[str | os.PathLike], out: str | os.PathLike) -> int
     return dataset.write_manifest(out)
 
 
-def run_campaign(campaign: Campaign, progress: bool = True) -> dict:
-    """Run every unfinished task of a campaign; returns counts. Safe to kill and run again."""
-    campaign.validate()
-    root = Path(campaign.out)
-    tasks = campaign.tasks()
-    check_compatible(campaign, root)
-    pending = pending_tasks(root, tasks)  # also cleans the data set before copying into it
-    reused = reuse_samples(campaign, root, pending)
-    if reused and progress:
-        print(f"{root}: {len(reused)} finished samples copied from {', '.join(campaign.reuse)}")
-    pending = [t for t in pending if t["id"] not in set(reused)]
-    topped = top_up_tasks(root, tasks)
-    pending = pending + topped
-    relabelled = relabel(root, asdict(campaign.ramp))
-    if relabelled and progress:
-        print(
-            f"{root}: labels of {len(relabelled)} finished samples recomputed by the current "
-            f"rule: {', '.join(relabelled[:5])}{' ...' if len(relabelled) > 5 else ''}"
-        )
-    dataset.write_manifest(root)
-    _write_config(campaign, root)
-    workers = campaign.executor.workers or os.cpu_count() or 1
-    failed = run_pending(
-        pending,
-        str(root),
-        campaign.executor,
-        workers,
-        run_task,
-        on_done=partial(dataset.write_manifest, root),
-        total=len(tasks) + len(topped),  # a top-up counts as one more task
-        desc=campaign.name,
-        progress=progress,
-    )
-    n = dataset.write_manifest(root)
-    if failed:
-        raise NucleateError(
-            f"{len(failed)} of {len(pending)} substrates failed, the others are kept: "
-            + "; ".join(failed[:3])
-            + (" ..." if len(failed) > 3 else "")
-        )
-    return {"total": len(tasks), "complete": n, "ran": len(pending), "topped_up": len(topped),
-            "relabelled": len(relabelled), "reused": len(reused)}  # fmt: skip
-
-
 def run_calibration(campaign: Campaign) -> dict:
     """Bulk calibration of the campaign's liquid (see :mod:`nucleate.data.calibrate`), written to
     ``calibration.json`` in the data set."""
@@ -872,11 +839,3 @@ def run_bulk_rates(campaign: Campaign, seeds: int = 2) -> dict:
         root / "bulk_rates.json", json.dumps(dataset.to_plain(result), indent=1) + "\n"
     )
     return result
-
-
-def _write_config(campaign: Campaign, root: Path) -> None:
-    import yaml
-
-    dataset.atomic_write_text(
-        root / "campaign.yaml", yaml.safe_dump(dataset.to_plain(asdict(campaign)), sort_keys=False)
-    )

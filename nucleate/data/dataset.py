@@ -245,6 +245,17 @@ def campaign_config(root: str | os.PathLike) -> dict:
     return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
 
 
+#: the labelling tasks a data set may be of: nucleation temperatures from cooling ramps, or per-atom
+#: propensity from isoconfigurational ensembles
+TASKS = ("tn", "propensity")
+
+
+def task_of(campaign: dict) -> str:
+    """The task of a data set from its campaign settings (``campaign.yaml``): a propensity data set
+    keeps its settings under ``propensity``."""
+    return "propensity" if "propensity" in campaign else "tn"
+
+
 def as_float(value) -> float:
     """A manifest cell as a float: NaN when empty."""
     return float(value) if value not in ("", None) else float("nan")

@@ -3,7 +3,20 @@ or a Dask cluster; one bad task returns its error instead of stopping the others
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from nucleate.errors import InputError, NucleateError
+
+
+@dataclass
+class ExecutorConfig:
+    """Where tasks run: ``process`` (a local pool of ``workers`` processes; 0 = all cores) or
+    ``dask`` (a Dask cluster at ``address``, or a LocalCluster of ``workers`` when unset)."""
+
+    kind: Literal["process", "dask"] = "process"
+    workers: int = 0
+    address: str | None = None
 
 
 def execute(tasks: list[dict], root: str, executor, workers: int, fn):

@@ -15,7 +15,8 @@ separate data set linked to the source by sample id:
 - ``sample.json``: parameters, the source's T_n labels, q*, the χ4 peak time, the split-half noise
   ceilings (all liquid and contact layer) and the mean propensity per layer.
 
-Resumable and atomic like :func:`~nucleate.data.campaign.run_campaign`.
+Run by the one campaign runner, :func:`nucleate.data.runner.run_campaign`: resumable and atomic;
+a rerun with other label settings is refused.
 """
 
 from __future__ import annotations
@@ -23,21 +24,23 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from nucleate import __version__
 from nucleate.data import dataset
-from nucleate.data.executor import run_pending
-from nucleate.errors import InputError, NucleateError
+from nucleate.data.executor import ExecutorConfig
+from nucleate.errors import InputError
 
 MANIFEST_COLUMNS = (
     "id", "family", "facet", "mismatch", "eps_sl", "tn", "tn_censored", "n_configs", "n_replicas",
     "t_star", "q_star", "chi4_peak", "ceiling", "ceiling_contact", "prop_contact", "prop_second",
     "prop_film", "files", "sha256",
 )  # fmt: skip
+#: settings that may change between runs of one propensity data set
+FREE_SETTINGS = ("name", "out", "samples", "workers")
 
 
 @dataclass
@@ -73,6 +76,46 @@ class PropensityCampaign:
     contact_height: float = 1.2
     seed: int = 7
     workers: int = 0
+
+    #: what one task makes, in progress bars and messages
+    unit: ClassVar[str] = "substrate"
+
+    @property
+    def executor_config(self) -> ExecutorConfig:
+        return ExecutorConfig(workers=self.workers)
+
+    @property
+    def worker(self):
+        """The function that runs one task in a worker process (:func:`run_propensity_task`)."""
+        return run_propensity_task
+
+    def check_compatible(self, root: Path) -> None:
+        """Refuse to resume a data set made with other label settings (its samples would mix
+        protocols): only ``samples``, ``workers`` and ``name`` may change."""
+        import yaml
+
+        path = root / "campaign.yaml"
+        if not path.exists() or not any(dataset.iter_records(root)):
+            return
+        stored = (yaml.safe_load(path.read_text()) or {}).get("propensity", {})
+        new = dataset.to_plain(asdict(self))
+        changed = [k for k in new if k not in FREE_SETTINGS and k in stored and stored[k] != new[k]]
+        if changed:
+            raise InputError(
+                f"{root} was made with other {', '.join(changed)} settings ({path}); use a new "
+                "`out` directory, or change only samples, workers or name"
+            )
+
+    def prepare(self, root: Path, tasks: list[dict], pending: list[dict], progress: bool):
+        """Nothing to reuse or top up: the pending tasks as they are."""
+        return pending, 0, {}
+
+    def settings(self) -> dict:
+        """The campaign as plain data, under ``propensity``: ``campaign.yaml`` of its data set."""
+        return {"propensity": dataset.to_plain(asdict(self))}
+
+    def write_manifest(self, root) -> int:
+        return write_manifest(root)
 
     def validate(self) -> None:
         from nucleate.data.dataset import read_manifest
@@ -273,39 +316,3 @@ def manifest_row(record: dict) -> dict:
 
 def write_manifest(root: str | os.PathLike) -> int:
     return dataset.write_manifest(root, manifest_row, MANIFEST_COLUMNS)
-
-
-def run_propensity_campaign(campaign: PropensityCampaign, progress: bool = True) -> dict:
-    """Run every unfinished sample of a propensity campaign; safe to kill and run again."""
-    import yaml
-
-    from nucleate.data.campaign import ExecutorConfig, pending_tasks
-
-    campaign.validate()
-    root = Path(campaign.out)
-    tasks = campaign.tasks()
-    pending = pending_tasks(root, tasks)
-    dataset.atomic_write_text(
-        root / "campaign.yaml",
-        yaml.safe_dump({"propensity": dataset.to_plain(asdict(campaign))}, sort_keys=False),
-    )
-    write_manifest(root)
-    workers = campaign.workers or os.cpu_count() or 1
-    failed = run_pending(
-        pending,
-        str(root),
-        ExecutorConfig(),
-        workers,
-        run_propensity_task,
-        on_done=partial(write_manifest, root),
-        total=len(tasks),
-        desc=campaign.name,
-        unit="substrate",
-        progress=progress,
-    )
-    n = write_manifest(root)
-    if failed:
-        raise NucleateError(
-            f"{len(failed)} of {len(pending)} samples failed: " + "; ".join(failed[:3])
-        )
-    return {"total": len(tasks), "complete": n, "ran": len(pending)}

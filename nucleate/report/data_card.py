@@ -1,5 +1,7 @@
 """The data card: ``README.md`` of a data set, with the calibration, the label statistics and the
-pictures (T_n map per facet, calibration curves), made from what is on disk."""
+pictures (T_n map per facet, calibration curves), made from what is on disk; :func:`write_card`
+writes the card of a data set of either task (a propensity set's is
+:func:`nucleate.report.propensity_card.propensity_card`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import numpy as np
 from nucleate import __version__
 from nucleate.data import dataset
 from nucleate.data.rates import by_substrate, cnt_check, rank_change, rate_rows
+from nucleate.registry import Registry
+from nucleate.report.propensity_card import propensity_card
 from nucleate.resources import resolve
 
 
@@ -520,9 +524,10 @@ def _cost_lines(campaign: dict, records: list[dict]) -> list[str]:
     ]
 
 
-def write_card(root: str | os.PathLike, campaign: dict) -> Path:
-    """Write ``README.md`` (and its figures) for the data set at ``root``: what it holds, the
-    protocol, the calibration, the labels, the cost and the configuration."""
+def tn_card(root: str | os.PathLike, campaign: dict) -> Path:
+    """Write ``README.md`` (and its figures) for the T_n data set at ``root`` (its settings
+    ``campaign``): what it holds, the protocol, the calibration, the labels, the cost and the
+    configuration."""
     root = Path(root)
     rows = dataset.read_manifest(root) if (root / dataset.MANIFEST).exists() else []
     records = list(dataset.iter_records(root))
@@ -551,3 +556,17 @@ def write_card(root: str | os.PathLike, campaign: dict) -> Path:
     path = root / "README.md"
     dataset.atomic_write_text(path, "\n".join(lines))
     return path
+
+
+#: task -> the writer of its data card, ``(root, campaign settings) -> path``
+CARDS: Registry = Registry("data card")
+CARDS.add("tn", tn_card)
+CARDS.add("propensity", propensity_card)
+
+
+def write_card(root: str | os.PathLike, campaign: dict | None = None) -> Path:
+    """Write the data card (``README.md`` and its figures) of the data set at ``root``, of either
+    task (:data:`nucleate.data.dataset.TASKS`); ``campaign``: its settings, by default its own
+    ``campaign.yaml``."""
+    campaign = dataset.campaign_config(root) if campaign is None else campaign
+    return CARDS.get(dataset.task_of(campaign))(root, campaign)

@@ -86,16 +86,15 @@ def _propensity_figure(root: Path, recs: list[dict], cfg: dict, centres, prof):
     return times, x4, rho, rows
 
 
-def write_propensity_card(root: str | Path) -> Path:
-    """Write ``README.md`` and ``propensity.png`` of a film propensity data set at ``root``: the
-    protocol, the noise ceilings and what propensity does near a substrate."""
-    import yaml
-
+def propensity_card(root: str | Path, campaign: dict) -> Path:
+    """Write ``README.md`` and ``propensity.png`` of a film propensity data set at ``root`` (its
+    settings ``campaign``, as in its ``campaign.yaml``): the protocol, the noise ceilings and what
+    propensity does near a substrate. Written by :func:`nucleate.report.data_card.write_card`."""
     root = Path(root)
     recs = list(dataset.iter_records(root))
     if not recs:
         raise ValueError(f"{root}: no samples yet")
-    cfg = yaml.safe_load((root / "campaign.yaml").read_text())["propensity"]
+    cfg = campaign["propensity"]
     centres, prof = propensity_profiles(root)
     times, x4, rho, rows = _propensity_figure(root, recs, cfg, centres, prof)
     ceil = np.array([r["labels"]["ceiling"] for r in recs])

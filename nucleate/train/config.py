@@ -4,6 +4,7 @@ builds its options from it without loading torch or Lightning."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from nucleate.errors import InputError
 
@@ -19,6 +20,9 @@ class TrainConfig:
     learns the polymorph fractions of the grown crystal (multi-task). ``accelerator`` / ``strategy`` /
     ``devices`` / ``num_nodes`` go to the Lightning Trainer: ``accelerator: gpu`` on a GPU,
     ``strategy: ddp`` with several devices or nodes (every rank trains; rank 0 writes the run)."""
+
+    #: the task this config trains (:mod:`nucleate.train.tasks`)
+    task: ClassVar[str] = "tn"
 
     data: str = "data/lj-fcc-v1"
     out: str = "runs/train/cnn"

@@ -9,8 +9,9 @@ configuration). Every configuration becomes one graph whose nodes carry the desc
 :class:`~nucleate.structure.order.PairEnergy`) and whose targeted nodes (``target_species``, or
 every liquid atom) carry the propensity.
 
-``run_propensity_training(PropensityTrainConfig)``: for each cross-validation fold, the GNN (early
-stopping on one group of the training part) and the ridge (its strength chosen by grouped
+``train_propensity(PropensityTrainConfig)`` (called through
+:func:`nucleate.train.tasks.run_training`): for each cross-validation fold, the GNN (early stopping
+on one group of the training part) and the ridge (its strength chosen by grouped
 cross-validation inside the training part) predict the held-out groups; Pearson r per configuration
 and pooled, next to the labels' split-half noise ceiling. Then a final GNN on all groups (one held
 out for early stopping) is saved as a self-describing checkpoint. Run directory: ``config.yaml``,
@@ -23,6 +24,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -74,6 +76,9 @@ class PropensityTrainConfig:
     radii to add each liquid atom's pair energy with the liquid and with the substrate
     (:func:`~nucleate.structure.order.film_pair_energy`, the source campaign's potential and the
     sample's ``eps_sl``) in the configuration and, with a state, in the state too."""
+
+    #: the task this config trains (:mod:`nucleate.train.tasks`)
+    task: ClassVar[str] = "propensity"
 
     data: str = "data/lj-fcc-v1-propensity"
     out: str = "runs/propensity/lj-fcc"
@@ -517,7 +522,7 @@ def predict_nodes(model, graph) -> np.ndarray:
         return model(to_pyg(graph)).numpy()
 
 
-def run_propensity_training(cfg: PropensityTrainConfig, progress: bool = True) -> dict:
+def train_propensity(cfg: PropensityTrainConfig, progress: bool = True) -> dict:
     """Featurize, cross-validate the network and the ridge, save the final model, write the run
     directory (and ship it); returns the metrics."""
     import shutil

@@ -1,7 +1,7 @@
 """Train a T_n model (CNN on density images or GNN on atomic graphs) from one config.
 
-``run_training(TrainConfig)``: featurize the data set (cached), split by substrate (the split every
-route shares), scale targets on the training part only, train with early stopping and checkpoint
+``train_tn(TrainConfig)`` (called through :func:`nucleate.train.tasks.run_training`): featurize
+the data set (cached), split by substrate (the split every route shares), scale targets on the training part only, train with early stopping and checkpoint
 choice on validation only, evaluate the test part once with the chosen checkpoint, and write the
 run directory: ``config.yaml``, ``metrics.json``, ``predictions.csv``, ``checkpoints/best.ckpt``
 (self-describing), logs (CSV always, TensorBoard, Weights & Biases offline unless logged in) and
@@ -80,7 +80,7 @@ def _graph_data(npz: Path, y: float, censored: bool, bound: float, poly=None, ha
     return data
 
 
-def run_training(cfg: TrainConfig) -> dict:
+def train_tn(cfg: TrainConfig) -> dict:
     """Featurize, split, train the ensemble (and the leave-one-family-out models), evaluate once
     on the test part and write the run directory; returns the metrics."""
     cfg.validate()

@@ -162,8 +162,8 @@ def _train_routes(cfg: QuickstartConfig, timings: dict) -> dict:
     """The CNN and GNN ensembles and the descriptor selection, briefly; their metrics."""
     import yaml
 
-    from nucleate.train.run import run_training
     from nucleate.train.select import SelectConfig, run_selection
+    from nucleate.train.tasks import run_training
 
     out, runs = Path(cfg.out), {}
     for route, overrides in (("cnn", cfg.cnn), ("gnn", cfg.gnn)):

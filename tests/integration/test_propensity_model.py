@@ -14,6 +14,7 @@ from conftest import layered_film
 
 from nucleate import cli
 from nucleate.data.io import Selection, from_ase
+from nucleate.errors import InputError
 from nucleate.structure.order import PairEnergy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -341,8 +342,12 @@ def torch_tensor(a):
 
 def test_propensity_campaign_on_a_tiny_source(tmp_path):
     """Two configurations x 4 replicas of a 150-atom film: the held substrate has zero propensity,
-    the liquid does not; labels, ceilings and the manifest are written; a rerun does nothing."""
-    from nucleate.data.propensity_campaign import PropensityCampaign, run_propensity_campaign
+    the liquid does not; labels, ceilings and the manifest are written; a rerun does nothing, a
+    rerun with other label settings is refused."""
+    from dataclasses import replace
+
+    from nucleate.data.propensity_campaign import PropensityCampaign
+    from nucleate.data.runner import run_campaign
 
     c = yaml.safe_load((ROOT / "data/lj-fcc-v1/campaign.yaml").read_text())
     c["interface"]["n_liquid"] = 150
@@ -359,7 +364,7 @@ def test_propensity_campaign_on_a_tiny_source(tmp_path):
         w.writerows(rows)
     camp = PropensityCampaign(source=str(src), out=str(tmp_path / "prop"), n_configs=2,
                               n_replicas=4, times=[0.05, 0.1], t_star=0.1, workers=1)  # fmt: skip
-    assert run_propensity_campaign(camp, progress=False)["complete"] == 1
+    assert run_campaign(camp, progress=False)["complete"] == 1
     sample = tmp_path / "prop" / "samples" / "fcc111_m+00.0_e1.00"
     from nucleate.data.io import read_frames
 
@@ -379,12 +384,15 @@ def test_propensity_campaign_on_a_tiny_source(tmp_path):
         assert np.all(z["fs"] <= 1.0 + 1e-9)
     with open(tmp_path / "prop" / "manifest.csv") as fh:
         assert [r["id"] for r in csv.DictReader(fh)] == ["fcc111_m+00.0_e1.00"]
-    from nucleate.report.propensity_card import write_propensity_card
+    from nucleate.report.data_card import write_card
 
-    write_propensity_card(tmp_path / "prop")  # the CLI writes it after the campaign
+    write_card(tmp_path / "prop")  # the CLI writes it after the campaign; the task from its yaml
     card = (tmp_path / "prop" / "README.md").read_text()
     assert "noise ceiling" in card.lower() and (tmp_path / "prop" / "propensity.png").exists()
-    assert run_propensity_campaign(camp, progress=False)["ran"] == 0
+    assert run_campaign(camp, progress=False)["ran"] == 0
+    assert run_campaign(replace(camp, workers=2), progress=False)["ran"] == 0  # free setting
+    with pytest.raises(InputError, match="n_replicas"):
+        run_campaign(replace(camp, n_replicas=8), progress=False)
 
 
 def _bulk_ka_box(path: Path, n: int = 512, seed: int = 0) -> Path:
