@@ -32,6 +32,7 @@ from nucleate.predict.rates import (
     print_rates,
     write_rates,
 )
+from nucleate.registry import Registry
 from nucleate.report.predictions import plot_predictions, plot_rate_curves
 
 
@@ -141,10 +142,7 @@ def run_predict(cfg: PredictConfig) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     try:
-        if cfg.task == "propensity":
-            result = per_atom_into(cfg, out, final)
-        else:
-            result = predict_into(cfg, out, final)
+        result = PREDICTIONS.get(cfg.task)(cfg, out, final)
         if final.exists():
             shutil.rmtree(final) if final.is_dir() else final.unlink()
         os.replace(out, final)
@@ -279,3 +277,9 @@ def per_atom_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     print(f"per-atom propensity of {len(frames)} frame(s) ({len(models)} model(s)) written to "
           f"{path}{' and ' + str(final / 'per_atom.png') if cfg.plot else ''}")  # fmt: skip
     return {"per_atom": summary, "file": str(path)}
+
+
+#: task -> its prediction ``(config, staging folder, final folder) -> result``
+PREDICTIONS: Registry = Registry("prediction task")
+PREDICTIONS.add("tn", predict_into)
+PREDICTIONS.add("propensity", per_atom_into)

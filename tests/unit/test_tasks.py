@@ -1,5 +1,6 @@
 """The propensity task is a peer of the T_n task in each layer: one campaign runner, one card
-writer, one training entry point, each taking the task; every task has all three."""
+writer, one training entry point, one prediction entry point, each taking the task; every task has
+all four."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from nucleate.data import dataset
 from nucleate.data.campaign import Campaign
 from nucleate.data.propensity_campaign import PropensityCampaign
 from nucleate.data.runner import LabelCampaign
+from nucleate.predict.command import PREDICTIONS
 from nucleate.report.data_card import CARDS
 from nucleate.train.config import TrainConfig
 from nucleate.train.propensity import PropensityTrainConfig
@@ -22,6 +24,7 @@ CAMPAIGNS = {"tn": Campaign, "propensity": PropensityCampaign}
 
 def test_every_task_has_a_campaign_a_card_and_a_training():
     assert set(CAMPAIGNS) == set(CARDS.names()) == set(TASKS.names()) == set(dataset.TASKS)
+    assert set(PREDICTIONS.names()) == set(dataset.TASKS)
 
 
 @pytest.mark.parametrize("task", sorted(CAMPAIGNS))
