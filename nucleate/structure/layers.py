@@ -257,6 +257,38 @@ class LayerProfile:
         }
 
 
+def prominent_peaks(x: np.ndarray, prominence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The local maxima of a 1-D profile whose prominence is at least ``prominence``, and their
+    prominences: ``scipy.signal.find_peaks(x, prominence=...)`` (same peaks: a plateau's middle
+    sample, no edge sample; same prominences: the height above the higher of the lowest points on
+    either side before a higher sample). Written out because importing ``scipy.signal`` (which
+    imports ``scipy.stats``) costs more than a whole prediction's work."""
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    maxima = []
+    i = 1
+    while i < n - 1:
+        if x[i - 1] < x[i]:
+            ahead = i + 1
+            while ahead < n - 1 and x[ahead] == x[i]:
+                ahead += 1
+            if x[ahead] < x[i]:
+                maxima.append((i + ahead - 1) // 2)
+                i = ahead
+        i += 1
+    peaks, proms = [], []
+    for p in maxima:
+        higher = np.flatnonzero(x[:p] > x[p])
+        left = x[(higher[-1] + 1 if len(higher) else 0) : p + 1].min()
+        higher = np.flatnonzero(x[p + 1 :] > x[p])
+        right = x[p : (p + 1 + higher[0] if len(higher) else n)].min()
+        prom = x[p] - max(left, right)
+        if prom >= prominence:
+            peaks.append(p)
+            proms.append(prom)
+    return np.array(peaks, dtype=int), np.array(proms, dtype=float)
+
+
 # ----------------------------------------------------------------------------- the detector
 class LayerDetector:
     """Find the substrate surface and the first liquid layers from the density profile along z.
@@ -393,17 +425,15 @@ class LayerDetector:
         return profile, surfaces
 
     def _layers(self, h, rho, rho_bulk, area, n_frames, sigma, d, allh) -> tuple[Layer, ...]:
-        from scipy.signal import find_peaks
-
         # a peak counts when it stands min_prominence * bulk density above its contour line and
         # that difference is `significance` standard deviations of the counting noise of the
         # smoothed profile (Poisson counts smoothed by a Gaussian of width sigma: var = rho / (A n_frames 2 sqrt(pi)
         # sigma)); so short trajectories do not turn noise into layers
-        peaks, props = find_peaks(rho, prominence=self.min_prominence * rho_bulk)
+        peaks, prominences = prominent_peaks(rho, self.min_prominence * rho_bulk)
         per_density = 1.0 / (area * n_frames * 2.0 * np.sqrt(np.pi) * sigma)
-        contour = rho[peaks] - props["prominences"]
+        contour = rho[peaks] - prominences
         noise = np.sqrt((rho[peaks] + contour) * per_density)
-        peaks = peaks[props["prominences"] >= self.significance * noise]
+        peaks = peaks[prominences >= self.significance * noise]
         peaks = peaks[h[peaks] > -0.25 * d]  # liquid sunk into the substrate is no layer
         reach = self.max_first_layer * d
         if len(peaks) and h[peaks[0]] <= reach:

@@ -7,7 +7,7 @@ from conftest import shaken
 
 from nucleate.data.io import Selection, from_ase
 from nucleate.errors import InputError, NoLayerError
-from nucleate.structure.layers import LayerDetector, substrate_surface
+from nucleate.structure.layers import LayerDetector, prominent_peaks, substrate_surface
 
 SUB = Selection(substrate_types=(1,))
 
@@ -225,3 +225,24 @@ def test_non_periodic_cell_is_refused(film):
     atoms.pbc = False
     with pytest.raises(InputError, match="periodic"):
         LayerDetector()(frames_of([atoms]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_prominent_peaks_are_scipys_find_peaks(seed):
+    """The same peaks and prominences as scipy.signal.find_peaks on noisy layered profiles, with
+    plateaus, edge maxima and repeated heights."""
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import find_peaks
+
+    rng = np.random.default_rng(seed)
+    h = np.linspace(0, 10, 400)
+    x = np.exp(-h / 3) * np.cos(2 * np.pi * h) ** 2 + 0.2 * rng.random(400)
+    x = gaussian_filter1d(x, 1 + seed)
+    x[0] = x.max() + 1  # an edge maximum is no peak
+    x = np.round(x, 2 if seed % 2 else 4)  # plateaus and ties
+    for threshold in (0.0, 0.01, 0.05):
+        want, props = find_peaks(x, prominence=threshold)
+        got, prom = prominent_peaks(x, threshold)
+        assert len(want) > 0
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(prom, props["prominences"], atol=1e-12)
