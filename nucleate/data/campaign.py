@@ -5,6 +5,7 @@ several cooling ramps from it (seeds), giving T_n, its spread, censoring and the
 is one single-core LAMMPS process; tasks run over a local process pool, or a Dask cluster when the
 config says so. A finished task is a complete sample directory (see :mod:`nucleate.data.dataset`);
 running the campaign again skips finished samples, so a killed campaign resumes where it stopped.
+A :class:`Campaign` is run by the one campaign runner, :func:`nucleate.data.runner.run_campaign`.
 """
 
 from __future__ import annotations

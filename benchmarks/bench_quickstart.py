@@ -1,0 +1,91 @@
+"""The newcomer's path, timed: ``nucleate quickstart`` as the README runs it (fresh output folder,
+features cached or not as ``--cold`` says), its step times from its own quickstart.json, and
+``nucleate predict`` with a shipped model on one bundled trajectory (end to end, a new process
+each time, with and without the picture).
+
+    .venv/bin/python benchmarks/bench_quickstart.py [--out runs/bench/quickstart] [--cold]
+        [--predict_repeats 3] [--no_quickstart]
+
+``--cold`` points the feature cache at an empty folder (what a first run pays). Goals (issue on
+speed): the quickstart ≤ 5 minutes on this machine idle; predict ≤ 2.5 s. Timings on a busy
+machine are not comparable: the results carry the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from results_io import write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = str(Path(sys.executable).with_name("nucleate"))
+TRAJECTORY = "data/lj-fcc-v1/samples/fcc111_m+00.0_e1.00/frames.extxyz.gz"
+MODELS = ("models/lj-fcc-v1/cnn", "models/lj-fcc-v1/descriptors", "models/lj-mix-v1/gnn")
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def predict_times(repeats: int, env: dict) -> dict:
+    """Wall seconds of ``nucleate predict`` per shipped model, median of ``repeats`` runs."""
+    out = {}
+    for model in MODELS:
+        for plot in (True, False):
+            cmd = [EXE, "predict", "--model", f"[{model}]", "--trajectory", TRAJECTORY,
+                   "--eps_sl", "[1.0]", "--out", str(Path(tempfile.gettempdir()) / "bench-pred"),
+                   "--overwrite", "true", "--threads", "1", "--plot", str(plot).lower()]  # fmt: skip
+            runs = sorted(timed(cmd, env) for _ in range(repeats))
+            out[f"{model}{'' if plot else ' (no picture)'}"] = runs[len(runs) // 2]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="runs/bench/quickstart")
+    ap.add_argument("--cold", action="store_true", help="an empty feature cache")
+    ap.add_argument("--predict_repeats", type=int, default=3)
+    ap.add_argument("--no_quickstart", action="store_true", help="time predict only")
+    args = ap.parse_args()
+    env = {**os.environ, "WANDB_MODE": "offline", "MPLBACKEND": "Agg"}
+    results: dict = {"predict_seconds": predict_times(args.predict_repeats, env)}
+    if not args.no_quickstart:
+        out = ROOT / args.out
+        shutil.rmtree(out, ignore_errors=True)
+        cache = tempfile.mkdtemp(prefix="nucleate-cache-") if args.cold else None
+        if cache:
+            env["NUCLEATE_CACHE"] = cache
+        total = timed([EXE, "quickstart", "--out", str(out)], env)
+        q = json.loads((out / "quickstart.json").read_text())
+        results["quickstart"] = {"wall_seconds": total, "cold_cache": args.cold,
+                                 "steps": q["timings"]}  # fmt: skip
+        if cache:
+            shutil.rmtree(cache, ignore_errors=True)
+    lines = ["| what | seconds |", "|---|---|"]
+    lines += [f"| predict, `{k}` | {v:.2f} |" for k, v in results["predict_seconds"].items()]
+    if "quickstart" in results:
+        qs = results["quickstart"]
+        lines += [f"| quickstart step: {k} | {v:.0f} |" for k, v in qs["steps"].items()]
+        lines.append(f"| **quickstart, whole** ({'cold' if qs['cold_cache'] else 'warm'} feature "
+                     f"cache) | **{qs['wall_seconds']:.0f}** |")  # fmt: skip
+    table = "\n".join(lines) + (
+        "\n\nGoals: predict ≤ 2.5 s end to end; the quickstart ≤ 300 s idle. Predict runs with "
+        "`--threads 1`, median of the repeats; the quickstart's direct ramps run in the "
+        "background, beside the training."
+    )
+    write_results("bench_quickstart", results, table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
