@@ -64,9 +64,13 @@ BENCHMARKS = {
     "configs/select/lj-fcc-v1-liquid.yaml --name tn_splits_liquid",
     "tn_splits_liquid_bo": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-fcc-v1-liquid-bo.yaml --name tn_splits_liquid_bo",
+    "tn_splits_liquid_bo1": ".venv/bin/python benchmarks/tn_splits.py --config "
+    "configs/select/lj-fcc-v1-liquid-bo1.yaml --seeds 30 31 32 33 34 35 36 37 38 39 --out "
+    "runs/bench/tn_splits_liquid_bo1 --name tn_splits_liquid_bo1",
     "bench_layers": ".venv/bin/python benchmarks/bench_layers.py",
     "bench_featurizers": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_featurizers.py",
     "predict_cost": ".venv/bin/python benchmarks/predict_cost.py",
+    "bench_quickstart": ".venv/bin/python benchmarks/bench_quickstart.py",
     "fast_protocol": ".venv/bin/python benchmarks/fast_protocol.py",
     "polymorph": ".venv/bin/python benchmarks/polymorph.py",
     "precursors_lj": ".venv/bin/python benchmarks/precursors_lj.py",
