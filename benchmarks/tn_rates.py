@@ -54,12 +54,13 @@ ROUTES = {"ignore": "ignore the rate", "head_measured": "rate head on measured T
           "direct": "direct, log rate an input"}  # fmt: skip
 
 
-def union_table(union: list[str], out: Path, columns: list[str]):
-    """ids, descriptor matrix (these columns), T_n and censoring of the union."""
+def union_table(union: list[str], out: Path, columns: list[str], settings: dict | None = None):
+    """ids, descriptor matrix (these columns), T_n and censoring of the union, featurized with
+    ``settings`` (the reference model's: e.g. its bond order; the other columns do not change)."""
     data = out / "union"
     subprocess.run([str(ROOT / ".venv" / "bin" / "nucleate"), "generate", "--join",
                     "[" + ", ".join(union) + "]", "--out", str(data)], check=True, cwd=ROOT)  # fmt: skip
-    feats = featurize_dataset(data, "descriptors", None, out / "union-features", progress=False)
+    feats = featurize_dataset(data, "descriptors", settings, out / "union-features", progress=False)
     table = {r["id"]: r for r in csv.DictReader(open(feats / "descriptors.csv"))}
     rows = list(csv.DictReader(open(data / "manifest.csv")))
     ids = [r["id"] for r in rows]
@@ -110,7 +111,7 @@ def main() -> None:
     columns = json.loads((LIQUID_MODEL / "model.json").read_text())["columns"]
     ref = json.loads((Path(args.reference) / "model.json").read_text())
     wanted = list(dict.fromkeys(columns + ref["columns"]))
-    uid, both, uy = union_table(args.union, out, wanted)
+    uid, both, uy = union_table(args.union, out, wanted, ref.get("featurizer_settings"))
     UX = both[:, : len(columns)]  # the liquid descriptors of the slope
     RX = both[:, [wanted.index(c) for c in ref["columns"]]]  # the reference model's columns
     regressor = ref.get("regressor", "gp_trees")
