@@ -64,6 +64,9 @@ BENCHMARKS = {
     "configs/select/lj-fcc-v1-liquid.yaml --name tn_splits_liquid",
     "tn_splits_liquid_bo": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-fcc-v1-liquid-bo.yaml --name tn_splits_liquid_bo",
+    "tn_splits_liquid_bo_fresh": ".venv/bin/python benchmarks/tn_splits.py --config "
+    "configs/select/lj-fcc-v1-liquid-bo.yaml --seeds 35 36 37 38 39 --out "
+    "runs/bench/tn_splits_liquid_bo_fresh --name tn_splits_liquid_bo_fresh",
     "tn_splits_liquid_bo1": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-fcc-v1-liquid-bo1.yaml --seeds 30 31 32 33 34 35 36 37 38 39 --out "
     "runs/bench/tn_splits_liquid_bo1 --name tn_splits_liquid_bo1",
