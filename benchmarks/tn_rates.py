@@ -4,7 +4,7 @@ classical nucleation theory.
 
     .venv/bin/python benchmarks/tn_rates.py [--data data/lj-fcc-v1-rates]
         [--union data/lj-fcc-v1 data/lj-mix-v1] [--folds 5] [--seed 0]
-        [--ship models/lj-fcc-v1-rates/rate-head] [--reference MODEL_DIR]
+        [--ship models/lj-fcc-v1-rates/rate-head] [--reference MODEL_DIR] [--name tn_rates]
 
 Routes, each scored on substrates it never saw (K folds over the several-rate substrates; a
 fold's substrates are also removed from every training set of the reference-rate model):
@@ -100,6 +100,7 @@ def main() -> None:
                     help="descriptor model (a select run or shipped model) whose regressor and "
                     "columns give T_n at the reference rate")  # fmt: skip
     ap.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--name", default="tn_rates", help="RESULTS/NAME.{json,md}")
     ap.add_argument("--plain_head", action="store_true",
                     help="ship the head whose slope reads T_n(r0) alone (default: and the liquid "
                     "descriptors)")  # fmt: skip
@@ -214,7 +215,7 @@ def main() -> None:
     if args.ship:
         _ship(rows, r0, results, ROOT / args.ship, figure, None if args.plain_head else desc)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    write_results("tn_rates", results, table, Path(args.results))
+    write_results(args.name, results, table, Path(args.results))
     print(table)
 
 

@@ -87,6 +87,8 @@ BENCHMARKS = {
     "gnn_step": ".venv/bin/python benchmarks/gnn_step.py",
     "gnn_precision": ".venv/bin/python benchmarks/gnn_precision.py --max_epochs 60",
     "tn_rates": ".venv/bin/python benchmarks/tn_rates.py --ship models/lj-fcc-v1-rates/rate-head",
+    "tn_rates_bo": ".venv/bin/python benchmarks/tn_rates.py --reference "
+    "models/lj-mix-v1/descriptors-liquid-bo --out runs/bench/rates-bo --name tn_rates_bo",
 }
 
 

@@ -2,8 +2,8 @@
 
 Trains the CNN, the GNN and the descriptor model briefly (small ensembles, few epochs), predicts a
 substrate none of them has seen through the training data's equilibrium MD, labels that substrate
-directly with cooling ramps (in a second process, while the models train) and writes one HTML
-report with the comparison, the metrics and the plots.
+directly with cooling ramps and writes one HTML report with the comparison, the metrics and the
+plots. A second process runs the ramps and then the descriptor selection while the networks train.
 """
 
 from __future__ import annotations
@@ -92,10 +92,15 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps "
           "(in the background)", flush=True)  # fmt: skip
     direct = pool.apply_async(_direct_ramps, (_direct_task(cfg, campaign, sid), str(direct_root)))
+    # then, on the same core, the descriptor selection (sklearn: one core) while the networks train
+    print("[quickstart] selecting descriptors (in the background, after the ramps)", flush=True)
+    selection = pool.apply_async(_select_route, (_select_settings(cfg),))
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     try:
         runs = _train_routes(cfg, timings)
+        print("[quickstart] waiting for the descriptor selection", flush=True)
+        runs["descriptors"], timings["descriptor selection (in the background)"] = selection.get()
         predictions = _predict_routes(cfg, sid, slab, timings)
         print("[quickstart] waiting for the direct cooling ramps", flush=True)
         record = direct.get()
@@ -158,11 +163,29 @@ def _direct_task(cfg: QuickstartConfig, campaign: dict, sid: str) -> dict:
     return task
 
 
-def _train_routes(cfg: QuickstartConfig, timings: dict) -> dict:
-    """The CNN and GNN ensembles and the descriptor selection, briefly; their metrics."""
-    import yaml
+def _select_route(select: dict) -> tuple[dict, float]:
+    """The descriptor selection (in the worker process, after the direct ramps): its metrics and
+    wall seconds. One BLAS thread, the other core trains the networks."""
+    from threadpoolctl import threadpool_limits
 
     from nucleate.train.select import SelectConfig, run_selection
+
+    start = time.perf_counter()
+    with threadpool_limits(1):
+        metrics = run_selection(SelectConfig(**select))
+    return metrics, time.perf_counter() - start
+
+
+def _select_settings(cfg: QuickstartConfig) -> dict:
+    import yaml
+
+    sc = {**yaml.safe_load(Path(cfg.select_config).read_text()), **cfg.select}
+    sc.update(data=cfg.data, out=str(Path(cfg.out) / "select"))
+    return sc
+
+
+def _train_routes(cfg: QuickstartConfig, timings: dict) -> dict:
+    """The CNN and GNN ensembles, briefly; their metrics."""
     from nucleate.train.tasks import run_training
 
     out, runs = Path(cfg.out), {}
@@ -173,13 +196,6 @@ def _train_routes(cfg: QuickstartConfig, timings: dict) -> dict:
         s = time.perf_counter()
         runs[route] = run_training(tc)
         timings[f"train {route}"] = time.perf_counter() - s
-    print("[quickstart] selecting descriptors", flush=True)
-    sc = {**yaml.safe_load(Path(cfg.select_config).read_text()), **cfg.select}
-    sc.update(data=cfg.data, out=str(out / "select"))
-    s = time.perf_counter()
-    runs["select"] = run_selection(SelectConfig(**sc))
-    timings["descriptor selection"] = time.perf_counter() - s
-    runs["descriptors"] = runs["select"]
     return runs
 
 
