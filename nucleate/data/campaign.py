@@ -24,6 +24,7 @@ from nucleate import __version__
 from nucleate.data import dataset
 from nucleate.data.executor import ExecutorConfig
 from nucleate.data.families import FAMILIES, build_named
+from nucleate.data.runner import stored_settings
 from nucleate.data.simulate.md import Potential
 from nucleate.data.substrates import FACETS
 from nucleate.errors import InputError
@@ -705,17 +706,15 @@ def check_compatible(campaign: Campaign, root: Path) -> None:
     """Refuse to resume a data set made with other settings: its samples would mix protocols.
     The substrate grid, the executor and ``ramp.seeds`` / ``ramp.rates`` may change; nothing
     else."""
-    import yaml
-
-    path = root / "campaign.yaml"
-    if not path.exists() or not any(dataset.iter_records(root)):
+    stored = stored_settings(root)
+    if stored is None:
         return
-    stored = yaml.safe_load(path.read_text()) or {}
-    changed = protocol_differences(stored, dataset.to_plain(asdict(campaign)))
+    changed = protocol_differences(stored, campaign.settings())
     if changed:
         raise InputError(
-            f"{root} was made with other {', '.join(changed)} settings ({path}); samples made "
-            "with different protocols cannot share a data set: use a new `out` directory, or "
+            f"{root} was made with other {', '.join(changed)} settings "
+            f"({root / 'campaign.yaml'}); samples made with different protocols cannot share a "
+            "data set: use a new `out` directory, or "
             "change only the substrate grid, the executor, ramp.seeds or ramp.rates"
         )
 

@@ -32,6 +32,7 @@ import numpy as np
 from nucleate import __version__
 from nucleate.data import dataset
 from nucleate.data.executor import ExecutorConfig
+from nucleate.data.runner import stored_settings
 from nucleate.errors import InputError
 
 MANIFEST_COLUMNS = (
@@ -92,17 +93,13 @@ class PropensityCampaign:
     def check_compatible(self, root: Path) -> None:
         """Refuse to resume a data set made with other label settings (its samples would mix
         protocols): only ``samples``, ``workers`` and ``name`` may change."""
-        import yaml
-
-        path = root / "campaign.yaml"
-        if not path.exists() or not any(dataset.iter_records(root)):
-            return
-        stored = (yaml.safe_load(path.read_text()) or {}).get("propensity", {})
-        new = dataset.to_plain(asdict(self))
+        stored = (stored_settings(root) or {}).get("propensity", {})
+        new = self.settings()["propensity"]
         changed = [k for k in new if k not in FREE_SETTINGS and k in stored and stored[k] != new[k]]
         if changed:
             raise InputError(
-                f"{root} was made with other {', '.join(changed)} settings ({path}); use a new "
+                f"{root} was made with other {', '.join(changed)} settings "
+                f"({root / 'campaign.yaml'}); use a new "
                 "`out` directory, or change only samples, workers or name"
             )
 

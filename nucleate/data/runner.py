@@ -76,6 +76,14 @@ def pending_tasks(root: Path, tasks: list[dict]) -> list[dict]:
     )
 
 
+def stored_settings(root: Path) -> dict | None:
+    """The settings a data set was made with (its ``campaign.yaml``) when it already holds
+    finished samples, which a resumed campaign must match; ``None`` for a new or empty one."""
+    if not (root / "campaign.yaml").exists() or not any(dataset.iter_records(root)):
+        return None
+    return dataset.campaign_config(root)
+
+
 def run_campaign(campaign: LabelCampaign, progress: bool = True) -> dict:
     """Run every unfinished task of a campaign (of any task); returns the counts ``total``,
     ``complete``, ``ran`` and the campaign's own (``prepare``). Safe to kill and run again."""

@@ -1,11 +1,12 @@
 """Train a T_n model (CNN on density images or GNN on atomic graphs) from one config.
 
 ``train_tn(TrainConfig)`` (called through :func:`nucleate.train.tasks.run_training`): featurize
-the data set (cached), split by substrate (the split every route shares), scale targets on the training part only, train with early stopping and checkpoint
-choice on validation only, evaluate the test part once with the chosen checkpoint, and write the
-run directory: ``config.yaml``, ``metrics.json``, ``predictions.csv``, ``checkpoints/best.ckpt``
-(self-describing), logs (CSV always, TensorBoard, Weights & Biases offline unless logged in) and
-pictures (parity, learning curves).
+the data set (cached), split by substrate (the split every route shares), scale targets on the
+training part only, train with early stopping and checkpoint choice on validation only, evaluate
+the test part once with the chosen checkpoint, and write the run directory: ``config.yaml``,
+``metrics.json``, ``predictions.csv``, ``checkpoints/best.ckpt`` (self-describing), logs (CSV
+always, TensorBoard, Weights & Biases offline unless logged in) and pictures (parity, learning
+curves).
 """
 
 from __future__ import annotations
