@@ -27,7 +27,7 @@ from nucleate.featurize.surface import (
 )
 from nucleate.frame import Frame
 from nucleate.structure.crystallinity import Crystallinity
-from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights
+from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, unmoved
 from nucleate.structure.order import RadialBondOrder, steinhardt
 
 
@@ -529,6 +529,7 @@ class InterfaceDescriptors(Featurizer):
         cr = Crystallinity(
             scale, self.crystallinity.q_threshold, self.crystallinity.solid_threshold
         )
+        last = None  # the top layer and cell that ``g`` belongs to
         for n_frame, (frame, surface) in enumerate(zip(frames, surfaces, strict=True)):
             lateral = frame.cell[:2, :2]
             h = liquid_heights(frame, profile.reference, surface)
@@ -541,7 +542,9 @@ class InterfaceDescriptors(Featurizer):
             solid, _ = cr(liq, frame.cell, frame.pbc)
             top_sub = frame.positions[frame.substrate]
             top_sub = top_sub[top_sub[:, 2] > top_sub[:, 2].max() - 0.25 * profile.d_substrate]
-            g = _reciprocal_shell(top_sub[:, :2], lateral)
+            if not unmoved(top_sub, lateral, last):
+                g = _reciprocal_shell(top_sub[:, :2], lateral)  # a frozen substrate: made once
+                last = (top_sub, lateral)
             for layer, vals in zip(profile.layers[: self.n_layers], per, strict=True):
                 sel = (h >= layer.lower) & (h < layer.upper)
                 xy = liq[sel, :2]

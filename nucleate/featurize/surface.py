@@ -303,12 +303,13 @@ def lattice_match(
     def match(g: np.ndarray, angles: np.ndarray) -> np.ndarray:
         c, s = np.cos(angles), np.sin(angles)
         rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # (a, 2, 2)
-        gr = np.einsum("aij,gj->agi", rot, g)  # (a, g, 2)
-        phase = np.exp(1j * np.einsum("agk,pk->agp", gr, vec)) * w[j]
-        total = np.zeros((len(angles), len(g), n), complex)
-        np.add.at(total, (slice(None), slice(None), i), phase)
-        total += w
-        return (np.abs(total) / norm).mean(axis=(1, 2))
+        gr = np.einsum("aij,gj->agi", rot, g).reshape(-1, 2)  # (a * g, 2)
+        arg = gr @ vec.T  # (a * g, pairs): each pair's phase, summed per atom i by bincount
+        rows = len(gr)
+        at = (np.arange(rows)[:, None] * n + i.astype(np.int64)).ravel()
+        re = np.bincount(at, (np.cos(arg) * w[j]).ravel(), rows * n).reshape(rows, n) + w
+        im = np.bincount(at, (np.sin(arg) * w[j]).ravel(), rows * n).reshape(rows, n)
+        return (np.hypot(re, im) / norm).reshape(len(angles), len(g), n).mean(axis=(1, 2))
 
     out = {}
     for plane in PLANES:
@@ -347,6 +348,41 @@ def substrate_descriptors(
     ``site_depth`` (their mean energy), ``landscape_std`` (spread of the fine landscape).
     """
     positions = np.asarray(positions, dtype=float)
+    types = np.asarray(types)
+    if pair is not None and pair.eps > 0 and not np.any(types == SECOND_TYPE):
+        # one strength: the landscape is eps times that of a unit pair (same heights, same
+        # sites) and the weighted lattice match does not depend on it, so slabs that differ only
+        # in eps_sl (a grid's strength axis) share one computation
+        unit = _unit_descriptors(positions, np.asarray(lateral, dtype=float), d0,
+                                 PairLJ(1.0, pair.sigma, pair.cutoff), reach)  # fmt: skip
+        scaled = {k: v * pair.eps if k in _ENERGIES else v for k, v in unit.items()}
+        return scaled
+    return _substrate_descriptors(positions, types, lateral, d0, pair, eps_sl2, reach)
+
+
+#: the substrate descriptors that are energies (they scale with a single strength eps_sl)
+_ENERGIES = ("site_depth", "landscape_std")
+_UNIT_CACHE: dict[bytes, dict[str, float]] = {}
+
+
+def _unit_descriptors(positions, lateral, d0, unit: PairLJ, reach: float) -> dict[str, float]:
+    """:func:`substrate_descriptors` of a one-component slab with a unit-strength pair, kept for
+    the last few slabs."""
+    import hashlib
+
+    h = hashlib.blake2b(positions.tobytes() + lateral.tobytes(), digest_size=16)
+    h.update(repr((positions.shape, d0, unit, reach)).encode())
+    key = h.digest()
+    if key not in _UNIT_CACHE:
+        if len(_UNIT_CACHE) >= 16:
+            _UNIT_CACHE.pop(next(iter(_UNIT_CACHE)))
+        n = len(positions)
+        _UNIT_CACHE[key] = _substrate_descriptors(positions, np.ones(n, int), lateral, d0, unit,
+                                                  None, reach)  # fmt: skip
+    return dict(_UNIT_CACHE[key])
+
+
+def _substrate_descriptors(positions, types, lateral, d0, pair, eps_sl2, reach):
     area = abs(np.linalg.det(lateral))
     if pair is None:
         sigma = (d0 if d0 else 1.12) / 2 ** (1 / 6)

@@ -107,6 +107,22 @@ class Surface:
         )
 
 
+#: positions closer than this (length units) are the same atoms: the stored frames of a frozen
+#: substrate differ by round-off
+SAME_POSITION = 1e-9
+
+
+def unmoved(points: np.ndarray, cell: np.ndarray, previous: tuple | None) -> bool:
+    """Whether ``points`` in ``cell`` are ``previous`` (a ``(points, cell)`` pair, or None) to
+    within :data:`SAME_POSITION`: what was computed from those can be reused."""
+    if previous is None or previous[0].shape != points.shape:
+        return False
+    return bool(
+        np.allclose(points, previous[0], rtol=0.0, atol=SAME_POSITION)
+        and np.allclose(cell, previous[1], rtol=0.0, atol=SAME_POSITION)
+    )
+
+
 def substrate_surface(frame: Frame, probe_radius: float, spacing: float | None = None) -> Surface:
     """The substrate's surface height map (see :class:`Surface`).
 
@@ -365,6 +381,7 @@ class LayerDetector:
         rough: list[float] = []
         first: Frame | None = None
         reference = self.reference
+        last = None  # the substrate atoms and cell of ``surfaces[-1]``
         for frame in frames:
             if first is None:
                 check_slab(frame)
@@ -373,7 +390,10 @@ class LayerDetector:
                 probe = self.probe_radius * d_sub
             elif frame.units != first.units:
                 raise InputError(f"frames mix units {first.units!r} and {frame.units!r}")
-            surface = substrate_surface(frame, probe)
+            sub = frame.positions[frame.substrate]
+            if not unmoved(sub, frame.cell, last):
+                surface = substrate_surface(frame, probe)  # a frozen substrate: made once
+                last = (sub, frame.cell)
             surfaces.append(surface)
             if reference == "auto":
                 local = surface.roughness > self.rough_threshold * d_sub

@@ -246,3 +246,21 @@ def test_prominent_peaks_are_scipys_find_peaks(seed):
         assert len(want) > 0
         np.testing.assert_array_equal(got, want)
         np.testing.assert_allclose(prom, props["prominences"], atol=1e-12)
+
+
+def test_a_frozen_substrate_gets_one_surface_a_moved_one_its_own(film):
+    """with_surfaces reuses the surface while the substrate atoms stay put (to round-off) and
+    makes a new one as soon as they move."""
+    atoms, d, top = film(size=(8, 8), n_liquid=10)
+    frames = shaken(atoms, 0.1, 3)
+    frames[1].positions[frames[1].numbers != 2] += 1e-12  # round-off: the same substrate
+    lifted = frames[2].numbers != 2
+    frames[2].positions[lifted, 2] += 0.01 * d  # the substrate moved
+    frames[2].positions[lifted & (frames[2].positions[:, 2] > top - 0.1 * d), 2] += 0.2 * d
+    profile, surfaces = LayerDetector().with_surfaces(frames_of(frames))
+    assert surfaces[1] is surfaces[0]
+    assert surfaces[2] is not surfaces[0]
+    fresh = [substrate_surface(f, probe_radius=surfaces[0].probe_radius) for f in frames_of(frames)]
+    for s, f in zip(surfaces, fresh, strict=True):
+        np.testing.assert_allclose(s.heights, f.heights, atol=1e-9)
+    assert surfaces[2].top == pytest.approx(top + 0.21 * d)

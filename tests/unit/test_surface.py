@@ -130,3 +130,17 @@ def test_lateral_pairs_are_every_periodic_pair_within_the_cutoff_once():
     np.testing.assert_array_equal([g[:2] for g in got], [e[:2] for e in expected])
     np.testing.assert_allclose([g[2] for g in got], [e[2] for e in expected], atol=1e-9)
     assert np.all(np.diff(pairs.probe) >= 0)  # sorted by probe
+
+
+@pytest.mark.parametrize("eps", [0.3, 1.0, 2.5])
+def test_one_strength_shortcut_equals_the_per_atom_computation(eps):
+    """A one-component slab's descriptors come from the unit-strength landscape scaled by eps;
+    the per-atom path (every atom a second component of the same strength) gives the same."""
+    slab, _ = build_named(FAMILIES.get("fcc100"), 0.02, A0, 3, 10.0, 0)
+    pos, lateral = slab.positions, slab.cell.array[:2, :2]
+    short = substrate_descriptors(pos, np.ones(len(pos), int), lateral, D0, PairLJ(eps))
+    full = substrate_descriptors(pos, np.full(len(pos), 3), lateral, D0, PairLJ(1.0), eps)
+    assert short.keys() == full.keys()
+    for k, v in full.items():
+        assert short[k] == pytest.approx(v, rel=1e-12, abs=1e-14), k
+    assert short["site_depth"] < -eps  # deeper than one pair's minimum
