@@ -395,7 +395,7 @@ def iter_frames(
         )
     fmt = guess_format(path, format)
     count = 0
-    frames = iread(str(path), index=index, format=fmt, **_read_kwargs(fmt, atom_style))
+    frames = iread(_source(path, fmt), index=index, format=fmt, **_read_kwargs(fmt, atom_style))
     while True:
         try:
             with warnings.catch_warnings():  # ASE warns about info it cannot parse; not ours
@@ -418,6 +418,28 @@ def iter_frames(
         count += 1
     if count == 0:
         raise InputError(f"{path}: no frames (index {index!r})")
+
+
+#: compressed extxyz files up to this size are decompressed in one go (ASE's line-by-line reading
+#: through gzip costs as much again as parsing); larger ones are streamed
+IN_MEMORY_BYTES = 32 * 2**20
+
+
+def _source(path: Path, fmt: str):
+    """What ASE reads: a small compressed extxyz file decompressed in memory, else the path."""
+    import bz2
+    import gzip
+    import io
+    import lzma
+
+    opener = {".gz": gzip, ".bz2": bz2, ".xz": lzma}.get(path.suffix)
+    if fmt != "extxyz" or opener is None or path.stat().st_size > IN_MEMORY_BYTES:
+        return str(path)
+    try:
+        text = opener.decompress(path.read_bytes()).decode()
+    except (OSError, EOFError, ValueError, lzma.LZMAError) as err:
+        raise InputError(f"{path}: cannot decompress ({err}); truncated or damaged?") from None
+    return io.StringIO(text)
 
 
 def _oriented(frame: Frame, side: str, source: str) -> Iterator[Frame]:

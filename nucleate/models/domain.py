@@ -26,24 +26,22 @@ REFUSE = 1.5
 MARGIN = 0.1
 
 
-def training_domain(records: list[dict], root: str | Path | None = None) -> dict:
+def training_domain(
+    records: list[dict], root: str | Path | None = None, cache_dir: str | Path | None = None
+) -> dict:
     """The domain of the training samples. With the data set's ``root``, measured on each
     sample's stored frames exactly as :func:`check_domain` measures an input (the layer detector
     on the frames: the frames keep the interfacial region only, whose spacing reads a few per cent
-    below the whole film's), so that a training sample as stored lies inside it; without, from the
-    records' stored layer summaries of the whole film."""
+    below the whole film's), so that a training sample as stored lies inside it, and kept in the
+    feature cache (``cache_dir``, by the frames' sha256) for the next model trained on them;
+    without, from the records' stored layer summaries of the whole film."""
     d, d_sub, area = [], [], []
     for r in records:
         if root is not None:
-            frames = read_frames(Path(root) / SAMPLES / r["id"] / "frames.extxyz.gz",
-                                 side=SAMPLE_SIDE)  # fmt: skip
-            try:
-                profile = LayerDetector(n_layers=1)(frames)
-            except NoLayerError:
-                continue
-            d.append(profile.d_liquid)
-            d_sub.append(profile.d_substrate)
-            area += [profile.layers[0].atoms_per_area] if profile.layers else []
+            m = _sample_domain(Path(root), r, cache_dir)
+            d += m["d_liquid"].tolist()
+            d_sub += m["d_substrate"].tolist()
+            area += m["atoms_per_area_1"].tolist()
         elif r.get("layers"):
             d.append(r["layers"]["d_liquid"])
             d_sub.append(r["layers"]["d_substrate"])
@@ -55,6 +53,31 @@ def training_domain(records: list[dict], root: str | Path | None = None) -> dict
         if values:
             out[key] = [float(min(values)), float(max(values))]
     return out
+
+
+def _sample_domain(root: Path, record: dict, cache_dir) -> dict[str, np.ndarray]:
+    """One stored sample's contribution to :func:`training_domain` (empty arrays where its
+    frames hold no liquid layer), from the cache when its frames were measured before."""
+    from nucleate.featurize.cache import cache_key, cached, default_cache_dir
+
+    path = root / SAMPLES / record["id"] / "frames.extxyz.gz"
+
+    def measure() -> dict[str, np.ndarray]:
+        try:
+            profile = LayerDetector(n_layers=1)(read_frames(path, side=SAMPLE_SIDE))
+        except NoLayerError:
+            return {k: np.zeros(0) for k in ("d_liquid", "d_substrate", "atoms_per_area_1")}
+        first = [profile.layers[0].atoms_per_area] if profile.layers else []
+        return {"d_liquid": np.array([profile.d_liquid]),
+                "d_substrate": np.array([profile.d_substrate]),
+                "atoms_per_area_1": np.array(first, dtype=float)}  # fmt: skip
+
+    sha = record.get("files", {}).get("frames.extxyz.gz")
+    if sha is None:  # a record without its files' hashes: measured every time
+        return measure()
+    key = cache_key("domain", {"n_layers": 1, "side": SAMPLE_SIDE}, sha)
+    return cached(Path(cache_dir or default_cache_dir()) / "features" / f"{key}.npz", measure,
+                  False)[0]  # fmt: skip
 
 
 def _same_system(frames) -> None:

@@ -110,6 +110,7 @@ def train_tn(cfg: TrainConfig) -> dict:
     if multi:
         model_args["out"] = 1 + len(POLYMORPH_COLUMNS)
     train_ids = {i for i, p in zip(ids, part, strict=True) if p in ("train", "val")}
+    trained = [r for r in iter_records(root) if r["id"] in train_ids]
     meta = {
         "nucleate_version": __version__,
         "features": cfg.features,
@@ -120,7 +121,7 @@ def train_tn(cfg: TrainConfig) -> dict:
         "units": campaign_config(root).get("potential", {}).get("units", "lj"),
         "campaign": campaign_config(root),  # the protocol that made the training data
         # what the training inputs looked like: predict refuses inputs far from it
-        "domain": training_domain([r for r in iter_records(root) if r["id"] in train_ids], root),
+        "domain": training_domain(trained, root, cfg.cache_dir),
     }
     kind = "image" if cfg.features == "density_image" else "graph"
     preds, epochs, ckpts, polys, member_parts = [], [], [], [], []
@@ -368,7 +369,7 @@ def store_calibration(checkpoint: str | os.PathLike, calibration: dict) -> None:
 
 #: config fields that do not change what a fit learns (left out of its resume key)
 _NOT_IN_FIT = ("out", "loggers", "wandb_project", "resume", "threads", "lofo", "ensemble",
-               "cache_dir", "hold_out")  # fmt: skip
+               "cache_dir", "hold_out", "progress")  # fmt: skip
 
 
 def fit_key(cfg: TrainConfig, seed: int, part: np.ndarray, data_sha256: str) -> str:
@@ -438,7 +439,8 @@ def _fit_member(
         max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=cfg.devices,
         strategy=cfg.strategy, num_nodes=cfg.num_nodes,
         callbacks=[EarlyStopping("val_loss", patience=cfg.patience), checkpoint],
-        logger=make_loggers(cfg.loggers, out, cfg.wandb_project, Path(cfg.out).name), enable_progress_bar=True, log_every_n_steps=1,
+        logger=make_loggers(cfg.loggers, out, cfg.wandb_project, Path(cfg.out).name),
+        enable_progress_bar=cfg.progress, log_every_n_steps=1,
         deterministic=True, precision=cfg.precision,
     )  # fmt: skip
     trainer.fit(module, loader(train, True), loader(part == "val", False))

@@ -579,7 +579,7 @@ def _save_model(
         meta["novelty"] = novelty
     if fit_ids is not None:  # what the training inputs looked like: predict refuses far ones
         fitted = [r for r in iter_records(cfg.data) if r["id"] in fit_ids]
-        meta["domain"] = training_domain(fitted, cfg.data)
+        meta["domain"] = training_domain(fitted, cfg.data, cfg.cache_dir)
     if classifier is not None:
         meta["censoring"] = metrics["censoring"]
     return save_descriptor_model(out, model, meta, classifier).name

@@ -87,3 +87,23 @@ def test_units_recorded_and_mismatch_is_an_error(tmp_path, film):
     assert read_frame(path).units == "metal"
     with pytest.raises(InputError, match="records units 'metal'"):
         read_frame(path, units="lj")
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_small_compressed_files_read_in_memory_as_streamed(tmp_path, film, monkeypatch, suffix):
+    import nucleate.data.io as io
+
+    atoms, _, _ = film(noise=0.05)
+    frame = from_ase(atoms, Selection(substrate_types=(1,)))
+    path = write_frames(tmp_path / f"film.extxyz{suffix}", [frame, frame, frame])
+    memory = read_frames(path)
+    monkeypatch.setattr(io, "IN_MEMORY_BYTES", 0)  # every file streamed
+    streamed = read_frames(path)
+    assert len(memory) == len(streamed) == 3
+    for a, b in zip(memory, streamed, strict=True):
+        assert np.array_equal(a.positions, b.positions) and np.array_equal(a.cell, b.cell)
+        assert (a.substrate == b.substrate).all() and (a.liquid == b.liquid).all()
+    monkeypatch.undo()
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # cut short
+    with pytest.raises(InputError, match="film.extxyz"):
+        read_frames(path)
