@@ -1,9 +1,10 @@
 """``nucleate quickstart``: the whole tool in one command on the bundled data set.
 
-Trains the CNN, the GNN and the descriptor model briefly (small ensembles, few epochs), predicts a
-substrate none of them has seen through the training data's equilibrium MD, labels that substrate
-directly with cooling ramps and writes one HTML report with the comparison, the metrics and the
-plots. A second process runs the ramps and then the descriptor selection while the networks train.
+Trains the CNN, the GNN and the descriptor model briefly (small ensembles, few epochs), labels a
+substrate none of them has seen directly (the training data's equilibrium MD and cooling ramps),
+predicts it with every route from that run's equilibrium frames and writes one HTML report with
+the comparison, the metrics and the plots. A second process runs the ramps, computes the
+descriptors and trains the GNN while this one trains the CNN and selects the descriptors.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import numpy as np
 from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.errors import InputError
 
-_CNN = {"max_epochs": 60, "patience": 15, "ensemble": 3, "featurizer_settings":
+_CNN = {"max_epochs": 50, "patience": 15, "ensemble": 3, "featurizer_settings":
         {"layers": [1, 2], "size": 64}, "model_args": {"widths": [16, 32, 64], "dropout": 0.1}}  # fmt: skip
 _SELECT = {"featurizer_settings": {"stride": 5}, "cv_folds": 5}
-_GNN = {"max_epochs": 40, "patience": 10, "ensemble": 3, "batch_size": 16,
+_GNN = {"max_epochs": 32, "patience": 8, "ensemble": 3, "batch_size": 16,
         "model_args": {"hidden": 32, "layers": 3, "cutoff": 1.5}}  # fmt: skip
 
 
@@ -38,7 +39,7 @@ class QuickstartConfig:
     out: str = "runs/quickstart"
     substrate: str = "fcc100:+0.015"
     eps_sl: float = 1.15
-    ramp_seeds: int = 4
+    ramp_seeds: int = 3
     cnn: dict = field(default_factory=lambda: dict(_CNN))
     gnn: dict = field(default_factory=lambda: dict(_GNN))
     select: dict = field(default_factory=lambda: dict(_SELECT))
@@ -70,10 +71,15 @@ def _direct_ramps(task: dict, root: str) -> dict:
 
 def run_quickstart(cfg: QuickstartConfig) -> dict:
     """Label the substrate directly in the background, train and select the three routes,
-    predict the substrate with each, compare and report; returns the comparison."""
+    predict the substrate with each, compare and report; returns the comparison.
+
+    Two lanes of work, one per half of the cores: this process trains the CNN and then selects
+    the descriptors; a worker runs the direct cooling ramps, computes the descriptors for the
+    selection and trains the GNN. Every route
+    predicts from the equilibrium frames of the direct run (the MD that ``nucleate predict``
+    would run first, made once)."""
     import multiprocessing as mp
 
-    import torch
     import yaml
 
     from nucleate.data.executor import die_with_parent
@@ -85,30 +91,33 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
     timings: dict[str, float] = {}
-    # the direct check runs on one core while the models train on the other
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    here, there = max(1, (cores or 2) - (cores or 2) // 2), max(1, (cores or 2) // 2)
     direct_root = out / "direct"
     shutil.rmtree(direct_root, ignore_errors=True)  # a rerun labels the substrate afresh
     pool = mp.get_context("spawn").Pool(1, initializer=die_with_parent)
-    print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps "
-          "(in the background)", flush=True)  # fmt: skip
+    print(f"[quickstart] labelling {sid} directly with {cfg.ramp_seeds} cooling ramps, then "
+          "computing the descriptors and training the GNN ensemble (in the background)",
+          flush=True)  # fmt: skip
     direct = pool.apply_async(_direct_ramps, (_direct_task(cfg, campaign, sid), str(direct_root)))
-    # then, on the same core, the descriptor selection (sklearn: one core) while the networks train
-    print("[quickstart] selecting descriptors (in the background, after the ramps)", flush=True)
-    selection = pool.apply_async(_select_route, (_select_settings(cfg),))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    select = _select_settings(cfg)
+    features = pool.apply_async(_select_features, (select,))  # after the ramps, then the GNN
+    gnn = pool.apply_async(_train_route, (cfg, "gnn", there, False))
     try:
-        runs = _train_routes(cfg, timings)
-        print("[quickstart] waiting for the descriptor selection", flush=True)
-        runs["descriptors"], timings["descriptor selection (in the background)"] = selection.get()
-        predictions = _predict_routes(cfg, sid, slab, timings)
+        runs = {"cnn": _train_route(cfg, "cnn", here, True)}
+        features.get()  # the descriptors are in the cache
+        runs["descriptors"] = _select_route(select, here)
         print("[quickstart] waiting for the direct cooling ramps", flush=True)
         record = direct.get()
         timings["direct ramps (in the background)"] = float(record["wall_seconds"])
+        print("[quickstart] waiting for the GNN ensemble", flush=True)
+        runs["gnn"] = gnn.get()
+        for route in ("cnn", "descriptors", "gnn"):
+            runs[route], timings[_STEP[route]] = runs[route]
+        predictions = _predict_routes(cfg, sid, slab, direct_root, timings)
     finally:
-        pool.terminate()  # on an error, the ramps stop too
+        pool.terminate()  # on an error, the ramps and the GNN stop too
         pool.join()
-        torch.set_num_threads(threads)
     result = _compare(record, predictions, runs)
     result.update(substrate=sid, timings=timings, total_seconds=time.perf_counter() - t0)
     (out / "quickstart.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
@@ -163,17 +172,27 @@ def _direct_task(cfg: QuickstartConfig, campaign: dict, sid: str) -> dict:
     return task
 
 
-def _select_route(select: dict) -> tuple[dict, float]:
-    """The descriptor selection (in the worker process, after the direct ramps): its metrics and
-    wall seconds. One BLAS thread, the other core trains the networks."""
+def _select_route(select: dict, threads: int) -> tuple[dict, float]:
+    """The descriptor selection with ``threads`` BLAS threads: its metrics and wall seconds."""
     from threadpoolctl import threadpool_limits
 
     from nucleate.train.select import SelectConfig, run_selection
 
+    print("[quickstart] selecting descriptors", flush=True)
     start = time.perf_counter()
-    with threadpool_limits(1):
+    with threadpool_limits(threads):
         metrics = run_selection(SelectConfig(**select))
     return metrics, time.perf_counter() - start
+
+
+def _select_features(select: dict) -> None:
+    """The selection's descriptors of every sample, into the feature cache (in the worker)."""
+    from nucleate.featurize.pipeline import featurize_dataset
+    from nucleate.train.select import SelectConfig
+
+    sc = SelectConfig(**select)
+    featurize_dataset(sc.data, "descriptors", sc.featurizer_settings, Path(sc.out) / "features",
+                      cache_dir=sc.cache_dir, progress=False)  # fmt: skip
 
 
 def _select_settings(cfg: QuickstartConfig) -> dict:
@@ -184,46 +203,56 @@ def _select_settings(cfg: QuickstartConfig) -> dict:
     return sc
 
 
-def _train_routes(cfg: QuickstartConfig, timings: dict) -> dict:
-    """The CNN and GNN ensembles, briefly; their metrics."""
+#: each route's step in the timings
+_STEP = {"cnn": "train cnn", "gnn": "train gnn (in the background, after the ramps)",
+         "descriptors": "descriptor selection"}  # fmt: skip
+
+
+def _train_route(cfg: QuickstartConfig, route: str, threads: int, progress: bool):
+    """The CNN or GNN ensemble, briefly, on ``threads`` torch threads (in this process or the
+    worker): its metrics and wall seconds."""
     from nucleate.train.tasks import run_training
 
-    out, runs = Path(cfg.out), {}
-    for route, overrides in (("cnn", cfg.cnn), ("gnn", cfg.gnn)):
-        print(f"[quickstart] training the {route.upper()} ensemble briefly", flush=True)
-        tc = _train_config(Path(cfg.configs) / "train" / f"{route}.yaml", cfg.data, out / route,
-                           overrides)  # fmt: skip
-        s = time.perf_counter()
-        runs[route] = run_training(tc)
-        timings[f"train {route}"] = time.perf_counter() - s
-    return runs
+    where = "" if progress else " (in the background)"
+    print(f"[quickstart] training the {route.upper()} ensemble briefly{where}", flush=True)
+    overrides = {**getattr(cfg, route), "threads": threads, "progress": progress}
+    tc = _train_config(Path(cfg.configs) / "train" / f"{route}.yaml", cfg.data,
+                       Path(cfg.out) / route, overrides)  # fmt: skip
+    start = time.perf_counter()
+    metrics = run_training(tc)
+    if not progress:
+        print(f"[quickstart] the GNN ensemble is trained ({time.perf_counter() - start:.0f} s)",
+              flush=True)  # fmt: skip
+    return metrics, time.perf_counter() - start
 
 
-def _predict_routes(cfg: QuickstartConfig, sid: str, slab, timings: dict) -> dict:
-    """One equilibrium MD run of the substrate; every route predicts from its frames."""
+def _predict_routes(cfg: QuickstartConfig, sid: str, slab, direct_root: Path,
+                    timings: dict) -> dict:  # fmt: skip
+    """Every route predicts from the equilibrium frames of the direct run."""
+    from nucleate.data.dataset import sample_dir
     from nucleate.data.io import read_frames
-    from nucleate.predict.core import load_checkpoints, predict_frames, screen, slab_frame
+    from nucleate.predict.core import load_checkpoints, predict_frames, slab_frame
     from nucleate.report.predictions import plot_predictions
 
     out = Path(cfg.out)
-    print(f"[quickstart] predicting {sid} through equilibrium MD", flush=True)
-    s = time.perf_counter()  # one equilibrium run; both ensembles read its frames
-    (first,) = screen([str(out / "cnn")], [cfg.substrate], [cfg.eps_sl], out / "predict",
-                      workers=1, progress=False)  # fmt: skip
-    timings["predict (MD + CNN)"] = time.perf_counter() - s
-    frames = read_frames(first["frames"], side=SAMPLE_SIDE)
-    s = time.perf_counter()
-    gnn = asdict(predict_frames(load_checkpoints([out / "gnn"]), frames, first["frames"]))
-    timings["predict (GNN on the same frames)"] = time.perf_counter() - s
-    gnn["wall_seconds"] = first["wall_seconds"]
-    s = time.perf_counter()  # the descriptor model reads the same frames (and the slab)
-    desc = asdict(predict_frames(load_checkpoints([out / "select"]), frames, first["frames"],
-                                 cfg.eps_sl, slab_frame(slab, frames[0])))  # fmt: skip
-    timings["predict (descriptors on the same frames)"] = time.perf_counter() - s
-    desc["wall_seconds"] = first["wall_seconds"]
-    plot_predictions([first], load_checkpoints([out / "cnn"]), lambda r: frames,
-                     out / "predict" / "prediction.png")  # fmt: skip
-    return {"cnn": first, "gnn": gnn, "descriptors": desc}
+    path = sample_dir(direct_root, sid) / "frames.extxyz.gz"
+    print(f"[quickstart] predicting {sid} from the equilibrium frames of its direct run",
+          flush=True)  # fmt: skip
+    frames = read_frames(path, side=SAMPLE_SIDE)
+    predictions = {}
+    for route, run in (("cnn", "cnn"), ("gnn", "gnn"), ("descriptors", "select")):
+        s = time.perf_counter()
+        models = load_checkpoints([out / run])
+        p = predict_frames(models, frames, str(path), cfg.eps_sl, slab_frame(slab, frames[0]))
+        seconds = time.perf_counter() - s
+        timings[f"predict ({route})"] = seconds
+        predictions[route] = {"id": sid, **asdict(p), "frames": str(path),
+                              "wall_seconds": seconds}  # fmt: skip
+        if route == "cnn":
+            (out / "predict").mkdir(exist_ok=True)
+            plot_predictions([predictions[route]], models, lambda r: frames,
+                             out / "predict" / "prediction.png")  # fmt: skip
+    return predictions
 
 
 def _print_summary(result: dict, sid: str, report) -> None:
