@@ -45,8 +45,12 @@ class PeriodicCNN(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x).mean(dim=(2, 3))  # translation-invariant readout
 
+    def readout(self, z: torch.Tensor) -> torch.Tensor:
+        """The outputs from the representation ``embed(x)``."""
+        return self.head(z)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.embed(x))
+        return self.readout(self.embed(x))
 
 
 class IcePicVGG(nn.Module):
@@ -81,6 +85,10 @@ class IcePicVGG(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, dense): the representation before the output layer."""
         return self.head[:3](self.features(x))
+
+    def readout(self, z: torch.Tensor) -> torch.Tensor:
+        """The outputs from the representation ``embed(x)`` (the head after its first three)."""
+        return self.head[3:](z)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

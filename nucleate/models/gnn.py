@@ -108,7 +108,11 @@ class InterfaceGNN(nn.Module):
 
     def forward(self, data) -> torch.Tensor:
         """(graphs, out): the head on the mean over the liquid nodes of each graph."""
-        return self.head(self.embed(data))
+        return self.readout(self.embed(data))
+
+    def readout(self, z: torch.Tensor) -> torch.Tensor:
+        """The outputs from the representation ``embed(data)``."""
+        return self.head(z)
 
     def embed(self, data) -> torch.Tensor:
         """(graphs, hidden): the mean embedding of each graph's liquid nodes."""

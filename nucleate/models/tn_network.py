@@ -45,6 +45,12 @@ class TnOutputs:
         space in which :class:`nucleate.models.novelty.Novelty` measures how new an input is)."""
         return self.net.embed(x)
 
+    def outputs(self, x) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(forward(x), embed(x))`` from one pass: every registered network's output is its
+        ``readout`` of its ``embed``."""
+        z = self.net.embed(x)
+        return self.net.readout(z)[:, 0] * self.y_std + self.y_mean, z
+
     def polymorph(self, x) -> torch.Tensor:
         """Predicted polymorph fractions (fcc, hcp, bcc, other) of the grown crystal, shape
         (batch, 4) (the second head of a multi-task model, ``polymorph_weight`` > 0)."""

@@ -125,14 +125,25 @@ class PredictConfig(ReadOptions):
             raise InputError(f"workers must not be negative, not {self.workers}")
 
 
+def _limit_threads(n: int) -> None:
+    """``n`` threads for the BLAS already loaded and for torch, which a descriptor model never
+    imports (it reads OMP_NUM_THREADS when it is imported; set now if it already was)."""
+    import sys
+
+    from threadpoolctl import threadpool_limits
+
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    threadpool_limits(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 def run_predict(cfg: PredictConfig) -> dict:
     """Check the config, predict into a staging folder beside ``cfg.out`` and move it into place
     (a failure leaves nothing half-written, and no earlier run's files beside the new ones)."""
     cfg.validate()
     if cfg.threads is not None:
-        import torch
-
-        torch.set_num_threads(cfg.threads)
+        _limit_threads(cfg.threads)
     final = Path(cfg.out)
     if final.exists() and (not final.is_dir() or any(final.iterdir())) and not cfg.overwrite:
         raise InputError(

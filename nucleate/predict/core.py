@@ -14,7 +14,6 @@ import numpy as np
 from nucleate import __version__
 from nucleate.errors import InputError
 from nucleate.models.domain import check_domain
-from nucleate.models.tn_network import load_tn_network
 from nucleate.report.runs import load_metrics
 from nucleate.resources import resolve, where_looked
 
@@ -83,6 +82,8 @@ def load_checkpoints(paths: list[str | os.PathLike]):
 
             models.append(DescriptorModel(f))
             continue
+        from nucleate.models.tn_network import load_tn_network  # torch: only for networks
+
         model = load_tn_network(f)
         made = str(model.hparams.meta.get("nucleate_version", "0"))
         if made.split(".")[:2] != __version__.split(".")[:2]:
@@ -300,12 +301,14 @@ def predict_frames(
         graphs = [SimpleNamespace(**featurizer.features([f], Context())) for f in frames]
         inputs = [batch_tensors(graphs[k : k + FRAMES_PER_PASS])  # several frames per forward
                   for k in range(0, len(graphs), FRAMES_PER_PASS)]  # fmt: skip
-    with torch.no_grad():
-        per_frame = np.array(  # (models, frames)
-            [np.concatenate([m(x).numpy().reshape(-1) for x in inputs]) for m in models]
-        )
-        # a member's novelty: its most novel frame
-        novel = _summary([_worst(_member_novelty(m, x) for x in inputs) for m in models])
+    with torch.no_grad():  # each member once over each input: T_n and its representation
+        outputs = [[m.outputs(x) for x in inputs] for m in models]
+    per_frame = np.array(  # (models, frames)
+        [np.concatenate([tn.numpy().reshape(-1) for tn, _ in out]) for out in outputs]
+    )
+    # a member's novelty: its most novel frame
+    novel = _summary([_worst(_member_novelty(m, z) for _, z in out)
+                      for m, out in zip(models, outputs, strict=True)])  # fmt: skip
     if per_frame.shape[1] > 1:
         frame_sd = per_frame.mean(axis=0).std(ddof=1)
         log.info("%s: mean of %d frames (frame-to-frame sd %.4f)", source, per_frame.shape[1],
@@ -324,15 +327,15 @@ def _worst(novelties) -> tuple[float, bool] | None:
     return max(known, key=lambda n: n[0]) if known else None
 
 
-def _member_novelty(model, x) -> tuple[float, bool] | None:
-    """(novelty, far) of the most novel input of a batch for one trained member (None without a
-    stored reference)."""
+def _member_novelty(model, embedding) -> tuple[float, bool] | None:
+    """(novelty, far) of the most novel input of a batch for one trained member, from the
+    member's ``embedding`` of the batch (None without a stored reference)."""
     from nucleate.models.novelty import Novelty
 
     ref = model.hparams.meta.get("novelty")
-    if ref is None or not hasattr(model, "embed"):
+    if ref is None:
         return None
-    z = model.embed(x).numpy()
+    z = embedding.numpy()
     novelty = Novelty.from_dict(ref)
     scores, far = novelty.score(z), novelty.far(z)
     k = int(np.argmax(scores))

@@ -23,7 +23,7 @@ def saliency(models, image: np.ndarray) -> np.ndarray:
 def plot_predictions(results: list[dict], models, frames_of, path: str | Path, n: int = 4) -> Path:
     """``results``: dicts with id, tn, tn_std (ranked); ``frames_of(result)`` gives its frames.
     Shows the first ``n`` interfaces (and the last, when more are ranked) and the ranking."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: its import is most of a picture's cost
     from scipy.ndimage import gaussian_filter
 
     from nucleate.featurize.pipeline import build
@@ -35,7 +35,7 @@ def plot_predictions(results: list[dict], models, frames_of, path: str | Path, n
     rows = 2 if reads_images else 1
     ranking = len(results) > 1
     cols = len(shown) + ranking
-    fig = plt.figure(figsize=(2.6 * cols + 1.4 * ranking, 2.7 * rows), layout="constrained")
+    fig = Figure(figsize=(2.6 * cols + 1.4 * ranking, 2.7 * rows), layout="constrained")
     grid = fig.add_gridspec(rows, cols, width_ratios=[1.0] * len(shown) + [1.6] * ranking)
     for c, r in enumerate(shown):
         image = featurizer(frames_of(r))
@@ -62,16 +62,16 @@ def plot_predictions(results: list[dict], models, frames_of, path: str | Path, n
         ax.set_xlabel("predicted T_n (ensemble mean ± spread)")
         ax.set_title("ranking", fontsize=8)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)
 
 
 def plot_rate_curves(results: list[dict], path: str | Path, rate_ref: float) -> Path:
     """T_n ± 2σ against cooling rate for each predicted substrate (``by_rate`` of each result,
     with its T_n at the models' own rate ``rate_ref``)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
+    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    ax = fig.add_subplot()
     for r in results:
         points = sorted([(rate_ref, r["tn"], r["tn_std"])]
                         + [(e["rate"], e["tn"], e["tn_std"]) for e in r["by_rate"]])  # fmt: skip
@@ -87,5 +87,4 @@ def plot_rate_curves(results: list[dict], path: str | Path, rate_ref: float) -> 
     if len(results) <= 12:
         ax.legend(fontsize=7, frameon=False)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)

@@ -150,3 +150,23 @@ def test_censored_loss():
     # exact: 0.05^2; censored below the bound: 0; censored above by 0.05: 0.05^2
     expected = (0.05**2 + 0.0 + 0.05**2) / 3
     assert censored_mse(pred, target, censored, bound).item() == pytest.approx(expected)
+
+
+def test_every_network_is_the_readout_of_its_embedding(graphs):
+    """Prediction takes T_n and the representation (for novelty) from one pass: every
+    registered T_n network's output is its ``readout`` of its ``embed``."""
+    from nucleate.models.registry import MODELS
+
+    _, data = graphs
+    inputs = {"cnn": ({"in_channels": 2, "widths": (8, 16)}, torch.randn(3, 2, 16, 16)),
+              "icepic_vgg": ({"in_channels": 2, "size": 16, "dense": 32},
+                             torch.randn(3, 2, 16, 16))}  # fmt: skip
+    inputs.update({n: ({"hidden": 16, "layers": 2, "cutoff": 1.4}, data[0]) for n in GRAPH_MODELS})
+    names = [n for n in MODELS if not getattr(MODELS.get(n), "per_atom_only", False)]
+    assert set(names) <= set(inputs), "a new network needs an input here"
+    for name in names:
+        args, x = inputs[name]
+        torch.manual_seed(0)
+        model = build_model(name, **args).eval()
+        with torch.no_grad():
+            torch.testing.assert_close(model.readout(model.embed(x)), model(x))
