@@ -365,6 +365,11 @@ _ENERGIES = ("site_depth", "landscape_std")
 _UNIT_CACHE: dict[bytes, dict[str, float]] = {}
 
 
+def forget_slabs() -> None:
+    """Empty the memory of the last slabs' unit-strength descriptors (for timing them)."""
+    _UNIT_CACHE.clear()
+
+
 def _unit_descriptors(positions, lateral, d0, unit: PairLJ, reach: float) -> dict[str, float]:
     """:func:`substrate_descriptors` of a one-component slab with a unit-strength pair, kept for
     the last few slabs."""

@@ -134,6 +134,11 @@ def substrate_surface(frame: Frame, probe_radius: float, spacing: float | None =
     import vesin
 
     check_slab(frame)
+    key = (float(probe_radius), spacing, tuple(bool(p) for p in frame.pbc))
+    atoms_now = frame.positions[frame.substrate]
+    if _LAST_SURFACE and _LAST_SURFACE[0] == key and unmoved(atoms_now, frame.cell,
+                                                             _LAST_SURFACE[1]):  # fmt: skip
+        return _LAST_SURFACE[2]  # the substrate of the frame before, unmoved (a frozen one)
     z, _ = _unwrapped_z(frame)
     sub = frame.substrate
     spacing = spacing or 0.5 * probe_radius
@@ -159,7 +164,20 @@ def substrate_surface(frame: Frame, probe_radius: float, spacing: float | None =
         finite = heights[np.isfinite(heights)]
         heights[~np.isfinite(heights)] = finite.min() if len(finite) else z[sub].max()
     heights = heights.reshape(na, nb)
-    return Surface(heights, float(heights.mean()), float(heights.std()), float(probe_radius))
+    heights.flags.writeable = False  # shared by the frames of a frozen substrate
+    surface = Surface(heights, float(heights.mean()), float(heights.std()), float(probe_radius))
+    _LAST_SURFACE[:] = [key, (atoms_now, frame.cell.copy()), surface]
+    return surface
+
+
+#: the last surface made, with what it was made from: consecutive frames of a frozen substrate
+#: (every frame of a trajectory featurized one by one) share it
+_LAST_SURFACE: list = []
+
+
+def forget_surface() -> None:
+    """Forget the last surface made (for timing its making)."""
+    _LAST_SURFACE.clear()
 
 
 def liquid_heights(
@@ -381,7 +399,6 @@ class LayerDetector:
         rough: list[float] = []
         first: Frame | None = None
         reference = self.reference
-        last = None  # the substrate atoms and cell of ``surfaces[-1]``
         for frame in frames:
             if first is None:
                 check_slab(frame)
@@ -390,10 +407,7 @@ class LayerDetector:
                 probe = self.probe_radius * d_sub
             elif frame.units != first.units:
                 raise InputError(f"frames mix units {first.units!r} and {frame.units!r}")
-            sub = frame.positions[frame.substrate]
-            if not unmoved(sub, frame.cell, last):
-                surface = substrate_surface(frame, probe)  # a frozen substrate: made once
-                last = (sub, frame.cell)
+            surface = substrate_surface(frame, probe)  # a frozen substrate's: made once
             surfaces.append(surface)
             if reference == "auto":
                 local = surface.roughness > self.rough_threshold * d_sub
