@@ -68,7 +68,8 @@ def main() -> None:
         total = timed([EXE, "quickstart", "--out", str(out)], env)
         q = json.loads((out / "quickstart.json").read_text())
         results["quickstart"] = {"wall_seconds": total, "cold_cache": args.cold,
-                                 "steps": q["timings"]}  # fmt: skip
+                                 "steps": q["timings"], "direct": q["direct"],
+                                 "predicted": q["predicted"]}  # fmt: skip
         if cache:
             shutil.rmtree(cache, ignore_errors=True)
     lines = ["| what | seconds |", "|---|---|"]
@@ -78,10 +79,20 @@ def main() -> None:
         lines += [f"| quickstart step: {k} | {v:.0f} |" for k, v in qs["steps"].items()]
         cache = "an empty feature cache" if qs["cold_cache"] else "the feature cache as found"
         lines.append(f"| **quickstart, whole** ({cache}) | **{qs['wall_seconds']:.0f}** |")
+        d = qs["direct"]
+        lines += [
+            "",
+            "| the quickstart's comparison | T_n | ± | within |",
+            "|---|---|---|---|",
+            f"| direct ramps ({d['n']}, s.e.) | {d['tn']:.4f} | {d['sem']:.4f} | — |",
+        ]
+        lines += [f"| {route.upper()} (spread ⊕ test RMSE) | {p['tn']:.4f} | "
+                  f"{p['uncertainty']:.4f} | {'yes' if p['within'] else 'no'} |"
+                  for route, p in qs["predicted"].items()]  # fmt: skip
     table = "\n".join(lines) + (
         "\n\nGoals: predict ≤ 2.5 s end to end; the quickstart ≤ 300 s idle. Predict runs with "
-        "`--threads 1`, median of the repeats; the quickstart's direct ramps and then its "
-        "descriptor selection run in a second process, beside the training."
+        "`--threads 1`, median of the repeats; the quickstart's direct ramps, the descriptors "
+        "and the GNN run in a second process, beside the CNN and the descriptor selection."
     )
     write_results("bench_quickstart", results, table)
     print(table)

@@ -56,7 +56,7 @@ class TrainConfig:
     threads: int | None = None
     # Lightning's precision: "32-true", or mixed precision ("bf16-mixed"; "16-mixed" on a GPU)
     precision: str = "32-true"
-    # Lightning's progress bars (off where the training runs in a background process)
+    # Lightning's progress bars and model summary (off where a training runs in the background)
     progress: bool = True
     # reuse every model an earlier run into the same ``out`` finished with the same config, seed,
     # split and data (each fit records its key in fit.json): a killed long run (ensembles,

@@ -440,7 +440,7 @@ def _fit_member(
         strategy=cfg.strategy, num_nodes=cfg.num_nodes,
         callbacks=[EarlyStopping("val_loss", patience=cfg.patience), checkpoint],
         logger=make_loggers(cfg.loggers, out, cfg.wandb_project, Path(cfg.out).name),
-        enable_progress_bar=cfg.progress, log_every_n_steps=1,
+        enable_progress_bar=cfg.progress, enable_model_summary=cfg.progress, log_every_n_steps=1,
         deterministic=True, precision=cfg.precision,
     )  # fmt: skip
     trainer.fit(module, loader(train, True), loader(part == "val", False))
