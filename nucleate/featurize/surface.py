@@ -355,8 +355,7 @@ def substrate_descriptors(
         # in eps_sl (a grid's strength axis) share one computation
         unit = _unit_descriptors(positions, np.asarray(lateral, dtype=float), d0,
                                  PairLJ(1.0, pair.sigma, pair.cutoff), reach)  # fmt: skip
-        scaled = {k: v * pair.eps if k in _ENERGIES else v for k, v in unit.items()}
-        return scaled
+        return {k: v * pair.eps if k in _ENERGIES else v for k, v in unit.items()}
     return _substrate_descriptors(positions, types, lateral, d0, pair, eps_sl2, reach)
 
 

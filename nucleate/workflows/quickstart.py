@@ -75,9 +75,8 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
 
     Two lanes of work, one per half of the cores: this process trains the CNN and then selects
     the descriptors; a worker runs the direct cooling ramps, computes the descriptors for the
-    selection and trains the GNN. Every route
-    predicts from the equilibrium frames of the direct run (the MD that ``nucleate predict``
-    would run first, made once)."""
+    selection and trains the GNN. Every route predicts from the equilibrium frames of the direct
+    run (the MD that ``nucleate predict`` would run first, made once)."""
     import multiprocessing as mp
 
     import yaml
@@ -92,7 +91,8 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     (out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
     timings: dict[str, float] = {}
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    here, there = max(1, (cores or 2) - (cores or 2) // 2), max(1, (cores or 2) // 2)
+    cores = cores or 2
+    here, there = max(1, cores - cores // 2), max(1, cores // 2)  # torch / BLAS threads per lane
     direct_root = out / "direct"
     shutil.rmtree(direct_root, ignore_errors=True)  # a rerun labels the substrate afresh
     pool = mp.get_context("spawn").Pool(1, initializer=die_with_parent)
@@ -204,8 +204,8 @@ def _select_settings(cfg: QuickstartConfig) -> dict:
 
 
 #: each route's step in the timings
-_STEP = {"cnn": "train cnn", "gnn": "train gnn (in the background, after the ramps)",
-         "descriptors": "descriptor selection"}  # fmt: skip
+_STEP = {"cnn": "train cnn", "descriptors": "descriptor selection",
+         "gnn": "train gnn (in the background, after the ramps and the descriptors)"}  # fmt: skip
 
 
 def _train_route(cfg: QuickstartConfig, route: str, threads: int, progress: bool):

@@ -105,5 +105,5 @@ def test_small_compressed_files_read_in_memory_as_streamed(tmp_path, film, monke
         assert (a.substrate == b.substrate).all() and (a.liquid == b.liquid).all()
     monkeypatch.undo()
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # cut short
-    with pytest.raises(InputError, match="film.extxyz"):
+    with pytest.raises(InputError, match=r"film\.extxyz"):
         read_frames(path)

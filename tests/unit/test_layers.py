@@ -257,7 +257,7 @@ def test_a_frozen_substrate_gets_one_surface_a_moved_one_its_own(film):
     lifted = frames[2].numbers != 2
     frames[2].positions[lifted, 2] += 0.01 * d  # the substrate moved
     frames[2].positions[lifted & (frames[2].positions[:, 2] > top - 0.1 * d), 2] += 0.2 * d
-    profile, surfaces = LayerDetector().with_surfaces(frames_of(frames))
+    _, surfaces = LayerDetector().with_surfaces(frames_of(frames))
     assert surfaces[1] is surfaces[0]
     assert surfaces[2] is not surfaces[0]
     fresh = [substrate_surface(f, probe_radius=surfaces[0].probe_radius) for f in frames_of(frames)]
