@@ -136,9 +136,9 @@ def substrate_surface(frame: Frame, probe_radius: float, spacing: float | None =
     check_slab(frame)
     key = (float(probe_radius), spacing, tuple(bool(p) for p in frame.pbc))
     atoms_now = frame.positions[frame.substrate]
-    if _LAST_SURFACE and _LAST_SURFACE[0] == key and unmoved(atoms_now, frame.cell,
-                                                             _LAST_SURFACE[1]):  # fmt: skip
-        return _LAST_SURFACE[2]  # the substrate of the frame before, unmoved (a frozen one)
+    last = _LAST_SURFACE[-1] if _LAST_SURFACE else None  # one snapshot (threads may replace it)
+    if last is not None and last[0] == key and unmoved(atoms_now, frame.cell, last[1]):
+        return last[2]  # the substrate of the frame before, unmoved (a frozen one)
     z, _ = _unwrapped_z(frame)
     sub = frame.substrate
     spacing = spacing or 0.5 * probe_radius
@@ -166,13 +166,13 @@ def substrate_surface(frame: Frame, probe_radius: float, spacing: float | None =
     heights = heights.reshape(na, nb)
     heights.flags.writeable = False  # shared by the frames of a frozen substrate
     surface = Surface(heights, float(heights.mean()), float(heights.std()), float(probe_radius))
-    _LAST_SURFACE[:] = [key, (atoms_now, frame.cell.copy()), surface]
+    _LAST_SURFACE[:] = [(key, (atoms_now, frame.cell.copy()), surface)]
     return surface
 
 
-#: the last surface made, with what it was made from: consecutive frames of a frozen substrate
-#: (every frame of a trajectory featurized one by one) share it
-_LAST_SURFACE: list = []
+#: the last surface made, as (settings, (substrate atoms, cell), surface): consecutive frames of a
+#: frozen substrate (every frame of a trajectory featurized one by one) share it
+_LAST_SURFACE: list[tuple] = []
 
 
 def forget_surface() -> None:
