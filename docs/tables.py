@@ -89,6 +89,8 @@ BENCHMARKS = {
     "tn_rates": ".venv/bin/python benchmarks/tn_rates.py --ship models/lj-fcc-v1-rates/rate-head",
     "tn_rates_bo": ".venv/bin/python benchmarks/tn_rates.py --reference "
     "models/lj-mix-v1/descriptors-liquid-bo --out runs/bench/rates-bo --name tn_rates_bo",
+    "tn_rates_bo1": ".venv/bin/python benchmarks/tn_rates.py --reference "
+    "runs/select/lj-union-liquid-bo1 --out runs/bench/rates-bo1 --name tn_rates_bo1",
 }
 
 
