@@ -113,15 +113,18 @@ class SelectConfig:
             raise InputError(f"exclude names unknown descriptors: {', '.join(unknown)}")
 
 
-def load_table(cfg: SelectConfig) -> tuple[list[dict], np.ndarray, list[str]]:
-    """Manifest rows, descriptor matrix (n, f) and descriptor names."""
+def load_table(
+    cfg: SelectConfig, progress: bool = True
+) -> tuple[list[dict], np.ndarray, list[str]]:
+    """Manifest rows, descriptor matrix (n, f) and descriptor names (featurized, or from the
+    cache)."""
 
     rows = read_manifest(cfg.data)
     if len(rows) < 8:
         raise InputError(f"{cfg.data}: {len(rows)} samples are too few to select descriptors")
     out = featurize_dataset(
         cfg.data, "descriptors", cfg.featurizer_settings, Path(cfg.out) / "features",
-        cache_dir=cfg.cache_dir, progress=True,
+        cache_dir=cfg.cache_dir, progress=progress,
     )  # fmt: skip
     with open(out / "descriptors.csv", newline="") as fh:
         table = list(csv.reader(fh))

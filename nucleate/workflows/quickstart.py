@@ -104,16 +104,15 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
     features = pool.apply_async(_select_features, (select,))  # after the ramps, then the GNN
     gnn = pool.apply_async(_train_route, (cfg, "gnn", there, False))
     try:
-        runs = {"cnn": _train_route(cfg, "cnn", here, True)}
+        runs = {}
+        runs["cnn"], timings[_STEP["cnn"]] = _train_route(cfg, "cnn", here, True)
         features.get()  # the descriptors are in the cache
-        runs["descriptors"] = _select_route(select, here)
+        runs["descriptors"], timings[_STEP["descriptors"]] = _select_route(select, here)
         print("[quickstart] waiting for the direct cooling ramps", flush=True)
         record = direct.get()
         timings["direct ramps (in the background)"] = float(record["wall_seconds"])
         print("[quickstart] waiting for the GNN ensemble", flush=True)
-        runs["gnn"] = gnn.get()
-        for route in ("cnn", "descriptors", "gnn"):
-            runs[route], timings[_STEP[route]] = runs[route]
+        runs["gnn"], timings[_STEP["gnn"]] = gnn.get()
         predictions = _predict_routes(cfg, sid, slab, direct_root, timings)
     finally:
         pool.terminate()  # on an error, the ramps and the GNN stop too
@@ -187,12 +186,9 @@ def _select_route(select: dict, threads: int) -> tuple[dict, float]:
 
 def _select_features(select: dict) -> None:
     """The selection's descriptors of every sample, into the feature cache (in the worker)."""
-    from nucleate.featurize.pipeline import featurize_dataset
-    from nucleate.train.select import SelectConfig
+    from nucleate.train.select import SelectConfig, load_table
 
-    sc = SelectConfig(**select)
-    featurize_dataset(sc.data, "descriptors", sc.featurizer_settings, Path(sc.out) / "features",
-                      cache_dir=sc.cache_dir, progress=False)  # fmt: skip
+    load_table(SelectConfig(**select), progress=False)
 
 
 def _select_settings(cfg: QuickstartConfig) -> dict:
