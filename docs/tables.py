@@ -191,9 +191,14 @@ def structure_read(model_dir: Path, metrics: dict) -> str:
     state = metrics.get("state", "given")
     config = model_dir / "config.yaml"
     cfg = yaml.safe_load(config.read_text()) if config.exists() else {}
+    read = state
     if state != "given" and cfg.get("descriptors_from") == "given":
-        return f"the given structure + displacement to its {state} state"
-    return state
+        read = f"the given structure + displacement to its {state} state"
+    if cfg.get("film_energy") is not None:
+        read += " + pair energies with liquid and substrate"
+    if cfg.get("contact_weight"):
+        read += f" (contact-layer loss, weight {cfg['contact_weight']:g})"
+    return read
 
 
 def data_table(name: str) -> str:

@@ -123,7 +123,12 @@ class PropensityRegressor(L.LightningModule):
     """Per-atom propensity: a graph network with a node-level head, trained on the targeted nodes
     (``node_mask``) with a mean-squared error on standardised targets. The node descriptors'
     scaler (``x_mean``, ``x_std``) and the target scaler live in the model as buffers. Logs
-    ``val_loss`` and ``val_r`` (Pearson r per graph, averaged)."""
+    ``val_loss`` and ``val_r`` (Pearson r per graph, averaged).
+
+    ``contact_weight`` > 0 (films) adds, with this weight, the mean-squared error of the contact
+    layer's atoms (targeted nodes with ``height < contact_height``) measured from their own
+    graph's contact-layer mean: the differences *within* the layer next to the substrate, which
+    the plain error leaves to the much larger differences between layers."""
 
     def __init__(
         self,
@@ -136,6 +141,8 @@ class PropensityRegressor(L.LightningModule):
         lr: float = 2e-3,
         weight_decay: float = 1e-4,
         meta: dict | None = None,
+        contact_weight: float = 0.0,
+        contact_height: float = 1.2,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -160,7 +167,26 @@ class PropensityRegressor(L.LightningModule):
         z = self.net.forward_nodes(self._scaled(data)).reshape(-1)
         m = data.node_mask
         target = (data.node_y - self.y_mean) / self.y_std
-        return torch.mean((z[m] - target[m]) ** 2), z
+        loss = torch.mean((z[m] - target[m]) ** 2)
+        if self.hparams.contact_weight > 0:
+            loss = loss + self.hparams.contact_weight * self._within_contact(z, target, data)
+        return loss, z
+
+    def _within_contact(self, z, target, data) -> torch.Tensor:
+        """Mean-squared error of the contact layer's targeted atoms, each graph's layer measured
+        from its own mean (0 when no graph has a contact layer)."""
+        sel = data.node_mask & (data.height < self.hparams.contact_height)
+        if not bool(sel.any()):
+            return z.new_zeros(())
+        batch = getattr(data, "batch", None)
+        g = batch[sel] if batch is not None else torch.zeros_like(z[sel], dtype=torch.long)
+        n_graphs = int(g.max()) + 1
+        count = z.new_zeros(n_graphs).index_add_(0, g, torch.ones_like(z[sel]))
+
+        def centred(v):
+            return v - (v.new_zeros(n_graphs).index_add_(0, g, v) / count)[g]
+
+        return torch.mean((centred(z[sel]) - centred(target[sel])) ** 2)
 
     def training_step(self, batch, batch_idx):
         loss, _ = self._loss(batch)

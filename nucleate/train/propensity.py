@@ -32,6 +32,7 @@ import yaml
 
 from nucleate import __version__
 from nucleate.data.campaign import campaign_potential
+from nucleate.data.propensity_campaign import PropensityCampaign
 from nucleate.data.simulate.states import (
     PairModel,
     cage_state,
@@ -75,7 +76,16 @@ class PropensityTrainConfig:
     in-plane and along the normal), ``None`` for none; ``film_energy`` (films): coarse-graining
     radii to add each liquid atom's pair energy with the liquid and with the substrate
     (:func:`~nucleate.structure.order.film_pair_energy`, the source campaign's potential and the
-    sample's ``eps_sl``) in the configuration and, with a state, in the state too."""
+    sample's ``eps_sl``) in the configuration and, with a state, in the state too.
+
+    ``contact_weight`` (films): weight of a second loss term on the contact layer's atoms, their
+    propensity measured from their configuration's contact-layer mean
+    (:class:`~nucleate.train.module.PropensityRegressor`); the contact layer is the data set's
+    own (its campaign's ``contact_height``), as in the contact-layer scores.
+
+    ``ensemble``: networks per fold and in the final model, each from its own seed and with its
+    own validation group (the first as with one network); the prediction is their mean, their
+    spread the ``predicted_propensity_std`` of ``nucleate predict --task propensity``."""
 
     #: the task this config trains (:mod:`nucleate.train.tasks`)
     task: ClassVar[str] = "propensity"
@@ -108,6 +118,8 @@ class PropensityTrainConfig:
     descriptors_from: str = "state"
     displacement: list[float] | None = None
     film_energy: list[float] | None = None
+    contact_weight: float = 0.0
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
@@ -138,6 +150,16 @@ class PropensityTrainConfig:
                 raise InputError("film_energy is for films (a film propensity data set)")
             if any(not isinstance(r, (int, float)) or r <= 0 for r in self.film_energy):
                 raise InputError(f"film_energy radii must be positive, not {self.film_energy!r}")
+        if not isinstance(self.ensemble, int) or self.ensemble < 1:
+            raise InputError(f"ensemble must be a whole number ≥ 1, not {self.ensemble!r}")
+        if self.ensemble > 1 and self.final_model == "ridge":
+            raise InputError("ensemble is for networks: a ridge is one deterministic fit")
+        if not isinstance(self.contact_weight, (int, float)) or self.contact_weight < 0:
+            raise InputError(f"contact_weight must be ≥ 0, not {self.contact_weight!r}")
+        if self.contact_weight > 0 and not _is_film(self):
+            raise InputError(
+                "contact_weight is for films: a bulk configuration has no contact layer"
+            )
         unknown = set(self.cage) - {"temperature", "run_time", "replicas", "timestep", "seed"}
         if unknown:
             raise InputError(f"unknown cage settings {sorted(unknown)}")
@@ -150,6 +172,15 @@ STATES = ("given", "inherent", "cage")
 def _is_film(cfg) -> bool:
     """Whether the data are a film propensity data set (a manifest, not KA files)."""
     return (Path(cfg.data) / "manifest.csv").exists()
+
+
+def contact_height(data: str | Path) -> float:
+    """The contact layer's height above the substrate of a film propensity data set (its
+    campaign's ``contact_height``, with which its contact-layer labels and ceiling were made)."""
+    path = Path(data) / "campaign.yaml"
+    own = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+    height = (own.get("propensity") or {}).get("contact_height")
+    return float(PropensityCampaign.contact_height if height is None else height)
 
 
 def source_campaign(data: str | Path) -> dict:
@@ -475,7 +506,8 @@ def _to_data(c: _Config):
     return d
 
 
-def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: dict, tag: str):
+def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: dict, tag: str,
+               seed: int | None = None):  # fmt: skip
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from torch_geometric.loader import DataLoader
@@ -492,9 +524,10 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
     module = PropensityRegressor(
         "gnn", model_args, x_mean=x.mean(0).tolist(), x_std=(x.std(0) + 1e-6).tolist(),
         target_mean=float(y.mean()), target_std=float(y.std() or 1.0), lr=cfg.lr,
-        weight_decay=cfg.weight_decay, meta=meta,
+        weight_decay=cfg.weight_decay, meta=meta, contact_weight=float(cfg.contact_weight),
+        contact_height=contact_height(cfg.data),
     )  # fmt: skip
-    L.seed_everything(cfg.seed, workers=True)
+    L.seed_everything(cfg.seed if seed is None else seed, workers=True)
     ckpt = ModelCheckpoint(out / "checkpoints", filename=tag, monitor="val_loss", mode="min")
     trainer = L.Trainer(
         max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=1,
@@ -543,8 +576,8 @@ def train_propensity(cfg: PropensityTrainConfig, progress: bool = True) -> dict:
     (out / "metrics.json").write_text(json.dumps(to_plain(metrics), indent=1) + "\n")  # CV first
     checkpoints = []
     if cfg.final:
-        path, metrics["final"] = final_checkpoint(cfg, configs, film, out, meta)
-        checkpoints.append(str(path.resolve().relative_to(out.resolve())))
+        paths, metrics["final"] = final_checkpoint(cfg, configs, film, out, meta)
+        checkpoints += [str(p.resolve().relative_to(out.resolve())) for p in paths]
     metrics["checkpoints"] = checkpoints
     metrics["seconds"] = round(time.time() - start, 1)
     np.savez_compressed(
@@ -590,6 +623,7 @@ def cross_validate(cfg, configs: list[_Config], film: bool, out: Path, meta: dic
     """Held-out predictions of the network, the ridge (and, for films, the height alone) for
     every configuration, one fold of groups at a time, and their scores."""
     groups = [c.group for c in configs]
+    contact = contact_height(cfg.data) if film else None
     preds = {
         k: [np.full(len(c.target), np.nan) for c in configs] for k in ("gnn", "ridge", "height")
     }
@@ -597,60 +631,75 @@ def cross_validate(cfg, configs: list[_Config], film: bool, out: Path, meta: dic
     fold_info = []
     for k, test in enumerate(folds):
         train_idx = np.flatnonzero(~test)
-        train_groups = sorted({groups[i] for i in train_idx})
-        val_group = train_groups[np.random.default_rng(cfg.seed + k).integers(len(train_groups))]
-        tr = [configs[i] for i in train_idx if groups[i] != val_group]
-        va = [configs[i] for i in train_idx if groups[i] == val_group]
-        model, _, epochs = _train_gnn(cfg, tr, va, out, meta, f"fold{k}")
+        members = _train_members(cfg, [configs[i] for i in train_idx],
+                                 np.random.default_rng(cfg.seed + k), out, meta, f"fold{k}")  # fmt: skip
         ridge, alpha = _fit_ridge([configs[i] for i in train_idx], cfg.ridge_alphas, cfg.seed)
         if film:  # how much a height profile alone explains
             height, _ = _fit_ridge([configs[i] for i in train_idx], [1.0], cfg.seed, True)
         for i in np.flatnonzero(test):
-            preds["gnn"][i] = predict_nodes(model, configs[i].graph)
+            preds["gnn"][i] = np.mean([predict_nodes(m, configs[i].graph) for m, *_ in members], 0)
             preds["ridge"][i] = ridge.predict(_ridge_matrix(configs[i]))
             if film:
                 preds["height"][i] = height.predict(_ridge_matrix(configs[i], True))
+        epochs = [e for _, _, e, _ in members]
         fold_info.append({"test_groups": sorted({groups[i] for i in np.flatnonzero(test)}),
-                          "val_group": val_group, "epochs": epochs, "ridge_alpha": alpha})  # fmt: skip
+                          "val_group": members[0][3], "epochs": epochs[0], "ridge_alpha": alpha,
+                          "members": [{"val_group": v, "epochs": e} for _, _, e, v in members]})  # fmt: skip
         if progress:
             r = [_pearson(preds["gnn"][i], configs[i].target) for i in np.flatnonzero(test)]
-            print(f"fold {k + 1}/{len(folds)}: GNN r {np.nanmean(r):.3f} ({epochs} epochs)")
+            print(f"fold {k + 1}/{len(folds)}: GNN r {np.nanmean(r):.3f} "
+                  f"({', '.join(map(str, epochs))} epochs)")  # fmt: skip
     metrics = {
         "n_configs": len(configs),
         "n_groups": len(set(groups)),
         "folds": fold_info,
-        "gnn": score(configs, preds["gnn"]),
-        "ridge": score(configs, preds["ridge"]),
+        "gnn": score(configs, preds["gnn"], contact),
+        "ridge": score(configs, preds["ridge"], contact),
         "ceiling": float(np.nanmean([c.ceiling for c in configs])),
         "state": cfg.state,
         "state_seconds_per_config": float(np.mean([c.state_seconds for c in configs])),
     }
     if film:
-        metrics["height_only"] = score(configs, preds["height"])
+        metrics["height_only"] = score(configs, preds["height"], contact)
         metrics["ceiling_contact"] = float(np.nanmean([c.ceiling_contact for c in configs]))
     return preds, metrics
 
 
+def _train_members(cfg, configs: list[_Config], rng, out: Path, meta: dict, tag: str) -> list:
+    """``cfg.ensemble`` networks on ``configs``, member m with seed ``cfg.seed + m``, stopping
+    early on a group drawn from ``rng`` for it (in turn: the first member's is the first draw).
+    Returns (model, checkpoint, epochs, validation group) per member."""
+    uniq = sorted({c.group for c in configs})
+    members = []
+    for m in range(cfg.ensemble):
+        val_group = uniq[rng.integers(len(uniq))]
+        model, path, epochs = _train_gnn(
+            cfg, [c for c in configs if c.group != val_group],
+            [c for c in configs if c.group == val_group], out, meta,
+            tag if m == 0 else f"{tag}-m{m}", seed=cfg.seed + m,
+        )  # fmt: skip
+        members.append((model, path, epochs, val_group))
+    return members
+
+
 def final_checkpoint(cfg, configs: list[_Config], film: bool, out: Path,
-                     meta: dict) -> tuple[Path, dict]:  # fmt: skip
-    """The model trained on every group (``cfg.final_model``): its checkpoint and how it was
-    made. The network stops early on one group held out of its training."""
+                     meta: dict) -> tuple[list[Path], dict]:  # fmt: skip
+    """The model trained on every group (``cfg.final_model``): its checkpoints (one per ensemble
+    member) and how it was made. Each network stops early on one group held out of its training."""
     if cfg.final_model == "ridge":
         ridge, alpha = _fit_ridge(configs, cfg.ridge_alphas, cfg.seed)
         path = save_ridge(ridge, configs[0], film, meta, out / "checkpoints" / "final.ckpt")
-        return path, {"model": "ridge", "ridge_alpha": alpha}
-    uniq = sorted({c.group for c in configs})
-    val_group = uniq[np.random.default_rng(cfg.seed).integers(len(uniq))]
-    _, path, epochs = _train_gnn(
-        cfg, [c for c in configs if c.group != val_group],
-        [c for c in configs if c.group == val_group], out, meta, "final",
-    )  # fmt: skip
-    return path, {"model": "gnn", "val_group": val_group, "epochs": epochs}
+        return [path], {"model": "ridge", "ridge_alpha": alpha}
+    members = _train_members(cfg, configs, np.random.default_rng(cfg.seed), out, meta, "final")
+    info = {"model": "gnn", "val_group": members[0][3], "epochs": members[0][2],
+            "members": [{"val_group": v, "epochs": e} for _, _, e, v in members]}  # fmt: skip
+    return [p for _, p, _, _ in members], info
 
 
-def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:
+def score(configs: list[_Config], preds: list[np.ndarray], contact: float | None = None) -> dict:
     """Pearson r per configuration (mean and standard error) and pooled over all configurations;
-    for films also within the contact layer (height < 1.2) and the rest."""
+    for films (``contact``: the contact layer's height) also within the contact layer and the
+    rest."""
     per = [_pearson(p, c.target) for c, p in zip(configs, preds, strict=True)]
     t = np.concatenate([c.target for c in configs])
     p = np.concatenate(preds)
@@ -661,15 +710,15 @@ def score(configs: list[_Config], preds: list[np.ndarray]) -> dict:
         "r_sem": float(np.nanstd(per) / np.sqrt(max(np.isfinite(per).sum(), 1))),
         "r_pooled": float(np.corrcoef(p[ok], t[ok])[0, 1]),
     }
-    if any(np.any(np.asarray(c.graph.node_type) == 1) for c in configs):
+    if contact is not None:
         h = np.concatenate([c.graph.height for c in configs])
-        for name, sel in (("contact", h < 1.2), ("above_contact", h >= 1.2)):
+        for name, sel in (("contact", h < contact), ("above_contact", h >= contact)):
             m = ok & sel
             res[f"r_pooled_{name}"] = float(np.corrcoef(p[m], t[m])[0, 1]) if m.sum() > 2 else None
         # within each configuration's contact layer: comparable to the contact-layer ceiling
         per_c = []
         for c, q in zip(configs, preds, strict=True):
-            sel = np.asarray(c.graph.height) < 1.2
+            sel = np.asarray(c.graph.height) < contact
             per_c.append(_pearson(q[sel], c.target[sel]))
         res["r_contact_per_config"] = float(np.nanmean(per_c))
     return res

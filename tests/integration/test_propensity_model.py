@@ -81,7 +81,7 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
         "pair_energy": {"pairs": KA, "coarse_grain": [1.5]},
         "target_species": [1], "model_args": {"hidden": 8, "layers": 1, "use_height": False},
         "folds": 0, "max_epochs": 3, "patience": 3, "loggers": ["csv"],
-        "ridge_alphas": [0.1, 1.0, 10.0], "ship": "shipped",
+        "ridge_alphas": [0.1, 1.0, 10.0], "ship": "shipped", "ensemble": 2,
     }}  # fmt: skip
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(cfg))
     assert cli.main(["train", "-c", str(tmp_path / "p.yaml")]) == 0
@@ -92,7 +92,11 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
     # the ridge finds the planted energy-mobility link on held-out configurations
     assert m["ridge"]["r_mean"] > 0.5
     assert 0 < m["ceiling"] <= 1
-    assert (out / "parity.png").exists() and m["checkpoints"] == ["checkpoints/final.ckpt"]
+    # two networks per fold and in the final model, each stopping on its own validation group
+    assert all(len(f["members"]) == 2 for f in m["folds"])
+    assert m["final"]["members"][0]["val_group"] == m["final"]["val_group"]
+    assert (out / "parity.png").exists()
+    assert m["checkpoints"] == ["checkpoints/final.ckpt", "checkpoints/final-m1.ckpt"]
     # the descriptors were cached: a second featurization reads them
     assert len(list((tmp_path / "cache" / "propensity").glob("*.npz"))) == 3
 
@@ -105,6 +109,7 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
     pred = tmp_path / "pred"
     shipped = tmp_path / "shipped"  # exported without optimizer state: predict reads it
     assert (shipped / "checkpoints" / "final.ckpt").exists()
+    assert (shipped / "checkpoints" / "final-m1.ckpt").exists()
     assert cli.main(["predict", "--per-atom", "true", "--model", f"[{shipped}]", "--trajectory",
                      str(tmp_path / "ka.extxyz"), "--out", str(pred)]) == 0  # fmt: skip
     from ase.io import read
@@ -112,6 +117,8 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
     atoms = read(pred / "per_atom.extxyz")
     p = atoms.arrays["predicted_propensity"]
     assert p.shape == (160,) and np.isfinite(p).all()
+    # the two members differ (own seeds): the spread is the ensemble's, not zero
+    assert np.all(atoms.arrays["predicted_propensity_std"] > 0)
     assert (pred / "per_atom.png").exists()
 
     # a T_n checkpoint is refused with a clear message
@@ -290,6 +297,10 @@ def atoms_liquid(path: Path) -> np.ndarray:
         ({"state": "cage", "descriptors_from": "cage"}, "descriptors_from must be"),
         ({"state": "inherent", "displacement": [0.0]}, "radii must be positive"),
         ({"film_energy": [1.5]}, "film_energy is for films"),
+        ({"contact_weight": 1.0}, "contact_weight is for films"),
+        ({"contact_weight": -0.5}, "contact_weight must be"),
+        ({"ensemble": 0}, "ensemble must be a whole number"),
+        ({"ensemble": 3, "final_model": "ridge"}, "ensemble is for networks"),
     ],
 )
 def test_propensity_states_refuse_bad_settings(change, message):
