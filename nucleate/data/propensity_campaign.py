@@ -147,6 +147,14 @@ class PropensityCampaign:
         ]
 
 
+def contact_height_of(campaign: dict | None) -> float:
+    """The contact layer's height in a propensity data set's campaign (its ``campaign.yaml`` as a
+    dict, as models carry it): the height its contact-layer labels and ceiling were made with."""
+    settings = (campaign or {}).get("propensity") or {}
+    height = settings.get("contact_height")
+    return float(PropensityCampaign.contact_height if height is None else height)
+
+
 def liquid_structure_peak(frame, k_min: float = 2.0, k_max: float = 12.0) -> float:
     """Wavenumber of the first peak of the liquid's static structure factor (Debye formula over
     the liquid atoms, minimum-image distances), in inverse length units."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from nucleate.data.dataset import SAMPLE_SIDE
 from nucleate.data.io import ReadOptions, read_frames
+from nucleate.data.propensity_campaign import contact_height_of
 from nucleate.errors import InputError
 from nucleate.predict.core import load_checkpoints, predict_frames, screen
 from nucleate.predict.per_atom import (
@@ -282,7 +283,8 @@ def per_atom_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
                         "atoms": int(np.isfinite(mean).sum())})  # fmt: skip
     if cfg.plot:
         plot_per_atom(frames[-1], results[-1][0], out / "per_atom.png",
-                      f"{Path(cfg.trajectory).name}: predicted propensity, last frame")  # fmt: skip
+                      f"{Path(cfg.trajectory).name}: predicted propensity, last frame",
+                      contact_height_of(models[0].hparams.meta.get("campaign")))  # fmt: skip
     (out / "per_atom.json").write_text(json.dumps(summary, indent=1) + "\n")
     path = final / path.name
     print(f"per-atom propensity of {len(frames)} frame(s) ({len(models)} model(s)) written to "

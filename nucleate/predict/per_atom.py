@@ -110,9 +110,12 @@ def write_per_atom(frames, results, path: Path) -> Path:
     return write_frames(path, done)
 
 
-def plot_per_atom(frame, propensity: np.ndarray, path: Path, title: str = "") -> Path:
+def plot_per_atom(
+    frame, propensity: np.ndarray, path: Path, title: str = "", contact: float = 1.2
+) -> Path:
     """A side view (x against height, a slab through the middle in y) and a top view of the
-    contact layer of an interface, or a slice of a bulk liquid, coloured by propensity."""
+    contact layer (liquid atoms below ``contact`` above the substrate) of an interface, or a
+    slice of a bulk liquid, coloured by propensity."""
     import matplotlib.pyplot as plt
 
     pos, cell = frame.positions, np.asarray(frame.cell)
@@ -135,10 +138,10 @@ def plot_per_atom(frame, propensity: np.ndarray, path: Path, title: str = "") ->
                ylim=(-2.8, film_top))  # fmt: skip
         ax.set_aspect("equal", adjustable="box")
         ax = axes[1]
-        contact = liq & (h < 1.2)
-        ax.scatter(pos[contact, 0], pos[contact, 1], s=40, c=propensity[contact],
+        layer = liq & (h < contact)
+        ax.scatter(pos[layer, 0], pos[layer, 1], s=40, c=propensity[layer],
                    cmap="coolwarm", vmin=vmin, vmax=vmax)  # fmt: skip
-        ax.set(xlabel="x", ylabel="y", title="contact layer (height < 1.2)")
+        ax.set(xlabel="x", ylabel="y", title=f"contact layer (height < {contact:g})")
         ax.set_aspect("equal", adjustable="box")
     else:
         zmid = cell[2, 2] / 2

@@ -32,7 +32,7 @@ import yaml
 
 from nucleate import __version__
 from nucleate.data.campaign import campaign_potential
-from nucleate.data.propensity_campaign import PropensityCampaign
+from nucleate.data.propensity_campaign import contact_height_of
 from nucleate.data.simulate.states import (
     PairModel,
     cage_state,
@@ -175,12 +175,9 @@ def _is_film(cfg) -> bool:
 
 
 def contact_height(data: str | Path) -> float:
-    """The contact layer's height above the substrate of a film propensity data set (its
-    campaign's ``contact_height``, with which its contact-layer labels and ceiling were made)."""
+    """The contact layer's height above the substrate of a film propensity data set."""
     path = Path(data) / "campaign.yaml"
-    own = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
-    height = (own.get("propensity") or {}).get("contact_height")
-    return float(PropensityCampaign.contact_height if height is None else height)
+    return contact_height_of(yaml.safe_load(path.read_text()) if path.exists() else None)
 
 
 def source_campaign(data: str | Path) -> dict:

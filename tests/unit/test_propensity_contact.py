@@ -1,4 +1,5 @@
-"""The contact-layer term of the propensity loss on hand-built batches with known answers."""
+"""The contact layer of film propensity: its height (the data set's own) and the contact-layer term
+of the loss, on hand-built batches with known answers."""
 
 import pytest
 import torch
@@ -51,3 +52,16 @@ def test_contact_weight_adds_the_within_contact_term_to_the_loss():
 def test_no_contact_layer_gives_no_contact_term():
     data = _batch([2.0, 3.0], [1.0, 2.0], [0, 0])
     assert float(_module(1.0)._within_contact(torch.tensor([5.0, 0.0]), data.node_y, data)) == 0.0
+
+
+def test_contact_height_is_the_data_sets_own(tmp_path):
+    import yaml
+
+    from nucleate.data.propensity_campaign import PropensityCampaign, contact_height_of
+    from nucleate.train.propensity import contact_height
+
+    assert contact_height_of({"propensity": {"contact_height": 1.5}}) == 1.5
+    assert contact_height_of({"propensity": {}}) == PropensityCampaign.contact_height
+    assert contact_height_of(None) == PropensityCampaign.contact_height
+    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump({"propensity": {"contact_height": 0.9}}))
+    assert contact_height(tmp_path) == 0.9
