@@ -1,8 +1,9 @@
 """Does propensity read from static structure tell strong nucleators from weak ones?
 
 Reads a finished film propensity run (``nucleate train -c configs/train/propensity_lj.yaml``):
-per substrate, the mean contact-layer propensity (height < 1.2) predicted for its held-out
-configurations and the true one, against the substrate's T_n from the source data set.
+per substrate, the mean contact-layer propensity (below the data set's contact height) predicted
+for its held-out configurations and the true one, against the substrate's T_n from the source
+data set.
 
     .venv/bin/python benchmarks/propensity_tn.py [RUN_DIR] [PROPENSITY_DATA]
 
@@ -20,15 +21,18 @@ import numpy as np
 from results_io import write_results
 from scipy.stats import spearmanr
 
+from nucleate.train.propensity import contact_height
+
 
 def main(run: Path, data: Path) -> None:
     z = np.load(run / "predictions.npz")
     with open(data / "manifest.csv", newline="") as fh:
         rows = {r["id"]: r for r in csv.DictReader(fh)}
     acc: dict[str, list] = {}
+    contact = contact_height(data)
     for k, g in enumerate(z["groups"]):
         h, t, p = z[f"height_{k}"], z[f"target_{k}"], z[f"gnn_{k}"]
-        sel = (h < 1.2) & np.isfinite(t)
+        sel = (h < contact) & np.isfinite(t)
         acc.setdefault(str(g), []).append((p[sel].mean(), t[sel].mean()))
     ids = [g for g in acc if rows[g]["tn"]]
     tn = [float(rows[g]["tn"]) for g in ids]

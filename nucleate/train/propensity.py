@@ -83,9 +83,10 @@ class PropensityTrainConfig:
     (:class:`~nucleate.train.module.PropensityRegressor`); the contact layer is the data set's
     own (its campaign's ``contact_height``), as in the contact-layer scores.
 
-    ``ensemble``: networks per fold and in the final model, each from its own seed and with its
-    own validation group (the first as with one network); the prediction is their mean, their
-    spread the ``predicted_propensity_std`` of ``nucleate predict --task propensity``."""
+    ``ensemble``: networks per fold and in the final model, each from its own seed and stopping
+    early on a validation group drawn for it (the first as with one network; two may draw the
+    same); the prediction is their mean, their spread the ``predicted_propensity_std`` of
+    ``nucleate predict --task propensity``."""
 
     #: the task this config trains (:mod:`nucleate.train.tasks`)
     task: ClassVar[str] = "propensity"

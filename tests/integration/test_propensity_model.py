@@ -92,7 +92,7 @@ def test_propensity_training_on_ka_files_and_per_atom_prediction(tmp_path, monke
     # the ridge finds the planted energy-mobility link on held-out configurations
     assert m["ridge"]["r_mean"] > 0.5
     assert 0 < m["ceiling"] <= 1
-    # two networks per fold and in the final model, each stopping on its own validation group
+    # two networks per fold and in the final model, each with its validation group
     assert all(len(f["members"]) == 2 for f in m["folds"])
     assert m["final"]["members"][0]["val_group"] == m["final"]["val_group"]
     assert (out / "parity.png").exists()
