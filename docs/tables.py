@@ -78,6 +78,7 @@ BENCHMARKS = {
     "polymorph": ".venv/bin/python benchmarks/polymorph.py",
     "precursors_lj": ".venv/bin/python benchmarks/precursors_lj.py",
     "propensity_tn": ".venv/bin/python benchmarks/propensity_tn.py",
+    "film_propensity": ".venv/bin/python benchmarks/film_propensity.py --reuse",
     "ka_linear_baseline": ".venv/bin/python benchmarks/ka_linear_baseline.py",
     "ka_models": ".venv/bin/python benchmarks/ka_models.py",
     "gnn_frames": ".venv/bin/python benchmarks/gnn_frames.py",
@@ -196,8 +197,6 @@ def structure_read(model_dir: Path, metrics: dict) -> str:
         read = f"the given structure + displacement to its {state} state"
     if cfg.get("film_energy") is not None:
         read += " + pair energies with liquid and substrate"
-    if cfg.get("contact_weight"):
-        read += f" (contact-layer loss, weight {cfg['contact_weight']:g})"
     return read
 
 
