@@ -128,7 +128,11 @@ class PropensityRegressor(L.LightningModule):
     ``contact_weight`` > 0 (films) adds, with this weight, the mean-squared error of the contact
     layer's atoms (targeted nodes with ``height < contact_height``) measured from their own
     graph's contact-layer mean: the differences *within* the layer next to the substrate, which
-    the plain error leaves to the much larger differences between layers."""
+    the plain error leaves to the much larger differences between layers.
+
+    ``times_weight`` > 0 with ``times_mean`` / ``times_std`` (one per label time): outputs 2... of
+    the network's node head are the propensity at every label time (``node_times``, standardised
+    per time), trained with this weight beside the propensity at t* (output 1, the prediction)."""
 
     def __init__(
         self,
@@ -143,6 +147,9 @@ class PropensityRegressor(L.LightningModule):
         meta: dict | None = None,
         contact_weight: float = 0.0,
         contact_height: float = 1.2,
+        times_weight: float = 0.0,
+        times_mean: list[float] | None = None,
+        times_std: list[float] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -152,6 +159,9 @@ class PropensityRegressor(L.LightningModule):
         self.register_buffer("x_std", torch.tensor(x_std or [1.0] * f, dtype=torch.float32))
         self.register_buffer("y_mean", torch.tensor(float(target_mean)))
         self.register_buffer("y_std", torch.tensor(float(target_std)))
+        # rebuilt from the hyperparameters: not in the state dict (checkpoints without them load)
+        for name, v in (("t_mean", times_mean), ("t_std", times_std)):
+            self.register_buffer(name, torch.tensor(v or [], dtype=torch.float32), persistent=False)
 
     def _scaled(self, data):
         data = data.clone()
@@ -161,15 +171,19 @@ class PropensityRegressor(L.LightningModule):
 
     def forward(self, data) -> torch.Tensor:
         """(nodes,) predicted propensity in the labels' units."""
-        return self.net.forward_nodes(self._scaled(data)).reshape(-1) * self.y_std + self.y_mean
+        return self.net.forward_nodes(self._scaled(data))[:, 0] * self.y_std + self.y_mean
 
     def _loss(self, data):
-        z = self.net.forward_nodes(self._scaled(data)).reshape(-1)
+        out = self.net.forward_nodes(self._scaled(data))
+        z = out[:, 0]
         m = data.node_mask
         target = (data.node_y - self.y_mean) / self.y_std
         loss = torch.mean((z[m] - target[m]) ** 2)
         if self.hparams.contact_weight > 0:
             loss = loss + self.hparams.contact_weight * self._within_contact(z, target, data)
+        if self.hparams.times_weight > 0:
+            times = (data.node_times - self.t_mean) / self.t_std
+            loss = loss + self.hparams.times_weight * torch.mean((out[m, 1:] - times[m]) ** 2)
         return loss, z
 
     def _within_contact(self, z, target, data) -> torch.Tensor:

@@ -83,6 +83,9 @@ class PropensityTrainConfig:
     (:class:`~nucleate.train.module.PropensityRegressor`); the contact layer is the data set's
     own (its campaign's ``contact_height``), as in the contact-layer scores.
 
+    ``times_weight`` (films): weight of a second node head trained on the propensity at every
+    label time of the data set (its ``propensity_t``), beside the one at t* that is predicted.
+
     ``ensemble``: networks per fold and in the final model, each from its own seed and stopping
     early on a validation group drawn for it (the first as with one network; two may draw the
     same); the prediction is their mean, their spread the ``predicted_propensity_std`` of
@@ -120,6 +123,7 @@ class PropensityTrainConfig:
     displacement: list[float] | None = None
     film_energy: list[float] | None = None
     contact_weight: float = 0.0
+    times_weight: float = 0.0
     ensemble: int = 1
 
     def __post_init__(self) -> None:
@@ -155,6 +159,10 @@ class PropensityTrainConfig:
             raise InputError(f"ensemble must be a whole number ≥ 1, not {self.ensemble!r}")
         if self.ensemble > 1 and self.final_model == "ridge":
             raise InputError("ensemble is for networks: a ridge is one deterministic fit")
+        if not isinstance(self.times_weight, (int, float)) or self.times_weight < 0:
+            raise InputError(f"times_weight must be ≥ 0, not {self.times_weight!r}")
+        if self.times_weight > 0 and not _is_film(self):
+            raise InputError("times_weight is for films (their labels at every time)")
         if not isinstance(self.contact_weight, (int, float)) or self.contact_weight < 0:
             raise InputError(f"contact_weight must be ≥ 0, not {self.contact_weight!r}")
         if self.contact_weight > 0 and not _is_film(self):
@@ -211,6 +219,7 @@ class _Config:
     units: str
     ceiling_contact: float = float("nan")
     state_seconds: float = 0.0
+    times: np.ndarray | None = None  # (nodes, label times) for films with times_weight
 
 
 def featurizer_settings(cfg: PropensityTrainConfig) -> dict:
@@ -391,6 +400,8 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
 
             frames = read_frames(path)
             targets = [np.asarray(f.arrays["propensity"], float) for f in frames]
+            at_times = [np.asarray(f.arrays["propensity_t"], float).reshape(f.n_atoms, -1)
+                        if cfg.times_weight > 0 else None for f in frames]  # fmt: skip
             masks = [f.liquid & (np.isin(f.types, cfg.target_species) if cfg.target_species
                                  else True) for f in frames]  # fmt: skip
             ceilings = [float(f.info.get("ceiling", np.nan)) for f in frames]
@@ -414,10 +425,14 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
             if kind == "film":  # vapour atoms (under 3 neighbours) move ballistically: not scored
                 degree = np.bincount(np.asarray(g.edge_index)[0], minlength=len(t))
                 t[degree < 3] = np.nan
+            times = None
+            if kind == "film" and at_times[k] is not None:
+                times = at_times[k][np.asarray(g.atom_index)]
+                times[~np.isfinite(t)] = np.nan
             out.append(_Config(
                 f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k], g, t, ceilings[k],
                 frames[k].units, ceil_contact[k] if kind == "film" else float("nan"),
-                float(seconds[k]),
+                float(seconds[k]), times,
             ))  # fmt: skip
     return out
 
@@ -501,6 +516,8 @@ def _to_data(c: _Config):
     t = np.nan_to_num(c.target, nan=0.0)
     d = to_pyg(c.graph, node_y=t)
     d.node_mask = torch.as_tensor(np.isfinite(c.target))
+    if c.times is not None:
+        d.node_times = torch.as_tensor(np.nan_to_num(c.times, nan=0.0), dtype=torch.float32)
     return d
 
 
@@ -517,13 +534,19 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
     y = np.concatenate([c.target for c in train])
     y = y[np.isfinite(y)]
     species = sorted({int(s) for c in train for s in np.asarray(c.graph.species)})
-    model_args = {"species": tuple(species), "extra_features": x.shape[1], "node_out": 1,
-                  "cutoff": cfg.cutoff, **cfg.model_args}  # fmt: skip
+    times = {}
+    if cfg.times_weight > 0:  # a second head: the propensity at every label time
+        at = np.concatenate([c.times[np.isfinite(c.target)] for c in train])
+        times = {"times_weight": float(cfg.times_weight), "times_mean": at.mean(0).tolist(),
+                 "times_std": (at.std(0) + 1e-6).tolist()}  # fmt: skip
+    model_args = {"species": tuple(species), "extra_features": x.shape[1],
+                  "node_out": 1 + len(times.get("times_mean", [])), "cutoff": cfg.cutoff,
+                  **cfg.model_args}  # fmt: skip
     module = PropensityRegressor(
         "gnn", model_args, x_mean=x.mean(0).tolist(), x_std=(x.std(0) + 1e-6).tolist(),
         target_mean=float(y.mean()), target_std=float(y.std() or 1.0), lr=cfg.lr,
         weight_decay=cfg.weight_decay, meta=meta, contact_weight=float(cfg.contact_weight),
-        contact_height=contact_height(cfg.data),
+        contact_height=contact_height(cfg.data), **times,
     )  # fmt: skip
     L.seed_everything(cfg.seed if seed is None else seed, workers=True)
     ckpt = ModelCheckpoint(out / "checkpoints", filename=tag, monitor="val_loss", mode="min")

@@ -300,6 +300,7 @@ def atoms_liquid(path: Path) -> np.ndarray:
         ({"contact_weight": 1.0}, "contact_weight is for films"),
         ({"contact_weight": -0.5}, "contact_weight must be"),
         ({"ensemble": 0}, "ensemble must be a whole number"),
+        ({"times_weight": 1.0}, "times_weight is for films"),
         ({"ensemble": 3, "final_model": "ridge"}, "ensemble is for networks"),
     ],
 )

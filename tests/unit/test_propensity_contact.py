@@ -44,7 +44,7 @@ def test_contact_weight_adds_the_within_contact_term_to_the_loss():
     assert within == pytest.approx(1.0)
     for weight in (0.0, 2.5):
         m = _module(weight)
-        m.net.forward_nodes = lambda d, z=z: z  # a fixed prediction in standardised units
+        m.net.forward_nodes = lambda d, z=z: z[:, None]  # a fixed prediction, standardised
         loss, _ = m._loss(data)
         assert float(loss) == pytest.approx(plain + weight * within)
 
@@ -65,3 +65,18 @@ def test_contact_height_is_the_data_sets_own(tmp_path):
     assert contact_height_of(None) == PropensityCampaign.contact_height
     (tmp_path / "campaign.yaml").write_text(yaml.safe_dump({"propensity": {"contact_height": 0.9}}))
     assert contact_height(tmp_path) == 0.9
+
+
+def test_times_head_is_trained_beside_the_prediction_and_left_out_of_it():
+    data = _batch([0.5, 2.0, 3.0], [1.0, 2.0, 3.0], [0, 0, 0])
+    data.node_times = torch.tensor([[0.5, 1.0], [1.0, 2.0], [1.5, 3.0]])
+    m = PropensityRegressor("gnn", {"node_out": 3}, times_weight=0.5, times_mean=[1.0, 2.0],
+                            times_std=[0.5, 1.0])  # fmt: skip
+    out = torch.tensor([[1.0, -1.0, -1.0], [2.0, 0.0, 0.0], [3.0, 2.0, 1.0]])
+    m.net.forward_nodes = lambda d: out
+    # standardised times: [[-1, -1], [0, 0], [1, 1]]; errors 0, 0, (1, 0): mean 1/6
+    loss, z = m._loss(data)
+    assert float(loss) == pytest.approx(0.5 * (1 / 6))
+    assert torch.equal(z, out[:, 0])
+    # the prediction is the first output only, in the labels' units
+    assert torch.allclose(m(data), out[:, 0] * m.y_std + m.y_mean)
