@@ -1,9 +1,10 @@
 """Film propensity, what lifts the contact layer: the film model of configs/train/propensity_lj.yaml
 (the given structure + each atom's displacement to its cage state) beside the same with the
 contact-layer loss (``contact_weight``), with the pair energies with liquid and substrate
-(``film_energy``), with both, and as ensembles of networks (``ensemble``, ``max_epochs``). Every
-variant is ``nucleate train`` with the shipped config changed in those settings only (4 folds over
-the 24 substrates of data/lj-fcc-v1-propensity; no final model).
+(``film_energy``), with both, with a second head on every label time (``times_weight``), and as
+ensembles of networks (``ensemble``, ``max_epochs``). Every variant is ``nucleate train`` with the
+shipped config changed in those settings only (4 folds over the 24 substrates of
+data/lj-fcc-v1-propensity; no final model).
 
     .venv/bin/python benchmarks/film_propensity.py [--runs DIR] [--reuse] [--only NAME ...]
 
@@ -30,13 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "train" / "propensity_lj.yaml"
 #: name -> (what it changes, the settings changed); every variant sets what the shipped config's
 #: later settings changed, so that the base is the film model as it was before them
-_BEFORE = {"film_energy": None, "contact_weight": 0.0, "ensemble": 1, "max_epochs": 80}
+_BEFORE = {"film_energy": None, "contact_weight": 0.0, "times_weight": 0.0, "ensemble": 1,
+           "max_epochs": 80}  # fmt: skip
 _ENERGY = {"film_energy": [1.5, 2.5]}
 VARIANTS = {
     "base": ("given structure + displacement to the cage state", {}),
     "contact": ("+ contact-layer loss (weight 1)", {"contact_weight": 1.0}),
     "energy": ("+ pair energies (1.5, 2.5)", _ENERGY),
     "both": ("+ pair energies + contact-layer loss", {**_ENERGY, "contact_weight": 1.0}),
+    "both-times": ("+ pair energies + contact-layer loss + a head for every label time",
+                   {**_ENERGY, "contact_weight": 1.0, "times_weight": 1.0}),
     "energy-e3": ("+ pair energies, 3 networks", {**_ENERGY, "ensemble": 3}),
     "both-e3": ("+ pair energies + contact-layer loss, 3 networks",
                 {**_ENERGY, "contact_weight": 1.0, "ensemble": 3}),
