@@ -12,7 +12,7 @@ data/lj-fcc-v1-propensity; no final model).
 variant's settings) instead of training it again, so an interrupted benchmark resumes. Prints and
 writes the network's r per configuration over the film and within the contact layer (the goal of
 the issue on propensity: contact-layer r per configuration ≥ 0.85), the ridge's, the noise
-ceilings and each run's time on one core.
+ceilings and each run's time (one thread).
 """
 
 from __future__ import annotations

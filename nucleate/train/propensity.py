@@ -426,9 +426,8 @@ def load_configs(cfg: PropensityTrainConfig, progress: bool = True) -> list[_Con
                 degree = np.bincount(np.asarray(g.edge_index)[0], minlength=len(t))
                 t[degree < 3] = np.nan
             times = None
-            if kind == "film" and at_times[k] is not None:
+            if kind == "film" and at_times[k] is not None:  # scored where the target is
                 times = at_times[k][np.asarray(g.atom_index)]
-                times[~np.isfinite(t)] = np.nan
             out.append(_Config(
                 f"{path.stem if kind == 'ka' else groups[k]}#{k}", groups[k], g, t, ceilings[k],
                 frames[k].units, ceil_contact[k] if kind == "film" else float("nan"),
@@ -546,7 +545,7 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
         "gnn", model_args, x_mean=x.mean(0).tolist(), x_std=(x.std(0) + 1e-6).tolist(),
         target_mean=float(y.mean()), target_std=float(y.std() or 1.0), lr=cfg.lr,
         weight_decay=cfg.weight_decay, meta=meta, contact_weight=float(cfg.contact_weight),
-        contact_height=contact_height(cfg.data), **times,
+        contact_height=contact_height_of(meta.get("campaign")), **times,
     )  # fmt: skip
     L.seed_everything(cfg.seed if seed is None else seed, workers=True)
     ckpt = ModelCheckpoint(out / "checkpoints", filename=tag, monitor="val_loss", mode="min")
@@ -644,7 +643,7 @@ def cross_validate(cfg, configs: list[_Config], film: bool, out: Path, meta: dic
     """Held-out predictions of the network, the ridge (and, for films, the height alone) for
     every configuration, one fold of groups at a time, and their scores."""
     groups = [c.group for c in configs]
-    contact = contact_height(cfg.data) if film else None
+    contact = contact_height_of(meta.get("campaign")) if film else None
     preds = {
         k: [np.full(len(c.target), np.nan) for c in configs] for k in ("gnn", "ridge", "height")
     }
