@@ -28,6 +28,7 @@ from nucleate.data.runner import stored_settings
 from nucleate.data.simulate.md import Potential
 from nucleate.data.substrates import FACETS
 from nucleate.errors import InputError
+from nucleate.structure.libraries import neighbor_list
 
 
 @dataclass
@@ -644,10 +645,8 @@ def interfacial_region(frame, top: float, profile, store: dict):
 def _crystal_region(frame, crystal: np.ndarray, store: dict, margin: float = 2.5):
     """The grown crystal of a ramp's last frame and the liquid within ``margin`` of it (enough to
     recompute averaged bond order of its atoms); per-atom array ``crystal`` marks the cluster."""
-    import vesin
-
     liquid = np.flatnonzero(frame.liquid)
-    i, j = vesin.NeighborList(cutoff=margin, full_list=True).compute(
+    i, j = neighbor_list(margin).compute(
         points=frame.positions[liquid], box=frame.cell, periodic=list(frame.pbc), quantities="ij"
     )
     member = crystal[liquid]

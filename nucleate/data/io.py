@@ -8,6 +8,7 @@ in σ, a real-units file in Å; the unit system is recorded on every Frame.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import warnings
@@ -18,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 
+from nucleate.data import extxyz
 from nucleate.errors import InputError
 from nucleate.frame import Frame, check_units
 
@@ -370,8 +372,6 @@ def iter_frames(
     Raises:
         InputError: missing, unreadable, truncated or malformed files; bad selections.
     """
-    from ase.io import iread
-
     from nucleate.data import mda
 
     path = check_path(path)
@@ -393,9 +393,28 @@ def iter_frames(
             f"{path}: {_NEEDS_MDA}; for this file use --substrate_types, --substrate_array or "
             "--substrate_below"
         )
+    text = None
+    if format in (None, "extxyz") and extxyz.named(path) and atom_style is None:
+        text = _text(path)
+        try:
+            fast = extxyz.read(text, index) if text is not None else None
+        except extxyz.Unsupported:
+            fast = None  # ASE reads it (and names what is wrong with a broken file)
+        if fast is not None:
+            if not fast:
+                raise InputError(f"{path}: no frames (index {index!r})")
+            for count, atoms in enumerate(fast):
+                source = f"{path}" if count == 0 else f"{path} frame {count}"
+                yield from _oriented(
+                    from_ase(atoms, selection, units, wrap=wrap, source=source), side, source
+                )
+            return
+    from ase.io import iread
+
     fmt = guess_format(path, format)
     count = 0
-    frames = iread(_source(path, fmt), index=index, format=fmt, **_read_kwargs(fmt, atom_style))
+    source = io.StringIO(text) if text is not None and fmt == "extxyz" else _source(path, fmt)
+    frames = iread(source, index=index, format=fmt, **_read_kwargs(fmt, atom_style))
     while True:
         try:
             with warnings.catch_warnings():  # ASE warns about info it cannot parse; not ours
@@ -427,19 +446,31 @@ IN_MEMORY_BYTES = 32 * 2**20
 
 def _source(path: Path, fmt: str):
     """What ASE reads: a small compressed extxyz file decompressed in memory, else the path."""
+    if fmt != "extxyz" or path.suffix not in extxyz.COMPRESSED:
+        return str(path)
+    text = _text(path)
+    return str(path) if text is None else io.StringIO(text)
+
+
+def _text(path: Path) -> str | None:
+    """The file's text, decompressed, when it is at most :data:`IN_MEMORY_BYTES` on disk."""
     import bz2
     import gzip
-    import io
     import lzma
 
+    if path.stat().st_size > IN_MEMORY_BYTES:
+        return None
     opener = {".gz": gzip, ".bz2": bz2, ".xz": lzma}.get(path.suffix)
-    if fmt != "extxyz" or opener is None or path.stat().st_size > IN_MEMORY_BYTES:
-        return str(path)
+    raw = path.read_bytes()
+    if opener is not None:
+        try:
+            raw = opener.decompress(raw)
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as err:
+            raise InputError(f"{path}: cannot decompress ({err}); truncated or damaged?") from None
     try:
-        text = opener.decompress(path.read_bytes()).decode()
-    except (OSError, EOFError, ValueError, lzma.LZMAError) as err:
-        raise InputError(f"{path}: cannot decompress ({err}); truncated or damaged?") from None
-    return io.StringIO(text)
+        return raw.decode()
+    except UnicodeDecodeError:
+        return None  # not text: ASE says what it is
 
 
 def _oriented(frame: Frame, side: str, source: str) -> Iterator[Frame]:

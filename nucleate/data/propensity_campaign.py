@@ -34,6 +34,7 @@ from nucleate.data import dataset
 from nucleate.data.executor import ExecutorConfig
 from nucleate.data.runner import stored_settings
 from nucleate.errors import InputError
+from nucleate.structure import libraries
 
 MANIFEST_COLUMNS = (
     "id", "family", "facet", "mismatch", "eps_sl", "tn", "tn_censored", "n_configs", "n_replicas",
@@ -158,7 +159,7 @@ def contact_height_of(campaign: dict | None) -> float:
 def liquid_structure_peak(frame, k_min: float = 2.0, k_max: float = 12.0) -> float:
     """Wavenumber of the first peak of the liquid's static structure factor (Debye formula over
     the liquid atoms, minimum-image distances), in inverse length units."""
-    import freud
+    freud = libraries.freud()
 
     liq = frame.liquid
     cell = np.asarray(frame.cell)

@@ -28,6 +28,7 @@ from nucleate.featurize.surface import (
 from nucleate.frame import Frame
 from nucleate.structure.crystallinity import Crystallinity
 from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, unmoved
+from nucleate.structure.libraries import neighbor_list
 from nucleate.structure.order import RadialBondOrder, steinhardt
 
 
@@ -246,13 +247,11 @@ def adsorption_landscape(
 
 def _psi(xy: np.ndarray, lateral: np.ndarray, n_fold: int, cutoff: float) -> np.ndarray:
     """|psi_n| per atom from its n nearest in-plane neighbours (periodic)."""
-    import vesin
-
     if len(xy) < n_fold + 1:
         return np.zeros(len(xy))
     pts = np.column_stack([xy, np.zeros(len(xy))])
     box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
-    i, vec, dist = vesin.NeighborList(cutoff=cutoff, full_list=True).compute(
+    i, vec, dist = neighbor_list(cutoff).compute(
         points=pts, box=box, periodic=[True, True, False], quantities="iDd"
     )
     order = np.lexsort((dist, i))
@@ -269,13 +268,11 @@ def _psi(xy: np.ndarray, lateral: np.ndarray, n_fold: int, cutoff: float) -> np.
 
 def _g2d_peak(xy: np.ndarray, lateral: np.ndarray, r_max: float) -> tuple[float, float]:
     """First peak (height, position) of the in-plane pair correlation g(r)."""
-    import vesin
-
     if len(xy) < 3:
         return float("nan"), float("nan")
     pts = np.column_stack([xy, np.zeros(len(xy))])
     box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
-    (dist,) = vesin.NeighborList(cutoff=r_max, full_list=True).compute(
+    (dist,) = neighbor_list(r_max).compute(
         points=pts, box=box, periodic=[True, True, False], quantities="d"
     )
     area = abs(np.linalg.det(lateral))
@@ -634,13 +631,11 @@ def _periodic_copies(points: np.ndarray, lateral: np.ndarray) -> np.ndarray:
 
 def _in_plane_coordination(top: np.ndarray, lateral: np.ndarray, nn: float) -> float:
     """Mean number of top-layer neighbours within 1.1 nearest-neighbour distances."""
-    import vesin
-
     if len(top) < 2 or not np.isfinite(nn):
         return float("nan")
     pts = np.column_stack([top[:, :2], np.zeros(len(top))])
     box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
-    (i,) = vesin.NeighborList(cutoff=1.1 * nn, full_list=True).compute(
+    (i,) = neighbor_list(1.1 * nn).compute(
         points=pts, box=box, periodic=[True, True, False], quantities="i"
     )
     return float(len(i) / len(top))

@@ -18,6 +18,7 @@ from nucleate.errors import InputError
 from nucleate.featurize.base import FEATURIZERS, Context, Featurizer
 from nucleate.frame import Frame
 from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, substrate_surface
+from nucleate.structure.libraries import neighbor_list
 from nucleate.structure.order import RadialBondOrder
 
 
@@ -114,8 +115,6 @@ class GraphFeaturizer(Featurizer):
         self.detector = detector or LayerDetector(n_layers=max(self.layers or (1,)))
 
     def __call__(self, frame: Frame, profile: LayerProfile | None = None) -> AtomGraph:
-        import vesin
-
         n = frame.n_atoms
         height = np.zeros(n)
         layer = np.zeros(n, dtype=np.int64)
@@ -143,7 +142,7 @@ class GraphFeaturizer(Featurizer):
         periodic = list(frame.pbc)
         if not all(periodic) and abs(np.linalg.det(frame.cell)) < 1e-12:
             raise InputError("a graph needs a cell")
-        i, j, vec, dist = vesin.NeighborList(cutoff=self.cutoff, full_list=True).compute(
+        i, j, vec, dist = neighbor_list(self.cutoff).compute(
             points=pos, box=frame.cell, periodic=periodic, quantities="ijDd"
         )
         order = np.lexsort((j, i))  # deterministic edge order

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from nucleate.errors import InputError
+from nucleate.structure.libraries import neighbor_list
 
 #: the type of a second substrate component (two-component surfaces)
 SECOND_TYPE = 3
@@ -286,15 +287,13 @@ def lattice_match(
         d0: the crystal's nearest-neighbour distance.
         weights: (n,) per-atom weights (their strength ε, so a weak component templates less).
     """
-    import vesin
-
     n = len(xy)
     if n < 3:
         return {p: float("nan") for p in PLANES}
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     pts = np.column_stack([xy, np.zeros(n)])
     box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
-    i, j, vec = vesin.NeighborList(cutoff=radius * d0, full_list=True).compute(
+    i, j, vec = neighbor_list(radius * d0).compute(
         points=pts, box=box, periodic=[True, True, False], quantities="ijD"
     )
     vec = vec[:, :2]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nucleate.structure import libraries
 from nucleate.structure.order import freud_system, reference_order, steinhardt
 
 POLYMORPHS = ("fcc", "hcp", "bcc")
@@ -32,10 +33,10 @@ class Crystallinity:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(solid, cluster)``: (n,) bool crystal-like mask and (n,) int cluster label
         (-1 for atoms that are not crystal-like; labels sorted by cluster size, 0 the largest)."""
-        import freud
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
+        freud = libraries.freud()
         box, points = freud_system(positions, cell, pbc)
         sl = freud.order.SolidLiquid(6, self.q_threshold, self.solid_threshold, normalize_q=True)
         sl.compute((box, points), neighbors={"r_max": self.r_cut, "exclude_ii": True})
@@ -107,7 +108,7 @@ def polymorph_fractions(
 def _interior(positions: np.ndarray, cell: np.ndarray, pbc, atoms: np.ndarray) -> np.ndarray:
     """(len(atoms),) bool: whose 12 nearest neighbours all are among ``atoms`` and in the first
     shell."""
-    import freud
+    freud = libraries.freud()
 
     box, points = freud_system(positions, cell, pbc)
     nl = (

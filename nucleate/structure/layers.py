@@ -19,6 +19,7 @@ import numpy as np
 
 from nucleate.errors import InputError, NoLayerError
 from nucleate.frame import Frame
+from nucleate.structure.libraries import neighbor_list
 
 Reference = Literal["auto", "flat", "local"]
 
@@ -131,8 +132,6 @@ def substrate_surface(frame: Frame, probe_radius: float, spacing: float | None =
         probe_radius: lateral radius within which the highest substrate atom sets the surface.
         spacing: grid spacing (length); default half the probe radius.
     """
-    import vesin
-
     check_slab(frame)
     key = (float(probe_radius), spacing, tuple(bool(p) for p in frame.pbc))
     atoms_now = frame.positions[frame.substrate]
@@ -151,7 +150,7 @@ def substrate_surface(frame: Frame, probe_radius: float, spacing: float | None =
     points = np.concatenate([nodes, atoms])
     points[:, 2] = 0.0
     box = np.array([a, b, [0.0, 0.0, 1.0]])
-    i, j = vesin.NeighborList(cutoff=probe_radius, full_list=True).compute(
+    i, j = neighbor_list(probe_radius).compute(
         points=points, box=box, periodic=[True, True, False], quantities="ij"
     )
     n_nodes = len(nodes)

@@ -10,6 +10,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from nucleate.structure import libraries
+from nucleate.structure.libraries import neighbor_list
+
 
 def freud_system(positions: np.ndarray, cell: np.ndarray, pbc) -> tuple:
     """``(box, points)`` for freud: the cell as a periodic freud Box and the positions shifted into
@@ -22,8 +25,7 @@ def freud_system(positions: np.ndarray, cell: np.ndarray, pbc) -> tuple:
             plane (LAMMPS convention).
         pbc: (3,) periodicity.
     """
-    import freud
-
+    freud = libraries.freud()
     cell = np.asarray(cell, dtype=float)
     periodic = np.broadcast_to(np.asarray(pbc, dtype=bool), 3)
     origin = cell.sum(axis=0) / 2.0
@@ -50,8 +52,7 @@ def steinhardt(
 ) -> np.ndarray:
     """(n, len(ls)) Steinhardt order q_l per atom, averaged over neighbours (Lechner–Dellago q̄_l)
     when ``average``. Neighbours: the ``num_neighbors`` nearest, or all within ``r_max``."""
-    import freud
-
+    freud = libraries.freud()
     box, points = freud_system(positions, cell, pbc)
     query = {"num_neighbors": num_neighbors} if r_max is None else {"r_max": r_max}
     if r_max is None and num_neighbors is None:
@@ -170,8 +171,6 @@ class RadialBondOrder:
         self, positions, cell: np.ndarray | None = None, pbc=None, types=None
     ) -> np.ndarray:
         """Descriptors of every atom: ``(positions, cell, pbc[, types])`` arrays or one Frame."""
-        import vesin
-
         if hasattr(positions, "positions"):  # a Frame
             frame = positions
             positions, cell, pbc, types = frame.positions, frame.cell, frame.pbc, frame.types
@@ -180,7 +179,7 @@ class RadialBondOrder:
         cutoff = max(self.shells) + 3.0 * self.width
         if self.coarse_grain:
             cutoff = max(cutoff, *self.coarse_grain)
-        i, j, vec, dist = vesin.NeighborList(cutoff=cutoff, full_list=True).compute(
+        i, j, vec, dist = neighbor_list(cutoff).compute(
             points=positions, box=np.asarray(cell, dtype=float),
             periodic=list(np.broadcast_to(pbc, 3)), quantities="ijDd",
         )  # fmt: skip
@@ -286,8 +285,6 @@ class PairEnergy:
         return ["e_pair", *(f"cg{r:g}_e_pair" for r in self.coarse_grain)]
 
     def __call__(self, positions, cell=None, pbc=None, types=None) -> np.ndarray:
-        import vesin
-
         if hasattr(positions, "positions"):
             frame = positions
             positions, cell, pbc, types = frame.positions, frame.cell, frame.pbc, frame.types
@@ -297,7 +294,7 @@ class PairEnergy:
         sig_max = max(s for _, s in self.pairs.values())
         reach = max(self.cutoff * sig_max, *self.coarse_grain) if self.coarse_grain else (
             self.cutoff * sig_max)  # fmt: skip
-        i, j, dist = vesin.NeighborList(cutoff=reach, full_list=True).compute(
+        i, j, dist = neighbor_list(reach).compute(
             points=positions, box=np.asarray(cell, dtype=float),
             periodic=list(np.broadcast_to(pbc, 3)), quantities="ijd",
         )  # fmt: skip
@@ -327,8 +324,6 @@ def displacement_descriptors(
     The displacement to a configuration's inherent or cage state measures how freely an atom
     rattles in its cage, a strong single predictor of its dynamical propensity.
     ``-> (n, 1 [+ 2] + len(coarse_grain))`` float64 (length)."""
-    import vesin
-
     start = np.asarray(start, dtype=float)
     cell = np.asarray(cell, dtype=float)
     pbc = np.broadcast_to(np.asarray(pbc, dtype=bool), 3)
@@ -344,7 +339,7 @@ def displacement_descriptors(
         cols += [np.linalg.norm(d[:, :2], axis=1), np.abs(d[:, 2])]
     if coarse_grain:
         n = len(start)
-        i, j, dist = vesin.NeighborList(cutoff=max(coarse_grain), full_list=True).compute(
+        i, j, dist = neighbor_list(max(coarse_grain)).compute(
             points=start, box=cell, periodic=list(pbc), quantities="ijd"
         )
         cols += neighbour_means(i, j, dist, length, coarse_grain, n)
@@ -371,15 +366,13 @@ def film_pair_energy(
 
     How strongly the substrate holds a contact-layer atom, and how deep it sits among its
     neighbours, set how freely it moves. ``-> (n, 3 (1 + len(coarse_grain)))`` float64 (energy)."""
-    import vesin
-
     positions = np.asarray(positions, dtype=float)
     substrate = np.asarray(substrate, dtype=bool)
     if substrate.shape != (len(positions),):
         raise ValueError("give one substrate flag per atom")
     n = len(positions)
     reach = max(cutoff, *coarse_grain) if coarse_grain else cutoff
-    i, j, dist = vesin.NeighborList(cutoff=reach, full_list=True).compute(
+    i, j, dist = neighbor_list(reach).compute(
         points=positions, box=np.asarray(cell, dtype=float),
         periodic=list(np.broadcast_to(pbc, 3)), quantities="ijd",
     )  # fmt: skip
