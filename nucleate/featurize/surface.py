@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
 from nucleate.errors import InputError
 from nucleate.structure.libraries import neighbor_list
@@ -197,6 +196,8 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
 def deep_sites(energy: np.ndarray) -> np.ndarray:
     """Local minima of a periodic landscape (na, nb) that lie below its mean: (k,) flat indices,
     one per basin (neighbouring mesh points of one flat minimum count once)."""
+    from scipy import ndimage  # (here: its import is a tenth of a second nothing else needs)
+
     low = ndimage.minimum_filter(energy, size=3, mode="wrap")
     is_min = (energy <= low + 1e-9 * max(1.0, float(np.abs(energy).max()))) & (
         energy < energy.mean()

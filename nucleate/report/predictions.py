@@ -24,7 +24,6 @@ def plot_predictions(results: list[dict], models, frames_of, path: str | Path, n
     """``results``: dicts with id, tn, tn_std (ranked); ``frames_of(result)`` gives its frames.
     Shows the first ``n`` interfaces (and the last, when more are ranked) and the ranking."""
     from matplotlib.figure import Figure  # not pyplot: its import is most of a picture's cost
-    from scipy.ndimage import gaussian_filter
 
     from nucleate.featurize.pipeline import build
 
@@ -47,6 +46,8 @@ def plot_predictions(results: list[dict], models, frames_of, path: str | Path, n
         if c == 0:
             ax.set_ylabel("contact-layer density")
         if reads_images:
+            from scipy.ndimage import gaussian_filter
+
             ax = fig.add_subplot(grid[1, c])
             ax.imshow(gaussian_filter(saliency(models, image), 1.0), origin="lower", cmap="viridis")
             ax.set_xticks([])

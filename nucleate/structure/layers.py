@@ -60,6 +60,19 @@ def nearest_neighbour_distance(positions: np.ndarray) -> float:
     return d
 
 
+def gaussian_smooth(values: np.ndarray, sd: float) -> np.ndarray:
+    """``values`` convolved with a normalised Gaussian of ``sd`` samples, cut at 4 sd, zero
+    beyond the ends: scipy.ndimage's ``gaussian_filter1d(values, sd, mode="constant")``. Written
+    out because importing scipy.ndimage (~0.15 s) costs more than the layer analysis it serves."""
+    radius = int(4.0 * sd + 0.5)
+    x = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (x / sd) ** 2)
+    kernel /= kernel.sum()
+    values = np.asarray(values, dtype=float)
+    full = np.convolve(values, kernel)  # length n + 2 radius, the signal centred
+    return full[radius : radius + len(values)]
+
+
 def _unwrapped_z(frame: Frame) -> tuple[np.ndarray, float]:
     """z of all atoms with the substrate made contiguous along a periodic z; and the box height."""
     z = frame.positions[:, 2].copy()
@@ -436,9 +449,7 @@ class LayerDetector:
         counts, _ = np.histogram(allh, bins=edges)
         centres = 0.5 * (edges[1:] + edges[:-1])
         density = counts / (n_frames * area * dh)
-        from scipy.ndimage import gaussian_filter1d
-
-        smoothed = gaussian_filter1d(density, sigma / dh, mode="constant")
+        smoothed = gaussian_smooth(density, sigma / dh)
         layers = self._layers(centres, smoothed, rho_bulk, area, n_frames, sigma, d_liq, allh)
         profile = LayerProfile(
             heights=centres,

@@ -116,7 +116,8 @@ def _written(atoms) -> str:
 
 def test_reading_a_bundled_trajectory_imports_neither_ase_io_nor_torch():
     """What the fast path is for: a prediction's reading costs no scipy.integrate (ase.io) and
-    its neighbour lists and bond order no torch or pyplot (see nucleate.structure.libraries)."""
+    its neighbour lists and bond order no torch or pyplot (see nucleate.structure.libraries),
+    its layer profile no scipy.ndimage."""
     sample = bundled(every=1)[0]
     code = (
         "import sys\n"
@@ -125,6 +126,7 @@ def test_reading_a_bundled_trajectory_imports_neither_ase_io_nor_torch():
         "from nucleate.structure.layers import LayerDetector\n"
         f"frames = read_frames({str(sample)!r})\n"
         "LayerDetector()(frames)\n"
+        "assert 'scipy.ndimage' not in sys.modules\n"  # (freud imports it: checked before)
         "f = frames[0]\n"
         "q = steinhardt(f.positions[f.liquid], f.cell, f.pbc)\n"
         "assert q.shape == (int(f.liquid.sum()), 2)\n"

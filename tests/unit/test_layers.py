@@ -7,7 +7,12 @@ from conftest import shaken
 
 from nucleate.data.io import Selection, from_ase
 from nucleate.errors import InputError, NoLayerError
-from nucleate.structure.layers import LayerDetector, prominent_peaks, substrate_surface
+from nucleate.structure.layers import (
+    LayerDetector,
+    gaussian_smooth,
+    prominent_peaks,
+    substrate_surface,
+)
 
 SUB = Selection(substrate_types=(1,))
 
@@ -246,6 +251,17 @@ def test_prominent_peaks_are_scipys_find_peaks(seed):
         assert len(want) > 0
         np.testing.assert_array_equal(got, want)
         np.testing.assert_allclose(prom, props["prominences"], atol=1e-12)
+
+
+@pytest.mark.parametrize(("n", "sd"), [(400, 2.3), (60, 0.7), (10, 3.0), (5, 0.2), (300, 7.49)])
+def test_gaussian_smooth_is_scipys_gaussian_filter1d(n, sd):
+    """Zero beyond the ends, cut at 4 sd, kernels longer than the profile included."""
+    from scipy.ndimage import gaussian_filter1d
+
+    x = np.random.default_rng(n).random(n) * np.linspace(1, 3, n)
+    np.testing.assert_allclose(
+        gaussian_smooth(x, sd), gaussian_filter1d(x, sd, mode="constant"), rtol=0, atol=1e-14
+    )
 
 
 def test_a_frozen_substrate_gets_one_surface_a_moved_one_its_own(film):
