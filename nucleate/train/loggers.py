@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -38,8 +39,23 @@ def wandb_logger(out: Path, project: str, run: str) -> WandbLogger:
 
 def make_loggers(names: list[str], out: Path, project: str = "nucleate", run: str = "run"):
     """Lightning loggers by registered name (``csv``, ``tensorboard``, ``wandb``) writing under
-    ``out``."""
+    ``out``. (Lightning's advertisement for its cloud logger is kept out of the output.)"""
+    rank_zero = logging.getLogger(LIGHTNING_INFO)
+    if not any(isinstance(f, NoTips) for f in rank_zero.filters):
+        rank_zero.addFilter(NoTips())
     return [LOGGERS.get(name)(Path(out), project, run) for name in names]
+
+
+#: the logger through which Lightning prints its information lines
+LIGHTNING_INFO = "lightning.pytorch.utilities.rank_zero"
+
+
+class NoTips(logging.Filter):
+    """Drops Lightning's "💡 Tip" lines (a product advertisement printed by every Trainer that has
+    no LitLogger); every other line passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
 
 
 def wandb_reachable(timeout: float = 3.0) -> bool:

@@ -94,3 +94,21 @@ def test_model_and_logger_registries(tmp_path):
     assert set(LOGGERS.names()) == {"csv", "tensorboard", "wandb"}
     with pytest.raises(InputError, match="unknown logger 'mlflow'"):
         make_loggers(["mlflow"], tmp_path)
+
+
+def test_lightning_tips_are_dropped_and_its_other_lines_kept(tmp_path, caplog):
+    """A Trainer built with nucleate's loggers prints no advertisement; Lightning's other
+    information lines (which accelerator it uses) still come through."""
+    lightning = pytest.importorskip("lightning")
+    import logging
+
+    from nucleate.train.loggers import LIGHTNING_INFO, make_loggers
+
+    loggers = make_loggers(["csv"], tmp_path)
+    make_loggers(["csv"], tmp_path)  # the filter is installed once
+    assert len(logging.getLogger(LIGHTNING_INFO).filters) == 1
+    with caplog.at_level(logging.INFO, logger=LIGHTNING_INFO):
+        lightning.Trainer(logger=loggers, accelerator="cpu", enable_progress_bar=False)
+    lines = [r.getMessage() for r in caplog.records if r.name == LIGHTNING_INFO]
+    assert any("GPU available" in line for line in lines)
+    assert not any("Tip" in line for line in lines)
