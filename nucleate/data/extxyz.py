@@ -120,10 +120,13 @@ def _info_value(key: str, raw: str):
     """The value ASE's ``key_val_str_to_dict`` makes of a single number or word."""
     if key in _ASE_INFO_KEYS:
         raise Unsupported(f"info key {key}")
-    if _INT.fullmatch(raw):
-        return np.array([raw], dtype=int)[0]
-    if _FLOAT.fullmatch(raw):
-        return np.array([raw], dtype=float)[0]
+    try:
+        if _INT.fullmatch(raw):
+            return np.array([raw], dtype=int)[0]
+        if _FLOAT.fullmatch(raw):
+            return np.array([raw], dtype=float)[0]
+    except (ValueError, OverflowError):  # e.g. an integer beyond int64: ASE makes it a float
+        raise Unsupported(f"info value {key}={raw!r}") from None
     if _WORD.fullmatch(raw) and raw not in _INFO_BOOL_WORDS:
         return raw
     raise Unsupported(f"info value {key}={raw!r}")

@@ -92,6 +92,7 @@ def test_frame_selection_as_ase(film, index):
         lambda a: a.info.__setitem__("flag", True),  # a boolean
         lambda a: a.info.__setitem__("energy", -1.5),  # ASE makes a calculator of it
         lambda a: a.info.__setitem__("vector", np.array([1.0, 2.0])),  # an array
+        lambda a: a.info.__setitem__("big", 10**20),  # beyond int64: ASE makes it a float
     ],
 )
 def test_what_it_does_not_read_goes_to_ase(tmp_path, film, edit):
