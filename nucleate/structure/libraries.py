@@ -8,7 +8,9 @@ those extras looking absent, unless the process has loaded them already (then im
 costs nothing). The libraries themselves treat the extras as optional: vesin falls back to numpy,
 freud's ``plot`` methods say that matplotlib is missing.
 
-Every use of vesin and freud in nucleate goes through :func:`vesin` and :func:`freud`.
+Every use of vesin and freud in nucleate goes through :func:`vesin` and :func:`freud`. A program
+that also hands vesin torch tensors, or plots with freud, should import them itself before
+nucleate first needs them (they are then imported as usual).
 """
 
 from __future__ import annotations
