@@ -191,17 +191,18 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     # (an order of magnitude faster than np.bincount here); a probe without pairs gets 0
     starts = np.searchsorted(probe_of, np.arange(n))
     alone = np.diff(np.append(starts, len(probe_of))) == 0
-    starts = np.minimum(starts, max(len(probe_of) - 1, 0))
+    inside = starts < len(probe_of)  # (trailing probes without pairs start past the end)
 
     def at(h) -> np.ndarray:  # (n,) energy with the probes at height h (one, or one each)
+        total = np.zeros(n)
         if not len(probe_of):
-            return np.zeros(n)
+            return total
         dz = (h[probe_of] if np.ndim(h) else h) - dz_atom
         r2 = r_xy2 + dz * dz
         s6 = s2 / np.maximum(r2, 1e-12)
         s6 = s6 * s6 * s6
         e = (w4 * (s6 * s6 - s6) - w_shift) * (r2 < rc2)
-        total = np.add.reduceat(e, starts)
+        total[inside] = np.add.reduceat(e, starts[inside])
         total[alone] = 0.0
         return total
 

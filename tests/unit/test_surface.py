@@ -144,3 +144,27 @@ def test_one_strength_shortcut_equals_the_per_atom_computation(eps):
     for k, v in full.items():
         assert short[k] == pytest.approx(v, rel=1e-12, abs=1e-14), k
     assert short["site_depth"] < -eps  # deeper than one pair's minimum
+
+
+def test_a_dimer_in_a_wide_cell_matches_a_brute_force_scan_at_every_probe():
+    """Most probes of a wide cell have no atom within the cutoff (energy 0), also the last ones
+    of a chunk of the scan; every other probe's energy is its minimum over height, here by brute
+    force on a height mesh of 0.001 σ (two atoms one above the other: a probe near one has two
+    pairs)."""
+    pair = PairLJ(1.0)
+    lateral = np.array([[30.0, 0.0], [0.0, 30.0]])
+    atoms = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -0.6]])  # one above the other
+    land = landscape(atoms, lateral, pair, 0.0)
+    assert land.energy.size > 4 * 2048  # several chunks of the scan
+    probes = land.probes[:, :2]
+    heights = np.linspace(-1.5, 2.0, 3501)
+    want = np.zeros(len(probes))
+    for k, xy in enumerate(probes):
+        d = xy - atoms[:, :2]
+        d -= np.round(d / 30.0) * 30.0  # nearest images (the cell is wider than two cutoffs)
+        rho2 = (d**2).sum(axis=1)
+        if rho2.min() < pair.cutoff**2:
+            r = np.sqrt(rho2[None, :] + (heights[:, None] - atoms[None, :, 2]) ** 2)
+            want[k] = pair.energy(r).sum(axis=1).min()
+    assert (want == 0).mean() > 0.9
+    np.testing.assert_allclose(land.energy.ravel(), want, atol=2e-4)
