@@ -146,10 +146,15 @@ def landscape(
     # interface leaves the landscape as it was
     anchor = substrate_xyz[int(np.argmax(substrate_xyz[:, 2])), :2]
     probes = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
-    pairs = lateral_pairs(probes, substrate_xyz[:, :2], lateral, pair.cutoff)
     weight = np.full(len(substrate_xyz), pair.eps) if strengths is None else np.asarray(strengths)
     unit = PairLJ(1.0, pair.sigma, pair.cutoff)
     coarse = np.linspace(*heights[:2], int(heights[2])) * pair.sigma
+    # atoms deeper than a cutoff below the lowest height scanned (the coarse mesh's first, less
+    # one coarse step for the fine scan) reach no probe: left out, every sum is the same
+    lowest = coarse[0] - (coarse[1] - coarse[0])
+    keep = substrate_xyz[:, 2] - top > lowest - pair.cutoff * (1.0 + 1e-9)
+    substrate_xyz, weight = substrate_xyz[keep], weight[keep]
+    pairs = lateral_pairs(probes, substrate_xyz[:, :2], lateral, pair.cutoff)
     starts = np.searchsorted(pairs.probe, np.arange(len(probes) + 1))
     e_min, height = np.empty(len(probes)), np.empty(len(probes))
     # probes in chunks: each chunk's pairs stay in cache through its 57 height evaluations
@@ -259,13 +264,15 @@ def touched(
     somewhere on the surface (periodic): the atoms a liquid atom touches."""
     from scipy.spatial import cKDTree
 
+    # atoms more than ``reach`` below the lowest probe touch none: left out of the search
+    near = np.flatnonzero(substrate_xyz[:, 2] > np.min(probes[:, 2]) - reach * (1.0 + 1e-9))
     shifts = lateral_images(lateral, reach)
-    n = len(substrate_xyz)
-    images = np.concatenate([substrate_xyz + [*s, 0.0] for s in shifts])
+    n = len(near)
+    images = np.concatenate([substrate_xyz[near] + [*s, 0.0] for s in shifts])
     hit = cKDTree(images).query_ball_point(probes, reach)
-    mask = np.zeros(n, dtype=bool)
+    mask = np.zeros(len(substrate_xyz), dtype=bool)
     idx = np.concatenate([np.asarray(h, dtype=int) for h in hit]) if len(hit) else []
-    mask[np.asarray(idx, dtype=int) % n] = True
+    mask[near[np.asarray(idx, dtype=int) % n]] = True
     return mask
 
 
