@@ -26,15 +26,11 @@ class Novelty:
     """
 
     def __init__(self, reference: np.ndarray, margin: float = 1.0) -> None:
-        from scipy.spatial import cKDTree
-
         ref = np.asarray(reference, dtype=float)
         if ref.ndim != 2 or len(ref) < 2 or not np.all(np.isfinite(ref)):
             raise InputError("a novelty reference needs two or more finite training inputs")
         self.reference = ref
-        self.tree = cKDTree(ref)
-        dist, _ = self.tree.query(ref, k=2)
-        own = dist[:, 1]
+        own = np.sort(_distances(ref, ref), axis=1)[:, 1]  # each one's nearest other
         self.scale = float(np.median(own)) or 1.0
         self.limit = float(margin * own.max())
         self.margin = float(margin)
@@ -47,7 +43,7 @@ class Novelty:
                 f"an input of {z.shape[1]} features against a reference of "
                 f"{self.reference.shape[1]}"
             )
-        return self.tree.query(z, k=1)[0]
+        return _distances(z, self.reference).min(axis=1)
 
     def score(self, z: np.ndarray) -> np.ndarray:
         """(m,) novelty: nearest-training distance over the training inputs' median one."""
@@ -63,6 +59,17 @@ class Novelty:
     @classmethod
     def from_dict(cls, d: dict) -> Novelty:
         return cls(np.asarray(d["reference"]), d.get("margin", 1.0))
+
+
+def _distances(a: np.ndarray, b: np.ndarray, rows: int = 64) -> np.ndarray:
+    """(len(a), len(b)) Euclidean distances, a block of rows at a time. By brute force: the
+    references hold hundreds of training inputs, and a k-d tree (scipy.spatial, whose import
+    alone costs more than a prediction's forward passes) gains nothing in tens of dimensions."""
+    out = np.empty((len(a), len(b)))
+    for k in range(0, len(a), rows):
+        diff = a[k : k + rows, None, :] - b[None, :, :]
+        out[k : k + rows] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return out
 
 
 def regressor_representation(model, X: np.ndarray) -> np.ndarray:

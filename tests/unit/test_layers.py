@@ -10,6 +10,7 @@ from nucleate.errors import InputError, NoLayerError
 from nucleate.structure.layers import (
     LayerDetector,
     gaussian_smooth,
+    nearest_neighbour_distance,
     prominent_peaks,
     substrate_surface,
 )
@@ -262,6 +263,38 @@ def test_gaussian_smooth_is_scipys_gaussian_filter1d(n, sd):
     np.testing.assert_allclose(
         gaussian_smooth(x, sd), gaussian_filter1d(x, sd, mode="constant"), rtol=0, atol=1e-14
     )
+
+
+def _point_sets():
+    rng = np.random.default_rng(0)
+    slab = [(i * 1.1 + 0.55 * (k % 2), j * 1.1, -0.8 * k)
+            for i in range(10) for j in range(10) for k in range(6)]  # fmt: skip
+    return {
+        "cloud": rng.random((500, 3)) * 10,
+        "plane": np.column_stack([rng.random((300, 2)) * 20, np.zeros(300)]),
+        "line": np.column_stack([np.arange(50) * 1.1, np.zeros((50, 2))]),
+        "pair": np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 0.0]]),
+        "slab": np.array(slab),
+        "far outliers": np.concatenate([rng.random((10, 3)), rng.random((12, 3)) * 1000]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_point_sets()))
+def test_nearest_neighbour_distance_is_a_kd_trees_median(name):
+    """From vesin pair lists with a growing cutoff: scipy's k-d tree's median, also where most
+    points are far apart (the cutoff grows) or lie on a plane or a line."""
+    from scipy.spatial import cKDTree
+
+    points = _point_sets()[name]
+    want = float(np.median(cKDTree(points).query(points, k=2)[0][:, 1]))
+    assert nearest_neighbour_distance(points) == pytest.approx(want, rel=1e-12)
+
+
+def test_nearest_neighbour_distance_refuses_atoms_on_top_of_each_other():
+    with pytest.raises(InputError, match="on top of each other"):
+        nearest_neighbour_distance(np.array([[0.0, 0, 0], [0, 0, 0], [1, 1, 1]]))
+    with pytest.raises(InputError, match="on top of each other"):
+        nearest_neighbour_distance(np.zeros((3, 3)))
 
 
 def test_a_frozen_substrate_gets_one_surface_a_moved_one_its_own(film):

@@ -26,6 +26,22 @@ def test_distances_on_a_square_grid():
         Novelty(grid[:1])
 
 
+@pytest.mark.parametrize(("n", "d"), [(300, 64), (40, 5), (700, 41)])
+def test_distances_are_a_kd_trees(n, d):
+    """Brute force, block by block, against scipy's k-d tree (a duplicated reference included)."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(n)
+    ref = rng.normal(size=(n, d))
+    ref[3] = ref[1]
+    z = rng.normal(size=(90, d))
+    novelty, tree = Novelty(ref), cKDTree(ref)
+    own = tree.query(ref, k=2)[0][:, 1]
+    assert novelty.scale == pytest.approx(np.median(own), rel=1e-12)
+    assert novelty.limit == pytest.approx(own.max(), rel=1e-12)
+    np.testing.assert_allclose(novelty.distance(z), tree.query(z, k=1)[0], rtol=1e-12)
+
+
 def test_a_gaussian_process_is_seen_through_its_length_scales():
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, WhiteKernel
