@@ -48,13 +48,14 @@ class PredictConfig(ReadOptions):
         trajectory: frames of an interface, predicted instead of simulating a substrate: the CNN
             reads one density image averaged over all frames, the GNN predicts each frame's graph
             and reports the mean over the frames, the descriptor model averages its descriptors
-            over them.
+            over them. Several, e.g. [a/frames.extxyz, b/frames.extxyz]: each predicted in turn
+            in this one process and ranked, as a screen of substrates one has simulated.
         substrate: slab files and/or generated slabs <family>:<value>, e.g. [my_slab.extxyz,
             fcc111:+0.015, bcc110:-0.02, fcc111-vacancies:0.2]: simulated first (every one with
             every eps_sl); the families are listed at the end of ``nucleate predict --help``.
-        eps_sl: substrate-liquid ε for substrate, e.g. [1.2] or [0.5, 1.0, 1.5]; with a
-            trajectory, its substrate's (one value; propensity models that read a film's
-            inherent state need it).
+        eps_sl: substrate-liquid ε for substrate, e.g. [1.2] or [0.5, 1.0, 1.5]; with
+            trajectories, their substrates' (one value for all, or one per trajectory;
+            propensity models that read a film's inherent state need it).
         eps_sl2: substrate-liquid ε of the second component of two-component families
             (fcc111-stripes, fcc111-alloy, fcc100-checker; lj-mix-v1 used 0.3).
         workers: simulations at once (0: all cores).
@@ -77,7 +78,7 @@ class PredictConfig(ReadOptions):
     """
 
     model: list[str] | None = None
-    trajectory: str | None = None
+    trajectory: str | list[str] | None = None
     substrate: list[str] | None = None
     eps_sl: list[float] | None = None
     eps_sl2: float | None = None
@@ -96,6 +97,13 @@ class PredictConfig(ReadOptions):
         if self.per_atom:
             self.task = "propensity"
 
+    @property
+    def trajectories(self) -> list[str]:
+        """The trajectories given (none, one or several) as a list."""
+        if self.trajectory is None:
+            return []
+        return [self.trajectory] if isinstance(self.trajectory, str) else list(self.trajectory)
+
     def validate(self) -> None:
         """Raise :class:`InputError` on the first inconsistent option, before any work."""
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
@@ -110,6 +118,8 @@ class PredictConfig(ReadOptions):
                 raise InputError("--rate applies to T_n, not to per-atom propensity")
             if self.trajectory is None:
                 raise InputError("propensity is predicted from frames: give --trajectory FILE")
+            if len(self.trajectories) != 1:
+                raise InputError("propensity is predicted for one trajectory at a time")
             if self.eps_sl and len(self.eps_sl) > 1:
                 raise InputError("a trajectory has one substrate-liquid strength: give one "
                                  "--eps_sl")  # fmt: skip
@@ -118,8 +128,17 @@ class PredictConfig(ReadOptions):
             raise InputError(
                 "give either --trajectory FILE or --substrate [FILE or fcc111:+0.02, ...]"
             )
-        if self.trajectory is not None and self.eps_sl and len(self.eps_sl) > 1:
-            raise InputError("a trajectory has one substrate-liquid strength: give one --eps_sl")
+        if self.trajectory is not None:
+            n = len(self.trajectories)
+            if n == 0:
+                raise InputError("--trajectory names no file")
+            if len(set(self.trajectories)) < n:
+                raise InputError("a trajectory is named twice in --trajectory")
+            if self.eps_sl and len(self.eps_sl) not in (1, n):
+                raise InputError(
+                    f"{len(self.eps_sl)} values of --eps_sl for {n} trajectories: give one for "
+                    "all or one per trajectory"
+                )
         if self.substrate is not None and not self.eps_sl:
             raise InputError("--substrate needs --eps_sl (the substrate-liquid interaction)")
         if self.workers < 0:
@@ -171,13 +190,23 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     if head is not None:
         head.check_rates(cfg.rate)  # before any simulation
     if cfg.trajectory is not None:
-        frames = read_frames(cfg.trajectory, **reading)
-        eps = cfg.eps_sl[0] if cfg.eps_sl else None
-        p = predict_frames(models, frames, cfg.trajectory, eps_sl=eps)
-        results = [{"id": Path(cfg.trajectory).name.split(".")[0], **asdict(p)}]
+        paths = cfg.trajectories
+        given = list(cfg.eps_sl or [None])  # one for all, or one each
+        eps = given * len(paths) if len(given) == 1 else given
+        kept = {}  # one trajectory's frames stay for the picture; several are read again
+        results = []
+        for path, sid, e in _progress(zip(paths, trajectory_ids(paths), eps, strict=True),
+                                      len(paths)):  # fmt: skip
+            frames = read_frames(path, **reading)
+            p = predict_frames(models, frames, path, eps_sl=e)
+            results.append({"id": sid, **asdict(p)})
+            if len(paths) == 1:
+                kept[sid] = frames
+        results.sort(key=lambda r: -r["tn"])
+        source = dict(zip(trajectory_ids(paths), paths, strict=True))
 
         def frames_of(r):
-            return frames
+            return kept.get(r["id"]) or read_frames(source[r["id"]], **reading)
     else:
         workers = cfg.workers or os.cpu_count() or 1
         results = screen(
@@ -252,6 +281,28 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
         f"{_protocol_rate(models)}; written to {final}/prediction.json, {', '.join(written)}"
     )
     return {"results": results}
+
+
+def trajectory_ids(paths: list[str]) -> list[str]:
+    """A short name of each trajectory: its file name without extensions, with as many of its
+    folders in front as it takes to tell the trajectories apart (``a/frames``, ``b/frames``)."""
+    parts = [Path(p).parts for p in paths]
+    stems = [p[-1].split(".")[0] for p in parts]
+    for depth in range(max(len(p) for p in parts)):
+        ids = [
+            "/".join([*p[max(0, len(p) - 1 - depth) : -1], s])
+            for p, s in zip(parts, stems, strict=True)
+        ]
+        if len(set(ids)) == len(ids):
+            return ids
+    return [str(p) for p in paths]
+
+
+def _progress(items, total: int):
+    """A progress bar over several trajectories (none for one)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(items, total=total, desc="trajectories", unit="file", disable=total < 2 or None)
 
 
 def _protocol_rate(models) -> str:

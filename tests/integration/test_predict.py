@@ -251,3 +251,38 @@ def test_a_damaged_metrics_json_is_one_line(tmp_path, capsys, command):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "metrics.json: damaged, not JSON" in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_several_trajectories_are_predicted_in_one_process_and_ranked(tmp_path, capsys):
+    """A screen of trajectories one has simulated: each gets the T_n it gets alone (a descriptor
+    model, each with its own ε_sl), the ranking is by T_n, ids tell apart files of one name, and
+    the ε_sl values must be one for all or one each."""
+    root = Path(__file__).resolve().parents[2]
+    samples = root / "data/lj-fcc-v1/samples"
+    runs = [
+        ("fcc111_m+00.0_e1.00", 1.0),
+        ("fcc100_m+00.0_e0.40", 0.4),
+        ("fcc110_m+01.5_e2.00", 2.0),
+    ]
+    paths = [str(samples / sid / "frames.extxyz.gz") for sid, _ in runs]
+    model = ["predict", "--model", f"[{root / 'models/lj-fcc-v1/descriptors'}]", "--plot", "false"]
+    alone = {}
+    for (sid, eps), path in zip(runs, paths, strict=True):
+        out = tmp_path / sid
+        argv = [*model, "--trajectory", path, "--eps_sl", f"[{eps}]", "--out", str(out)]
+        assert cli.main(argv) == 0
+        alone[sid] = json.loads((out / "prediction.json").read_text())[0]["tn"]
+    argv = [*model, "--trajectory", f"[{', '.join(paths)}]", "--out", str(tmp_path / "screen"),
+            "--eps_sl", f"[{', '.join(str(e) for _, e in runs)}]"]  # fmt: skip
+    assert cli.main(argv) == 0
+    got = json.loads((tmp_path / "screen" / "prediction.json").read_text())
+    assert [r["id"] for r in got] == sorted(
+        [f"{sid}/frames" for sid, _ in runs], key=lambda i: -alone[i.split("/")[0]]
+    )
+    for r in got:
+        assert r["tn"] == pytest.approx(alone[r["id"].split("/")[0]], abs=1e-12)
+    assert [r["tn"] for r in got] == sorted((r["tn"] for r in got), reverse=True)
+    capsys.readouterr()
+    bad = [*argv[:-1], "[1.0, 0.4]", "--out", str(tmp_path / "bad")]
+    assert cli.main(bad) == 2
+    assert "3 trajectories" in capsys.readouterr().err
