@@ -332,29 +332,57 @@ def lattice_match(
     i, j, vec = neighbor_list(radius * d0).compute(
         points=pts, box=box, periodic=[True, True, False], quantities="ijD"
     )
-    vec = vec[:, :2]
+    order = np.argsort(i, kind="stable")  # each atom's neighbours one run: summed by reduceat
+    i, j, vec = i[order], j[order], vec[order, :2]
     norm = np.bincount(i, w[j], minlength=n) + w
+    starts = np.searchsorted(i, np.arange(n))
+    alone = np.diff(np.append(starts, len(i))) == 0  # no neighbour within the radius
+    inside = starts < len(i)
+    wj = w[j]
+
+    def per_atom(values: np.ndarray) -> np.ndarray:  # (rows, pairs) -> (rows, n) sums over j
+        out = np.zeros((len(values), n))
+        if len(i):
+            out[:, inside] = np.add.reduceat(values, starts[inside], axis=1)
+        out[:, alone] = 0.0
+        return out
 
     def match(g: np.ndarray, angles: np.ndarray) -> np.ndarray:
         c, s = np.cos(angles), np.sin(angles)
         rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # (a, 2, 2)
         gr = np.einsum("aij,gj->agi", rot, g).reshape(-1, 2)  # (a * g, 2)
-        arg = gr @ vec.T  # (a * g, pairs): each pair's phase, summed per atom i by bincount
-        rows = len(gr)
-        at = (np.arange(rows)[:, None] * n + i.astype(np.int64)).ravel()
-        re = np.bincount(at, (np.cos(arg) * w[j]).ravel(), rows * n).reshape(rows, n) + w
-        im = np.bincount(at, (np.sin(arg) * w[j]).ravel(), rows * n).reshape(rows, n)
+        arg = gr @ vec.T  # (a * g, pairs): each pair's phase
+        re = per_atom(np.cos(arg) * wj) + w
+        im = per_atom(np.sin(arg) * wj)
         return (np.hypot(re, im) / norm).reshape(len(angles), len(g), n).mean(axis=(1, 2))
 
     out = {}
     for plane in PLANES:
         g = plane_reciprocal(plane, d0)
-        coarse = np.radians(np.arange(0.0, 180.0, 1.0))
+        # the match repeats with the plane's rotational symmetry: one period of 1° steps
+        coarse = np.radians(np.arange(0.0, symmetry_period(g), 1.0))
         m = match(g, coarse)
         best = coarse[int(np.argmax(m))]
         fine = best + np.radians(np.arange(-1.0, 1.0001, 0.05))
         out[plane] = float(match(g, fine).max())
     return out
+
+
+def symmetry_period(g: np.ndarray) -> float:
+    """The smallest rotation, in degrees (180 / k, k = 6, 4, 3, 2 or 1), that maps the reciprocal
+    vectors ``g`` (one of each ± pair) onto themselves up to sign: a lattice match over angles
+    repeats with it (|S(-G)| = |S(G)| for real weights)."""
+    scale = np.abs(g).max()
+    for k in (6, 4, 3, 2):
+        t = np.pi / k
+        turned = g @ np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+        gap = np.minimum(
+            np.abs(turned[:, None] - g[None]).max(axis=2),
+            np.abs(turned[:, None] + g[None]).max(axis=2),
+        ).min(axis=1)
+        if np.all(gap < 1e-9 * scale):
+            return 180.0 / k
+    return 180.0
 
 
 def substrate_descriptors(

@@ -9,13 +9,16 @@ from scipy.optimize import minimize_scalar
 from nucleate.data.families import FAMILIES, build_named
 from nucleate.errors import InputError
 from nucleate.featurize.surface import (
+    PLANES,
     PairLJ,
     atom_strengths,
     deep_sites,
     landscape,
     lateral_pairs,
     lattice_match,
+    plane_reciprocal,
     substrate_descriptors,
+    symmetry_period,
 )
 
 A0 = 1.617
@@ -75,6 +78,26 @@ def test_a_facet_of_the_crystal_matches_its_own_plane_perfectly(name, value, pla
     assert d["lattice_match"] == pytest.approx(1.0, abs=1e-5)
     others = [v for p, v in d.items() if p.startswith("match_") and p != f"match_{plane}"]
     assert max(others) < 0.7
+
+
+def test_each_plane_is_scanned_over_its_own_symmetry():
+    """Six-fold (111) repeats every 60°, four-fold (100) every 90°, (110) only every 180°."""
+    periods = {p: symmetry_period(plane_reciprocal(p, D0)) for p in PLANES}
+    assert periods == {"111": 60.0, "100": 90.0, "110": 180.0}
+
+
+@pytest.mark.parametrize("turn", [17.0, 41.0, 73.0, 101.0, 131.0, 163.0])
+def test_lattice_match_does_not_depend_on_how_the_surface_is_turned(turn):
+    """The same strained, bumpy bcc(110) top layer turned in the plane (cell and atoms): the
+    same match to every plane, whatever the best orientation falls on."""
+    slab, _ = build_named(FAMILIES.get("bcc110"), 0.03, A0, 3, 10.0, 0)
+    top = slab.positions[slab.positions[:, 2] > slab.positions[:, 2].max() - 0.1, :2]
+    lateral = slab.cell.array[:2, :2]
+    t = np.radians(turn)
+    rot = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+    want, got = lattice_match(top, lateral, D0), lattice_match(top @ rot, lateral @ rot, D0)
+    for plane in PLANES:
+        assert got[plane] == pytest.approx(want[plane], abs=2e-4)
 
 
 def test_lattice_match_falls_with_mismatch_and_disorder():
