@@ -319,7 +319,7 @@ def per_atom_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
         # a bulk model reads every atom as liquid; substrate options are refused by Selection
         kwargs["selection"] = replace(kwargs["selection"], bulk=True)
     try:
-        frames = read_frames(cfg.trajectory, **kwargs)
+        frames = read_frames(cfg.trajectories[0], **kwargs)
     except InputError as err:
         if "no substrate given" in str(err):
             raise InputError(
@@ -334,7 +334,7 @@ def per_atom_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
                         "atoms": int(np.isfinite(mean).sum())})  # fmt: skip
     if cfg.plot:
         plot_per_atom(frames[-1], results[-1][0], out / "per_atom.png",
-                      f"{Path(cfg.trajectory).name}: predicted propensity, last frame",
+                      f"{Path(cfg.trajectories[0]).name}: predicted propensity, last frame",
                       contact_height_of(models[0].hparams.meta.get("campaign")))  # fmt: skip
     (out / "per_atom.json").write_text(json.dumps(summary, indent=1) + "\n")
     path = final / path.name

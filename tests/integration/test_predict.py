@@ -286,3 +286,18 @@ def test_several_trajectories_are_predicted_in_one_process_and_ranked(tmp_path, 
     bad = [*argv[:-1], "[1.0, 0.4]", "--out", str(tmp_path / "bad")]
     assert cli.main(bad) == 2
     assert "3 trajectories" in capsys.readouterr().err
+
+
+def test_propensity_reads_one_trajectory_given_as_a_list_of_one():
+    from nucleate.errors import InputError
+    from nucleate.predict.command import PredictConfig
+
+    one = PredictConfig(model=["m"], trajectory=["a.extxyz"], task="propensity")
+    one.validate()
+    assert one.trajectories == ["a.extxyz"]
+    with pytest.raises(InputError, match="one trajectory at a time"):
+        PredictConfig(
+            model=["m"], trajectory=["a.extxyz", "b.extxyz"], task="propensity"
+        ).validate()
+    with pytest.raises(InputError, match="named twice"):
+        PredictConfig(model=["m"], trajectory=["a.extxyz", "a.extxyz"]).validate()
