@@ -136,8 +136,9 @@ class PredictConfig(ReadOptions):
                 raise InputError("a trajectory is named twice in --trajectory")
             if self.eps_sl and len(self.eps_sl) not in (1, n):
                 raise InputError(
-                    f"{len(self.eps_sl)} values of --eps_sl for {n} trajectories: give one for "
-                    "all or one per trajectory"
+                    f"{len(self.eps_sl)} values of --eps_sl for {n} "
+                    f"{'trajectory' if n == 1 else 'trajectories'}: give one for all or one per "
+                    "trajectory"
                 )
         if self.substrate is not None and not self.eps_sl:
             raise InputError("--substrate needs --eps_sl (the substrate-liquid interaction)")

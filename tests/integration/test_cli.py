@@ -192,7 +192,10 @@ def test_inspect_a_film_upside_down_and_a_two_sided_slab(tmp_path, capsys):
         (["predict", "--trajectory", "x.extxyz"], "give --model"),
         (["predict", "--model", "[m]"], "give either --trajectory FILE or --substrate"),
         (["predict", "--model", "[m]", "--substrate", "[fcc111:+0.01]"], "needs --eps_sl"),
-        (["predict", "--model", "[m]", "--trajectory", "x", "--eps_sl", "[1, 2]"], "one --eps_sl"),
+        (
+            ["predict", "--model", "[m]", "--trajectory", "x", "--eps_sl", "[1, 2]"],
+            "2 values of --eps_sl for 1 trajectory",
+        ),
         (["predict", "--model", "[m]", "--task", "propensity"], "give --trajectory FILE"),
         (["predict", "--model", "[m]", "--per-atom", "true"], "give --trajectory FILE"),
         (["featurize", "--featurizer", "graph"], "give either --data DIR or --trajectory"),
