@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import sys
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ def machine() -> dict:
 def write_results(name: str, numbers: dict, table: str, folder: Path = RESULTS) -> Path:
     """Write NAME.json and NAME.md atomically; returns the .md path."""
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = {"date": date.today().isoformat(), "command": " ".join(["python", *sys.argv]),
+    stamp = {"date": date.today().isoformat(), "command": shlex.join(["python", *sys.argv]),
              "machine": machine()}  # fmt: skip
     m = stamp["machine"]
     header = (f"Measured {stamp['date']} with `{stamp['command']}` on {m['cores']} cores "
