@@ -176,8 +176,8 @@ LANDSCAPE_CHUNK = 2048
 def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     """(energy, height) of each of ``n`` probes at its best height: ``coarse`` heights, then a
     scan ten times finer around each probe's best one, then a parabola through the three fine
-    points around the minimum. ``probe_of``: each pair's probe, sorted; ``dz_atom``: each pair's atom
-    height below the reference top."""
+    points around the minimum. ``probe_of``: each pair's probe, sorted; ``dz_atom``: each pair's
+    atom height below the reference top."""
     # the shifted LJ pair of ``unit.energy`` times each pair's strength, from r² (no square
     # root, no general power: this loop is most of a new slab's descriptor time)
     s2 = unit.sigma**2
@@ -185,8 +185,8 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     rc2 = unit.cutoff**2
     # pairs out of reach at every height scanned (coarse[0] - one coarse step to coarse[-1] + one)
     # add exact zeros: left out, the sums are the same
-    step = coarse[1] - coarse[0]
-    gap = np.maximum(np.maximum(coarse[0] - step - dz_atom, dz_atom - coarse[-1] - step), 0.0)
+    margin = coarse[1] - coarse[0]
+    gap = np.maximum(np.maximum(coarse[0] - margin - dz_atom, dz_atom - coarse[-1] - margin), 0.0)
     near = r_xy2 + gap * gap < rc2 * (1.0 + 1e-9)
     probe_of, r_xy2, dz_atom, weight = probe_of[near], r_xy2[near], dz_atom[near], weight[near]
     w4 = 4.0 * weight
