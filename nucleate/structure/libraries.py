@@ -16,7 +16,6 @@ nucleate first needs them (they are then imported as usual).
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import sys
 import threading
