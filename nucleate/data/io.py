@@ -393,35 +393,40 @@ def iter_frames(
             f"{path}: {_NEEDS_MDA}; for this file use --substrate_types, --substrate_array or "
             "--substrate_below"
         )
-    text = None
+    fast, text = None, None
     if format in (None, "extxyz") and extxyz.named(path) and atom_style is None:
         text = _text(path)
         try:
             fast = extxyz.read(text, index) if text is not None else None
         except extxyz.Unsupported:
             fast = None  # ASE reads it (and names what is wrong with a broken file)
-        if fast is not None:
-            if not fast:
-                raise InputError(f"{path}: no frames (index {index!r})")
-            for count, atoms in enumerate(fast):
-                source = f"{path}" if count == 0 else f"{path} frame {count}"
-                yield from _oriented(
-                    from_ase(atoms, selection, units, wrap=wrap, source=source), side, source
-                )
-            return
+    count = 0
+    for atoms in fast if fast is not None else _ase_atoms(path, text, index, format, atom_style):
+        source = f"{path}" if count == 0 else f"{path} frame {count}"
+        yield from _oriented(
+            from_ase(atoms, selection, units, wrap=wrap, source=source), side, source
+        )
+        count += 1
+    if count == 0:
+        raise InputError(f"{path}: no frames (index {index!r})")
+
+
+def _ase_atoms(path: Path, text: str | None, index, format: str | None, atom_style: str | None):
+    """The file's frames read by ASE one at a time (``text``: its contents, already read), each
+    failure an InputError naming the frame."""
     from ase.io import iread
 
     fmt = guess_format(path, format)
-    count = 0
     source = io.StringIO(text) if text is not None and fmt == "extxyz" else _source(path, fmt)
     frames = iread(source, index=index, format=fmt, **_read_kwargs(fmt, atom_style))
+    count = 0
     while True:
         try:
             with warnings.catch_warnings():  # ASE warns about info it cannot parse; not ours
                 warnings.simplefilter("ignore", UserWarning)
                 atoms = next(frames)
         except StopIteration:
-            break
+            return
         except InputError:
             raise
         except Exception as err:
@@ -430,13 +435,8 @@ def iter_frames(
             raise InputError(
                 f"{path}: cannot read {what} as {fmt}; truncated or malformed? ({detail})"
             ) from None
-        source = f"{path}" if count == 0 else f"{path} frame {count}"
-        yield from _oriented(
-            from_ase(atoms, selection, units, wrap=wrap, source=source), side, source
-        )
+        yield atoms
         count += 1
-    if count == 0:
-        raise InputError(f"{path}: no frames (index {index!r})")
 
 
 #: compressed extxyz files up to this size are decompressed in one go (ASE's line-by-line reading

@@ -192,24 +192,14 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     w4 = 4.0 * weight
     w_shift = w4 * (src6 * src6 - src6)
 
-    # each probe's pairs are one run of the (sorted) ``probe_of``: summed by np.add.reduceat
-    # (an order of magnitude faster than np.bincount here); a probe without pairs gets 0
-    starts = np.searchsorted(probe_of, np.arange(n))
-    alone = np.diff(np.append(starts, len(probe_of))) == 0
-    inside = starts < len(probe_of)  # (trailing probes without pairs start past the end)
+    per_probe = run_sums(probe_of, n)
 
     def at(h) -> np.ndarray:  # (n,) energy with the probes at height h (one, or one each)
-        total = np.zeros(n)
-        if not len(probe_of):
-            return total
         dz = (h[probe_of] if np.ndim(h) else h) - dz_atom
         r2 = r_xy2 + dz * dz
         s6 = s2 / np.maximum(r2, 1e-12)
         s6 = s6 * s6 * s6
-        e = (w4 * (s6 * s6 - s6) - w_shift) * (r2 < rc2)
-        total[inside] = np.add.reduceat(e, starts[inside])
-        total[alone] = 0.0
-        return total
+        return per_probe((w4 * (s6 * s6 - s6) - w_shift) * (r2 < rc2))
 
     e_coarse = np.stack([at(h) for h in coarse], axis=1)
     h0 = coarse[np.argmin(e_coarse, axis=1)]
@@ -224,6 +214,24 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     shift = np.clip(np.where(ok, 0.5 * (lo - hi) / np.where(ok, curv, 1.0), 0.0), -1.0, 1.0)
     e_min = np.minimum(mid + 0.25 * (hi - lo) * shift, fine.min(axis=1))
     return e_min, h0 + offsets[best] + shift * step
+
+
+def run_sums(owner: np.ndarray, n: int):
+    """For ``owner`` sorted (each element's group, 0 to n - 1): a function that sums values
+    (..., len(owner)) over each group into (..., n), 0 for a group without elements. By
+    np.add.reduceat over each group's run, an order of magnitude faster than np.bincount here."""
+    starts = np.searchsorted(owner, np.arange(n))
+    empty = np.diff(np.append(starts, len(owner))) == 0
+    inside = starts < len(owner)  # (trailing empty groups start past the end)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((*values.shape[:-1], n))
+        if len(owner):
+            out[..., inside] = np.add.reduceat(values, starts[inside], axis=-1)
+        out[..., empty] = 0.0
+        return out
+
+    return total
 
 
 def deep_sites(energy: np.ndarray) -> np.ndarray:
@@ -332,20 +340,11 @@ def lattice_match(
     i, j, vec = neighbor_list(radius * d0).compute(
         points=pts, box=box, periodic=[True, True, False], quantities="ijD"
     )
-    order = np.argsort(i, kind="stable")  # each atom's neighbours one run: summed by reduceat
+    order = np.argsort(i, kind="stable")  # each atom's neighbours one run
     i, j, vec = i[order], j[order], vec[order, :2]
     norm = np.bincount(i, w[j], minlength=n) + w
-    starts = np.searchsorted(i, np.arange(n))
-    alone = np.diff(np.append(starts, len(i))) == 0  # no neighbour within the radius
-    inside = starts < len(i)
+    per_atom = run_sums(i, n)  # (rows, pairs) -> (rows, n): sums over each atom's neighbours
     wj = w[j]
-
-    def per_atom(values: np.ndarray) -> np.ndarray:  # (rows, pairs) -> (rows, n) sums over j
-        out = np.zeros((len(values), n))
-        if len(i):
-            out[:, inside] = np.add.reduceat(values, starts[inside], axis=1)
-        out[:, alone] = 0.0
-        return out
 
     def match(g: np.ndarray, angles: np.ndarray) -> np.ndarray:
         c, s = np.cos(angles), np.sin(angles)

@@ -192,19 +192,18 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
         head.check_rates(cfg.rate)  # before any simulation
     if cfg.trajectory is not None:
         paths = cfg.trajectories
+        source = dict(zip(trajectory_ids(paths), paths, strict=True))
         given = list(cfg.eps_sl or [None])  # one for all, or one each
         eps = given * len(paths) if len(given) == 1 else given
         kept = {}  # one trajectory's frames stay for the picture; several are read again
         results = []
-        for path, sid, e in _progress(zip(paths, trajectory_ids(paths), eps, strict=True),
-                                      len(paths)):  # fmt: skip
+        for (sid, path), e in _progress(zip(source.items(), eps, strict=True), len(paths)):
             frames = read_frames(path, **reading)
             p = predict_frames(models, frames, path, eps_sl=e)
             results.append({"id": sid, **asdict(p)})
             if len(paths) == 1:
                 kept[sid] = frames
         results.sort(key=lambda r: -r["tn"])
-        source = dict(zip(trajectory_ids(paths), paths, strict=True))
 
         def frames_of(r):
             return kept.get(r["id"]) or read_frames(source[r["id"]], **reading)

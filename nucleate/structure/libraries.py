@@ -54,7 +54,8 @@ def vesin() -> ModuleType:
 def freud() -> ModuleType:
     """The ``freud`` module, imported without matplotlib when it is not loaded yet. (freud logs
     which FFT it found, at INFO, when it is imported: not a line for nucleate's users.)"""
-    logging.getLogger("freud.msd").setLevel(logging.WARNING)
+    if "freud" not in sys.modules:  # (called per frame: the logger is set once, before import)
+        logging.getLogger("freud.msd").setLevel(logging.WARNING)
     return import_without("freud", ("matplotlib",))
 
 
