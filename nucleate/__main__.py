@@ -1,5 +1,5 @@
 import sys
 
-from nucleate.cli import main
+from nucleate.cli import run
 
-sys.exit(main())
+sys.exit(run())

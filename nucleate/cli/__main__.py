@@ -2,7 +2,7 @@
 
 import sys
 
-from nucleate.cli import main
+from nucleate.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

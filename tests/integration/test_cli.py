@@ -27,6 +27,33 @@ def test_help_lists_every_subcommand(capsys):
         assert name in out
 
 
+def test_the_program_runs_main_then_collects_and_freezes(monkeypatch):
+    """``run`` (the installed ``nucleate``) returns main's status; the garbage main left is
+    finalized (a cycle with a finalizer), and what is left alive is frozen out of the collector
+    (the interpreter's exit then does not walk it)."""
+    import gc
+
+    finalized = []
+
+    class Cycle:
+        def __del__(self):
+            finalized.append(True)
+
+    def fake_main(argv=None):
+        a = Cycle()
+        a.self = a  # a reference cycle: only the collector can free it
+        return 3
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    gc.disable()  # no collection of its own between main and the check
+    try:
+        assert cli.run(["x"]) == 3
+        assert finalized == [True] and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 @pytest.fixture
 def film_file(tmp_path, film):
     atoms, d, _ = film(size=(6, 6), n_liquid=8)
