@@ -30,7 +30,7 @@ def test_torch_is_bounded_and_console_script_declared():
         d for d in meta["dependencies"] if d.startswith("torch>") or d.startswith("torch<")
     )
     assert "<" in torch, "an unbounded torch pulls a multi-GB CUDA build"
-    assert meta["scripts"]["nucleate"] == "nucleate.cli:main"
+    assert meta["scripts"]["nucleate"] == "nucleate.cli:run"
     assert {"dev", "cluster"} <= set(meta["optional-dependencies"])
 
 
