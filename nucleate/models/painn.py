@@ -40,10 +40,9 @@ class PaiNNLayer(nn.Module):
     def forward(self, s, vec, edge_index, rbf, unit):
         src, dst = edge_index
         f = self.hidden
-        x = self.phi(s).index_select(0, src) * self.w(rbf)  # (edges, 3F)
+        x = self.phi(s)[src] * self.w(rbf)  # (edges, 3F)
         ds, dv_v, dv_r = x[:, :f], x[:, f : 2 * f], x[:, 2 * f :]
-        # (edges, 3, F)
-        dv = vec.index_select(0, src) * dv_v[:, None, :] + unit[:, :, None] * dv_r[:, None, :]
+        dv = vec[src] * dv_v[:, None, :] + unit[:, :, None] * dv_r[:, None, :]  # (edges, 3, F)
         s = s + torch.zeros_like(s).index_add_(0, dst, ds)
         vec = vec + torch.zeros_like(vec).index_add_(0, dst, dv)
         uv, vv = self.u(vec), self.v(vec)  # (nodes, 3, F)
