@@ -91,9 +91,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     """The ``nucleate`` program: :func:`main`; then the garbage it left is collected (its
     finalizers run as they would at exit) and every live object is moved out of the collector's
     reach (``gc.freeze``), so that the interpreter's exit does not walk them again and again while
-    it tears the modules down: after a prediction (torch imported) that took ~0.4 s of a 3 s run.
-    Only for a process that ends next; code calling :func:`main` in a long-lived process keeps
-    its collector as it was."""
+    it tears the modules down (after a prediction, with torch imported, a noticeable share of the
+    whole run). Only for a process that ends next; code calling :func:`main` in a long-lived
+    process keeps its collector as it was."""
     code = main(argv)
     gc.collect()
     gc.freeze()
