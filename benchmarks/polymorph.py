@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from results_io import write_results
 
+from nucleate.train.metrics import POLYMORPH_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[1]
 PRECURSORS = ("pre_frac_1", "crys_like_1", "pre_q6_1", "lean_fcc_1", "lean_hcp_1", "lean_bcc_1")
 
@@ -31,7 +33,7 @@ def label_noise(data: Path) -> np.ndarray:
         r = json.loads(f.read_text())
         p = [x["polymorph"] for x in r["ramps"] if x["polymorph"] and not x["censored"]]
         if len(p) >= 2:
-            frac = np.array([[q[k] for k in ("fcc", "hcp", "bcc", "other")] for q in p])
+            frac = np.array([[q[k] for k in POLYMORPH_COLUMNS] for q in p])
             d.append(np.abs(frac - frac.mean(axis=0)).mean(axis=0))
     return np.mean(d, axis=0)
 
@@ -41,8 +43,8 @@ def main(runs: list[Path]) -> None:
     lines = ["| route | test substrates | MAE of fractions | MAE fcc / hcp / bcc | mean-fraction "
              "baseline MAE | majority polymorph accuracy | majority-class baseline |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    numbers: dict = {"label_noise": dict(zip(("fcc", "hcp", "bcc", "other"), noise.tolist(),
-                                             strict=True)), "routes": {}}  # fmt: skip
+    numbers: dict = {"label_noise": dict(zip(POLYMORPH_COLUMNS, noise.tolist(), strict=True)),
+                     "routes": {}}  # fmt: skip
     for run in runs:
         if not (run / "metrics.json").exists():
             lines.append(f"| {run.name} | not run | | | | | |")
