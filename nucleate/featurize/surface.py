@@ -277,10 +277,11 @@ def touched(
     shifts = lateral_images(lateral, reach)
     n = len(near)
     images = np.concatenate([substrate_xyz[near] + [*s, 0.0] for s in shifts])
-    hit = cKDTree(images).query_ball_point(probes, reach)
+    # from the atoms' side: how many probes each image has within reach (the same pairs as
+    # the probes' lists of atoms, without a Python list per probe)
+    hits = cKDTree(probes).query_ball_point(images, reach, return_length=True)
     mask = np.zeros(len(substrate_xyz), dtype=bool)
-    idx = np.concatenate([np.asarray(h, dtype=int) for h in hit]) if len(hit) else []
-    mask[near[np.asarray(idx, dtype=int) % n]] = True
+    mask[near[np.flatnonzero(hits) % n]] = True
     return mask
 
 
