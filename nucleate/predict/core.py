@@ -105,7 +105,7 @@ def substrate_from(item: str, campaign: dict, eps_sl2: float | None = None):
     ``fcc111-vacancies:0.2``; see :mod:`nucleate.data.families`) built exactly as the training
     campaign built its own. Two-component families need ``eps_sl2``."""
     from nucleate.data.campaign import family_slab
-    from nucleate.data.families import FAMILIES, parse_spec
+    from nucleate.data.families import parse_spec
     from nucleate.data.substrates import load_substrate
 
     item = item.strip()
@@ -114,9 +114,10 @@ def substrate_from(item: str, campaign: dict, eps_sl2: float | None = None):
     try:
         spec = parse_spec(item)
     except InputError as err:
+        # an unknown family's message lists the families already; a bad value needs only its range
         raise InputError(
-            f"{item!r}: {err}; a generated substrate reads <family>:<value>, e.g. fcc111:+0.015 "
-            f"or fcc111-vacancies:0.2 (families: {', '.join(FAMILIES)})"
+            f"{item!r}: {err} (a generated substrate reads <family>:<value>, e.g. fcc111:+0.015 "
+            f"or fcc111-vacancies:0.2)"
         ) from None
     if spec is None:
         return load_substrate(item), Path(item).stem

@@ -199,5 +199,9 @@ def test_prediction_builds_the_slab_the_campaign_built():
         substrate_from("fcc111-alloy:0.5", config)
     slab, _ = substrate_from("fcc111-alloy:0.5", config, eps_sl2=0.3)
     assert np.array_equal(slab.numbers, family_slab("fcc111-alloy", 0.5, config, 0.3)[0].numbers)
-    with pytest.raises(InputError, match="families: fcc111"):
+    with pytest.raises(InputError) as err:
         substrate_from("fcc112:0.0", config)
+    assert "use one of fcc111" in str(err.value) and "<family>:<value>" in str(err.value)
+    assert str(err.value).count("fcc111-twist") == 1  # the families listed once
+    with pytest.raises(InputError, match=r"outside \[-0.2, 0.2\].*<family>:<value>"):
+        substrate_from("bcc110:0.5", config)
