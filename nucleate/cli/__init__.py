@@ -11,6 +11,7 @@ the options that read frames are shared (:mod:`nucleate.cli.common`).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import logging
@@ -93,11 +94,26 @@ def run(argv: Sequence[str] | None = None) -> int:
     reach (``gc.freeze``), so that the interpreter's exit does not walk them again and again while
     it tears the modules down (after a prediction, with torch imported, a noticeable share of the
     whole run). Only for a process that ends next; code calling :func:`main` in a long-lived
-    process keeps its collector as it was."""
+    process keeps its collector as it was.
+
+    Frozen objects are not freed at exit (the operating system takes the memory back), which
+    extensions built with nanobind (freud) report as leaks on stderr after the interpreter has
+    finished; :func:`_quiet_teardown`, registered first so that it runs after every other exit
+    handler, closes stderr for that last stretch."""
+    atexit.register(_quiet_teardown)
     code = main(argv)
     gc.collect()
     gc.freeze()
     return code
+
+
+def _quiet_teardown() -> None:
+    """After a frozen exit (and unless ``NUCLEATE_DEBUG`` is set): stderr to /dev/null for the
+    interpreter's teardown, after every exit handler registered after it has had its say."""
+    if not gc.get_freeze_count() or os.environ.get("NUCLEATE_DEBUG"):
+        return
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
 
 
 if __name__ == "__main__":

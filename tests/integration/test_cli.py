@@ -1,5 +1,6 @@
 """The CLI in-process: help, the inspect command, and one clear line for each kind of bad input."""
 
+import atexit
 import json
 
 import numpy as np
@@ -50,8 +51,27 @@ def test_the_program_runs_main_then_collects_and_freezes(monkeypatch):
         assert cli.run(["x"]) == 3
         assert finalized == [True] and gc.get_freeze_count() > 0
     finally:
+        atexit.unregister(cli._quiet_teardown)
         gc.unfreeze()
         gc.enable()
+
+
+def test_the_program_ends_without_a_leak_report(film_file):
+    """A frozen exit leaves nanobind's extensions (freud) alive at the interpreter's end, which
+    they report as leaks on stderr; the program's own messages still come through."""
+    import subprocess
+    import sys
+
+    path = str(film_file[0])
+    code = ("import sys, freud; from nucleate.cli import run; "
+            f"sys.exit(run(['inspect', {path!r}, '--substrate_types', '[1]']))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "layer" in done.stdout
+    assert "leak" not in done.stderr
+    bad = subprocess.run([sys.executable, "-c", code.replace(path, "nothere.xyz")],
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "nucleate: error: nothere.xyz" in bad.stderr
 
 
 @pytest.fixture
