@@ -127,10 +127,7 @@ def lofo_scores(route: str, out: Path) -> dict[str, dict]:
             s = np.array([float(r["predicted_std"]) if r["predicted_std"] else np.nan for r in sel])
             result[fam] = _score(t, p, s)
         return result
-    return {
-        fam: {k: v[k] for k in ("n", "rmse", "spearman") if k in v}
-        for fam, v in metrics.get("leave_one_family_out", {}).items()
-    }
+    return {fam: _keys(v) for fam, v in metrics.get("leave_one_family_out", {}).items()}
 
 
 def baselines(data: Path, out: Path) -> dict[str, dict[str, dict]]:
@@ -307,6 +304,15 @@ def table(results: dict) -> str:
     v = routes[best]["random_split"]["rmse"]
     lines += ["", f"Goal, random split: best route ({NAMES.get(best, best)}) {v:.4f} = "
               f"{v / std:.2f} × std (goal ≤ 0.2)."]  # fmt: skip
+    cover = []
+    for route, r in routes.items():
+        c = [x.get("coverage_2sigma") for x in r["lofo"].values()]
+        if c and None not in c:
+            cover.append(f"{NAMES.get(route, route)} mean {np.mean(c):.2f}, lowest {min(c):.2f}, "
+                         f"{sum(x >= 0.8 for x in c)} of {len(c)} families ≥ 0.8")  # fmt: skip
+    if cover:
+        lines += ["", "Goal, ±2σ coverage ≥ 0.8 on held-out families, leaving one family out: "
+                  + "; ".join(cover) + "."]  # fmt: skip
     earlier = {}  # (date, command) -> the routes kept from that run
     for r, e in routes.items():
         if "measured" in e:

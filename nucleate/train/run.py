@@ -171,7 +171,9 @@ def _leave_one_family_out(
 ) -> dict:
     """One model per family trained on the others (validation drawn from them) and scored on it;
     families held out of the run stay out of every fit. Each held-out substrate's prediction goes
-    to ``lofo_predictions.csv`` (as the descriptor route's)."""
+    to ``lofo_predictions.csv`` (as the descriptor route's), with the σ that model would report:
+    its calibration floor from its own validation substrates (of the training families: how
+    well that σ covers a family never seen is the point of the score)."""
     scores, lines = {}, []
     for fam in sorted(set(families[~held_out])):
         held = families == fam
@@ -185,8 +187,13 @@ def _leave_one_family_out(
         scores[fam] = regression_metrics(
             y[held], p[held], censored[held], bound[held], baseline=mean
         )
-        lines += [[ids[k], fam, cfg.model, "" if censored[k] else f"{y[k]:.6g}", f"{p[k]:.6g}", ""]
-                  for k in np.flatnonzero(held)]  # fmt: skip
+        floor = spread_floor(y, p[None, :], [fam_part], censored)["floor"]
+        sigma = calibrated_spread(np.zeros(len(p)), floor)  # one member: no spread of its own
+        ok = held & ~censored
+        if ok.any():
+            scores[fam]["coverage_2sigma_calibrated"] = coverage(y[ok], p[ok], sigma[ok])
+        lines += [[ids[k], fam, cfg.model, "" if censored[k] else f"{y[k]:.6g}", f"{p[k]:.6g}",
+                   f"{sigma[k]:.6g}"] for k in np.flatnonzero(held)]  # fmt: skip
     with open(out / "lofo_predictions.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "family", "regressor", "tn", "predicted", "predicted_std"])

@@ -100,6 +100,11 @@ def test_ensemble_spread_coverage_and_leave_one_family_out(capsys, tmp_path, fil
         mine = [r for r in held if r["family"] == fam and r["tn"]]
         err = [float(r["predicted"]) - float(r["tn"]) for r in mine]
         assert np.sqrt(np.mean(np.square(err))) == pytest.approx(score["rmse"], rel=1e-3)
+        # each family's σ: one value, its model's validation error (from the other family)
+        sigma = {float(r["predicted_std"]) for r in held if r["family"] == fam}
+        assert len(sigma) == 1 and sigma.pop() > 0
+        inside = [abs(e) <= 2 * float(r["predicted_std"]) for e, r in zip(err, mine, strict=True)]
+        assert score["coverage_2sigma_calibrated"] == pytest.approx(np.mean(inside))
     lines = (out / "predictions.csv").read_text().splitlines()
     assert lines[0].endswith("spread") and len(lines) == 17
     # the calibration floor: the members' own validation error, in every checkpoint's meta
