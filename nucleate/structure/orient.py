@@ -96,7 +96,8 @@ def orient(frame: Frame, side: str = "auto") -> Frame:
         else:
             raise InputError(
                 f"liquid on both sides of the slab ({above} sites above, {below} below): choose "
-                "one with --side top or --side bottom, or read both faces with --side both"
+                "one with --side top or --side bottom, or read both faces with --side both (liquid "
+                "that seeped into a holed or rough slab from above counts as below: --side top)"
             )
     if side == "top" and below == 0 and _contiguous(frame):
         return frame  # already the geometry the analysis reads: positions as they were given
