@@ -440,7 +440,7 @@ def run_task(task: dict, root: str) -> dict:
     ramps = list(old["ramps"]) if old else []
     crystals = []
     if old and "crystals.extxyz.gz" in old.get("files", {}):
-        crystals = read_frames(dataset.sample_dir(root, sid) / "crystals.extxyz.gz")
+        crystals = read_frames(dataset.sample_dir(root, sid) / "crystals.extxyz.gz", side=None)
     reproduced = None
     lmp = start_lammps()
     try:
@@ -448,7 +448,8 @@ def run_task(task: dict, root: str) -> dict:
                                                      task.get("eps_sl2"))  # fmt: skip
         kept = [interfacial_region(f, top, profile, c["store"]) for f in frames]
         if old:
-            stored = read_frames(dataset.sample_dir(root, sid) / "frames.extxyz.gz")
+            # as stored: liquid seeped into a holed slab stays, as in the frames just re-made
+            stored = read_frames(dataset.sample_dir(root, sid) / "frames.extxyz.gz", side=None)
             reproduced = _max_deviation(kept, stored)
         new, grown = _run_ramps(lmp, c, sid, missing_ramps(ramps, c["ramp"]), top,
                                 profile.layers[-1].upper)  # fmt: skip

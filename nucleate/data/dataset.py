@@ -47,6 +47,13 @@ def sample_dir(root: str | os.PathLike, sample_id: str) -> Path:
     return Path(root) / SAMPLES / sample_id
 
 
+def in_data_set(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a file of a sample of a nucleate data set
+    (``<root>/samples/<id>/<file>`` with the root's manifest beside them)."""
+    root = Path(path).parent.parent
+    return root.name == SAMPLES and (root.parent / MANIFEST).is_file()
+
+
 def staging_dir(root: str | os.PathLike, sample_id: str) -> Path:
     """A fresh temporary directory to write a sample into before :func:`commit_sample`."""
     path = Path(root) / SAMPLES / f"{TMP_PREFIX}{sample_id}-{os.getpid()}"

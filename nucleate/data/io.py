@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from nucleate.data import extxyz
+from nucleate.data.dataset import SAMPLE_SIDE, in_data_set
 from nucleate.errors import InputError
 from nucleate.frame import Frame, check_units
 
@@ -346,7 +347,7 @@ def iter_frames(
     atom_style: str | None = None,
     wrap: bool = True,
     topology: str | os.PathLike | None = None,
-    side: str = "auto",
+    side: str | None = "auto",
 ) -> Iterator[Frame]:
     """Yield the frames of a file one at a time (lazily: long trajectories never sit in memory).
 
@@ -368,6 +369,9 @@ def iter_frames(
             :func:`nucleate.structure.orient.orient`): ``auto``, ``top`` or ``bottom``, or
             ``both`` (each frame yields its two faces, for a slab with the same surface on both
             sides); every interface comes out with its surface facing +z and z not periodic.
+            ``auto`` reads a sample's file of a nucleate data set as the data set does
+            (:data:`nucleate.data.dataset.SAMPLE_SIDE`: its film was built above the slab).
+            ``None``: the frames as stored, not turned (to compare them atom by atom).
 
     Raises:
         InputError: missing, unreadable, truncated or malformed files; bad selections.
@@ -376,6 +380,8 @@ def iter_frames(
 
     path = check_path(path)
     topology = None if topology is None else str(check_path(topology))
+    if side == "auto" and in_data_set(path):
+        side = SAMPLE_SIDE
     if mda.handles(path, topology, format):
         selection = selection or Selection()
         chosen_as = _as_chosen(selection)
@@ -473,11 +479,14 @@ def _text(path: Path) -> str | None:
         return None  # not text: ASE says what it is
 
 
-def _oriented(frame: Frame, side: str, source: str) -> Iterator[Frame]:
+def _oriented(frame: Frame, side: str | None, source: str) -> Iterator[Frame]:
     """The interface turned to the geometry the analysis reads (see nucleate.structure.orient);
     ``side="both"``: both faces of the slab, one frame each (two samples of the same surface)."""
     from nucleate.structure.orient import orient
 
+    if side is None:
+        yield frame
+        return
     try:
         if side == "both":
             yield orient(frame, "top")

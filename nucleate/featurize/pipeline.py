@@ -188,6 +188,8 @@ def featurize_file(
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if read_kwargs.get("side", "auto") == "auto" and dataset.in_data_set(path):
+        read_kwargs["side"] = dataset.SAMPLE_SIDE  # as reading would: the cache key says so too
     reading = {k: str(v) for k, v in read_kwargs.items()}
     if read_kwargs.get("topology") is not None and Path(read_kwargs["topology"]).exists():
         reading["topology_sha256"] = dataset.sha256_of(read_kwargs["topology"])  # content, not name

@@ -3,6 +3,7 @@
 import csv
 import json
 import logging
+import shutil
 
 import numpy as np
 import pytest
@@ -345,8 +346,9 @@ def test_select_without_refit_keeps_the_training_fit(tmp_path, film):
 
 def test_liquid_leaked_below_a_generated_slab_is_not_a_second_interface(tmp_path, film):
     """A campaign builds every film above its substrate; liquid that passed a holed slab
-    (fcc111-disordered) sits below it. A data set's sample reads its top interface; the same
-    frames given as a user's trajectory are refused with --side auto (which side is meant?)."""
+    (fcc111-disordered) sits below it. A data set's sample reads its top interface, also when
+    its file is given as a trajectory; the same frames outside a data set are refused with
+    --side auto (which side is meant?)."""
     from nucleate.data.io import read_frames
     from nucleate.featurize.pipeline import featurize_dataset, featurize_file
 
@@ -367,6 +369,11 @@ def test_liquid_leaked_below_a_generated_slab_is_not_a_second_interface(tmp_path
                             progress=False)  # fmt: skip
     with np.load(out / "leaky.npz") as z, np.load(out / "s01.npz") as ref:
         assert z["layers"].shape == ref["layers"].shape  # the same two layers above the slab
+    direct = featurize_file(sample / "frames.extxyz.gz", "layers", cache_dir=tmp_path / "c",
+                            out=tmp_path / "f")  # fmt: skip
+    with np.load(out / "leaky.npz") as z, np.load(next(direct.glob("*.npz"))) as d:
+        assert np.array_equal(z["layers"], d["layers"])
+    loose = tmp_path / "mine.extxyz.gz"
+    shutil.copy(sample / "frames.extxyz.gz", loose)
     with pytest.raises(InputError, match="liquid on both sides"):
-        featurize_file(sample / "frames.extxyz.gz", "layers", cache_dir=tmp_path / "c",
-                       out=tmp_path / "f")  # fmt: skip
+        featurize_file(loose, "layers", cache_dir=tmp_path / "c", out=tmp_path / "g")

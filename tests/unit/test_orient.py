@@ -90,3 +90,35 @@ def test_slab_split_across_the_periodic_boundary(standard):
     turned = orient(split)
     assert turned.info["side"] == "top" and not turned.pbc[2]
     assert _peaks(turned) == pytest.approx(_peaks(standard), abs=1e-6)
+
+
+def test_a_data_set_sample_is_read_as_the_data_set_reads_it(standard, tmp_path):
+    """Liquid that seeped below the middle of a holed slab (a fifth of it here) makes a loose file
+    ambiguous; the same file as a sample of a data set is read with the side its campaign built
+    (top), and side=None gives the frame as stored, every atom kept."""
+    from nucleate.data.io import read_frames, write_frames
+
+    zs = standard.positions[standard.substrate, 2]
+    z = standard.positions[:, 2].copy()
+    liquid = np.flatnonzero(standard.liquid)
+    seeped = liquid[: len(liquid) // 5]
+    z[seeped] = zs.min() + 0.1 * (zs.max() - zs.min())  # below the slab's middle
+    frame = _with(standard, z)
+    sample = tmp_path / "ds" / "samples" / "s1" / "frames.extxyz.gz"
+    sample.parent.mkdir(parents=True)
+    write_frames(sample, frame)
+    loose = tmp_path / "loose" / "frames.extxyz.gz"
+    loose.parent.mkdir()
+    write_frames(loose, frame)
+    with pytest.raises(InputError, match="liquid on both sides"):
+        read_frames(loose)
+    with pytest.raises(InputError, match="liquid on both sides"):
+        read_frames(sample)  # no manifest beside samples/: not a data set
+    (tmp_path / "ds" / "manifest.csv").write_text("id\ns1\n")
+    (got,) = read_frames(sample)
+    (top,) = read_frames(loose, side="top")
+    assert got.n_atoms == top.n_atoms == frame.n_atoms - len(seeped)
+    assert np.array_equal(got.positions, top.positions)
+    (stored,) = read_frames(sample, side=None)
+    assert stored.n_atoms == frame.n_atoms
+    assert np.allclose(stored.positions, frame.positions)
