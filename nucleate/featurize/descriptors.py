@@ -245,41 +245,47 @@ def adsorption_landscape(
     return e_min, heights[best].reshape(grid, grid)
 
 
-def _psi(xy: np.ndarray, lateral: np.ndarray, n_fold: int, cutoff: float) -> np.ndarray:
-    """|psi_n| per atom from its n nearest in-plane neighbours (periodic)."""
-    if len(xy) < n_fold + 1:
-        return np.zeros(len(xy))
+def _in_plane(xy: np.ndarray, lateral: np.ndarray, cutoff: float):
+    """In-plane neighbour pairs of the points ``xy`` (periodic in the plane) within ``cutoff``:
+    (i, vec (pairs, 2), dist), each point's pairs one run, nearest first."""
     pts = np.column_stack([xy, np.zeros(len(xy))])
     box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
     i, vec, dist = neighbor_list(cutoff).compute(
         points=pts, box=box, periodic=[True, True, False], quantities="iDd"
     )
     order = np.lexsort((dist, i))
-    i, vec = i[order], vec[order]
+    return i[order], vec[order, :2], dist[order]
+
+
+def _psi(pairs, n: int, n_fold: int, cutoff: float) -> np.ndarray:
+    """|psi_n| per point from its ``n_fold`` nearest in-plane neighbours within ``cutoff``, from
+    the :func:`_in_plane` pairs of ``n`` points (at least that cutoff)."""
+    if n < n_fold + 1:
+        return np.zeros(n)
+    i, vec, dist = pairs
+    within = dist < cutoff
+    i, vec = i[within], vec[within]
     rank = np.arange(len(i)) - np.searchsorted(i, i)
     keep = rank < n_fold
     phase = np.exp(1j * n_fold * np.arctan2(vec[keep, 1], vec[keep, 0]))
-    total = np.bincount(i[keep], weights=phase.real, minlength=len(xy)) + 1j * np.bincount(
-        i[keep], weights=phase.imag, minlength=len(xy)
+    total = np.bincount(i[keep], weights=phase.real, minlength=n) + 1j * np.bincount(
+        i[keep], weights=phase.imag, minlength=n
     )
-    count = np.bincount(i[keep], minlength=len(xy))
+    count = np.bincount(i[keep], minlength=n)
     return np.abs(total) / np.maximum(count, 1)
 
 
-def _g2d_peak(xy: np.ndarray, lateral: np.ndarray, r_max: float) -> tuple[float, float]:
-    """First peak (height, position) of the in-plane pair correlation g(r)."""
-    if len(xy) < 3:
+def _g2d_peak(pairs, n: int, lateral: np.ndarray, r_max: float) -> tuple[float, float]:
+    """First peak (height, position) of the in-plane pair correlation g(r) of ``n`` points, from
+    their :func:`_in_plane` pairs (within at least ``r_max``)."""
+    if n < 3:
         return float("nan"), float("nan")
-    pts = np.column_stack([xy, np.zeros(len(xy))])
-    box = np.array([[*lateral[0], 0.0], [*lateral[1], 0.0], [0.0, 0.0, 1.0]])
-    (dist,) = neighbor_list(r_max).compute(
-        points=pts, box=box, periodic=[True, True, False], quantities="d"
-    )
+    dist = pairs[2]
     area = abs(np.linalg.det(lateral))
     edges = np.linspace(0, r_max, 61)
-    counts, _ = np.histogram(dist, bins=edges)
+    counts, _ = np.histogram(dist[dist < r_max], bins=edges)
     shell = np.pi * (edges[1:] ** 2 - edges[:-1] ** 2)
-    g = counts / (len(xy) * shell * len(xy) / area)
+    g = counts / (n * shell * n / area)
     k = int(np.argmax(g))
     return float(g[k]), float(0.5 * (edges[k] + edges[k + 1]))
 
@@ -547,12 +553,11 @@ class InterfaceDescriptors(Featurizer):
                 xy = liq[sel, :2]
                 vals["h"].extend(h[sel].tolist())
                 vals["rho_areal"].append(sel.sum() / frame.lateral_area)
-                vals["psi6"].append(
-                    float(np.mean(_psi(xy, lateral, 6, 2.0 * d))) if len(xy) else 0.0
-                )
-                vals["psi4"].append(
-                    float(np.mean(_psi(xy, lateral, 4, 2.0 * d))) if len(xy) else 0.0
-                )
+                # one neighbour list per layer for psi6, psi4 (within 2 d) and g(r) (2.5 d)
+                pairs = _in_plane(xy, lateral, 2.5 * d) if len(xy) >= 3 else None
+                n_xy = len(xy)
+                vals["psi6"].append(float(np.mean(_psi(pairs, n_xy, 6, 2.0 * d))) if n_xy else 0.0)
+                vals["psi4"].append(float(np.mean(_psi(pairs, n_xy, 4, 2.0 * d))) if n_xy else 0.0)
                 q = q_all[sel]
                 vals["q4bar"].append(float(q[:, 0].mean()) if len(q) else 0.0)
                 vals["q6bar"].append(float(q[:, 1].mean()) if len(q) else 0.0)
@@ -562,7 +567,7 @@ class InterfaceDescriptors(Featurizer):
                     vals["registry"].append(float(s.mean()))
                 else:
                     vals["registry"].append(0.0)
-                vals["g2d"].append(_g2d_peak(xy, lateral, 2.5 * d))
+                vals["g2d"].append(_g2d_peak(pairs, n_xy, lateral, 2.5 * d))
                 if order is not None:
                     vals["bo_sum"].append(order[sel].sum(axis=0))
                     vals["bo_n"].append(int(sel.sum()))
