@@ -94,17 +94,31 @@ def run(argv: Sequence[str] | None = None) -> int:
     reach (``gc.freeze``), so that the interpreter's exit does not walk them again and again while
     it tears the modules down (after a prediction, with torch imported, a noticeable share of the
     whole run). Only for a process that ends next; code calling :func:`main` in a long-lived
-    process keeps its collector as it was.
+    process keeps its collector as it was. For the short commands of :data:`BRIEF` the full
+    collections are put off until then.
 
     Frozen objects are not freed at exit (the operating system takes the memory back), which
     extensions built with nanobind (freud) report as leaks on stderr after the interpreter has
     finished; :func:`_quiet_teardown`, registered first so that it runs after every other exit
     handler, closes stderr for that last stretch."""
     atexit.register(_quiet_teardown)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in BRIEF:
+        gc.set_threshold(*gc.get_threshold()[:2], FULL_PASSES_PUT_OFF)
     code = main(argv)
     gc.collect()
     gc.freeze()
     return code
+
+
+#: commands that end soon after their imports, or whose longer work (featurizing a data set, the
+#: MD of a substrate to predict) makes no long-lived reference cycles: the collector's full
+#: passes, each walking every object the imports made (torch's, matplotlib's), are put off
+#: until the end of the command; the young generations are still collected as always.
+#: Training, selection and simulation campaigns run for hours and keep the collector as it is.
+BRIEF = ("predict", "inspect", "featurize", "report")
+#: the third threshold of ``gc.set_threshold`` for them: never reached in a command's life
+FULL_PASSES_PUT_OFF = 10**9
 
 
 def _quiet_teardown() -> None:

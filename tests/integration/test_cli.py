@@ -56,6 +56,26 @@ def test_the_program_runs_main_then_collects_and_freezes(monkeypatch):
         gc.enable()
 
 
+def test_short_commands_put_off_the_full_collections(monkeypatch):
+    """A prediction's process ends soon: no full pass over every object its imports made while it
+    runs (the exit collects once); a training run keeps the collector's thresholds."""
+    import gc
+
+    seen = {}
+    monkeypatch.setattr(cli, "main", lambda argv=None: seen.update({argv[0]: gc.get_threshold()}))
+    before = gc.get_threshold()
+    try:
+        for name in ("predict", "train"):
+            cli.run([name])
+            gc.unfreeze()
+            gc.set_threshold(*before)
+    finally:
+        atexit.unregister(cli._quiet_teardown)
+        gc.set_threshold(*before)
+    assert seen["predict"] == (*before[:2], cli.FULL_PASSES_PUT_OFF)
+    assert seen["train"] == before
+
+
 def test_the_program_ends_without_a_leak_report(film_file):
     """A frozen exit leaves nanobind's extensions (freud) alive at the interpreter's end, which
     they report as leaks on stderr; the program's own messages still come through."""
