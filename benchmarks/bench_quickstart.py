@@ -38,16 +38,22 @@ def timed(cmd: list[str], env: dict) -> float:
 
 
 def predict_times(repeats: int, env: dict) -> dict:
-    """Wall seconds of ``nucleate predict`` per shipped model, median of ``repeats`` runs."""
-    out = {}
+    """Wall seconds of ``nucleate predict`` per shipped model, median of ``repeats`` runs. The
+    runs go round the models in turn (not all of one model, then the next), so that a drift of
+    the machine's speed over the minutes they take falls on every model alike."""
+    cmds = {}
     for model in MODELS:
         for plot in (True, False):
-            cmd = [EXE, "predict", "--model", f"[{model}]", "--trajectory", TRAJECTORY,
-                   "--eps_sl", "[1.0]", "--out", str(Path(tempfile.gettempdir()) / "bench-pred"),
-                   "--overwrite", "true", "--threads", "1", "--plot", str(plot).lower()]  # fmt: skip
-            runs = sorted(timed(cmd, env) for _ in range(repeats))
-            out[f"{model}{'' if plot else ' (no picture)'}"] = runs[len(runs) // 2]
-    return out
+            cmds[f"{model}{'' if plot else ' (no picture)'}"] = [
+                EXE, "predict", "--model", f"[{model}]", "--trajectory", TRAJECTORY,
+                "--eps_sl", "[1.0]", "--out", str(Path(tempfile.gettempdir()) / "bench-pred"),
+                "--overwrite", "true", "--threads", "1", "--plot", str(plot).lower(),
+            ]  # fmt: skip
+    runs = {key: [] for key in cmds}
+    for _ in range(repeats):
+        for key, cmd in cmds.items():
+            runs[key].append(timed(cmd, env))
+    return {key: sorted(t)[len(t) // 2] for key, t in runs.items()}
 
 
 def main() -> None:
