@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
@@ -153,6 +154,8 @@ def train_tn(cfg: TrainConfig) -> dict:
             store_calibration(out / ck, calibration)
     metrics.update(
         model=cfg.model, features=cfg.features, epochs=epochs, checkpoints=ckpts,
+        fit_seconds=fit_seconds([out if cfg.ensemble == 1 else out / f"member{k}"
+                                 for k in range(cfg.ensemble)]),
         checkpoint=ckpts[0], ensemble=cfg.ensemble,
         n_parameters=sum(p.numel() for p in TnRegressor.load_from_checkpoint(out / ckpts[0]).parameters()),
         data_sha256=meta["data_sha256"],
@@ -187,6 +190,7 @@ def _leave_one_family_out(
         scores[fam] = regression_metrics(
             y[held], p[held], censored[held], bound[held], baseline=mean
         )
+        scores[fam]["fit_seconds"] = fit_seconds([out / "lofo" / fam])
         floor = spread_floor(y, p[None, :], [fam_part], censored)["floor"]
         sigma = calibrated_spread(np.zeros(len(p)), floor)  # one member: no spread of its own
         ok = held & ~censored
@@ -390,6 +394,18 @@ def fit_key(cfg: TrainConfig, seed: int, part: np.ndarray, data_sha256: str) -> 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def fit_seconds(outs: list[Path]) -> float | None:
+    """Wall seconds the fits in ``outs`` took to train (their ``fit.json``), summed; None when any
+    fit has no time recorded (made by an earlier version)."""
+    total = 0.0
+    for out in outs:
+        try:
+            total += float(json.loads((out / "fit.json").read_text())["seconds"])
+        except (OSError, ValueError, KeyError):
+            return None
+    return round(total, 3)
+
+
 def _finished_fit(out: Path, key: str) -> dict | None:
     """The record of a fit finished in ``out`` with this key and its checkpoint still there."""
     try:
@@ -450,7 +466,9 @@ def _fit_member(
         enable_progress_bar=cfg.progress, enable_model_summary=cfg.progress, log_every_n_steps=1,
         deterministic=True, precision=cfg.precision,
     )  # fmt: skip
+    start = time.perf_counter()
     trainer.fit(module, loader(train, True), loader(part == "val", False))
+    seconds = time.perf_counter() - start
     best = TnRegressor.load_from_checkpoint(checkpoint.best_model_path)
     test_mask = part == "test"
     if test_now and test_mask.any():
@@ -465,7 +483,7 @@ def _fit_member(
         state["hyper_parameters"]["meta"] = {**state["hyper_parameters"]["meta"],
                                              "novelty": novelty.to_dict()}  # fmt: skip
         torch.save(state, checkpoint.best_model_path)
-        record = {"key": key, "epochs": trainer.current_epoch,
+        record = {"key": key, "epochs": trainer.current_epoch, "seconds": round(seconds, 3),
                   "checkpoint": str(Path(checkpoint.best_model_path).resolve().relative_to(
                       out.resolve()))}  # fmt: skip
         atomic_write_text(out / "fit.json", json.dumps(record))

@@ -26,8 +26,10 @@ class TrainingTask:
 
 def tn_summary(cfg: TrainConfig, m: dict) -> str:
     t = m.get("test", {})
+    took = m.get("fit_seconds")
+    took = f"; training {took / 60:.1f} min" if took is not None else ""
     return (f"{cfg.model}: test RMSE {t.get('rmse', float('nan')):.4f} (predict-the-mean "
-            f"{t.get('rmse_mean_baseline', float('nan')):.4f}); run directory {cfg.out}")  # fmt: skip
+            f"{t.get('rmse_mean_baseline', float('nan')):.4f}){took}; run directory {cfg.out}")  # fmt: skip
 
 
 def propensity_summary(cfg: PropensityTrainConfig, m: dict) -> str:

@@ -87,9 +87,12 @@ def test_ensemble_spread_coverage_and_leave_one_family_out(capsys, tmp_path, fil
             "--max_epochs", "2", "--batch_size", "4", "--loggers", "[csv]", "--ensemble", "3",
             "--lofo", "true", "--model_args", "{hidden: 8, layers: 1, cutoff: 1.5}"]  # fmt: skip
     assert cli.main(args) == 0
-    capsys.readouterr()
+    printed = capsys.readouterr().out
     m = json.loads((out / "metrics.json").read_text())
     assert m["ensemble"] == 3 and len(m["checkpoints"]) == 3
+    # the training time: the three members' fits, each family's, and the line printed
+    assert m["fit_seconds"] > 0 and f"training {m['fit_seconds'] / 60:.1f} min" in printed
+    assert all(v["fit_seconds"] > 0 for v in m["leave_one_family_out"].values())
     assert 0.0 <= m["test"]["coverage_1sigma"] <= m["test"]["coverage_2sigma"] <= 1.0
     assert m["test"]["mean_spread"] > 0
     assert set(m["leave_one_family_out"]) == {"fcc100", "fcc111"}
