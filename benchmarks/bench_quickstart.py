@@ -49,11 +49,17 @@ def predict_times(repeats: int, env: dict) -> dict:
                 "--eps_sl", "[1.0]", "--out", str(Path(tempfile.gettempdir()) / "bench-pred"),
                 "--overwrite", "true", "--threads", "1", "--plot", str(plot).lower(),
             ]  # fmt: skip
-    runs = {key: [] for key in cmds}
+    runs = {key: [] for key in cmds} | {REFERENCE: []}
     for _ in range(repeats):
         for key, cmd in cmds.items():
             runs[key].append(timed(cmd, env))
+        runs[REFERENCE].append(timed([sys.executable, "-c", "import torch"], env))
     return {key: sorted(t)[len(t) // 2] for key, t in runs.items()}
+
+
+#: a fixed workload timed in the same rounds: the host's speed drifts by tens of per cent over
+#: an hour, so runs on different days compare through it
+REFERENCE = "reference: python -c 'import torch'"
 
 
 def main() -> None:
@@ -83,7 +89,8 @@ def main() -> None:
         if cache:
             shutil.rmtree(cache, ignore_errors=True)
     lines = ["| what | seconds |", "|---|---|"]
-    lines += [f"| predict, `{k}` | {v:.2f} |" for k, v in results["predict_seconds"].items()]
+    lines += [f"| {k} | {v:.2f} |" if k == REFERENCE else f"| predict, `{k}` | {v:.2f} |"
+              for k, v in results["predict_seconds"].items()]  # fmt: skip
     if "quickstart" in results:
         qs = results["quickstart"]
         lines += [f"| quickstart step: {k} | {v:.0f} |" for k, v in qs["steps"].items()]
