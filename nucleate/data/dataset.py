@@ -54,6 +54,12 @@ def in_data_set(path: str | os.PathLike) -> bool:
     return root.name == SAMPLES and (root.parent / MANIFEST).is_file()
 
 
+def reading_side(path: str | os.PathLike, side: str | None) -> str | None:
+    """The side of the slab to read ``path`` with: ``auto`` for a sample's file of a data set is
+    :data:`SAMPLE_SIDE` (its film was built above the slab); anything else as given."""
+    return SAMPLE_SIDE if side == "auto" and in_data_set(path) else side
+
+
 def staging_dir(root: str | os.PathLike, sample_id: str) -> Path:
     """A fresh temporary directory to write a sample into before :func:`commit_sample`."""
     path = Path(root) / SAMPLES / f"{TMP_PREFIX}{sample_id}-{os.getpid()}"

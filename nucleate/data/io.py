@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from nucleate.data import extxyz
-from nucleate.data.dataset import SAMPLE_SIDE, in_data_set
+from nucleate.data.dataset import reading_side
 from nucleate.errors import InputError
 from nucleate.frame import Frame, check_units
 
@@ -380,8 +380,7 @@ def iter_frames(
 
     path = check_path(path)
     topology = None if topology is None else str(check_path(topology))
-    if side == "auto" and in_data_set(path):
-        side = SAMPLE_SIDE
+    side = reading_side(path, side)
     if mda.handles(path, topology, format):
         selection = selection or Selection()
         chosen_as = _as_chosen(selection)

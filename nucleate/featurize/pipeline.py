@@ -188,8 +188,10 @@ def featurize_file(
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    if read_kwargs.get("side", "auto") == "auto" and dataset.in_data_set(path):
-        read_kwargs["side"] = dataset.SAMPLE_SIDE  # as reading would: the cache key says so too
+    side = read_kwargs.get("side", "auto")
+    resolved = dataset.reading_side(path, side)
+    if resolved != side:  # the side reading will use: the cache key says it too
+        read_kwargs["side"] = resolved
     reading = {k: str(v) for k, v in read_kwargs.items()}
     if read_kwargs.get("topology") is not None and Path(read_kwargs["topology"]).exists():
         reading["topology_sha256"] = dataset.sha256_of(read_kwargs["topology"])  # content, not name

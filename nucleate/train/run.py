@@ -125,11 +125,12 @@ def train_tn(cfg: TrainConfig) -> dict:
         "domain": training_domain(trained, root, cfg.cache_dir),
     }
     kind = "image" if cfg.features == "density_image" else "graph"
-    preds, epochs, ckpts, polys, member_parts = [], [], [], [], []
+    preds, epochs, ckpts, polys, member_parts, member_outs = [], [], [], [], [], []
     for k in range(cfg.ensemble):
         member_part = part if k == 0 else redraw_validation(ids, part, cfg.split, cfg.seed + k)
         member_parts.append(member_part)
         member_out = out if cfg.ensemble == 1 else out / f"member{k}"
+        member_outs.append(member_out)
         p, ep, ck, zero, pp = _fit_member(
             cfg, member_out, cfg.seed + k, member_part, censored, loader, kind, model_args, mean,
             std, meta, test_now=True,
@@ -154,8 +155,7 @@ def train_tn(cfg: TrainConfig) -> dict:
             store_calibration(out / ck, calibration)
     metrics.update(
         model=cfg.model, features=cfg.features, epochs=epochs, checkpoints=ckpts,
-        fit_seconds=fit_seconds([out if cfg.ensemble == 1 else out / f"member{k}"
-                                 for k in range(cfg.ensemble)]),
+        fit_seconds=fit_seconds(member_outs),
         checkpoint=ckpts[0], ensemble=cfg.ensemble,
         n_parameters=sum(p.numel() for p in TnRegressor.load_from_checkpoint(out / ckpts[0]).parameters()),
         data_sha256=meta["data_sha256"],
