@@ -206,6 +206,9 @@ def main() -> None:
             "name": NAMES.get(route, route),
             "liquid_only": route in LIQUID_ONLY,
             "random_split": _keys(m["test"]),
+            # training cost on this machine: a descriptor route's whole select run (its
+            # leave-one-family-out refits included), a trained route's ensemble fit
+            "fit_seconds": m.get("seconds") if route in SELECT else m.get("fit_seconds"),
             "lofo": per,
             **summary(per),
             "held_out": _keys(ho),
@@ -246,6 +249,10 @@ def _times_std(v, std: float) -> str:
     return "–" if v is None else f"{v:.4f} ({v / std:.2f})"
 
 
+def _minutes(seconds) -> str:
+    return "–" if seconds is None else f"{seconds / 60:.1f}"
+
+
 def _f(v, spec=".4f") -> str:
     return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
 
@@ -261,8 +268,8 @@ def table(results: dict) -> str:
         "| route | random split RMSE (× std) | Spearman | ±2σ cover | LOFO mean RMSE (× std) | "
         f"LOFO pooled RMSE | held out {' + '.join(results['hold_out']) or '(not run)'}: RMSE | "
         "Spearman | "
-        "±2σ cover |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "±2σ cover | fit (min) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for route, r in routes.items():
         rs, ho = r["random_split"], r["held_out"]
@@ -271,12 +278,17 @@ def table(results: dict) -> str:
             f"{_f(rs['spearman'], '.2f')} | {_f(rs.get('coverage_2sigma'), '.2f')} | "
             f"{_times_std(r['lofo_mean_rmse'], std)} | "
             f"{_f(r.get('lofo_pooled_rmse'))} | {_f(ho['rmse'])} | "
-            f"{_f(ho['spearman'], '.2f')} | {_f(ho.get('coverage_2sigma'), '.2f')} |"
+            f"{_f(ho['spearman'], '.2f')} | {_f(ho.get('coverage_2sigma'), '.2f')} | "
+            f"{_minutes(r.get('fit_seconds'))} |"
         )
     for name, b in results["baselines"].items():
         label = {"mean": "predict the mean", "nearest": "nearest training substrate"}[name]
         lines.append(f"| {label} | | | | {b['lofo_mean_rmse']:.4f} "
-                     f"({b['lofo_mean_rmse'] / std:.2f}) | {_f(b.get('lofo_pooled_rmse'))} | | | |")  # fmt: skip
+                     f"({b['lofo_mean_rmse'] / std:.2f}) | {_f(b.get('lofo_pooled_rmse'))} | | | | |")  # fmt: skip
+    lines += ["", "fit (min): wall minutes on this machine for the random split's model (a "
+              "descriptor route's whole select run, its leave-one-family-out refits included; a "
+              "trained route's ensemble fit, on the threads given); – where the run predates the "
+              "record."]  # fmt: skip
     families = sorted({f for r in routes.values() for f in r["lofo"]})
     cols = list(routes) + list(results["baselines"])
     lines += ["", "Leaving one family out: RMSE / Spearman / ±2σ coverage of the held-out family.",

@@ -56,7 +56,7 @@ def main() -> None:
         runs.append({"seed": seed, "chosen": m["chosen"], "k": len(m["chosen_features"]),
                      "n_test": t["n"], "rmse": t["rmse"], "r2": t["r2"],
                      "label_noise_rms": t.get("label_noise_rms"),
-                     "coverage_2sigma": t.get("coverage_2sigma"),
+                     "coverage_2sigma": t.get("coverage_2sigma"), "seconds": m.get("seconds"),
                      "censoring": m.get("censoring", {}).get("test")})  # fmt: skip
     labels = _labels(ROOT / args.data)
     by_eps = _pooled_by_eps([out / f"seed{seed}" for seed in args.seeds], ROOT / args.data)
@@ -70,14 +70,16 @@ def main() -> None:
         f"{2 * labels['seed_spread_median']:.4f}).",
         "",
         "| split seed | chosen | features | uncensored test substrates | test RMSE | R² | "
-        "label noise (rms) | coverage ±2σ |",
-        "|---|---|---|---|---|---|---|---|",
+        "label noise (rms) | coverage ±2σ | run (min) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         cov = "–" if r["coverage_2sigma"] is None else f"{r['coverage_2sigma']:.2f}"
         noise = "–" if r["label_noise_rms"] is None else f"{r['label_noise_rms']:.4f}"
+        # the whole select run on this machine (selection, fits, leave-one-family-out refits)
+        minutes = "–" if r.get("seconds") is None else f"{r['seconds'] / 60:.1f}"
         lines.append(f"| {r['seed']} | {r['chosen']} | {r['k']} | {r['n_test']} | "
-                     f"{r['rmse']:.4f} | {r['r2']:.2f} | {noise} | {cov} |")  # fmt: skip
+                     f"{r['rmse']:.4f} | {r['r2']:.2f} | {noise} | {cov} | {minutes} |")  # fmt: skip
     lines += [
         "",
         f"Mean test RMSE {rmse.mean():.4f} ± {sd:.4f} (sd over {len(rmse)} splits; standard "

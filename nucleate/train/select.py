@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -379,6 +380,7 @@ def _write_predictions(out: Path, rows, part, censored, pred_all, std_all, p_all
 def run_selection(cfg: SelectConfig) -> dict:
     """Run the descriptor route end to end; writes metrics.json, the report and figures."""
     cfg.validate()
+    start = time.perf_counter()
     kinds = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -468,6 +470,9 @@ def run_selection(cfg: SelectConfig) -> dict:
     fit_ids = {rows[k]["id"] for k in np.flatnonzero(fitted_on)}
     saved = _save_model(cfg, out, final, chosen, metrics, classifier, novelty.to_dict(), fit_ids)
     metrics["checkpoints"] = [saved]
+    # the whole run's wall time on this machine: featurizing (or reading the cache), selection,
+    # every regressor's fits and the leave-one-family-out refits (the report comes after)
+    metrics["seconds"] = round(time.perf_counter() - start, 1)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
 
     write_report(out, metrics, selector, names, y, pred_all, part, censored, families)

@@ -4,6 +4,7 @@ import csv
 import json
 import logging
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -199,13 +200,17 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     root = tmp_path / "ds"
     synthetic_dataset(root, film, 20, censor_every=3)
     out = tmp_path / "sel"
+    start = time.perf_counter()
     code = cli.main(["select", "--data", str(root), "--out", str(out), "--cv_folds", "3",
                      "--split", "[0.7, 0.15, 0.15]", "--cache_dir", str(tmp_path / "c"),
                      "--regressors", "[ridge, gbr, gp]", "--ship", str(tmp_path / "shipped")])  # fmt: skip
+    elapsed = time.perf_counter() - start
     stdout = capsys.readouterr().out
     assert code == 0, stdout
     assert "top descriptors:" in stdout
     metrics = json.loads((out / "metrics.json").read_text())
+    # the run's own wall time (the training cost the benchmarks state), within the call's
+    assert 0 < metrics["seconds"] <= elapsed
     assert metrics["top4_liquid"] + metrics["top4_substrate"] == min(4, len(metrics["ranking"]))
     assert metrics["chosen"] in ("ridge", "gbr", "gp")
     # the GP takes every cluster representative (no k from a curve); the chosen regressor is
