@@ -52,13 +52,13 @@ def main() -> None:
                 p = predict_frames(models, frames, r["id"])
             except InputError:  # refused (e.g. a second substrate species the GNN never saw)
                 refused += 1
-                pred.append(np.nan), std.append(np.nan), spread.append(np.nan), far.append(False)
+                pred.append(np.nan), std.append(np.nan), spread.append(np.nan), far.append(None)
                 continue
             (
                 pred.append(p.tn),
                 std.append(p.tn_std),
                 spread.append(p.spread),
-                far.append(bool(p.far_from_training)),
+                far.append(p.far_from_training),  # None: the model stores no reference
             )
         pred, std, spread = map(np.array, (pred, std, spread))
         ok = np.isfinite(pred)
@@ -70,14 +70,16 @@ def main() -> None:
             "spearman": float(spearmanr(pred[ok], y[ok]).statistic),
             "coverage_2sigma_spread": float(np.mean(z <= 2 * spread[ok])),
             "coverage_2sigma_calibrated": float(np.mean(z <= 2 * std[ok])),
-            "far_from_training": int(np.sum(np.array(far)[ok])),
+            # None where the model stores no novelty reference (trained before it was kept)
+            "far_from_training": None if all(f is None for f in far)
+            else int(sum(bool(f) for f, k in zip(far, ok, strict=True) if k)),
         }  # fmt: skip
         results[path] = res
         lines.append(
             f"| `{path}` | {res['n_predicted']} ({refused} refused) | {res['rmse']:.4f} | "
             f"{res['rmse_train_mean']:.4f} | {res['spearman']:.2f} | "
             f"{res['coverage_2sigma_spread']:.2f} | {res['coverage_2sigma_calibrated']:.2f} | "
-            f"{res['far_from_training']} |"
+            f"{'– (no reference stored)' if res['far_from_training'] is None else res['far_from_training']} |"
         )
     table = "\n".join([
         f"Uncensored substrates of `{args.data}` ({len(rows)}, families: "
