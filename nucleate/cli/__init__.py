@@ -86,6 +86,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"nucleate: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, and how to go on where that is possible
+        if os.environ.get("NUCLEATE_DEBUG"):
+            raise
+        name = next((a for a in argv if a in COMMANDS), None)
+        hint = RESUME_HINTS.get(name)
+        print("nucleate: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        return 130
+
+
+#: what an interrupted command keeps, and how to go on from it
+RESUME_HINTS = {
+    "generate": "run the same command again to go on (finished samples are kept)",
+    "train": "run the same command with --resume true to go on (finished fits are kept)",
+}
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -28,6 +28,32 @@ def test_help_lists_every_subcommand(capsys):
         assert name in out
 
 
+@pytest.mark.parametrize(
+    "name, hint", [("generate", "run the same command again"), ("select", None)]
+)
+def test_ctrl_c_ends_with_one_line_and_how_to_go_on(capsys, monkeypatch, name, hint):
+    """An interrupted command (Ctrl-C) prints one line, not a traceback, with exit status 130;
+    a campaign says that running it again goes on from its finished samples."""
+
+    class Interrupted:
+        @staticmethod
+        def add_arguments(parser):
+            pass
+
+        @staticmethod
+        def run(cfg):
+            raise KeyboardInterrupt
+
+    real = cli.command
+    monkeypatch.setattr(cli, "command", lambda n: Interrupted if n == name else real(n))
+    code, _, err = run(capsys, name)
+    assert code == 130 and err.startswith("nucleate: interrupted") and "Traceback" not in err
+    assert (hint in err) if hint else err.strip() == "nucleate: interrupted"
+    monkeypatch.setenv("NUCLEATE_DEBUG", "1")  # debugging keeps the traceback
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([name])
+
+
 def test_the_program_runs_main_then_collects_and_freezes(monkeypatch):
     """``run`` (the installed ``nucleate``) returns main's status; the garbage main left is
     finalized (a cycle with a finalizer), and what is left alive is frozen out of the collector
