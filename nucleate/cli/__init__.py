@@ -89,8 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: one line, and how to go on where that is possible
         if os.environ.get("NUCLEATE_DEBUG"):
             raise
-        name = next((a for a in argv if a in COMMANDS), None)
-        hint = RESUME_HINTS.get(name)
+        hint = RESUME_HINTS.get(argv[0]) if argv else None
         print("nucleate: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 130
 
