@@ -115,8 +115,9 @@ def main() -> None:
     table = "\n".join(lines) + (
         "\n\nGoals: predict ≤ 2.5 s end to end; the quickstart ≤ 300 s idle. Predict runs with "
         "`--threads 1`, median of the repeats after one untimed run of each (which writes "
-        "Python's bytecode caches, as a user's first run does); the quickstart's direct ramps, the descriptors "
-        "and the GNN run in a second process, beside the CNN and the descriptor selection."
+        "Python's bytecode caches, as a user's first run does); the quickstart's direct ramps, "
+        "the descriptors and the GNN run in a second process, beside the CNN and the descriptor "
+        "selection."
     )
     if not args.no_quickstart:  # the results file holds whole runs only
         write_results("bench_quickstart", results, table)

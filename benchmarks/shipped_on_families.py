@@ -75,11 +75,12 @@ def main() -> None:
             else int(sum(bool(f) for f, k in zip(far, ok, strict=True) if k)),
         }  # fmt: skip
         results[path] = res
+        called = res["far_from_training"]
         lines.append(
             f"| `{path}` | {res['n_predicted']} ({refused} refused) | {res['rmse']:.4f} | "
             f"{res['rmse_train_mean']:.4f} | {res['spearman']:.2f} | "
             f"{res['coverage_2sigma_spread']:.2f} | {res['coverage_2sigma_calibrated']:.2f} | "
-            f"{'– (no reference stored)' if res['far_from_training'] is None else res['far_from_training']} |"
+            f"{'– (no reference stored)' if called is None else called} |"
         )
     table = "\n".join([
         f"Uncensored substrates of `{args.data}` ({len(rows)}, families: "

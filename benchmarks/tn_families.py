@@ -15,10 +15,10 @@ true`` (one model per family: slow; ``--no_trained_lofo`` trains only the random
 held-out models). A trained route's ±2σ coverage is that of its calibrated spread (the one
 ``nucleate predict`` reports; leaving a family out, each family's model calibrated on its own
 validation substrates, drawn from the other families). A finished route is reused unless
-``--force``. Writes OUT/results.json and OUT/results.md. Goal lines (issue on substrate families): leaving one family
-out, the best liquid-only route ≤ 0.35 × std(T_n) averaged over families and below the substrate
-route; on the random split the best route ≤ 0.2 × std(T_n); ±2σ coverage ≥ 0.8 on held-out
-families.
+``--force``. Writes OUT/results.json and OUT/results.md. Goal lines (issue on substrate
+families): leaving one family out, the best liquid-only route ≤ 0.35 × std(T_n) averaged over
+families and below the substrate route; on the random split the best route ≤ 0.2 × std(T_n);
+±2σ coverage ≥ 0.8 on held-out families.
 """
 
 from __future__ import annotations
