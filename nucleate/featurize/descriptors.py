@@ -23,6 +23,7 @@ from nucleate.featurize.surface import (
     PairLJ,
     atom_strengths,
     lateral_pairs,
+    run_sums,
     substrate_descriptors,
 )
 from nucleate.frame import Frame
@@ -230,16 +231,21 @@ def adsorption_landscape(
     anchor = substrate_xyz[np.argmax(substrate_xyz[:, 2] > substrate_xyz[:, 2].max() - 1e-6), :2]
     probes_xy = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
     pairs = lateral_pairs(probes_xy, substrate_xyz[:, :2], lateral, pair.cutoff)
-    z = substrate_xyz[pairs.atom, 2]
-    if strengths is None:
-        each, weight = pair, 1.0
-    else:  # per-atom ε: the unit pair times each atom's strength
-        each = PairLJ(1.0, pair.sigma, pair.cutoff)
-        weight = np.asarray(strengths, dtype=float)[pairs.atom]
-    energy = np.empty((len(probes_xy), len(heights)))
-    for k, h in enumerate(heights):
-        r = np.sqrt(pairs.r_xy2 + (top + h - z) ** 2)
-        energy[:, k] = np.bincount(pairs.probe, each.energy(r) * weight, len(probes_xy))
+    above = top - substrate_xyz[pairs.atom, 2]  # each pair's atom below the top
+    w4 = 4.0 * (np.full(len(pairs.atom), pair.eps) if strengths is None else (
+        np.asarray(strengths, dtype=float)[pairs.atom]))  # fmt: skip
+    s2, rc2 = pair.sigma**2, pair.cutoff**2
+    shift = (s2 / rc2) ** 3
+    shift = shift * shift - shift
+    per_probe = run_sums(pairs.probe, len(probes_xy))
+    energy = np.empty((len(heights), len(probes_xy)))
+    for k, h in enumerate(heights):  # the shifted LJ pair from r²: no square root or power
+        dz = above + h
+        r2 = pairs.r_xy2 + dz * dz
+        s6 = s2 / np.maximum(r2, 1e-12)
+        s6 = s6 * s6 * s6
+        energy[k] = per_probe(w4 * (s6 * s6 - s6 - shift) * (r2 < rc2))
+    energy = energy.T  # (probes, heights)
     best = np.argmin(energy, axis=1)
     e_min = energy[np.arange(len(best)), best].reshape(grid, grid)
     return e_min, heights[best].reshape(grid, grid)

@@ -130,7 +130,7 @@ def landscape(
 
     At each mesh point the probe's energy is minimised over its height ``top + h``: h on
     ``linspace(*heights)`` (times σ; below ``top`` so that a probe may sink into vacancies and
-    between adatoms), then on a mesh ten times finer around the best, then by a parabola.
+    between adatoms), then by a Newton search within one coarse step of the best.
     ``strengths``: per-atom ε (two-component surfaces); default ``pair.eps``.
 
     Returns:
@@ -157,7 +157,7 @@ def landscape(
     pairs = lateral_pairs(probes, substrate_xyz[:, :2], lateral, pair.cutoff)
     starts = np.searchsorted(pairs.probe, np.arange(len(probes) + 1))
     e_min, height = np.empty(len(probes)), np.empty(len(probes))
-    # probes in chunks: each chunk's pairs stay in cache through its 57 height evaluations
+    # probes in chunks: each chunk's pairs stay in cache through its height evaluations
     for p0 in range(0, len(probes), LANDSCAPE_CHUNK):
         p1 = min(len(probes), p0 + LANDSCAPE_CHUNK)
         cut = slice(starts[p0], starts[p1])
@@ -174,46 +174,121 @@ LANDSCAPE_CHUNK = 2048
 
 
 def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
-    """(energy, height) of each of ``n`` probes at its best height: ``coarse`` heights, then a
-    scan ten times finer around each probe's best one, then a parabola through the three fine
-    points around the minimum. ``probe_of``: each pair's probe, sorted; ``dz_atom``: each pair's
-    atom height below the reference top."""
-    # the shifted LJ pair of ``unit.energy`` times each pair's strength, from r² (no square
-    # root, no general power: this loop is most of a new slab's descriptor time)
+    """(energy, height) of each of ``n`` probes at its best height: the lowest of the
+    ``coarse`` heights, then a safeguarded Newton search for the minimum within one coarse step
+    of it (:func:`_newton_heights`). ``probe_of``: each pair's probe, sorted; ``dz_atom``: each
+    pair's atom height below the reference top.
+
+    The coarse scan only has to say which height is lowest, so it runs in single precision
+    (half the memory traffic: it is most of a new slab's descriptor time); the search and the
+    energies returned are double precision."""
     s2 = unit.sigma**2
     src6 = (s2 / unit.cutoff**2) ** 3
     rc2 = unit.cutoff**2
-    # pairs out of reach at every height scanned (coarse[0] - one coarse step to coarse[-1] + one)
+    step = coarse[1] - coarse[0]
+    # pairs out of reach at every height searched (coarse[0] - one step to coarse[-1] + one)
     # add exact zeros: left out, the sums are the same
-    margin = coarse[1] - coarse[0]
-    gap = np.maximum(np.maximum(coarse[0] - margin - dz_atom, dz_atom - coarse[-1] - margin), 0.0)
+    gap = np.maximum(np.maximum(coarse[0] - step - dz_atom, dz_atom - coarse[-1] - step), 0.0)
     near = r_xy2 + gap * gap < rc2 * (1.0 + 1e-9)
     probe_of, r_xy2, dz_atom, weight = probe_of[near], r_xy2[near], dz_atom[near], weight[near]
     w4 = 4.0 * weight
     w_shift = w4 * (src6 * src6 - src6)
-
     per_probe = run_sums(probe_of, n)
 
-    def at(h) -> np.ndarray:  # (n,) energy with the probes at height h (one, or one each)
-        dz = (h[probe_of] if np.ndim(h) else h) - dz_atom
-        r2 = r_xy2 + dz * dz
-        s6 = s2 / np.maximum(r2, 1e-12)
-        s6 = s6 * s6 * s6
-        return per_probe((w4 * (s6 * s6 - s6) - w_shift) * (r2 < rc2))
+    # the coarse scan, in float32 (r² floored at 0.01 σ², where the pair is 1e12 ε anyway: no
+    # overflow); from r², no square root or general power
+    f32 = np.float32
+    r_xy2_32, dz_32, w4_32 = r_xy2.astype(f32), dz_atom.astype(f32), w4.astype(f32)
+    w_shift_32, s2_32, rc2_32, floor = w_shift.astype(f32), f32(s2), f32(rc2), f32(0.01 * s2)
 
-    e_coarse = np.stack([at(h) for h in coarse], axis=1)
-    h0 = coarse[np.argmin(e_coarse, axis=1)]
-    step = (coarse[1] - coarse[0]) / 10
-    offsets = np.arange(-10, 11) * step
-    fine = np.stack([at(h0 + o) for o in offsets], axis=1)
-    best = np.clip(np.argmin(fine, axis=1), 1, len(offsets) - 2)
+    def coarse_energy(h: float) -> np.ndarray:
+        dz = f32(h) - dz_32
+        r2 = r_xy2_32 + dz * dz
+        s6 = s2_32 / np.maximum(r2, floor)
+        s6 = s6 * s6 * s6
+        return per_probe((w4_32 * (s6 * s6 - s6) - w_shift_32) * (r2 < rc2_32))
+
+    e_coarse = np.stack([coarse_energy(h) for h in coarse], axis=1).astype(float)
+    k = np.argmin(e_coarse, axis=1)
+    h0 = coarse[k]
+    # the search starts at the vertex of the parabola through the lowest coarse point and its
+    # neighbours (a few Newton steps from the minimum)
     rows = np.arange(n)
-    lo, mid, hi = (fine[rows, best + k] for k in (-1, 0, 1))
-    curv = hi - 2 * mid + lo
-    ok = curv > 1e-12
-    shift = np.clip(np.where(ok, 0.5 * (lo - hi) / np.where(ok, curv, 1.0), 0.0), -1.0, 1.0)
-    e_min = np.minimum(mid + 0.25 * (hi - lo) * shift, fine.min(axis=1))
-    return e_min, h0 + offsets[best] + shift * step
+    left = e_coarse[rows, np.maximum(k - 1, 0)]
+    mid = e_coarse[rows, k]
+    right = e_coarse[rows, np.minimum(k + 1, len(coarse) - 1)]
+    curv = left - 2 * mid + right
+    inside = (k > 0) & (k < len(coarse) - 1) & (curv > 0)
+    h = h0 + step * np.where(inside, np.clip(0.5 * (left - right) / np.where(inside, curv, 1.0),
+                                             -0.5, 0.5), 0.0)  # fmt: skip
+
+    return _newton_heights(h, h0 - step, h0 + step, probe_of, n, r_xy2, dz_atom, w4, unit)
+
+
+def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
+    """(energy, height) at the minimum of each probe's energy over its height within the
+    bracket [lo, hi], from ``h``: a Newton search on dE/dh with analytic derivatives, to
+    :data:`NEWTON_TOL`. The bracket is narrowed by the sign of dE/dh at each step; a Newton step
+    that leaves it goes to its end on that side if that end was never evaluated (a minimum at the
+    edge of the range is found in one step), else to its middle. The pairs are only those in
+    reach somewhere in the bracket, and only those of the probes still moving once they are
+    fewer than half."""
+    s2 = unit.sigma**2
+    rc2 = unit.cutoff**2
+    shift = (s2 / rc2) ** 3
+    shift = shift * shift - shift
+    tol = NEWTON_TOL * unit.sigma
+    gap = np.maximum(np.maximum(lo[probe_of] - dz_atom, dz_atom - hi[probe_of]), 0.0)
+    keep = r_xy2 + gap * gap < rc2 * (1.0 + 1e-9)
+    probe_of, r_xy2, dz_atom, w4 = probe_of[keep], r_xy2[keep], dz_atom[keep], w4[keep]
+    e_out, at_out = np.zeros(n), h.copy()
+    which = np.arange(n)  # the probes searched, and their own bracket state
+    lo_seen, hi_seen = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    live = np.ones(n, dtype=bool)
+    per_probe = run_sums(probe_of, n)
+    for _ in range(NEWTON_ITERATIONS):
+        dz = h[probe_of] - dz_atom
+        r2 = r_xy2 + dz * dz
+        inv = 1.0 / np.maximum(r2, 1e-12)
+        wm = w4 * (r2 < rc2)  # 0 out of the cutoff
+        t = s2 * inv
+        s6 = t * t * t
+        s12 = s6 * s6
+        d1 = wm * inv * (6.0 * s6 - 12.0 * s12)  # 2 dE/d(r²) of each pair
+        d2 = wm * inv * inv * (42.0 * s12 - 12.0 * s6)  # d²E/d(r²)²
+        e, g1, g2 = (
+            per_probe(x) for x in (wm * (s12 - s6 - shift), d1 * dz, d1 + 4 * dz * dz * d2)
+        )
+        e_out[which[live]], at_out[which[live]] = e[live], h[live]
+        down = live & (g1 > 0)  # the minimum lies below h
+        up = live & (g1 <= 0)
+        hi, hi_seen = np.where(down, h, hi), hi_seen | down
+        lo, lo_seen = np.where(up, h, lo), lo_seen | up
+        newton = np.where(
+            g2 > 0, h - g1 / np.where(g2 > 0, g2, 1.0), np.where(down, -np.inf, np.inf)
+        )
+        middle = 0.5 * (lo + hi)
+        moved = np.where(newton < lo, np.where(lo_seen, middle, lo),
+                         np.where(newton > hi, np.where(hi_seen, middle, hi), newton))  # fmt: skip
+        live &= (np.abs(moved - h) > tol) & (hi - lo > tol)
+        h = np.where(live, moved, h)  # (a probe done stays where it was evaluated)
+        if not live.any():
+            break
+        if live.mean() < 0.5:  # only the probes still moving, and their pairs, from here on
+            pairs = live[probe_of]
+            probe_of = (np.cumsum(live) - 1)[probe_of[pairs]]
+            r_xy2, dz_atom, w4 = r_xy2[pairs], dz_atom[pairs], w4[pairs]
+            which, h, lo, hi = which[live], h[live], lo[live], hi[live]
+            lo_seen, hi_seen, live = lo_seen[live], hi_seen[live], live[live]
+            per_probe = run_sums(probe_of, len(which))
+    return e_out, at_out
+
+
+#: the Newton search stops for a probe once its step is below NEWTON_TOL (times σ: its energy is
+#: then within about 1e-10 ε of the minimum, from quadratic convergence), after at most
+#: NEWTON_ITERATIONS (each at least halves the bracket: 0.2 σ / 2**40 is far below the tolerance)
+NEWTON_TOL = 1e-6
+NEWTON_ITERATIONS = 40
 
 
 def run_sums(owner: np.ndarray, n: int):
@@ -345,26 +420,87 @@ def lattice_match(
     i, j, vec = i[order], j[order], vec[order, :2]
     norm = np.bincount(i, w[j], minlength=n) + w
     per_atom = run_sums(i, n)  # (rows, pairs) -> (rows, n): sums over each atom's neighbours
-    wj = w[j]
+    rho, theta = np.hypot(vec[:, 0], vec[:, 1]), np.arctan2(vec[:, 1], vec[:, 0])
+    # S_i(φ) = w_i + sum_j w_j exp(i |G| ρ_ij cos(γ + φ - θ_ij)) for G at angle γ, expanded by
+    # Jacobi-Anger: sum_n i^n J_n(|G| ρ_ij) exp(i n (γ + φ - θ_ij)), so that one set of
+    # coefficients per atom and |G| gives every angle φ (an FFT for the 1° steps, a sum for the
+    # fine ones): the same numbers as the direct sums over each angle, to round-off
+    moments = {}
 
-    def match(g: np.ndarray, angles: np.ndarray) -> np.ndarray:
-        c, s = np.cos(angles), np.sin(angles)
-        rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # (a, 2, 2)
-        gr = np.einsum("aij,gj->agi", rot, g).reshape(-1, 2)  # (a * g, 2)
-        arg = gr @ vec.T  # (a * g, pairs): each pair's phase
-        re = per_atom(np.cos(arg) * wj) + w
-        im = per_atom(np.sin(arg) * wj)
-        return (np.hypot(re, im) / norm).reshape(len(angles), len(g), n).mean(axis=(1, 2))
+    def coefficients(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(orders n, (orders, atoms) c_n) with S_i(φ) = sum_n c_n,i exp(i n φ)."""
+        k, gamma = float(np.hypot(*g)), float(np.arctan2(g[1], g[0]))
+        key = round(k, 9)
+        if key not in moments:  # sum_j w_j J_n(k ρ_ij) exp(-i n θ_ij), n = -N..N
+            n_max = int(np.ceil(k * rho.max(initial=0.0))) + BESSEL_EXTRA_ORDERS
+            bessel = bessel_j(k * rho, n_max)
+            turn = np.exp(-1j * theta)
+            powers = np.empty((n_max + 1, len(theta)), dtype=complex)
+            powers[0] = 1.0
+            for q in range(1, n_max + 1):
+                powers[q] = powers[q - 1] * turn
+            sign = (-1.0) ** np.arange(n_max, 0, -1)[:, None]  # J_-n = (-1)^n J_n
+            terms = np.concatenate([sign * bessel[:0:-1] * powers[:0:-1].conj(), bessel * powers])
+            terms *= w[j]
+            moments[key] = (n_max, per_atom(terms.real) + 1j * per_atom(terms.imag))
+        n_max, moment = moments[key]
+        orders = np.arange(-n_max, n_max + 1)
+        c = (1j**orders * np.exp(1j * orders * gamma))[:, None] * moment
+        c[n_max] += w  # the atom itself
+        return orders, c
 
     out = {}
     for plane in PLANES:
         g = plane_reciprocal(plane, d0)
         # the match repeats with the plane's rotational symmetry: one period of 1° steps
-        coarse = np.radians(np.arange(0.0, symmetry_period(g), 1.0))
-        m = match(g, coarse)
+        coarse = np.arange(round(symmetry_period(g)))  # degrees: indices of a 360-point FFT
+        expansions = [coefficients(gv) for gv in g]
+        m = np.zeros(len(coarse))
+        for orders, c in expansions:
+            grid = np.zeros((360, n), dtype=complex)  # S_i at φ = 0°, 1°, ... 359°
+            np.add.at(grid, orders % 360, c)
+            m += (np.abs(np.fft.ifft(grid, axis=0)[coarse] * 360) / norm).mean(axis=1)
         best = coarse[int(np.argmax(m))]
-        fine = best + np.radians(np.arange(-1.0, 1.0001, 0.05))
-        out[plane] = float(match(g, fine).max())
+        fine = np.radians(best + np.arange(-1.0, 1.0001, 0.05))
+        m_fine = np.zeros(len(fine))
+        for orders, c in expansions:
+            m_fine += (np.abs(np.exp(1j * np.outer(fine, orders)) @ c) / norm).mean(axis=1)
+        out[plane] = float(m_fine.max() / len(g))
+    return out
+
+
+#: orders of the Jacobi-Anger expansion beyond its largest argument: J_n(z) for n > z + 32 is
+#: below 1e-16 for the arguments of a lattice match (z up to about 20)
+BESSEL_EXTRA_ORDERS = 32
+
+
+def bessel_j(z: np.ndarray, n_max: int) -> np.ndarray:
+    """(n_max + 1, len(z)) Bessel functions J_n(z), n = 0..n_max, of real z >= 0, by Miller's
+    downward recurrence normalised with J_0 + 2 sum_k J_2k = 1 (every order at once, vectorised
+    over z: scipy.special.jv takes about 1 µs per value, this a few ns)."""
+    z = np.asarray(z, dtype=float)
+    out = np.zeros((n_max + 1, len(z)))
+    small = z < 1e-12  # J_n(0) = 1 for n = 0, else 0
+    zz = np.where(small, 1.0, z)
+    start = n_max + 20 + int(np.ceil(zz.max(initial=0.0)))
+    upper, current = np.zeros_like(zz), np.full_like(zz, 1e-300)
+    even = np.zeros_like(zz)  # sum of J_2k, k >= 1 (unnormalised)
+    for n in range(start, 0, -1):  # J_{n-1} = (2n / z) J_n - J_{n+1}
+        upper, current = current, (2.0 * n / zz) * current - upper
+        if n - 1 <= n_max:
+            out[n - 1] = current
+        if n - 1 > 0 and (n - 1) % 2 == 0:
+            even += current
+        big = np.abs(current) > 1e250
+        if big.any():  # rescale before overflow (the ratios are all that count)
+            scale = np.where(big, 1e-250, 1.0)
+            upper *= scale
+            current *= scale
+            even *= scale
+            out[n - 1 :] *= scale
+    out /= current + 2.0 * even
+    out[:, small] = 0.0
+    out[0, small] = 1.0
     return out
 
 

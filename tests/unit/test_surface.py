@@ -12,6 +12,7 @@ from nucleate.featurize.surface import (
     PLANES,
     PairLJ,
     atom_strengths,
+    bessel_j,
     deep_sites,
     landscape,
     lateral_pairs,
@@ -39,7 +40,7 @@ def probe_energy(xy, pos, lateral, pair):
         r = np.linalg.norm(images - [xy[0], xy[1], h], axis=1)
         return pair.energy(r).sum()
 
-    return minimize_scalar(e, bounds=(0.5, 2.0), method="bounded", options={"xatol": 1e-7}).fun
+    return minimize_scalar(e, bounds=(0.5, 2.0), method="bounded", options={"xatol": 1e-9}).fun
 
 
 def test_flat_square_net_has_its_areal_density_sites_and_corrugation():
@@ -52,9 +53,9 @@ def test_flat_square_net_has_its_areal_density_sites_and_corrugation():
     energy = landscape(pos, lateral, pair, 0.0, spacing=a / 8).energy
     hollow = probe_energy((a / 2, a / 2), pos, lateral, pair)
     atop = probe_energy((0.0, 0.0), pos, lateral, pair)
-    assert energy.min() == pytest.approx(hollow, abs=2e-3)  # height mesh 0.05 sigma
-    assert energy.max() == pytest.approx(atop, abs=2e-3)
-    assert energy.max() - energy.min() == pytest.approx(atop - hollow, abs=4e-3)
+    # hollow and atop sites lie on the mesh; their heights are minimised to 1e-6 σ
+    assert energy.min() == pytest.approx(hollow, abs=1e-9)
+    assert energy.max() == pytest.approx(atop, abs=1e-9)
     assert len(deep_sites(energy)) == 64
 
 
@@ -172,15 +173,15 @@ def test_one_strength_shortcut_equals_the_per_atom_computation(eps):
 def test_a_dimer_in_a_wide_cell_matches_a_brute_force_scan_at_every_probe():
     """Most probes of a wide cell have no atom within the cutoff (energy 0), also the last ones
     of a chunk of the scan; every other probe's energy is its minimum over height, here by brute
-    force on a height mesh of 0.001 σ (two atoms one above the other: a probe near one has two
-    pairs)."""
+    force: the lowest point of a height mesh of 0.001 σ, then a bounded scalar minimisation
+    around it (two atoms one above the other: a probe near one has two pairs)."""
     pair = PairLJ(1.0)
     lateral = np.array([[30.0, 0.0], [0.0, 30.0]])
     atoms = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -0.6]])  # one above the other
     land = landscape(atoms, lateral, pair, 0.0)
     assert land.energy.size > 4 * 2048  # several chunks of the scan
     probes = land.probes[:, :2]
-    heights = np.linspace(-1.5, 2.0, 3501)
+    heights = np.linspace(-1.6, 2.1, 3701)  # the range searched: the coarse one and a step
     want = np.zeros(len(probes))
     for k, xy in enumerate(probes):
         d = xy - atoms[:, :2]
@@ -188,6 +189,75 @@ def test_a_dimer_in_a_wide_cell_matches_a_brute_force_scan_at_every_probe():
         rho2 = (d**2).sum(axis=1)
         if rho2.min() < pair.cutoff**2:
             r = np.sqrt(rho2[None, :] + (heights[:, None] - atoms[None, :, 2]) ** 2)
-            want[k] = pair.energy(r).sum(axis=1).min()
+            h0 = heights[int(np.argmin(pair.energy(r).sum(axis=1)))]
+
+            def energy(h, rho2=rho2):
+                return pair.energy(np.sqrt(rho2 + (h - atoms[:, 2]) ** 2)).sum()
+
+            want[k] = minimize_scalar(energy, bounds=(max(h0 - 1e-3, -1.6), min(h0 + 1e-3, 2.1)),
+                                      method="bounded", options={"xatol": 1e-10}).fun  # fmt: skip
     assert (want == 0).mean() > 0.9
-    np.testing.assert_allclose(land.energy.ravel(), want, atol=2e-4)
+    np.testing.assert_allclose(land.energy.ravel(), want, atol=1e-9)
+
+
+def test_a_minimum_beyond_the_range_scanned_stops_at_its_edge():
+    """A probe over an atom has its minimum 2^(1/6) σ above it; scanned from 0 to 0.8 σ (and
+    the search one coarse step beyond), it ends at the edge of the search, 0.9 σ, with the
+    energy there."""
+    pair = PairLJ(1.0)
+    lateral = np.array([[8.0, 0.0], [0.0, 8.0]])
+    land = landscape(np.zeros((1, 3)), lateral, pair, 0.0, heights=(0.0, 0.8, 9))
+    assert land.height[0, 0] == pytest.approx(0.9, abs=1e-9)  # the probe over the atom
+    assert land.energy[0, 0] == pytest.approx(float(pair.energy(np.array(0.9))), abs=1e-9)
+    free = landscape(np.zeros((1, 3)), lateral, pair, 0.0)  # the full range: the LJ minimum
+    assert abs(free.height[0, 0]) == pytest.approx(2 ** (1 / 6), abs=1e-6)  # (above or below)
+    assert free.energy[0, 0] == pytest.approx(float(pair.energy(np.array(2 ** (1 / 6)))), abs=1e-10)
+
+
+def test_bessel_functions_match_scipy():
+    from scipy.special import jv
+
+    z = np.concatenate([[0.0, 1e-13, 1e-6, 0.3], np.linspace(0.01, 40.0, 400)])
+    np.testing.assert_allclose(bessel_j(z, 80), jv(np.arange(81)[:, None], z[None, :]), atol=1e-12)
+
+
+def direct_lattice_match(xy, lateral, d0, weights, radius=2.5):
+    """The lattice match by its definition: at every 1° of each plane's period, then every 0.05°
+    within 1° of the best, the structure factor summed directly over explicit periodic images."""
+    images = np.concatenate([xy + i * lateral[0] + j * lateral[1]
+                             for i in range(-2, 3) for j in range(-2, 3)])  # fmt: skip
+    w_images = np.tile(weights, 25)
+    out = {}
+    for plane in PLANES:
+        g = plane_reciprocal(plane, d0)
+
+        def match(angles, g=g):
+            total = np.zeros(len(angles))
+            for a, phi in enumerate(angles):
+                c, s = np.cos(phi), np.sin(phi)
+                gr = g @ np.array([[c, s], [-s, c]])  # each G turned by phi
+                for i, x in enumerate(xy):
+                    d = images - x
+                    near = (np.einsum("ij,ij->i", d, d) < (radius * d0) ** 2) & (
+                        np.abs(d).sum(axis=1) > 1e-12)  # fmt: skip
+                    s_g = weights[i] + np.exp(1j * d[near] @ gr.T).T @ w_images[near]
+                    total[a] += np.abs(s_g).mean() / (weights[i] + w_images[near].sum())
+            return total / len(xy)
+
+        coarse = np.radians(np.arange(0.0, symmetry_period(g), 1.0))
+        best = coarse[int(np.argmax(match(coarse)))]
+        out[plane] = float(match(best + np.radians(np.arange(-1.0, 1.0001, 0.05))).max())
+    return out
+
+
+def test_lattice_match_equals_its_direct_sum():
+    """The expansion (every angle from one set of coefficients per atom) gives the direct sums'
+    numbers, on a weighted, disordered patch."""
+    rng = np.random.default_rng(3)
+    lateral = np.array([[5.0, 0.0], [1.5, 4.6]])
+    xy = rng.random((14, 2)) @ lateral
+    weights = rng.uniform(0.3, 1.5, len(xy))
+    want = direct_lattice_match(xy, lateral, D0, weights)
+    got = lattice_match(xy, lateral, D0, weights)
+    for plane in PLANES:
+        assert got[plane] == pytest.approx(want[plane], abs=1e-12)
