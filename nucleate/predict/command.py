@@ -44,16 +44,18 @@ class PredictConfig(ReadOptions):
     The frame-reading options are those of :class:`~nucleate.data.io.ReadOptions`.
 
     Args:
-        model: checkpoints or run directories, e.g. [models/lj-fcc-v1/cnn].
+        model: a checkpoint or run directory, or several, e.g. models/lj-mix-v1/gnn or
+            [models/lj-fcc-v1/cnn, my_run].
         trajectory: frames of an interface, predicted instead of simulating a substrate: the CNN
             reads one density image averaged over all frames, the GNN predicts each frame's graph
             and reports the mean over the frames, the descriptor model averages its descriptors
             over them. Several, e.g. [a/frames.extxyz, b/frames.extxyz]: each predicted in turn
             in this one process and ranked, as a screen of substrates one has simulated.
-        substrate: slab files and/or generated slabs <family>:<value>, e.g. [my_slab.extxyz,
-            fcc111:+0.015, bcc110:-0.02, fcc111-vacancies:0.2]: simulated first (every one with
-            every eps_sl); the families are listed at the end of ``nucleate predict --help``.
-        eps_sl: substrate-liquid ε for substrate, e.g. [1.2] or [0.5, 1.0, 1.5]; with
+        substrate: a slab file or generated slab <family>:<value>, or several, e.g.
+            bcc110:-0.02 or [my_slab.extxyz, fcc111:+0.015, fcc111-vacancies:0.2]: simulated
+            first (every one with every eps_sl); the families are listed at the end of
+            ``nucleate predict --help``.
+        eps_sl: substrate-liquid ε for substrate, e.g. 1.2 or [0.5, 1.0, 1.5]; with
             trajectories, their substrates' (one value for all, or one per trajectory;
             propensity models that read a film's inherent state need it).
         eps_sl2: substrate-liquid ε of the second component of two-component families
@@ -71,16 +73,16 @@ class PredictConfig(ReadOptions):
             trajectory with propensity checkpoints, e.g. [models/lj-fcc-v1/propensity]: writes
             per_atom.extxyz and per_atom.png).
         per_atom: the old spelling of task propensity (kept for one release).
-        rate: cooling rates to give T_n at besides the models' own protocol rate, e.g.
-            [0.005, 0.0005] (ε/k_B per τ for LJ): T_n moved from that rate by the rate model,
+        rate: cooling rates to give T_n at besides the models' own protocol rate, e.g. 0.005
+            or [0.005, 0.0005] (ε/k_B per τ for LJ): T_n moved from that rate by the rate model,
             ranked per rate; writes rates.csv and prediction_rates.png.
         rate_model: the rate model (a rate_head.json or its folder).
     """
 
-    model: list[str] | None = None
+    model: str | list[str] | None = None
     trajectory: str | list[str] | None = None
-    substrate: list[str] | None = None
-    eps_sl: list[float] | None = None
+    substrate: str | list[str] | None = None
+    eps_sl: float | list[float] | None = None
     eps_sl2: float | None = None
     workers: int = 0
     threads: int | None = None
@@ -90,12 +92,18 @@ class PredictConfig(ReadOptions):
     plot: bool = True
     task: Literal["tn", "propensity"] = "tn"
     per_atom: bool = False
-    rate: list[float] | None = None
+    rate: float | list[float] | None = None
     rate_model: str = "models/lj-fcc-v1-rates/rate-head"
 
     def __post_init__(self) -> None:
         if self.per_atom:
             self.task = "propensity"
+        # one value where a list is taken (--model models/lj-mix-v1/gnn, --eps_sl 1.0): a list
+        # of one (a trajectory stays as given: one file, or a list of them)
+        for name in ("model", "substrate", "eps_sl", "rate"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (list, tuple)):
+                setattr(self, name, [value])
 
     @property
     def trajectories(self) -> list[str]:
@@ -109,7 +117,7 @@ class PredictConfig(ReadOptions):
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise InputError(f"threads must be a whole number ≥ 1, not {self.threads!r}")
         if self.model is None:
-            raise InputError("give --model [checkpoint or run directory, ...]")
+            raise InputError("give --model CHECKPOINT (a file or run directory, or a list [a, b])")
         for r in self.rate or []:
             if not r > 0:
                 raise InputError(f"a cooling rate must be positive, not {r}")
@@ -126,7 +134,7 @@ class PredictConfig(ReadOptions):
             return
         if (self.trajectory is None) == (self.substrate is None):
             raise InputError(
-                "give either --trajectory FILE or --substrate [FILE or fcc111:+0.02, ...]"
+                "give either --trajectory FILE or --substrate SLAB (a file or fcc111:+0.02, or a list)"
             )
         if self.trajectory is not None:
             n = len(self.trajectories)

@@ -521,7 +521,7 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
                "average." if cover else ".")
         )  # fmt: skip
     liquid_only = list(cfg.get("kinds", KINDS)) == ["liquid"]
-    trajectory_eps = "" if liquid_only else " --eps_sl '[1.0]'"
+    trajectory_eps = "" if liquid_only else " --eps_sl 1.0"
     kind_note = (
         "\n\nIt reads liquid descriptors only (no substrate parameter or descriptor): a "
         "trajectory needs no `--eps_sl`, and a kind of substrate it never saw is judged by its "
@@ -547,8 +547,8 @@ Test ({t["n"]} uncensored substrates, touched once): RMSE {t["rmse"]:.4f}, R² {
 Spearman {t["spearman"]:.3f}, predict-the-mean {t["rmse_mean_baseline"]:.4f}; the test labels'
 own noise {t.get("label_noise_rms") or float("nan"):.4f}{extra}.{cens_line}{kind_note}
 
-    nucleate predict --model '[{dest}]' --substrate '[fcc100:+0.015]' --eps_sl '[1.15]'
-    nucleate predict --model '[{dest}]' --trajectory FRAMES{trajectory_eps}
+    nucleate predict --model {dest} --substrate fcc100:+0.015 --eps_sl 1.15
+    nucleate predict --model {dest} --trajectory FRAMES{trajectory_eps}
 
 `model.pkl` is a pickled scikit-learn pipeline (load only files you trust); `model.json` names the
 descriptors, the featurizer settings, the simulation protocol and the versions it was made with.

@@ -266,7 +266,7 @@ def _print_summary(result: dict, sid: str, report) -> None:
         print(f"  {route.upper()}: predicted {p['tn']:.4f} ± {p['uncertainty']:.4f} -> {verdict} "
               "the combined uncertainty")  # fmt: skip
     print(f"done in {result['total_seconds'] / 60:.1f} min; report: {report}")
-    print("next: nucleate predict --model '[models/lj-fcc-v1/cnn]' --substrate '[fcc111:+0.02]' "
+    print("next: nucleate predict --model models/lj-fcc-v1/cnn --substrate fcc111:+0.02 "
           "--eps_sl '[0.8, 1.6]'   (the shipped ensemble), or nucleate train -c "
           "configs/train/cnn.yaml for the full model")  # fmt: skip
 

@@ -312,3 +312,27 @@ def test_predict_config_reads_the_old_per_atom_spelling_as_the_task():
     assert PredictConfig(per_atom=True).task == "propensity"
     assert PredictConfig().task == "tn"
     assert PredictConfig(index="-1").read_kwargs()["index"] == -1
+
+
+@pytest.mark.parametrize(
+    "given, want",
+    [
+        (["--model", "models/lj-mix-v1/gnn", "--substrate", "bcc110:-0.02", "--eps_sl", "1.0",
+          "--rate", "0.005"],
+         (["models/lj-mix-v1/gnn"], ["bcc110:-0.02"], [1.0], [0.005])),
+        (["--model", "[a, b]", "--substrate", "[bcc110:-0.02, fcc111:+0.015]", "--eps_sl",
+          "[0.5, 1.0]", "--rate", "[0.005, 0.0005]"],
+         (["a", "b"], ["bcc110:-0.02", "fcc111:+0.015"], [0.5, 1.0], [0.005, 0.0005])),
+    ],
+)  # fmt: skip
+def test_predict_takes_one_value_or_a_list_where_it_takes_several(given, want):
+    """`--model models/lj-mix-v1/gnn` as a newcomer types it means a list of one, as
+    `--model '[models/lj-mix-v1/gnn]'` does; lists stay lists."""
+    from nucleate.cli import build_parser
+    from nucleate.cli.common import section
+    from nucleate.predict.command import PredictConfig
+
+    cfg = build_parser("predict").parse_args(["predict", *given])
+    got = section(PredictConfig, cfg.predict)
+    assert (got.model, got.substrate, got.eps_sl, got.rate) == want
+    got.validate()  # (a substrate screen: consistent)
