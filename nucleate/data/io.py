@@ -290,10 +290,10 @@ class ReadOptions:
             it through MDAnalysis.
         index: frames to read, ASE syntax (':', '-1', '::10').
         units: unit system of the file (default: recorded in the file, else lj).
-        substrate_types: substrate species (type numbers or symbols), e.g. [1] or [Pt].
+        substrate_types: substrate species (type numbers or symbols), e.g. 1, Pt or [1, 3].
         substrate_array: a per-atom array of the file, non-zero meaning substrate.
         substrate_below: a height cut: atoms with z below it are substrate.
-        liquid_types: the liquid sites analysed, e.g. [O] for water.
+        liquid_types: the liquid sites analysed, e.g. O for water (several: a list).
         substrate_select: MDAnalysis selection of the substrate, e.g. 'resname SUB' (MD formats).
         liquid_select: MDAnalysis selection of the liquid sites, e.g. 'name OW' (MD formats).
         atom_style: LAMMPS data atom style.
@@ -306,10 +306,10 @@ class ReadOptions:
     topology: str | None = None
     index: str = ":"
     units: Literal["lj", "real", "metal"] | None = None
-    substrate_types: list[int | str] | None = None
+    substrate_types: list[int | str] | int | str | None = None
     substrate_array: str | None = None
     substrate_below: float | None = None
-    liquid_types: list[int | str] | None = None
+    liquid_types: list[int | str] | int | str | None = None
     substrate_select: str | None = None
     liquid_select: str | None = None
     atom_style: str | None = None
@@ -318,8 +318,10 @@ class ReadOptions:
     def selection(self) -> Selection:
         """The :class:`Selection` these options give (checked: one way to find the substrate)."""
 
-        def listed(values):
-            return None if values is None else tuple(values)
+        def listed(values):  # (one type as given, or several)
+            if values is None:
+                return None
+            return tuple(values) if isinstance(values, (list, tuple)) else (values,)
 
         return Selection(
             substrate_types=listed(self.substrate_types),

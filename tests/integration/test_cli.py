@@ -141,6 +141,16 @@ def test_inspect_writes_summary_and_plot(capsys, tmp_path, film_file):
     assert (tmp_path / "p.png").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("types", ["1", "[1]"])
+def test_inspect_takes_one_substrate_type_plain_or_as_a_list(capsys, tmp_path, film_file, types):
+    """`--substrate_types 1` as a newcomer types it, and the list form, give the same layers."""
+    path, _ = film_file
+    code, _, err = run(capsys, "inspect", path, "--substrate_types", types,
+                       "--json", tmp_path / "s.json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads((tmp_path / "s.json").read_text())["layers"]
+
+
 def test_inspect_reads_options_from_yaml(capsys, tmp_path, film_file):
     path, _ = film_file
     config = tmp_path / "inspect.yaml"
