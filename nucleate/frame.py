@@ -6,6 +6,7 @@ nucleate takes Frames; ASE appears only in :mod:`nucleate.data.io`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -118,7 +119,10 @@ class Frame:
     @property
     def lateral_area(self) -> float:
         """Area of the cell face spanned by the first two cell vectors (length²)."""
-        return float(np.linalg.norm(np.cross(self.cell[0], self.cell[1])))
+        # |a x b| written out: np.cross on two 3-vectors costs ~60 µs, and descriptors ask for
+        # this area several times per frame
+        (a0, a1, a2), (b0, b1, b2) = self.cell[0].tolist(), self.cell[1].tolist()
+        return math.hypot(a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0)
 
     def replace(self, **changes: Any) -> Frame:
         """A copy with some fields replaced (validated again)."""
