@@ -469,8 +469,9 @@ def lattice_match(
     return out
 
 
-#: orders of the Jacobi-Anger expansion beyond its largest argument: J_n(z) for n > z + 32 is
-#: below 1e-16 for the arguments of a lattice match (z up to about 20)
+#: orders of the Jacobi-Anger expansion beyond its largest argument z: J_n(z) for n > z + 32 is
+#: below 1e-14 for the arguments of a lattice match (z = |G| ρ up to about 30); orders beyond
+#: the 360-point FFT fold onto it exactly (e^{inφ} repeats at its angles)
 BESSEL_EXTRA_ORDERS = 32
 
 
