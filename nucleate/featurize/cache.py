@@ -1,5 +1,5 @@
 """The disk cache of features: keys hashed from a featurizer's name, its settings, the nucleate
-version, the featurizers' revision and the input's sha256; arrays stored as ``.npz``, written
+version, the featurizer's revision and the input's sha256; arrays stored as ``.npz``, written
 atomically."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every featurizer follows one contract (:mod:`nucleate.featurize.base`): built from a settings
 dict by its registered name, ``features(frames, context) -> dict of arrays``, and its own way to
 store a data set's results. Results are cached per input under a key hashed from the
-featurizer's name, its settings, the nucleate version, the featurizers' revision and the input
+featurizer's name, its settings, the nucleate version, the featurizer's revision and the input
 file's sha256 (plus the sample's parameters), so changing any of them recomputes; ``force``
 recomputes anyway. A log line says when the cache is used.
 """
