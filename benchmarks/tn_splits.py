@@ -86,6 +86,9 @@ def main() -> None:
         f"error of the mean {sd / np.sqrt(len(rmse)):.4f}); {int((rmse <= goal).sum())} of "
         f"{len(rmse)} splits meet the goal ({goal:.4f}).",
     ]
+    if f"{rmse.mean():.4f}" == f"{goal:.4f}":  # (equal to four digits: which side, to six)
+        side = "meets" if rmse.mean() <= goal else "misses"
+        lines[-1] += f" The mean {side} it: {rmse.mean():.6f} against {goal:.6f}."
     cens = [r["censoring"] for r in runs if r["censoring"]]
     if cens:
         auc = [c["roc_auc"] for c in cens if c["roc_auc"] is not None]
