@@ -232,19 +232,12 @@ def adsorption_landscape(
     probes_xy = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
     pairs = lateral_pairs(probes_xy, substrate_xyz[:, :2], lateral, pair.cutoff)
     above = top - substrate_xyz[pairs.atom, 2]  # each pair's atom below the top
-    w4 = 4.0 * (np.full(len(pairs.atom), pair.eps) if strengths is None else (
-        np.asarray(strengths, dtype=float)[pairs.atom]))  # fmt: skip
-    s2, rc2 = pair.sigma**2, pair.cutoff**2
-    shift = (s2 / rc2) ** 3
-    shift = shift * shift - shift
+    strength = None if strengths is None else np.asarray(strengths, dtype=float)[pairs.atom]
     per_probe = run_sums(pairs.probe, len(probes_xy))
     energy = np.empty((len(heights), len(probes_xy)))
-    for k, h in enumerate(heights):  # the shifted LJ pair from r²: no square root or power
+    for k, h in enumerate(heights):
         dz = above + h
-        r2 = pairs.r_xy2 + dz * dz
-        s6 = s2 / np.maximum(r2, 1e-12)
-        s6 = s6 * s6 * s6
-        energy[k] = per_probe(w4 * (s6 * s6 - s6 - shift) * (r2 < rc2))
+        energy[k] = per_probe(pair.energy_r2(pairs.r_xy2 + dz * dz, strength))
     energy = energy.T  # (probes, heights)
     best = np.argmin(energy, axis=1)
     e_min = energy[np.arange(len(best)), best].reshape(grid, grid)

@@ -42,6 +42,18 @@ class PairLJ:
         e = 4 * self.eps * (sr6**2 - sr6) - 4 * self.eps * (src6**2 - src6)
         return np.where(r < self.cutoff, e, 0.0)
 
+    def energy_r2(self, r2: np.ndarray, strength=None, floor: float = 1e-12) -> np.ndarray:
+        """The same pair from squared distances (no square root or general power: the landscapes
+        evaluate it for every probe-atom pair at every height), each pair times its atom's
+        ``strength`` (default ``eps``); r² floored at ``floor``. Stays in the precision of
+        ``r2`` (the landscape's coarse scan runs in float32)."""
+        s2, rc2 = self.sigma**2, self.cutoff**2
+        shift = (s2 / rc2) ** 3
+        s6 = s2 / np.maximum(r2, floor)
+        s6 = s6 * s6 * s6
+        w4 = 4.0 * (self.eps if strength is None else strength)
+        return w4 * (s6 * s6 - s6 - (shift * shift - shift)) * (r2 < rc2)
+
 
 def atom_strengths(types: np.ndarray, eps_sl: float, eps_sl2: float | None = None) -> np.ndarray:
     """(n,) substrate–liquid strength of each substrate atom: ``eps_sl``, and ``eps_sl2`` for the
@@ -182,8 +194,6 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     The coarse scan only has to say which height is lowest, so it runs in single precision
     (half the memory traffic: it is most of a new slab's descriptor time); the search and the
     energies returned are double precision."""
-    s2 = unit.sigma**2
-    src6 = (s2 / unit.cutoff**2) ** 3
     rc2 = unit.cutoff**2
     step = coarse[1] - coarse[0]
     # pairs out of reach at every height searched (coarse[0] - one step to coarse[-1] + one)
@@ -191,22 +201,17 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     gap = np.maximum(np.maximum(coarse[0] - step - dz_atom, dz_atom - coarse[-1] - step), 0.0)
     near = r_xy2 + gap * gap < rc2 * (1.0 + 1e-9)
     probe_of, r_xy2, dz_atom, weight = probe_of[near], r_xy2[near], dz_atom[near], weight[near]
-    w4 = 4.0 * weight
-    w_shift = w4 * (src6 * src6 - src6)
     per_probe = run_sums(probe_of, n)
 
     # the coarse scan, in float32 (r² floored at 0.01 σ², where the pair is 1e12 ε anyway: no
-    # overflow); from r², no square root or general power
+    # overflow)
     f32 = np.float32
-    r_xy2_32, dz_32, w4_32 = r_xy2.astype(f32), dz_atom.astype(f32), w4.astype(f32)
-    w_shift_32, s2_32, rc2_32, floor = w_shift.astype(f32), f32(s2), f32(rc2), f32(0.01 * s2)
+    r_xy2_32, dz_32, weight_32 = r_xy2.astype(f32), dz_atom.astype(f32), weight.astype(f32)
+    floor = f32(0.01 * unit.sigma**2)
 
     def coarse_energy(h: float) -> np.ndarray:
         dz = f32(h) - dz_32
-        r2 = r_xy2_32 + dz * dz
-        s6 = s2_32 / np.maximum(r2, floor)
-        s6 = s6 * s6 * s6
-        return per_probe((w4_32 * (s6 * s6 - s6) - w_shift_32) * (r2 < rc2_32))
+        return per_probe(unit.energy_r2(r_xy2_32 + dz * dz, weight_32, floor))
 
     e_coarse = np.stack([coarse_energy(h) for h in coarse], axis=1).astype(float)
     k = np.argmin(e_coarse, axis=1)
@@ -222,7 +227,8 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     h = h0 + step * np.where(inside, np.clip(0.5 * (left - right) / np.where(inside, curv, 1.0),
                                              -0.5, 0.5), 0.0)  # fmt: skip
 
-    return _newton_heights(h, h0 - step, h0 + step, probe_of, n, r_xy2, dz_atom, w4, unit)
+    return _newton_heights(h, h0 - step, h0 + step, probe_of, n, r_xy2, dz_atom, 4.0 * weight,
+                           unit)  # fmt: skip
 
 
 def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
