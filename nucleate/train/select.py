@@ -101,6 +101,11 @@ class SelectConfig:
     # substrate families held out of all training, selection and tuning, scored at the end
     # ("held_out" in metrics.json and predictions.csv): kinds of substrate the model never saw
     hold_out: list[str] = field(default_factory=list)
+    # substrate families used for training only: never validated on or tested, their substrates
+    # join the training part, so the validation and test parts are those of the other families
+    # alone with the same seed (the split hashes each id: benchmarks/tn_splits.py compares a
+    # model trained with other kinds of substrate on the same test substrates)
+    train_only: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         """Raise :class:`InputError` on the first bad value, before any work (regressor aliases
@@ -277,12 +282,23 @@ def _table(cfg: SelectConfig, kinds: dict):
     censored = np.array([r["tn_censored"] == "True" for r in rows])
     families = np.array([r["family"] for r in rows])
     part = substrate_split([r["id"] for r in rows], tuple(cfg.split), cfg.seed).astype(object)
-    missing = sorted(set(cfg.hold_out) - set(families))
-    if missing:
-        raise InputError(f"hold_out names families not in {cfg.data}: {', '.join(missing)}")
+    for key in ("hold_out", "train_only"):
+        missing = sorted(set(getattr(cfg, key)) - set(families))
+        if missing:
+            raise InputError(f"{key} names families not in {cfg.data}: {', '.join(missing)}")
+    both = sorted(set(cfg.hold_out) & set(cfg.train_only))
+    if both:
+        raise InputError(f"families both held out and train_only: {', '.join(both)}")
     held = np.isin(families, cfg.hold_out)
     part[held] = "held_out"
+    part[np.isin(families, cfg.train_only)] = "train"
     part = part.astype(str)
+    for p in ("val", "test") if cfg.train_only else ():
+        if not np.any((part == p) & ~censored):
+            raise InputError(
+                f"no uncensored {'validation' if p == 'val' else p} substrate is left: "
+                "fewer families train_only or held out, or a larger split fraction"
+            )
     fit_mask = (part == "train") & ~censored
     if fit_mask.sum() < cfg.cv_folds + 2:
         raise InputError(f"only {fit_mask.sum()} uncensored training substrates")

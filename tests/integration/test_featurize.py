@@ -349,6 +349,34 @@ def test_select_without_refit_keeps_the_training_fit(tmp_path, film):
     assert rmse == pytest.approx(m["val_rmse"]["gp"], rel=1e-4)
 
 
+def test_select_train_only_families_keep_the_others_split(tmp_path, film):
+    """``train_only`` families join the training part and nothing else: the validation and test
+    substrates are those of the other families in a run without them (same seed), and a family
+    named there that is not in the data, or also held out, is refused."""
+    from nucleate.train.select import SelectConfig, run_selection
+
+    root = synthetic_dataset(tmp_path / "ds", film, 24)
+
+    def splits(**kw):
+        cfg = SelectConfig(
+            data=str(root), out=str(tmp_path / "sel"), regressors=["ridge"], cv_folds=3,
+            max_features=3, cache_dir=str(tmp_path / "c"), seed=3, **kw,
+        )  # fmt: skip
+        run_selection(cfg)
+        with open(tmp_path / "sel" / "predictions.csv", newline="") as fh:
+            return {r["id"]: r["split"] for r in csv.DictReader(fh)}
+
+    plain, only = splits(), splits(train_only=["fcc100"])
+    family = {f"s{k:02d}": ("fcc111", "fcc100")[k % 2] for k in range(24)}
+    assert {only[i] for i in only if family[i] == "fcc100"} == {"train"}
+    assert {plain[i] for i in plain if family[i] == "fcc100"} != {"train"}  # the option did it
+    assert all(only[i] == plain[i] for i in only if family[i] == "fcc111")
+    with pytest.raises(InputError, match="train_only names families not in"):
+        splits(train_only=["bcc110"])
+    with pytest.raises(InputError, match="both held out and train_only: fcc100"):
+        splits(train_only=["fcc100"], hold_out=["fcc100"])
+
+
 def test_liquid_leaked_below_a_generated_slab_is_not_a_second_interface(tmp_path, film):
     """A campaign builds every film above its substrate; liquid that passed a holed slab
     (fcc111-disordered) sits below it. A data set's sample reads its top interface, also when
