@@ -92,11 +92,22 @@ def load_checkpoints(paths: list[str | os.PathLike]):
                 f"nucleate=={made}"
             )
         models.append(model)
-    kinds = {(m.hparams.meta["features"], json.dumps(m.hparams.meta["featurizer_settings"],
-                                                     sort_keys=True)) for m in models}  # fmt: skip
-    if len(kinds) > 1:
+    features = {m.hparams.meta["features"] for m in models}
+    if len(features) > 1 or (features != {"descriptors"} and len(map_settings(models)) > 1):
         raise InputError("the checkpoints use different featurizers; give one ensemble at a time")
+    # descriptor models may read descriptors made with other settings (a committee of a
+    # liquid-only and a substrate model): predict_frames featurizes each setting once
     return models
+
+
+def map_settings(models) -> dict[str, dict]:
+    """The distinct featurizer settings of ``models``, by their JSON text."""
+    return {settings_key(m): m.hparams.meta["featurizer_settings"] for m in models}
+
+
+def settings_key(model) -> str:
+    """A model's featurizer settings as JSON text (the key of :func:`map_settings`)."""
+    return json.dumps(model.hparams.meta["featurizer_settings"], sort_keys=True)
 
 
 def substrate_from(item: str, campaign: dict, eps_sl2: float | None = None):
@@ -266,7 +277,6 @@ def predict_frames(
     hparams = getattr(models[0], "hparams", None)  # a network's; descriptor models have none
     embedded = hparams.get("model_args", {}).get("species") if isinstance(hparams, dict) else None
     departures = check_domain(meta, frames, set(embedded) if embedded else None)
-    featurizer = build(meta["features"], meta["featurizer_settings"])
     if meta["features"] == "descriptors":
         if eps_sl is None and any(m.needs_eps_sl for m in models):
             raise InputError(
@@ -275,15 +285,21 @@ def predict_frames(
                 "[liquid]) reads the frames alone"
             )
         eps = None if eps_sl is None else float(eps_sl)
-        values = featurizer(list(frames), substrate=substrate, eps_sl=eps)
-        out = [m.predict(values) for m in models]
+        # each distinct featurizer setting once (a committee's members may differ)
+        by_key = {
+            key: build("descriptors", settings)(list(frames), substrate=substrate, eps_sl=eps)
+            for key, settings in map_settings(models).items()
+        }
+        values = [by_key[settings_key(m)] for m in models]
+        out = [m.predict(v) for m, v in zip(models, values, strict=True)]
         members = [t for t, _ in out]
         # one model: its own predictive std; several: their spread with their mean std
         var = np.mean([s**2 for _, s in out]) + (np.var(members, ddof=1) if len(out) > 1 else 0)
-        probs = [m.p_below_floor(values) for m in models]
+        probs = [m.p_below_floor(v) for m, v in zip(models, values, strict=True)]
         probs = [q for q in probs if q is not None]
-        outside = sorted({c for m in models for c in m.outside_range(values)})
-        novel = _summary([m.novelty(values) for m in models])
+        outside = sorted({c for m, v in zip(models, values, strict=True)
+                          for c in m.outside_range(v)})  # fmt: skip
+        novel = _summary([m.novelty(v) for m, v in zip(models, values, strict=True)])
         return Prediction(
             float(np.mean(members)), float(np.sqrt(var)), members, units, source,
             float(np.mean(probs)) if probs else None, models[0].floor if probs else None,
@@ -292,6 +308,8 @@ def predict_frames(
     import torch
 
     from nucleate.models.graph_data import batch_tensors
+
+    featurizer = build(meta["features"], meta["featurizer_settings"])
 
     if meta["features"] == "density_image":  # one image, averaged over the frames
         feats = featurizer.features(list(frames), Context())

@@ -301,3 +301,46 @@ def test_propensity_reads_one_trajectory_given_as_a_list_of_one():
         ).validate()
     with pytest.raises(InputError, match="named twice"):
         PredictConfig(model=["m"], trajectory=["a.extxyz", "a.extxyz"]).validate()
+
+
+@pytest.mark.slow
+def test_a_committee_of_descriptor_models_with_other_settings(tmp_path, capsys, film):
+    """Descriptor models whose featurizer settings differ (a liquid-only and a substrate model)
+    predict together: each reads descriptors made with its own settings, the committee gives
+    their mean and a σ from their own σ and their spread; a network beside them is refused."""
+    from nucleate.models.descriptor_model import DescriptorModel
+    from nucleate.train.select import SelectConfig, run_selection
+
+    root = synthetic_dataset(tmp_path / "ds", film, 16)
+    ships = []
+    for name, settings, kinds in (("liq", {"stride": 2}, ["liquid"]), ("all", {}, None)):
+        ships.append(tmp_path / name)
+        run_selection(SelectConfig(
+            data=str(root), out=str(tmp_path / f"sel-{name}"), regressors=["gp"], cv_folds=3,
+            max_features=3, cache_dir=str(tmp_path / "c"), featurizer_settings=settings,
+            ship=str(ships[-1]), **({"kinds": kinds} if kinds else {}),
+        ))  # fmt: skip
+    frames = root / "samples" / "s03" / "frames.extxyz.gz"
+
+    def predict(models, out):
+        args = ["predict", "--model", "[" + ", ".join(map(str, models)) + "]", "--trajectory",
+                str(frames), "--eps_sl", "1.0", "--out", str(tmp_path / out), "--plot", "false"]  # fmt: skip
+        assert cli.main(args) == 0, capsys.readouterr().err
+        (result,) = json.loads((tmp_path / out / "prediction.json").read_text())
+        return result
+
+    alone = [predict([s], f"p-{s.name}") for s in ships]
+    both = predict(ships, "p-both")
+    assert both["members"] == pytest.approx([a["tn"] for a in alone], rel=1e-9)
+    assert both["tn"] == pytest.approx(np.mean([a["tn"] for a in alone]), rel=1e-9)
+    spread = np.var([a["tn"] for a in alone], ddof=1)
+    own = np.mean([a["tn_std"] ** 2 for a in alone])
+    assert both["tn_std"] == pytest.approx(np.sqrt(own + spread), rel=1e-6)
+    # the members really read different settings (the stride changes the liquid's numbers)
+    assert {DescriptorModel(s / "model.pkl").hparams.meta["featurizer_settings"].get("stride")
+            for s in ships} == {2, None}  # fmt: skip
+    run = _train(tmp_path, root)
+    args = ["predict", "--model", f"[{ships[0]}, {run}]", "--trajectory", str(frames),
+            "--out", str(tmp_path / "p-mixed"), "--plot", "false"]  # fmt: skip
+    assert cli.main(args) == 2
+    assert "different featurizers" in capsys.readouterr().err
