@@ -293,15 +293,14 @@ def predict_frames(
         values = [by_key[settings_key(m)] for m in models]
         out = [m.predict(v) for m, v in zip(models, values, strict=True)]
         members = [t for t, _ in out]
-        # one model: its own predictive std; several: their spread with their mean std
-        var = np.mean([s**2 for _, s in out]) + (np.var(members, ddof=1) if len(out) > 1 else 0)
+        tn, std = committee([t for t, _ in out], [s for _, s in out])
         probs = [m.p_below_floor(v) for m, v in zip(models, values, strict=True)]
         probs = [q for q in probs if q is not None]
         outside = sorted({c for m, v in zip(models, values, strict=True)
                           for c in m.outside_range(v)})  # fmt: skip
         novel = _summary([m.novelty(v) for m, v in zip(models, values, strict=True)])
         return Prediction(
-            float(np.mean(members)), float(np.sqrt(var)), members, units, source,
+            float(tn), float(std), members, units, source,
             float(np.mean(probs)) if probs else None, models[0].floor if probs else None,
             ";".join(outside), *novel, departures,
         )  # fmt: skip
@@ -338,6 +337,17 @@ def predict_frames(
     std = float(np.hypot(spread, floor))
     return Prediction(float(np.mean(members)), std, members, units, source, None, None, None,
                       *novel, departures, spread)  # fmt: skip
+
+
+def committee(means, stds) -> tuple[np.ndarray, np.ndarray]:
+    """The prediction of several descriptor models together (axis 0: the members; also arrays
+    of substrates): their mean, and σ² = the mean of their own σ² + the variance of their
+    predictions (ddof 1; one model: its own σ)."""
+    means, stds = np.asarray(means, dtype=float), np.asarray(stds, dtype=float)
+    var = np.mean(stds**2, axis=0)
+    if len(means) > 1:
+        var = var + np.var(means, axis=0, ddof=1)
+    return means.mean(axis=0), np.sqrt(var)
 
 
 def _worst(novelties) -> tuple[float, bool] | None:

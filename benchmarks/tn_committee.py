@@ -1,0 +1,142 @@
+"""A committee of descriptor models over split seeds: each member a finished ``tn_splits.py`` run
+(one ``nucleate select`` run per seed, all on the same data, so a seed is the same split for
+every member), their test predictions combined as ``nucleate predict`` combines several
+descriptor models (``nucleate.predict.core.committee``: the mean; σ² = the members' mean σ² +
+the variance of their predictions), and scored beside each member alone.
+
+    .venv/bin/python benchmarks/tn_committee.py --members runs/bench/tn_splits_union_substrate
+        runs/bench/tn_splits_union_liquid_bo --data runs/data/lj-union --seeds 1 2 3 4 5
+        [--goal 0.2] [--name tn_committee_union]
+
+The members' weights are equal and fixed before any test substrate is seen (no choice on the
+test part). Writes ``benchmarks/results/NAME.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from results_io import write_results
+
+from nucleate.predict.core import committee
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from tn_models import _labels  # noqa: E402
+
+
+def _read(run: Path) -> dict[str, dict]:
+    with open(run / "predictions.csv", newline="") as fh:
+        return {r["id"]: r for r in csv.DictReader(fh)}
+
+
+def score_seed(runs: list[Path]) -> dict:
+    """The members' and the committee's RMSE and ±2σ coverage on the uncensored test substrates
+    of one seed (the members must share the split)."""
+    preds = [_read(r) for r in runs]
+    ids = [i for i, r in preds[0].items() if r["split"] == "test" and r["censored"] == "False"]
+    for p, run in zip(preds[1:], runs[1:], strict=True):
+        if any(p[i]["split"] != "test" for i in ids) or len(p) != len(preds[0]):
+            raise SystemExit(f"{run}: not the same split as {runs[0]}")
+    y = np.array([float(preds[0][i]["tn"]) for i in ids])
+    mean = np.array([[float(p[i]["predicted"]) for i in ids] for p in preds])
+    # a regressor without its own σ: its validation RMSE, as `nucleate predict` reads it
+    std = []
+    for p, run in zip(preds, runs, strict=True):
+        val = json.loads((run / "metrics.json").read_text())
+        fallback = val["val_rmse"][val["chosen"]]
+        std.append([float(p[i]["predicted_std"] or fallback) for i in ids])
+    std = np.array(std)
+    tn, sd = committee(mean, std)
+
+    def scores(p, s):
+        return {"rmse": float(np.sqrt(np.mean((p - y) ** 2))),
+                "coverage_2sigma": float(np.mean(np.abs(p - y) <= 2 * s)),
+                "mean_std": float(s.mean())}  # fmt: skip
+
+    m0 = json.loads((runs[0] / "metrics.json").read_text())
+    return {"n_test": len(ids), "label_noise_rms": m0["test"].get("label_noise_rms"),
+            "members": [scores(p, s) for p, s in zip(mean, std, strict=True)],
+            "committee": scores(tn, sd),
+            "error_correlation": float(np.corrcoef(mean - y)[0, 1]) if len(runs) == 2 else None}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--members", nargs="+", required=True, help="tn_splits.py output folders")
+    ap.add_argument("--data", default="runs/data/lj-union")
+    ap.add_argument("--seeds", type=int, nargs="+", required=True)
+    ap.add_argument("--goal", type=float, default=0.2, help="the goal line, × std(T_n)")
+    ap.add_argument("--name", default="tn_committee_union")
+    args = ap.parse_args()
+    members = [(ROOT / m).resolve() for m in args.members]
+    configs = [json.loads((m / f"seed{args.seeds[0]}" / "metrics.json").read_text())["config"]
+               for m in members]  # fmt: skip
+    # the config file each member ran (tn_splits.py records it)
+    files = [json.loads((m / "results.json").read_text())["config"]
+             if (m / "results.json").exists() else "?" for m in members]  # fmt: skip
+    labels = _labels(ROOT / args.data)
+    goal = args.goal * labels["std"]
+    runs = []
+    for seed in args.seeds:
+        missing = [m for m in members if not (m / f"seed{seed}" / "metrics.json").exists()]
+        if missing:
+            raise SystemExit(f"seed {seed} not finished in {', '.join(map(str, missing))}")
+        runs.append({"seed": seed, **score_seed([m / f"seed{seed}" for m in members])})
+    names = [Path(m).name for m in args.members]
+    lines = [
+        f"Members (each a `nucleate select` run per split seed on `{args.data}`, "
+        f"{labels['n']} substrates; std(T_n) = {labels['std']:.4f}, goal {args.goal} × std = "
+        f"{goal:.4f}):",
+        "",
+        *[
+            f"- `{n}`: `{path}`, kinds {c['kinds']}, featurizer settings "
+            f"`{json.dumps(c['featurizer_settings'])}`"
+            for n, path, c in zip(names, files, configs, strict=True)
+        ],
+        "",
+        "| split seed | uncensored test substrates | label noise (rms) | "
+        + " | ".join(f"{n} RMSE (±2σ cover)" for n in names)
+        + " | committee RMSE (±2σ cover) | members' error correlation |",
+        "|---|---|---|" + "---|" * (len(names) + 2),
+    ]
+    for r in runs:
+        cells = [f"{m['rmse']:.4f} ({m['coverage_2sigma']:.2f})" for m in r["members"]]
+        c = r["committee"]
+        corr = "–" if r["error_correlation"] is None else f"{r['error_correlation']:.2f}"
+        lines.append(f"| {r['seed']} | {r['n_test']} | {r['label_noise_rms']:.4f} | "
+                     + " | ".join(cells) + f" | {c['rmse']:.4f} ({c['coverage_2sigma']:.2f}) | "
+                     f"{corr} |")  # fmt: skip
+    mean = {n: float(np.mean([r["members"][k]["rmse"] for r in runs]))
+            for k, n in enumerate(names)}  # fmt: skip
+    com = np.array([r["committee"]["rmse"] for r in runs])
+    cover = float(np.mean([r["committee"]["coverage_2sigma"] for r in runs]))
+    best = min(mean, key=mean.get)
+    noise = float(np.sqrt(np.mean([r["label_noise_rms"] ** 2 for r in runs])))
+    lines += [
+        "",
+        f"Mean test RMSE over {len(runs)} seeds: committee {com.mean():.4f} ± "
+        f"{com.std(ddof=1) / np.sqrt(len(com)) if len(com) > 1 else 0:.4f} (standard error), "
+        f"±2σ coverage {cover:.2f}; best member alone ({best}) {mean[best]:.4f}; the committee "
+        f"is better on {sum(r['committee']['rmse'] < min(m['rmse'] for m in r['members']) for r in runs)} "
+        f"of {len(runs)} seeds. Goal {goal:.4f}: "
+        + ("met" if com.mean() <= goal else f"missed by {com.mean() - goal:.4f}")
+        + f" (the test labels' own noise, rms over seeds, {noise:.4f}: it leaves a model "
+        f"{np.sqrt(max(goal**2 - noise**2, 0.0)):.4f} of its own error, the committee has "
+        f"{np.sqrt(max(com.mean() ** 2 - noise**2, 0.0)):.4f}).",
+    ]
+    text = "\n".join(lines) + "\n"
+    numbers = {"members": args.members, "data": args.data, "labels": labels, "goal": goal,
+               "runs": runs, "mean_rmse": {"committee": float(com.mean()), **mean},
+               "committee_coverage_2sigma": cover}  # fmt: skip
+    write_results(args.name, numbers, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
