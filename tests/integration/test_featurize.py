@@ -352,7 +352,8 @@ def test_select_without_refit_keeps_the_training_fit(tmp_path, film):
 def test_select_train_only_families_keep_the_others_split(tmp_path, film):
     """``train_only`` families join the training part and nothing else: the validation and test
     substrates are those of the other families in a run without them (same seed), and a family
-    named there that is not in the data, or also held out, is refused."""
+    named there that is not in the data, or also held out, is refused. (And a run may skip its
+    leave-one-family-out refits.)"""
     from nucleate.train.select import SelectConfig, run_selection
 
     root = synthetic_dataset(tmp_path / "ds", film, 24)
@@ -366,7 +367,13 @@ def test_select_train_only_families_keep_the_others_split(tmp_path, film):
         with open(tmp_path / "sel" / "predictions.csv", newline="") as fh:
             return {r["id"]: r["split"] for r in csv.DictReader(fh)}
 
-    plain, only = splits(), splits(train_only=["fcc100"])
+    plain = splits()
+    assert (tmp_path / "sel" / "lofo_predictions.csv").exists()
+    only = splits(train_only=["fcc100"], leave_one_family_out=False)
+    # (without the leave-one-family-out refits: no such predictions, no such scores)
+    assert not (tmp_path / "sel" / "lofo_predictions.csv").exists()
+    metrics = json.loads((tmp_path / "sel" / "metrics.json").read_text())
+    assert metrics["leave_one_family_out_rmse"] == {} and metrics["config"]["train_only"]
     family = {f"s{k:02d}": ("fcc111", "fcc100")[k % 2] for k in range(24)}
     assert {only[i] for i in only if family[i] == "fcc100"} == {"train"}
     assert {plain[i] for i in plain if family[i] == "fcc100"} != {"train"}  # the option did it
