@@ -39,6 +39,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--out", default="runs/bench/tn_splits")
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--no_lofo", action="store_true",
+                    help="skip each run's leave-one-family-out refits (scores the split only)")  # fmt: skip
     ap.add_argument("--name", default="tn_splits",
                     help="benchmarks/results/NAME.{json,md} (the docs include NAME.md)")  # fmt: skip
     args = ap.parse_args()
@@ -50,6 +52,8 @@ def main() -> None:
         if args.force or not (target / "metrics.json").exists():
             cmd = [exe, "select", "-c", args.config, "--data", args.data, "--seed", str(seed),
                    "--out", str(target)]  # fmt: skip
+            if args.no_lofo:
+                cmd += ["--leave_one_family_out", "false"]
             print("$", " ".join(cmd), flush=True)
             subprocess.run(cmd, check=True, cwd=ROOT)
         m = json.loads((target / "metrics.json").read_text())
