@@ -66,6 +66,43 @@ def score_seed(runs: list[Path]) -> dict:
             "error_correlation": float(np.corrcoef(mean - y)[0, 1]) if len(runs) == 2 else None}  # fmt: skip
 
 
+def lofo_seed(runs: list[Path]) -> dict[str, dict] | None:
+    """Leaving each family out in turn (each member's chosen regressor refitted on the other
+    families, from its ``lofo_predictions.csv``; these refits do not depend on the split seed):
+    per family the members' and the committee's RMSE and ±2σ coverage. ``None`` where a member
+    ran without them."""
+    if not all((r / "lofo_predictions.csv").exists() for r in runs):
+        return None
+    mean, std, y, fam = [], [], None, None
+    for run in runs:
+        m = json.loads((run / "metrics.json").read_text())
+        with open(run / "lofo_predictions.csv", newline="") as fh:
+            rows = sorted((r for r in csv.DictReader(fh) if r["regressor"] == m["chosen"]),
+                          key=lambda r: r["id"])  # fmt: skip
+        ids = [r["id"] for r in rows]
+        if y is None:
+            first, y = ids, np.array([float(r["tn"]) for r in rows])
+            fam = np.array([r["family"] for r in rows])
+        elif ids != first:
+            raise SystemExit(f"{run}: not the same leave-one-family-out substrates")
+        fallback = m["val_rmse"][m["chosen"]]
+        mean.append([float(r["predicted"]) for r in rows])
+        std.append([float(r["predicted_std"] or fallback) for r in rows])
+    mean, std = np.array(mean), np.array(std)
+    tn, sd = committee(mean, std)
+    out = {}
+    for f in sorted(set(fam)):
+        k = fam == f
+
+        def scores(p, s, k=k):
+            return {"rmse": float(np.sqrt(np.mean((p[k] - y[k]) ** 2))),
+                    "coverage_2sigma": float(np.mean(np.abs(p[k] - y[k]) <= 2 * s[k]))}  # fmt: skip
+
+        out[f] = {"n": int(k.sum()), "members": [scores(p, s) for p, s in zip(mean, std, strict=True)],
+                  "committee": scores(tn, sd)}  # fmt: skip
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--members", nargs="+", required=True, help="tn_splits.py output folders")
@@ -130,10 +167,30 @@ def main() -> None:
         f"{np.sqrt(max(goal**2 - noise**2, 0.0)):.4f} of its own error, the committee has "
         f"{np.sqrt(max(com.mean() ** 2 - noise**2, 0.0)):.4f}).",
     ]
+    lofo = next(((r["seed"], lo) for r in runs
+                 if (lo := lofo_seed([m / f"seed{r['seed']}" for m in members]))), None)  # fmt: skip
+    if lofo:
+        seed, per = lofo
+        lines += [
+            "",
+            f"Leaving each family out in turn (the refits of seed {seed}'s runs, each member's "
+            "chosen regressor fitted on the other families): RMSE (±2σ cover) of the family.",
+            "",
+            "| family | n | " + " | ".join(names) + " | committee |",
+            "|---|---|" + "---|" * (len(names) + 1),
+        ]
+        for f, v in per.items():
+            cells = [f"{m['rmse']:.4f} ({m['coverage_2sigma']:.2f})"
+                     for m in (*v["members"], v["committee"])]  # fmt: skip
+            lines.append(f"| {f} | {v['n']} | " + " | ".join(cells) + " |")
+        avg = [np.mean([v["members"][k]["rmse"] for v in per.values()]) for k in range(len(names))]
+        avg.append(np.mean([v["committee"]["rmse"] for v in per.values()]))
+        lines.append("| mean over families | | " + " | ".join(f"{a:.4f}" for a in avg) + " |")
     text = "\n".join(lines) + "\n"
     numbers = {"members": args.members, "data": args.data, "labels": labels, "goal": goal,
                "runs": runs, "mean_rmse": {"committee": float(com.mean()), **mean},
-               "committee_coverage_2sigma": cover}  # fmt: skip
+               "committee_coverage_2sigma": cover,
+               "lofo": None if not lofo else {"seed": lofo[0], "families": lofo[1]}}  # fmt: skip
     write_results(args.name, numbers, text)
     print(text)
 
