@@ -70,6 +70,12 @@ BENCHMARKS = {
     "tn_splits_liquid_bo1": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-fcc-v1-liquid-bo1.yaml --seeds 30 31 32 33 34 35 36 37 38 39 --out "
     "runs/bench/tn_splits_liquid_bo1 --name tn_splits_liquid_bo1",
+    "tn_splits_union_liquid_bo": ".venv/bin/python benchmarks/tn_splits.py --config "
+    "configs/select/lj-union-liquid-bo.yaml --data runs/data/lj-union --seeds 1 2 3 4 5 --out "
+    "runs/bench/tn_splits_union_liquid_bo --name tn_splits_union_liquid_bo",
+    "tn_committee_union": ".venv/bin/python benchmarks/tn_committee.py --members "
+    "runs/bench/tn_splits_union_substrate runs/bench/tn_splits_union_liquid_bo --data "
+    "runs/data/lj-union --seeds 1 2 3 4 5",
     "bench_layers": ".venv/bin/python benchmarks/bench_layers.py",
     "bench_featurizers": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_featurizers.py",
     "predict_cost": ".venv/bin/python benchmarks/predict_cost.py",
