@@ -8,6 +8,10 @@ the variance of their predictions), and scored beside each member alone.
         runs/bench/tn_splits_union_liquid_bo --data runs/data/lj-union --seeds 1 2 3 4 5
         [--goal 0.2] [--name tn_committee_union]
 
+A member may also be one run of one seed: a select run's folder or a shipped model (its
+predictions.csv and model.json), used for the seed it was split with (the shipped pair:
+``--members runs/select/lj-union-substrate models/lj-mix-v1/descriptors-liquid-bo --seeds 0``).
+
 The members' weights are equal and fixed before any test substrate is seen (no choice on the
 test part). Writes ``benchmarks/results/NAME.{json,md}``.
 """
@@ -30,6 +34,40 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from tn_models import _labels  # noqa: E402
 
 
+def run_info(run: Path) -> dict | None:
+    """What the committee needs of one member's run: its chosen regressor, the σ of one without
+    its own (the validation RMSE, as `nucleate predict` reads it), the test labels' noise, the
+    split seed, the descriptor kinds and featurizer settings; from a select run's metrics.json or
+    a shipped model's model.json. ``None`` where neither is."""
+    if (run / "metrics.json").exists():
+        m = json.loads((run / "metrics.json").read_text())
+        c = m["config"]
+        return {"chosen": m["chosen"], "fallback": m["val_rmse"][m["chosen"]],
+                "noise": m["test"].get("label_noise_rms"), "seed": c["seed"],
+                "kinds": c["kinds"], "settings": c["featurizer_settings"]}  # fmt: skip
+    if (run / "model.json").exists():
+        from nucleate.featurize.descriptors import descriptor_table
+
+        m = json.loads((run / "model.json").read_text())
+        kind = {d.name: d.kind for d in descriptor_table(2, precursors=True)}
+        return {"chosen": m["regressor"], "fallback": m["val_rmse"],
+                "noise": m["test"].get("label_noise_rms"), "seed": m["seed"],
+                "kinds": sorted({kind.get(c, "liquid") for c in m["columns"]}),
+                "settings": m["featurizer_settings"]}  # fmt: skip
+    return None
+
+
+def run_dir(member: Path, seed: int) -> Path | None:
+    """A member's run of one split seed: tn_splits.py's ``seedN`` folder, or the member itself (a
+    select run or a shipped model with its predictions.csv) when it is of that seed."""
+    if run_info(member / f"seed{seed}") is not None:
+        return member / f"seed{seed}"
+    info = run_info(member)
+    if info is not None and info["seed"] == seed and (member / "predictions.csv").exists():
+        return member
+    return None
+
+
 def _read(run: Path) -> dict[str, dict]:
     with open(run / "predictions.csv", newline="") as fh:
         return {r["id"]: r for r in csv.DictReader(fh)}
@@ -48,8 +86,7 @@ def score_seed(runs: list[Path]) -> dict:
     # a regressor without its own σ: its validation RMSE, as `nucleate predict` reads it
     std = []
     for p, run in zip(preds, runs, strict=True):
-        val = json.loads((run / "metrics.json").read_text())
-        fallback = val["val_rmse"][val["chosen"]]
+        fallback = run_info(run)["fallback"]
         std.append([float(p[i]["predicted_std"] or fallback) for i in ids])
     std = np.array(std)
     tn, sd = committee(mean, std)
@@ -59,8 +96,7 @@ def score_seed(runs: list[Path]) -> dict:
                 "coverage_2sigma": float(np.mean(np.abs(p - y) <= 2 * s)),
                 "mean_std": float(s.mean())}  # fmt: skip
 
-    m0 = json.loads((runs[0] / "metrics.json").read_text())
-    return {"n_test": len(ids), "label_noise_rms": m0["test"].get("label_noise_rms"),
+    return {"n_test": len(ids), "label_noise_rms": run_info(runs[0])["noise"],
             "members": [scores(p, s) for p, s in zip(mean, std, strict=True)],
             "committee": scores(tn, sd),
             "error_correlation": float(np.corrcoef(mean - y)[0, 1]) if len(runs) == 2 else None}  # fmt: skip
@@ -75,9 +111,9 @@ def lofo_seed(runs: list[Path]) -> dict[str, dict] | None:
         return None
     mean, std, y, fam = [], [], None, None
     for run in runs:
-        m = json.loads((run / "metrics.json").read_text())
+        info = run_info(run)
         with open(run / "lofo_predictions.csv", newline="") as fh:
-            rows = sorted((r for r in csv.DictReader(fh) if r["regressor"] == m["chosen"]),
+            rows = sorted((r for r in csv.DictReader(fh) if r["regressor"] == info["chosen"]),
                           key=lambda r: r["id"])  # fmt: skip
         ids = [r["id"] for r in rows]
         if y is None:
@@ -85,7 +121,7 @@ def lofo_seed(runs: list[Path]) -> dict[str, dict] | None:
             fam = np.array([r["family"] for r in rows])
         elif ids != first:
             raise SystemExit(f"{run}: not the same leave-one-family-out substrates")
-        fallback = m["val_rmse"][m["chosen"]]
+        fallback = info["fallback"]
         mean.append([float(r["predicted"]) for r in rows])
         std.append([float(r["predicted_std"] or fallback) for r in rows])
     mean, std = np.array(mean), np.array(std)
@@ -112,19 +148,20 @@ def main() -> None:
     ap.add_argument("--name", default="tn_committee_union")
     args = ap.parse_args()
     members = [(ROOT / m).resolve() for m in args.members]
-    configs = [json.loads((m / f"seed{args.seeds[0]}" / "metrics.json").read_text())["config"]
-               for m in members]  # fmt: skip
-    # the config file each member ran (tn_splits.py records it)
+    # the config file each member ran (tn_splits.py records it), else the member itself
     files = [json.loads((m / "results.json").read_text())["config"]
-             if (m / "results.json").exists() else "?" for m in members]  # fmt: skip
+             if (m / "results.json").exists() else str(Path(a))
+             for m, a in zip(members, args.members, strict=True)]  # fmt: skip
     labels = _labels(ROOT / args.data)
     goal = args.goal * labels["std"]
     runs = []
     for seed in args.seeds:
-        missing = [m for m in members if not (m / f"seed{seed}" / "metrics.json").exists()]
+        dirs = [run_dir(m, seed) for m in members]
+        missing = [str(m) for m, d in zip(members, dirs, strict=True) if d is None]
         if missing:
-            raise SystemExit(f"seed {seed} not finished in {', '.join(map(str, missing))}")
-        runs.append({"seed": seed, **score_seed([m / f"seed{seed}" for m in members])})
+            raise SystemExit(f"no finished run of seed {seed} in {', '.join(missing)}")
+        runs.append({"seed": seed, **score_seed(dirs)})
+    configs = [run_info(run_dir(m, args.seeds[0])) for m in members]
     names = [Path(m).name for m in args.members]
     lines = [
         f"Members (each a `nucleate select` run per split seed on `{args.data}`, "
@@ -133,7 +170,7 @@ def main() -> None:
         "",
         *[
             f"- `{n}`: `{path}`, kinds {c['kinds']}, featurizer settings "
-            f"`{json.dumps(c['featurizer_settings'])}`"
+            f"`{json.dumps(c['settings'])}`"
             for n, path, c in zip(names, files, configs, strict=True)
         ],
         "",
@@ -157,8 +194,9 @@ def main() -> None:
     noise = float(np.sqrt(np.mean([r["label_noise_rms"] ** 2 for r in runs])))
     lines += [
         "",
-        f"Mean test RMSE over {len(runs)} seeds: committee {com.mean():.4f} ± "
-        f"{com.std(ddof=1) / np.sqrt(len(com)) if len(com) > 1 else 0:.4f} (standard error), "
+        f"Mean test RMSE over {len(runs)} seed{'s' if len(runs) > 1 else ''}: committee {com.mean():.4f} ± "
+        + (f"{com.std(ddof=1) / np.sqrt(len(com)):.4f}" if len(com) > 1 else "–")
+        + " (standard error), "
         f"±2σ coverage {cover:.2f}; best member alone ({best}) {mean[best]:.4f}; the committee "
         f"is better on {sum(r['committee']['rmse'] < min(m['rmse'] for m in r['members']) for r in runs)} "
         f"of {len(runs)} seeds. Goal {goal:.4f}: "

@@ -44,6 +44,9 @@ UNION_MODELS = [
      "descriptor route, liquid descriptors + layer bond order",
      ".venv/bin/python benchmarks/tn_families.py --routes select_liquid_bo (its run "
      "select_liquid_bo, shipped by nucleate.train.select.ship_model)"),
+    ("models/lj-mix-v1/descriptors-substrate", "descriptor route, substrate descriptors only",
+     "nucleate select -c configs/select/lj-union-substrate.yaml (its run, shipped by "
+     "nucleate.train.select.ship_model)"),
 ]  # fmt: skip
 #: the shipped propensity models (directory, system, the command that trains and ships it)
 PROPENSITY_MODELS = [
@@ -76,6 +79,9 @@ BENCHMARKS = {
     "tn_committee_union": ".venv/bin/python benchmarks/tn_committee.py --members "
     "runs/bench/tn_splits_union_substrate runs/bench/tn_splits_union_liquid_bo --data "
     "runs/data/lj-union --seeds 1 2 3 4 5",
+    "tn_committee_shipped": ".venv/bin/python benchmarks/tn_committee.py --members "
+    "models/lj-mix-v1/descriptors-substrate models/lj-mix-v1/descriptors-liquid-bo --data "
+    "runs/data/lj-union --seeds 0 --name tn_committee_shipped",
     "bench_layers": ".venv/bin/python benchmarks/bench_layers.py",
     "bench_featurizers": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_featurizers.py",
     "predict_cost": ".venv/bin/python benchmarks/predict_cost.py",
