@@ -293,6 +293,21 @@ def headline() -> str:
                 f"mean RMSE over families {fmt(best['lofo_mean_rmse'])} (predict the mean "
                 f"{fmt(base)}; std(T_n) {fmt(r['std_tn'])})", f"`{BENCHMARKS['tn_families']}`",
             ])  # fmt: skip
+    com = ROOT / "benchmarks" / "results" / "tn_committee_union.json"
+    if com.exists():
+        r = json.loads(com.read_text())
+        rmse = r["mean_rmse"]
+        members = {k: v for k, v in rmse.items() if k != "committee"}
+        best = min(members.values())
+        noise = math.sqrt(sum(x["label_noise_rms"] ** 2 for x in r["runs"]) / len(r["runs"]))
+        rows.append([
+            f"T_n of a substrate of a kind trained on (lj-fcc-v1 + lj-mix-v1, random split by "
+            f"substrate, mean over {len(r['runs'])} fresh splits)",
+            "committee: liquid descriptors + layer bond order, and substrate descriptors",
+            f"RMSE {fmt(rmse['committee'])}, ±2σ cover {fmt(r['committee_coverage_2sigma'], 2)} "
+            f"(best member alone {fmt(best)}; label noise {fmt(noise)})",
+            f"`{BENCHMARKS['tn_committee_union']}`",
+        ])  # fmt: skip
     rates = ROOT / "benchmarks" / "results" / "tn_rates.json"
     if rates.exists():
         r = json.loads(rates.read_text())
