@@ -298,7 +298,10 @@ def predict_frames(
         probs = [q for q in probs if q is not None]
         outside = sorted({c for m, v in zip(models, values, strict=True)
                           for c in m.outside_range(v)})  # fmt: skip
-        novel = _summary([m.novelty(v) for m, v in zip(models, values, strict=True)])
+        # each descriptor model judges novelty in its own representation (its own descriptors):
+        # far from training when any of them says so
+        novel = _summary([m.novelty(v) for m, v in zip(models, values, strict=True)],
+                         any_far=True)  # fmt: skip
         return Prediction(
             float(tn), float(std), members, units, source,
             float(np.mean(probs)) if probs else None, models[0].floor if probs else None,
@@ -371,9 +374,12 @@ def _member_novelty(model, embedding) -> tuple[float, bool] | None:
     return float(scores[k]), bool(far[k])
 
 
-def _summary(per_member: list) -> tuple[float | None, bool | None]:
-    """Members' mean novelty, and whether most of them call the input far."""
+def _summary(per_member: list, any_far: bool = False) -> tuple[float | None, bool | None]:
+    """Members' mean novelty, and whether most of them call the input far (``any_far``: whether
+    any does, for members that each see the input in a representation of their own)."""
     known = [p for p in per_member if p is not None]
     if not known:
         return None, None
-    return float(np.mean([s for s, _ in known])), sum(f for _, f in known) * 2 > len(known)
+    votes = sum(f for _, f in known)
+    far = votes > 0 if any_far else votes * 2 > len(known)
+    return float(np.mean([s for s, _ in known])), bool(far)

@@ -304,10 +304,12 @@ def test_propensity_reads_one_trajectory_given_as_a_list_of_one():
 
 
 @pytest.mark.slow
-def test_a_committee_of_descriptor_models_with_other_settings(tmp_path, capsys, film):
+def test_a_committee_of_descriptor_models_with_other_settings(tmp_path, capsys, film,
+                                                               monkeypatch):  # fmt: skip
     """Descriptor models whose featurizer settings differ (a liquid-only and a substrate model)
     predict together: each reads descriptors made with its own settings, the committee gives
-    their mean and a σ from their own σ and their spread; a network beside them is refused."""
+    their mean and a σ from their own σ and their spread, and calls an input far from training
+    when one member does; a network beside them is refused."""
     from nucleate.models.descriptor_model import DescriptorModel
     from nucleate.train.select import SelectConfig, run_selection
 
@@ -339,6 +341,17 @@ def test_a_committee_of_descriptor_models_with_other_settings(tmp_path, capsys, 
     # the members really read different settings (the stride changes the liquid's numbers)
     assert {DescriptorModel(s / "model.pkl").hparams.meta["featurizer_settings"].get("stride")
             for s in ships} == {2, None}  # fmt: skip
+    # each member judges novelty in its own descriptors: one that calls the input far is enough
+    assert both["far_from_training"] is False
+    real = DescriptorModel.novelty
+
+    def liquid_member_far(self, values):
+        score, far = real(self, values)
+        return (score, far or self.path.parent.name == "liq")
+
+    monkeypatch.setattr(DescriptorModel, "novelty", liquid_member_far)
+    assert predict(ships, "p-far")["far_from_training"] is True
+    monkeypatch.undo()
     run = _train(tmp_path, root)
     args = ["predict", "--model", f"[{ships[0]}, {run}]", "--trajectory", str(frames),
             "--out", str(tmp_path / "p-mixed"), "--plot", "false"]  # fmt: skip
