@@ -79,6 +79,9 @@ BENCHMARKS = {
     "tn_committee_union": ".venv/bin/python benchmarks/tn_committee.py --members "
     "runs/bench/tn_splits_union_substrate runs/bench/tn_splits_union_liquid_bo --data "
     "runs/data/lj-union --seeds 1 2 3 4 5",
+    "tn_splits_liquid_bo1_union": ".venv/bin/python benchmarks/tn_splits.py --config "
+    "configs/select/lj-union-liquid-bo1-grid.yaml --data runs/data/lj-union --seeds 40 41 42 43 "
+    "44 --out runs/bench/tn_splits_liquid_bo1_union --name tn_splits_liquid_bo1_union",
     "tn_splits_union_bo": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-union-bo.yaml --data runs/data/lj-union --seeds 1 2 3 4 5 --out "
     "runs/bench/tn_splits_union_bo --name tn_splits_union_bo --no_lofo",
