@@ -210,6 +210,21 @@ def featurize_file(
     return out
 
 
+def sample_substrate(path: str | os.PathLike, frame) -> Frame | None:
+    """The whole substrate of a data set sample's frames file (``<root>/samples/<id>/``: the
+    frames keep only the slab's top layers), rebuilt from its ``sample.json`` and the data set's
+    campaign as the data set's own featurization does (:func:`full_substrate`); None for any
+    other file, or a sample whose substrate is not a generated one."""
+    path = Path(path)
+    record = path.parent / dataset.SAMPLE_JSON
+    if not dataset.in_data_set(path) or not record.is_file():
+        return None
+    sample = json.loads(record.read_text())
+    root = path.parent.parent.parent
+    return full_substrate(frame, sample.get("parameters", {}), sample.get("family"),
+                          dataset.campaign_config(root))  # fmt: skip
+
+
 def full_substrate(frame, params: dict, family: str | None = None, campaign: dict | None = None):
     """The whole generated substrate (frames keep only its top layers), as a Frame with the same
     lateral cell, rebuilt from the sample's parameters (a family's slab: with the data set's

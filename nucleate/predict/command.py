@@ -59,7 +59,8 @@ class PredictConfig(ReadOptions):
             trajectories, their substrates' (one value for all, or one per trajectory;
             propensity models that read a film's inherent state need it).
         eps_sl2: substrate-liquid ε of the second component of two-component families
-            (fcc111-stripes, fcc111-alloy, fcc100-checker; lj-mix-v1 used 0.3).
+            (fcc111-stripes, fcc111-alloy, fcc100-checker; lj-mix-v1 used 0.3), for a
+            generated substrate or a trajectory whose substrate has a second component (type 3).
         workers: simulations at once (0: all cores).
         threads: torch threads for the models (None: torch's default, one per core; give one
             per free core: on a busy machine one thread is faster).
@@ -199,6 +200,8 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     if head is not None:
         head.check_rates(cfg.rate)  # before any simulation
     if cfg.trajectory is not None:
+        from nucleate.featurize.pipeline import sample_substrate  # (featurizers: loaded on use)
+
         paths = cfg.trajectories
         source = dict(zip(trajectory_ids(paths), paths, strict=True))
         given = list(cfg.eps_sl or [None])  # one for all, or one each
@@ -207,7 +210,11 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
         results = []
         for (sid, path), e in _progress(zip(source.items(), eps, strict=True), len(paths)):
             frames = read_frames(path, **reading)
-            p = predict_frames(models, frames, path, eps_sl=e)
+            # a data set's sample keeps only the slab's top layers: its substrate descriptors
+            # read the whole slab, rebuilt as in training
+            p = predict_frames(models, frames, path, eps_sl=e,
+                               substrate=sample_substrate(path, frames[0]),
+                               eps_sl2=cfg.eps_sl2)  # fmt: skip
             results.append({"id": sid, **asdict(p)})
             if len(paths) == 1:
                 kept[sid] = frames

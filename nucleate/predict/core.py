@@ -198,7 +198,7 @@ def _predict_task(task: dict, models=None) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_frames(path, frames)
     p = predict_frames(
-        models, frames, task["substrate"], task["eps_sl"], slab_frame(slab, frames[0])
+        models, frames, task["substrate"], task["eps_sl"], slab_frame(slab, frames[0]), eps_sl2
     )
     return {"id": sid, "substrate": task["substrate"], "eps_sl": task["eps_sl"], **asdict(p),
             "frames": str(path), "wall_seconds": round(time.time() - start, 1)}  # fmt: skip
@@ -260,10 +260,16 @@ def slab_frame(slab, frame):
 
 
 def predict_frames(
-    models, frames, source: str = "frames", eps_sl: float | None = None, substrate=None
+    models,
+    frames,
+    source: str = "frames",
+    eps_sl: float | None = None,
+    substrate=None,
+    eps_sl2: float | None = None,
 ) -> Prediction:
     """Featurize frames as the checkpoints say and predict with every member. A descriptor model
-    needs ``eps_sl`` (the substrate–liquid strength, a substrate descriptor) and takes the whole
+    that reads substrate descriptors needs ``eps_sl`` (the substrate–liquid strength; ``eps_sl2``
+    that of a second substrate component, type 3, where there is one) and takes the whole
     ``substrate`` as a Frame where the frames keep only its top layers."""
     from nucleate.featurize.base import Context
     from nucleate.featurize.pipeline import build
@@ -287,7 +293,9 @@ def predict_frames(
         eps = None if eps_sl is None else float(eps_sl)
         # each distinct featurizer setting once (a committee's members may differ)
         by_key = {
-            key: build("descriptors", settings)(list(frames), substrate=substrate, eps_sl=eps)
+            key: build("descriptors", settings)(
+                list(frames), substrate=substrate, eps_sl=eps, eps_sl2=eps_sl2
+            )
             for key, settings in map_settings(models).items()
         }
         values = [by_key[settings_key(m)] for m in models]

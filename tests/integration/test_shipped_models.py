@@ -153,6 +153,39 @@ def test_shipped_liquid_only_union_model_reproduces_its_predictions_without_eps_
     assert predict_frames([model], frames_of(fitted["id"])).domain == ""
 
 
+def test_shipped_committee_predicts_bundled_samples_from_the_cli(tmp_path, capsys):
+    """The shipped committee (models/lj-mix-v1/descriptors-liquid-bo and -substrate), given
+    bundled samples' frames files as trajectories: each member gives its own run's prediction
+    for each (the substrate member reads the whole slab, rebuilt from the sample as in training,
+    not only the top layers the file keeps: on a disordered slab the two differ by 0.05), and
+    the committee their mean; a two-component substrate with its --eps_sl2."""
+    import json
+
+    from nucleate import cli
+
+    union = ROOT / "models" / "lj-mix-v1"
+    members = [union / "descriptors-liquid-bo", union / "descriptors-substrate"]
+    preds = []
+    for m in members:
+        with open(m / "predictions.csv", newline="") as fh:
+            preds.append({r["id"]: r for r in csv.DictReader(fh)})
+    test = [i for i, r in preds[1].items() if r["split"] == "test" and r["censored"] == "False"]
+    for family in ("fcc111-disordered", "fcc111-alloy"):
+        sid = next(i for i in test if i.startswith(family + "_"))
+        sample = ROOT / "data" / "lj-mix-v1" / "samples" / sid
+        params = json.loads((sample / "sample.json").read_text())["parameters"]
+        args = ["predict", "--model", "[" + ", ".join(map(str, members)) + "]", "--trajectory",
+                str(sample / "frames.extxyz.gz"), "--eps_sl", str(params["eps_sl"]),
+                "--out", str(tmp_path / sid), "--plot", "false"]  # fmt: skip
+        if "eps_sl2" in params:
+            args += ["--eps_sl2", str(params["eps_sl2"])]
+        assert cli.main(args) == 0, capsys.readouterr().err
+        (result,) = json.loads((tmp_path / sid / "prediction.json").read_text())
+        expected = [float(p[sid]["predicted"]) for p in preds]
+        assert result["members"] == pytest.approx(expected, abs=2e-4), sid
+        assert result["tn"] == pytest.approx(np.mean(expected), abs=2e-4)
+
+
 def test_shipped_union_gnn_reproduces_its_test_predictions_on_new_families():
     """models/lj-mix-v1/gnn (an ensemble of three, trained on lj-fcc-v1 + lj-mix-v1) predicts
     the bundled frames of two test substrates of the new families as in its run (the last
