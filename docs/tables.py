@@ -82,6 +82,14 @@ BENCHMARKS = {
     "tn_splits_liquid_bo1_union": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-union-liquid-bo1-grid.yaml --data runs/data/lj-union --seeds 40 41 42 43 "
     "44 --out runs/bench/tn_splits_liquid_bo1_union --name tn_splits_liquid_bo1_union",
+    "tn_splits_substrate_40": ".venv/bin/python benchmarks/tn_splits.py --config "
+    "configs/select/lj-fcc-v1-substrate.yaml --seeds 40 41 42 43 44 --out "
+    "runs/bench/tn_splits_substrate_40 --name tn_splits_substrate_40 --no_lofo",
+    "tn_splits_40": ".venv/bin/python benchmarks/tn_splits.py --config configs/select/lj-fcc-v1.yaml "
+    "--seeds 40 41 42 43 44 --out runs/bench/tn_splits_40 --name tn_splits_40 --no_lofo",
+    "tn_committee_grid": ".venv/bin/python benchmarks/tn_committee.py --members "
+    "runs/bench/tn_splits_substrate_40 runs/bench/tn_splits_liquid_bo1_40 --data data/lj-fcc-v1 "
+    "--seeds 40 41 42 43 44 --goal 0.25 --name tn_committee_grid",
     "tn_splits_union_bo": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-union-bo.yaml --data runs/data/lj-union --seeds 1 2 3 4 5 --out "
     "runs/bench/tn_splits_union_bo --name tn_splits_union_bo --no_lofo",
