@@ -31,6 +31,13 @@ TN_MODELS = [
     ("models/lj-fcc-v1/gnn", "GNN on interface graphs (ensemble)", "nucleate train -c configs/train/gnn.yaml"),
     ("models/lj-fcc-v1/descriptors", "descriptor route (correlation clusters, GP)",
      "nucleate select -c configs/select/lj-fcc-v1.yaml --ship models/lj-fcc-v1/descriptors"),
+    ("models/lj-fcc-v1/descriptors-liquid-bo1",
+     "descriptor route, liquid descriptors + layer bond order of every frame",
+     "nucleate select -c configs/select/lj-fcc-v1-liquid-bo1.yaml --ship "
+     "models/lj-fcc-v1/descriptors-liquid-bo1"),
+    ("models/lj-fcc-v1/descriptors-substrate", "descriptor route, substrate descriptors only",
+     "nucleate select -c configs/select/lj-fcc-v1-substrate.yaml --ship "
+     "models/lj-fcc-v1/descriptors-substrate"),
 ]  # fmt: skip
 #: the shipped T_n models trained on the union of lj-fcc-v1 and lj-mix-v1 (``models lj-mix-v1``)
 UNION_MODELS = [
@@ -90,6 +97,9 @@ BENCHMARKS = {
     "tn_committee_grid": ".venv/bin/python benchmarks/tn_committee.py --members "
     "runs/bench/tn_splits_substrate_40 runs/bench/tn_splits_liquid_bo1_40 --data data/lj-fcc-v1 "
     "--seeds 40 41 42 43 44 --goal 0.25 --name tn_committee_grid",
+    "tn_committee_shipped_grid": ".venv/bin/python benchmarks/tn_committee.py --members "
+    "models/lj-fcc-v1/descriptors-substrate models/lj-fcc-v1/descriptors-liquid-bo1 --data "
+    "data/lj-fcc-v1 --seeds 0 --goal 0.25 --name tn_committee_shipped_grid",
     "tn_splits_union_bo": ".venv/bin/python benchmarks/tn_splits.py --config "
     "configs/select/lj-union-bo.yaml --data runs/data/lj-union --seeds 1 2 3 4 5 --out "
     "runs/bench/tn_splits_union_bo --name tn_splits_union_bo --no_lofo",

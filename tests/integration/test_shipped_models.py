@@ -153,26 +153,32 @@ def test_shipped_liquid_only_union_model_reproduces_its_predictions_without_eps_
     assert predict_frames([model], frames_of(fitted["id"])).domain == ""
 
 
-def test_shipped_committee_predicts_bundled_samples_from_the_cli(tmp_path, capsys):
-    """The shipped committee (models/lj-mix-v1/descriptors-liquid-bo and -substrate), given
-    bundled samples' frames files as trajectories: each member gives its own run's prediction
-    for each (the substrate member reads the whole slab, rebuilt from the sample as in training,
-    not only the top layers the file keeps: on a disordered slab the two differ by 0.05), and
-    the committee their mean; a two-component substrate with its --eps_sl2."""
+@pytest.mark.parametrize(
+    "data, members, families",
+    [("lj-mix-v1", ["descriptors-liquid-bo", "descriptors-substrate"],
+      ["fcc111-disordered", "fcc111-alloy"]),
+     ("lj-fcc-v1", ["descriptors-liquid-bo1", "descriptors-substrate"], ["fcc110"])],
+)  # fmt: skip
+def test_shipped_committee_predicts_bundled_samples_from_the_cli(tmp_path, capsys, data, members,
+                                                                families):  # fmt: skip
+    """The shipped committees (a liquid-only and a substrate model, of the union and of the fcc
+    grid), given bundled samples' frames files as trajectories: each member gives its own run's
+    prediction for each (the substrate member reads the whole slab, rebuilt from the sample as
+    in training, not only the top layers the file keeps: on a disordered slab the two differ by
+    0.05), and the committee their mean; a two-component substrate with its --eps_sl2."""
     import json
 
     from nucleate import cli
 
-    union = ROOT / "models" / "lj-mix-v1"
-    members = [union / "descriptors-liquid-bo", union / "descriptors-substrate"]
+    members = [ROOT / "models" / data / m for m in members]
     preds = []
     for m in members:
         with open(m / "predictions.csv", newline="") as fh:
             preds.append({r["id"]: r for r in csv.DictReader(fh)})
     test = [i for i, r in preds[1].items() if r["split"] == "test" and r["censored"] == "False"]
-    for family in ("fcc111-disordered", "fcc111-alloy"):
+    for family in families:
         sid = next(i for i in test if i.startswith(family + "_"))
-        sample = ROOT / "data" / "lj-mix-v1" / "samples" / sid
+        sample = ROOT / "data" / data / "samples" / sid
         params = json.loads((sample / "sample.json").read_text())["parameters"]
         args = ["predict", "--model", "[" + ", ".join(map(str, members)) + "]", "--trajectory",
                 str(sample / "frames.extxyz.gz"), "--eps_sl", str(params["eps_sl"]),
