@@ -104,9 +104,9 @@ def score_seed(runs: list[Path]) -> dict:
 
 def lofo_seed(runs: list[Path]) -> dict[str, dict] | None:
     """Leaving each family out in turn (each member's chosen regressor refitted on the other
-    families, from its ``lofo_predictions.csv``; these refits do not depend on the split seed):
-    per family the members' and the committee's RMSE and ±2σ coverage. ``None`` where a member
-    ran without them."""
+    families with the descriptors its run chose on its training part, from its
+    ``lofo_predictions.csv``): per family the members' and the committee's RMSE and ±2σ
+    coverage. ``None`` where a member ran without them."""
     if not all((r / "lofo_predictions.csv").exists() for r in runs):
         return None
     mean, std, y, fam = [], [], None, None

@@ -202,6 +202,8 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     if cfg.trajectory is not None:
         from nucleate.featurize.pipeline import sample_substrate  # (featurizers: loaded on use)
 
+        # only a model that reads substrate descriptors reads the slab
+        slab_read = any(getattr(m, "needs_eps_sl", False) for m in models)
         paths = cfg.trajectories
         source = dict(zip(trajectory_ids(paths), paths, strict=True))
         given = list(cfg.eps_sl or [None])  # one for all, or one each
@@ -212,9 +214,8 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
             frames = read_frames(path, **reading)
             # a data set's sample keeps only the slab's top layers: its substrate descriptors
             # read the whole slab, rebuilt as in training
-            p = predict_frames(models, frames, path, eps_sl=e,
-                               substrate=sample_substrate(path, frames[0]),
-                               eps_sl2=cfg.eps_sl2)  # fmt: skip
+            slab = sample_substrate(path, frames[0]) if slab_read else None
+            p = predict_frames(models, frames, path, eps_sl=e, substrate=slab, eps_sl2=cfg.eps_sl2)
             results.append({"id": sid, **asdict(p)})
             if len(paths) == 1:
                 kept[sid] = frames
