@@ -338,7 +338,7 @@ def test_a_committee_of_descriptor_models_with_other_settings(tmp_path, capsys, 
     spread = np.var([a["tn"] for a in alone], ddof=1)
     own = np.mean([a["tn_std"] ** 2 for a in alone])
     assert both["tn_std"] == pytest.approx(np.sqrt(own + spread), rel=1e-6)
-    # the members really read different settings (the stride changes the liquid's numbers)
+    # (the two members were made with different featurizer settings)
     assert {DescriptorModel(s / "model.pkl").hparams.meta["featurizer_settings"].get("stride")
             for s in ships} == {2, None}  # fmt: skip
     # each member judges novelty in its own descriptors: one that calls the input far is enough
