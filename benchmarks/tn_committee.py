@@ -22,6 +22,7 @@ import argparse
 import csv
 import json
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from tn_models import _labels  # noqa: E402
 
 
+@cache  # (read once per run: each seed's scoring and its LOFO ask again)
 def run_info(run: Path) -> dict | None:
     """What the committee needs of one member's run: its chosen regressor, the σ of one without
     its own (the validation RMSE, as `nucleate predict` reads it), the test labels' noise, the

@@ -301,7 +301,7 @@ def predict_frames(
         values = [by_key[settings_key(m)] for m in models]
         out = [m.predict(v) for m, v in zip(models, values, strict=True)]
         members = [t for t, _ in out]
-        tn, std = committee([t for t, _ in out], [s for _, s in out])
+        tn, std = committee(members, [s for _, s in out])
         probs = [m.p_below_floor(v) for m, v in zip(models, values, strict=True)]
         probs = [q for q in probs if q is not None]
         outside = sorted({c for m, v in zip(models, values, strict=True)

@@ -6,7 +6,6 @@ are kept) and a picture coloured by propensity."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from nucleate.errors import InputError
 def load_propensity_checkpoints(paths: list[str]):
     """Propensity models from checkpoint files or run directories (their ``metrics.json`` names the
     final checkpoint); refuses T_n checkpoints and other nucleate versions."""
-    from nucleate.predict.core import checkpoint_files
+    from nucleate.predict.core import checkpoint_files, settings_key
     from nucleate.train.module import PropensityRegressor
 
     files = checkpoint_files(paths)
@@ -35,7 +34,7 @@ def load_propensity_checkpoints(paths: list[str]):
         if made.split(".")[:2] != __version__.split(".")[:2]:
             raise InputError(f"{f} was made by nucleate {made}; this is {__version__}: retrain it")
         models.append(model)
-    settings = {json.dumps(m.hparams.meta["featurizer_settings"], sort_keys=True) for m in models}
+    settings = {settings_key(m) for m in models}
     if len(settings) > 1:
         raise InputError("the checkpoints use different featurizers; give one ensemble at a time")
     return models
