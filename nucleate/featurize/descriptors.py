@@ -30,7 +30,7 @@ from nucleate.frame import Frame
 from nucleate.structure.crystallinity import Crystallinity
 from nucleate.structure.layers import LayerDetector, LayerProfile, liquid_heights, unmoved
 from nucleate.structure.libraries import neighbor_list
-from nucleate.structure.order import RadialBondOrder, steinhardt
+from nucleate.structure.order import RadialBondOrder, freud_system, steinhardt
 
 
 @dataclass(frozen=True)
@@ -235,13 +235,19 @@ def adsorption_landscape(
     strength = None if strengths is None else np.asarray(strengths, dtype=float)[pairs.atom]
     per_probe = run_sums(pairs.probe, len(probes_xy))
     energy = np.empty((len(heights), len(probes_xy)))
-    for k, h in enumerate(heights):
-        dz = above + h
-        energy[k] = per_probe(pair.energy_r2(pairs.r_xy2 + dz * dz, strength))
+    # a block of heights at a time (every pair at each): few numpy calls, bounded memory
+    block = max(1, min(len(heights), LANDSCAPE_BLOCK // max(1, len(above))))
+    for k in range(0, len(heights), block):
+        dz = above + heights[k : k + block, None]
+        energy[k : k + block] = per_probe(pair.energy_r2(pairs.r_xy2 + dz * dz, strength))
     energy = energy.T  # (probes, heights)
     best = np.argmin(energy, axis=1)
     e_min = energy[np.arange(len(best)), best].reshape(grid, grid)
     return e_min, heights[best].reshape(grid, grid)
+
+
+#: (heights x pairs) values per block of the adsorption landscape's height scan
+LANDSCAPE_BLOCK = 1 << 16
 
 
 def _in_plane(xy: np.ndarray, lateral: np.ndarray, cutoff: float):
@@ -540,8 +546,9 @@ class InterfaceDescriptors(Featurizer):
             if self.bond_order is not None and n_frame % self.bond_order_stride == 0:
                 order = self.bond_order(frame.positions, frame.cell, frame.pbc, frame.types)
                 order = order[frame.liquid]
-            q_all = steinhardt(liq, frame.cell, frame.pbc)
-            solid, _ = cr(liq, frame.cell, frame.pbc)
+            system = freud_system(liq, frame.cell, frame.pbc)  # one freud view for both
+            q_all = steinhardt(liq, frame.cell, frame.pbc, system=system)
+            solid = cr.solid_like(liq, frame.cell, frame.pbc, system=system)
             top_sub = frame.positions[frame.substrate]
             top_sub = top_sub[top_sub[:, 2] > top_sub[:, 2].max() - 0.25 * profile.d_substrate]
             if not unmoved(top_sub, lateral, last):

@@ -97,27 +97,42 @@ def lateral_pairs(
 
     inv = np.linalg.inv(lateral)
     frac = np.asarray(substrate_xy, dtype=float) @ inv
-    home = (frac - np.floor(frac)) @ lateral  # every atom moved into the cell
-    shifts = lateral_images(lateral, cutoff)
+    frac = frac - np.floor(frac)  # every atom moved into the cell
     heights = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
     margin = cutoff / heights  # the cutoff in fractional units along each axis
-    images, owner = [], []
-    for shift in shifts:
-        moved = home + shift
-        f = moved @ inv
-        near = np.all((f > -margin) & (f < 1.0 + margin), axis=1)
-        images.append(moved[near])
-        owner.append(np.flatnonzero(near))
-    images, owner = np.concatenate(images), np.concatenate(owner)
+    n_a, n_b = (np.ceil(cutoff / heights) + 1).astype(int)  # as lateral_images
+    steps_a, steps_b = np.arange(-n_a, n_a + 1), np.arange(-n_b, n_b + 1)
+    # the images (shift a, shift b, atom) within the margin of the cell, shift-major
+    ok_a = (frac[:, 0] + steps_a[:, None] > -margin[0]) & (
+        frac[:, 0] + steps_a[:, None] < 1 + margin[0]
+    )
+    ok_b = (frac[:, 1] + steps_b[:, None] > -margin[1]) & (
+        frac[:, 1] + steps_b[:, None] < 1 + margin[1]
+    )
+    ia, ib, owner = np.nonzero(ok_a[:, None, :] & ok_b[None, :, :])
+    images = (frac[owner] + np.column_stack([steps_a[ia], steps_b[ib]])) @ lateral
     q = np.asarray(probes_xy, dtype=float) @ inv
     q = (q - np.floor(q)) @ lateral  # probes into the cell too: distances are periodic
     found = cKDTree(q).sparse_distance_matrix(cKDTree(images), cutoff, output_type="ndarray")
     probe, image, dist = (np.ascontiguousarray(found[k]) for k in ("i", "j", "v"))
     keep = dist < cutoff
-    order = np.argsort(probe[keep], kind="stable")  # by probe (the tree's order within one)
+    order = stable_argsort(probe[keep])  # by probe (the tree's order within one)
     probe, image = probe[keep][order].astype(int), image[keep][order].astype(int)
     r_xy2 = dist[keep][order] ** 2
     return LateralPairs(probe, owner[image], r_xy2)
+
+
+def stable_argsort(keys: np.ndarray) -> np.ndarray:
+    """np.argsort(keys, kind="stable") of non-negative integers below 2**32, by numpy's radix
+    sort of 16-bit keys (once, or twice: low half, then high): several times faster than its
+    merge sort of 64-bit ones."""
+    keys = np.asarray(keys)
+    if len(keys) == 0 or keys.max() < 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    if keys.max() >= 1 << 32:
+        return np.argsort(keys, kind="stable")
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")]
 
 
 class Landscape(NamedTuple):
@@ -209,11 +224,7 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     r_xy2_32, dz_32, weight_32 = r_xy2.astype(f32), dz_atom.astype(f32), weight.astype(f32)
     floor = f32(0.01 * unit.sigma**2)
 
-    def coarse_energy(h: float) -> np.ndarray:
-        dz = f32(h) - dz_32
-        return per_probe(unit.energy_r2(r_xy2_32 + dz * dz, weight_32, floor))
-
-    e_coarse = np.stack([coarse_energy(h) for h in coarse], axis=1).astype(float)
+    e_coarse = _coarse_energies(per_probe, n, r_xy2_32, dz_32, weight_32, unit, coarse, floor)
     k = np.argmin(e_coarse, axis=1)
     h0 = coarse[k]
     # the search starts at the vertex of the parabola through the lowest coarse point and its
@@ -229,6 +240,36 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
 
     return _newton_heights(h, h0 - step, h0 + step, probe_of, n, r_xy2, dz_atom, 4.0 * weight,
                            unit)  # fmt: skip
+
+
+def _coarse_energies(per_probe, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor):
+    """(n, len(coarse)) energy of each probe at each coarse height: :meth:`PairLJ.energy_r2` of
+    every pair summed by probe, the same float32 operations in the same order (so the same
+    numbers, bitwise), in place in two buffers (no new array per operation: a fifth less time)."""
+    f32 = np.float32
+    s2, rc2 = unit.sigma**2, unit.cutoff**2
+    shift = (s2 / rc2) ** 3
+    shift = shift * shift - shift
+    w4 = 4.0 * weight
+    r2, e = np.empty(len(dz), f32), np.empty(len(dz), f32)
+    reach = np.empty(len(dz), dtype=bool)
+    out = np.empty((len(coarse), n))
+    for k, h in enumerate(coarse):
+        np.subtract(f32(h), dz, out=r2)
+        np.multiply(r2, r2, out=r2)
+        np.add(r_xy2, r2, out=r2)
+        np.less(r2, rc2, out=reach)
+        np.maximum(r2, floor, out=r2)
+        np.divide(s2, r2, out=r2)  # (sigma / r)^2
+        np.multiply(r2, r2, out=e)
+        np.multiply(e, r2, out=r2)  # (sigma / r)^6
+        np.multiply(r2, r2, out=e)
+        np.subtract(e, r2, out=e)
+        np.subtract(e, shift, out=e)
+        np.multiply(w4, e, out=e)
+        np.multiply(e, reach, out=e)
+        out[k] = per_probe(e)
+    return out.T
 
 
 def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):

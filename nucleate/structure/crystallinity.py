@@ -29,19 +29,17 @@ class Crystallinity:
     solid_threshold: int = 7
 
     def __call__(
-        self, positions: np.ndarray, cell: np.ndarray, pbc
+        self, positions: np.ndarray, cell: np.ndarray, pbc, system: tuple | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(solid, cluster)``: (n,) bool crystal-like mask and (n,) int cluster label
-        (-1 for atoms that are not crystal-like; labels sorted by cluster size, 0 the largest)."""
+        (-1 for atoms that are not crystal-like; labels sorted by cluster size, 0 the largest).
+        ``system``: the ``(box, points)`` of :func:`freud_system` for these positions, when the
+        caller has made it already."""
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
-        freud = libraries.freud()
-        box, points = freud_system(positions, cell, pbc)
-        sl = freud.order.SolidLiquid(6, self.q_threshold, self.solid_threshold, normalize_q=True)
-        sl.compute((box, points), neighbors={"r_max": self.r_cut, "exclude_ii": True})
-        solid = np.asarray(sl.num_connections) >= self.solid_threshold
-        n = len(points)
+        solid, sl = self._solid(positions, cell, pbc, system)
+        n = len(solid)
         cluster = np.full(n, -1, dtype=np.int64)
         if not solid.any():
             return solid, cluster
@@ -57,6 +55,19 @@ class Crystallinity:
         rank[np.argsort(-counts, kind="stable")] = np.arange(len(uniq))
         cluster[ids] = rank[inverse]
         return solid, cluster
+
+    def solid_like(
+        self, positions: np.ndarray, cell: np.ndarray, pbc, system: tuple | None = None
+    ) -> np.ndarray:
+        """The (n,) crystal-like mask of :meth:`__call__` alone (no clusters)."""
+        return self._solid(positions, cell, pbc, system)[0]
+
+    def _solid(self, positions, cell, pbc, system):
+        freud = libraries.freud()
+        box, points = system if system is not None else freud_system(positions, cell, pbc)
+        sl = freud.order.SolidLiquid(6, self.q_threshold, self.solid_threshold, normalize_q=True)
+        sl.compute((box, points), neighbors={"r_max": self.r_cut, "exclude_ii": True})
+        return np.asarray(sl.num_connections) >= self.solid_threshold, sl
 
 
 #: thermal disorder levels of the polymorph references (displacement / nearest-neighbour distance)

@@ -49,11 +49,14 @@ def steinhardt(
     average: bool = True,
     num_neighbors: int | None = 12,
     r_max: float | None = None,
+    system: tuple | None = None,
 ) -> np.ndarray:
     """(n, len(ls)) Steinhardt order q_l per atom, averaged over neighbours (Lechner–Dellago q̄_l)
-    when ``average``. Neighbours: the ``num_neighbors`` nearest, or all within ``r_max``."""
+    when ``average``. Neighbours: the ``num_neighbors`` nearest, or all within ``r_max``.
+    ``system``: the ``(box, points)`` of :func:`freud_system` for these positions, when the caller
+    has made it already."""
     freud = libraries.freud()
-    box, points = freud_system(positions, cell, pbc)
+    box, points = system if system is not None else freud_system(positions, cell, pbc)
     query = {"num_neighbors": num_neighbors} if r_max is None else {"r_max": r_max}
     if r_max is None and num_neighbors is None:
         raise ValueError("give num_neighbors or r_max")

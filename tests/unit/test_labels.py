@@ -7,7 +7,7 @@ from ase.build import bulk
 from nucleate.data.labels import crossing_temperature
 from nucleate.data.simulate import start_lammps
 from nucleate.structure.crystallinity import Crystallinity, polymorph_fractions
-from nucleate.structure.order import reference_order
+from nucleate.structure.order import freud_system, reference_order, steinhardt
 
 A = 1.6  # fcc lattice constant near melting, sigma
 D = A / np.sqrt(2)
@@ -94,6 +94,24 @@ def test_nucleus_in_a_disordered_surrounding():
     assert (largest & inside).sum() > 0.5 * inside.sum()
     assert (largest & ~inside).sum() < 0.1 * largest.sum()
     assert polymorph_fractions(pos, atoms.cell.array, True, largest)["fcc"] > 0.9
+
+
+def test_solid_mask_alone_and_a_shared_freud_view_give_the_same_answers():
+    # a nucleus in a disordered surrounding: some atoms solid, some not
+    atoms = crystal("fcc")
+    rng = np.random.default_rng(2)
+    inside = np.linalg.norm(atoms.positions - atoms.cell.lengths() / 2, axis=1) < 3.5
+    pos = atoms.positions + rng.normal(0.0, 0.03, atoms.positions.shape)
+    pos[~inside] += rng.normal(0.0, 0.3, ((~inside).sum(), 3))
+    cell = atoms.cell.array
+    solid, _ = Crystallinity()(pos, cell, True)
+    assert 0.1 < solid.mean() < 0.9
+    system = freud_system(pos, cell, True)
+    np.testing.assert_array_equal(Crystallinity().solid_like(pos, cell, True), solid)
+    np.testing.assert_array_equal(Crystallinity().solid_like(pos, cell, True, system), solid)
+    np.testing.assert_array_equal(
+        steinhardt(pos, cell, True, system=system), steinhardt(pos, cell, True)
+    )
 
 
 def test_crossing_temperature_interpolates_and_censors():

@@ -18,6 +18,7 @@ from nucleate.featurize.surface import (
     lateral_pairs,
     lattice_match,
     plane_reciprocal,
+    stable_argsort,
     substrate_descriptors,
     symmetry_period,
 )
@@ -154,6 +155,15 @@ def test_lateral_pairs_are_every_periodic_pair_within_the_cutoff_once():
     np.testing.assert_array_equal([g[:2] for g in got], [e[:2] for e in expected])
     np.testing.assert_allclose([g[2] for g in got], [e[2] for e in expected], atol=1e-9)
     assert np.all(np.diff(pairs.probe) >= 0)  # sorted by probe
+
+
+@pytest.mark.parametrize("high", [50, 70_000, 3_000_000_000, 1 << 40])
+def test_radix_argsort_is_numpys_stable_argsort(high):
+    # one 16-bit pass, two passes (keys above 2**16), and numpy's own sort beyond 2**32; many
+    # equal keys, so that a sort that is not stable would be seen
+    keys = np.random.default_rng(1).integers(0, high, 5000)
+    keys[::3] = keys[0]
+    np.testing.assert_array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
 
 
 @pytest.mark.parametrize("eps", [0.3, 1.0, 2.5])
