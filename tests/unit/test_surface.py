@@ -210,6 +210,35 @@ def test_a_dimer_in_a_wide_cell_matches_a_brute_force_scan_at_every_probe():
     np.testing.assert_allclose(land.energy.ravel(), want, atol=1e-9)
 
 
+@pytest.mark.parametrize("family, value", [("fcc111", 0.0), ("fcc111-vacancies", 0.35),
+                                           ("fcc111-adatoms", 0.3), ("fcc111-disordered", 0.35)])  # fmt: skip
+def test_skipping_heights_inside_the_substrate_changes_no_number(family, value, monkeypatch):
+    """The coarse scan leaves out the lowest heights at which a probe provably overlaps an atom
+    (its energy above zero, the top height's at most zero); the landscape is the same to the
+    last bit as with every height scanned, on surfaces whose probes sink into vacancies, sit
+    between adatoms or on a disordered layer, and most of the scan is left out."""
+    from nucleate.featurize import surface
+
+    slab, _ = build_named(FAMILIES.get(family), value, A0, 4, 10.0, 0)
+    pos, lateral = slab.positions, slab.cell.array[:2, :2]
+    top = pos[:, 2].max()
+    skipped = []
+    pruned = surface._first_heights
+
+    def spy(*args):
+        first = pruned(*args)
+        skipped.append(first)
+        return first
+
+    monkeypatch.setattr(surface, "_first_heights", spy)
+    fast = landscape(pos, lateral, PairLJ(1.0), top)
+    monkeypatch.setattr(surface, "_first_heights", lambda probe_of, n, *_: np.zeros(n, int))
+    full = landscape(pos, lateral, PairLJ(1.0), top)
+    np.testing.assert_array_equal(fast.energy, full.energy)
+    np.testing.assert_array_equal(fast.height, full.height)
+    assert np.concatenate(skipped).mean() > 5  # of 36 heights (21 on the flat fcc(111))
+
+
 def test_a_minimum_beyond_the_range_scanned_stops_at_its_edge():
     """A probe over an atom has its minimum 2^(1/6) σ above it; scanned from 0 to 0.8 σ (and
     the search one coarse step beyond), it ends at the edge of the search, 0.9 σ, with the
