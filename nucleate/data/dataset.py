@@ -54,6 +54,15 @@ def in_data_set(path: str | os.PathLike) -> bool:
     return root.name == SAMPLES and (root.parent / MANIFEST).is_file()
 
 
+def sample_record(path: str | os.PathLike) -> dict | None:
+    """The record (``sample.json``) of the data set sample whose file ``path`` is; None for any
+    other file."""
+    record = Path(path).parent / SAMPLE_JSON
+    if not in_data_set(path) or not record.is_file():
+        return None
+    return json.loads(record.read_text())
+
+
 def reading_side(path: str | os.PathLike, side: str | None) -> str | None:
     """The side of the slab to read ``path`` with: ``auto`` for a sample's file of a data set is
     :data:`SAMPLE_SIDE` (its film was built above the slab); anything else as given."""

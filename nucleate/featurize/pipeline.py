@@ -216,10 +216,9 @@ def sample_substrate(path: str | os.PathLike, frame) -> Frame | None:
     campaign as the data set's own featurization does (:func:`full_substrate`); None for any
     other file, or a sample whose substrate is not a generated one."""
     path = Path(path)
-    record = path.parent / dataset.SAMPLE_JSON
-    if not dataset.in_data_set(path) or not record.is_file():
+    sample = dataset.sample_record(path)
+    if sample is None:
         return None
-    sample = json.loads(record.read_text())
     root = path.parent.parent.parent
     return full_substrate(frame, sample.get("parameters", {}), sample.get("family"),
                           dataset.campaign_config(root))  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from nucleate.data.dataset import SAMPLE_SIDE
+from nucleate.data.dataset import SAMPLE_SIDE, sample_record
 from nucleate.data.io import ReadOptions, read_frames
 from nucleate.data.propensity_campaign import contact_height_of
 from nucleate.errors import InputError
@@ -192,6 +192,19 @@ def run_predict(cfg: PredictConfig) -> dict:
     return result
 
 
+def recorded_strength(sid: str, name: str, given, recorded):
+    """A data set sample's strength ``name``: the one it was simulated with (its record), which a
+    value given must equal (its liquid felt that one)."""
+    if recorded is None:
+        return given
+    if given is not None and not np.isclose(float(given), float(recorded), rtol=0, atol=1e-9):
+        raise InputError(
+            f"{sid} was simulated with {name} {float(recorded):g}; --{name} {float(given):g} "
+            "disagrees (leave it out: a data set's sample carries its own)"
+        )
+    return float(recorded)
+
+
 def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
     """T_n of the trajectory or the substrates, written into ``out`` (to be moved to ``final``)."""
     reading = cfg.read_kwargs()
@@ -215,7 +228,13 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
             # a data set's sample keeps only the slab's top layers: its substrate descriptors
             # read the whole slab, rebuilt as in training
             slab = sample_substrate(path, frames[0]) if slab_read else None
-            p = predict_frames(models, frames, path, eps_sl=e, substrate=slab, eps_sl2=cfg.eps_sl2)
+            e2 = cfg.eps_sl2
+            record = sample_record(path) if slab_read else None
+            if record is not None:  # the strengths its liquid was simulated with
+                params = record.get("parameters", {})
+                e = recorded_strength(sid, "eps_sl", e, params.get("eps_sl"))
+                e2 = recorded_strength(sid, "eps_sl2", e2, params.get("eps_sl2"))
+            p = predict_frames(models, frames, path, eps_sl=e, substrate=slab, eps_sl2=e2)
             results.append({"id": sid, **asdict(p)})
             if len(paths) == 1:
                 kept[sid] = frames

@@ -165,7 +165,9 @@ def test_shipped_committee_predicts_bundled_samples_from_the_cli(tmp_path, capsy
     grid), given bundled samples' frames files as trajectories: each member gives its own run's
     prediction for each (the substrate member reads the whole slab, rebuilt from the sample as
     in training, not only the top layers the file keeps: on a disordered slab the two differ by
-    0.05), and the committee their mean; a two-component substrate with its --eps_sl2."""
+    0.05), and the committee their mean. A data set's sample carries its strengths (its
+    ε_sl, and the second component's of a two-component one): none is given; one that
+    disagrees is refused."""
     import json
 
     from nucleate import cli
@@ -181,10 +183,9 @@ def test_shipped_committee_predicts_bundled_samples_from_the_cli(tmp_path, capsy
         sample = ROOT / "data" / data / "samples" / sid
         params = json.loads((sample / "sample.json").read_text())["parameters"]
         args = ["predict", "--model", "[" + ", ".join(map(str, members)) + "]", "--trajectory",
-                str(sample / "frames.extxyz.gz"), "--eps_sl", str(params["eps_sl"]),
-                "--out", str(tmp_path / sid), "--plot", "false"]  # fmt: skip
-        if "eps_sl2" in params:
-            args += ["--eps_sl2", str(params["eps_sl2"])]
+                str(sample / "frames.extxyz.gz"), "--out", str(tmp_path / sid), "--plot", "false"]  # fmt: skip
+        assert cli.main([*args, "--eps_sl", str(params["eps_sl"] + 0.1)]) == 2
+        assert f"simulated with eps_sl {params['eps_sl']:g}" in capsys.readouterr().err
         assert cli.main(args) == 0, capsys.readouterr().err
         (result,) = json.loads((tmp_path / sid / "prediction.json").read_text())
         expected = [float(p[sid]["predicted"]) for p in preds]
