@@ -557,8 +557,10 @@ def ship_model(run: Path, dest: Path, metrics: dict) -> None:
     if cfg.get("use_censored"):
         fit_note = (" with its censored substrates (T_n only known to lie below the floor; "
                     "expectation-maximisation for a Gaussian error)")  # fmt: skip
+    # the data set by its name (a path says where it lay on the machine that trained)
+    data_name = campaign_config(cfg["data"]).get("name") or cfg["data"]
     (dest / "README.md").write_text(
-        f"""# Descriptor model of T_n for `{cfg["data"]}`
+        f"""# Descriptor model of T_n for `{data_name}`
 
 `nucleate select` chose **{metrics["chosen"]}** on {len(metrics["chosen_features"])} descriptors
 ({", ".join(metrics["chosen_features"])}), chosen on the validation part of the shared substrate

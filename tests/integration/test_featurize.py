@@ -199,6 +199,8 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     their kinds, and ships the regressor with its censoring classifier."""
     root = tmp_path / "ds"
     synthetic_dataset(root, film, 20, censor_every=3)
+    with open(root / "campaign.yaml", "a") as fh:
+        fh.write("name: synthetic-v0\n")
     out = tmp_path / "sel"
     start = time.perf_counter()
     code = cli.main(["select", "--data", str(root), "--out", str(out), "--cv_folds", "3",
@@ -213,6 +215,9 @@ def test_select_cli_end_to_end(capsys, tmp_path, film):
     assert 0 < metrics["seconds"] <= elapsed
     assert metrics["top4_liquid"] + metrics["top4_substrate"] == min(4, len(metrics["ranking"]))
     assert metrics["chosen"] in ("ridge", "gbr", "gp")
+    # the card names the data set, not where it lay
+    card = (tmp_path / "shipped" / "README.md").read_text()
+    assert card.startswith("# Descriptor model of T_n for `synthetic-v0`\n")
     # the GP takes every cluster representative (no k from a curve); the chosen regressor is
     # refitted on the training and validation substrates before the test
     assert "gp" not in metrics["cv_rmse_vs_k"] and metrics["best_k"]["gp"] == metrics["n_clusters"]
