@@ -43,7 +43,8 @@ class Prediction:
     outside_training_range: str | None = None
     # how far the input lies from the training substrates in the models' own representation
     # (members' mean; see nucleate.models.novelty), and whether most members place it beyond
-    # every training substrate's nearest neighbour; None for models saved without it
+    # every training substrate's nearest neighbour (a committee of descriptor models, each in
+    # descriptors of its own: the largest, and whether any does); None for models saved without it
     novelty: float | None = None
     far_from_training: bool | None = None
     # milder departures of the input from the training inputs (see nucleate.models.domain)
@@ -383,11 +384,13 @@ def _member_novelty(model, embedding) -> tuple[float, bool] | None:
 
 
 def _summary(per_member: list, any_far: bool = False) -> tuple[float | None, bool | None]:
-    """Members' mean novelty, and whether most of them call the input far (``any_far``: whether
-    any does, for members that each see the input in a representation of their own)."""
+    """Members' mean novelty, and whether most of them call the input far. ``any_far``, for
+    members that each see the input in a representation of their own: the largest novelty, and
+    whether any calls it far (the input is as new as the member that knows it least finds it)."""
     known = [p for p in per_member if p is not None]
     if not known:
         return None, None
-    votes = sum(f for _, f in known)
-    far = votes > 0 if any_far else votes * 2 > len(known)
-    return float(np.mean([s for s, _ in known])), bool(far)
+    scores, votes = [s for s, _ in known], sum(f for _, f in known)
+    if any_far:
+        return float(np.max(scores)), bool(votes > 0)
+    return float(np.mean(scores)), bool(votes * 2 > len(known))

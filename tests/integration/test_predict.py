@@ -347,11 +347,16 @@ def test_a_committee_of_descriptor_models_with_other_settings(tmp_path, capsys, 
 
     def liquid_member_far(self, values):
         score, far = real(self, values)
-        return (score, far or self.path.parent.name == "liq")
+        liq = self.path.parent.name == "liq"
+        return (score + 3.0 * liq, far or liq)
 
     monkeypatch.setattr(DescriptorModel, "novelty", liquid_member_far)
-    assert predict(ships, "p-far")["far_from_training"] is True
+    far = predict(ships, "p-far")
+    assert far["far_from_training"] is True
     monkeypatch.undo()
+    # ... and the committee is as novel as that member finds it (the larger score, not the mean)
+    liq = next(a for a, s in zip(alone, ships, strict=True) if s.name == "liq")
+    assert far["novelty"] == pytest.approx(liq["novelty"] + 3.0, rel=1e-9)
     run = _train(tmp_path, root)
     args = ["predict", "--model", f"[{ships[0]}, {run}]", "--trajectory", str(frames),
             "--out", str(tmp_path / "p-mixed"), "--plot", "false"]  # fmt: skip
