@@ -32,8 +32,8 @@ TN_MODELS = [
     ("models/lj-fcc-v1/descriptors", "descriptor route (correlation clusters, GP)",
      "nucleate select -c configs/select/lj-fcc-v1.yaml --ship models/lj-fcc-v1/descriptors"),
     ("models/lj-fcc-v1/descriptors-liquid-bo1",
-     "descriptor route, liquid descriptors + layer bond order of every frame",
-     "nucleate select -c configs/select/lj-fcc-v1-liquid-bo1.yaml --ship "
+     "descriptor route, liquid descriptors + layer bond order of every frame (GP)",
+     "nucleate select -c configs/select/lj-fcc-v1-liquid-bo1-gp.yaml --ship "
      "models/lj-fcc-v1/descriptors-liquid-bo1"),
     ("models/lj-fcc-v1/descriptors-substrate", "descriptor route, substrate descriptors only",
      "nucleate select -c configs/select/lj-fcc-v1-substrate.yaml --ship "
@@ -95,7 +95,7 @@ BENCHMARKS = {
     "tn_splits_40": ".venv/bin/python benchmarks/tn_splits.py --config configs/select/lj-fcc-v1.yaml "
     "--seeds 40 41 42 43 44 --out runs/bench/tn_splits_40 --name tn_splits_40 --no_lofo",
     "tn_committee_grid": ".venv/bin/python benchmarks/tn_committee.py --members "
-    "runs/bench/tn_splits_substrate_40 runs/bench/tn_splits_liquid_bo1_40 --data data/lj-fcc-v1 "
+    "runs/bench/tn_splits_substrate_40 runs/bench/tn_splits_liquid_bo1_gp --data data/lj-fcc-v1 "
     "--seeds 40 41 42 43 44 --goal 0.25 --name tn_committee_grid",
     "tn_committee_shipped_grid": ".venv/bin/python benchmarks/tn_committee.py --members "
     "models/lj-fcc-v1/descriptors-substrate models/lj-fcc-v1/descriptors-liquid-bo1 --data "
