@@ -210,13 +210,14 @@ def featurize_file(
     return out
 
 
-def sample_substrate(path: str | os.PathLike, frame) -> Frame | None:
+def sample_substrate(path: str | os.PathLike, frame, sample: dict | None = None) -> Frame | None:
     """The whole substrate of a data set sample's frames file (``<root>/samples/<id>/``: the
-    frames keep only the slab's top layers), rebuilt from its ``sample.json`` and the data set's
-    campaign as the data set's own featurization does (:func:`full_substrate`); None for any
-    other file, or a sample whose substrate is not a generated one."""
+    frames keep only the slab's top layers), rebuilt from its ``sample.json`` (``sample``, when
+    the caller has read it) and the data set's campaign as the data set's own featurization does
+    (:func:`full_substrate`); None for any other file, or a sample whose substrate is not a
+    generated one."""
     path = Path(path)
-    sample = dataset.sample_record(path)
+    sample = dataset.sample_record(path) if sample is None else sample
     if sample is None:
         return None
     root = path.parent.parent.parent

@@ -65,10 +65,16 @@ def atom_strengths(types: np.ndarray, eps_sl: float, eps_sl2: float | None = Non
     return np.where(second, np.nan if eps_sl2 is None else float(eps_sl2), float(eps_sl))
 
 
+def _image_steps(lateral: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """The cell's heights along each lateral axis, and how many cell shifts either way reach every
+    periodic image within ``cutoff`` of the cell."""
+    heights = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
+    return heights, (np.ceil(cutoff / heights) + 1).astype(int)
+
+
 def lateral_images(lateral: np.ndarray, cutoff: float) -> np.ndarray:
     """(k, 2) lattice shifts of every periodic image within ``cutoff`` of the cell."""
-    heights = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
-    n_a, n_b = (np.ceil(cutoff / heights) + 1).astype(int)
+    _, (n_a, n_b) = _image_steps(lateral, cutoff)
     return np.array(
         [
             i * lateral[0] + j * lateral[1]
@@ -98,9 +104,8 @@ def lateral_pairs(
     inv = np.linalg.inv(lateral)
     frac = np.asarray(substrate_xy, dtype=float) @ inv
     frac = frac - np.floor(frac)  # every atom moved into the cell
-    heights = abs(np.linalg.det(lateral)) / np.linalg.norm(lateral[::-1], axis=1)
+    heights, (n_a, n_b) = _image_steps(lateral, cutoff)
     margin = cutoff / heights  # the cutoff in fractional units along each axis
-    n_a, n_b = (np.ceil(cutoff / heights) + 1).astype(int)  # as lateral_images
     steps_a, steps_b = np.arange(-n_a, n_a + 1), np.arange(-n_b, n_b + 1)
     # the images (shift a, shift b, atom) within the margin of the cell, shift-major
     ok_a = (frac[:, 0] + steps_a[:, None] > -margin[0]) & (
@@ -285,7 +290,7 @@ def _first_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse) ->
     return np.maximum(np.argmin(blocked, axis=1) - 1, 0)  # (the top height is never blocked)
 
 
-def _coarse_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor, first=None):
+def _coarse_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor, first):
     """(n, len(coarse)) energy of each probe at each coarse height: :meth:`PairLJ.energy_r2` of
     every pair summed by probe, the same float32 operations in the same order (so the same
     numbers, bitwise), in place in two buffers (no new array per operation). ``first``: each
@@ -296,7 +301,6 @@ def _coarse_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor
     s2, rc2 = unit.sigma**2, unit.cutoff**2
     shift = (s2 / rc2) ** 3
     shift = shift * shift - shift
-    first = np.zeros(n, dtype=np.int64) if first is None else np.asarray(first)
     order = np.argsort(first, kind="stable")  # probes by their first height
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)

@@ -227,10 +227,10 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
             frames = read_frames(path, **reading)
             # a data set's sample keeps only the slab's top layers: its substrate descriptors
             # read the whole slab, rebuilt as in training
-            slab = sample_substrate(path, frames[0]) if slab_read else None
-            e2 = cfg.eps_sl2
             record = sample_record(path) if slab_read else None
-            if record is not None:  # the strengths its liquid was simulated with
+            slab, e2 = None, cfg.eps_sl2
+            if record is not None:  # its whole slab, and the strengths its liquid felt
+                slab = sample_substrate(path, frames[0], record)
                 params = record.get("parameters", {})
                 e = recorded_strength(sid, "eps_sl", e, params.get("eps_sl"))
                 e2 = recorded_strength(sid, "eps_sl2", e2, params.get("eps_sl2"))
