@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -120,11 +121,12 @@ def lateral_pairs(
     q = (q - np.floor(q)) @ lateral  # probes into the cell too: distances are periodic
     found = cKDTree(q).sparse_distance_matrix(cKDTree(images), cutoff, output_type="ndarray")
     probe, image, dist = (np.ascontiguousarray(found[k]) for k in ("i", "j", "v"))
-    keep = dist < cutoff
-    order = stable_argsort(probe[keep])  # by probe (the tree's order within one)
-    probe, image = probe[keep][order].astype(int), image[keep][order].astype(int)
-    r_xy2 = dist[keep][order] ** 2
-    return LateralPairs(probe, owner[image], r_xy2)
+    keep = dist < cutoff  # (the tree keeps pairs at the cutoff itself)
+    if not keep.all():
+        probe, image, dist = probe[keep], image[keep], dist[keep]
+    order = stable_argsort(probe)  # by probe (the tree's order within one)
+    dist = dist[order]
+    return LateralPairs(probe[order], owner[image[order]], dist * dist)
 
 
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
@@ -498,6 +500,15 @@ def plane_reciprocal(plane: str, d0: float) -> np.ndarray:
     raise AssertionError("a 2-D net has two independent reciprocal vectors")
 
 
+@lru_cache(maxsize=64)
+def _plane_geometry(plane: str, d0: float) -> tuple[np.ndarray, float]:
+    """A facet's reciprocal vectors (read-only) and their symmetry period, per crystal: the same
+    for every slab of one data set."""
+    g = plane_reciprocal(plane, d0)
+    g.flags.writeable = False
+    return g, symmetry_period(g)
+
+
 def lattice_match(
     xy: np.ndarray,
     lateral: np.ndarray,
@@ -551,10 +562,13 @@ def lattice_match(
             powers[0] = 1.0
             for q in range(1, n_max + 1):
                 powers[q] = powers[q - 1] * turn
-            sign = (-1.0) ** np.arange(n_max, 0, -1)[:, None]  # J_-n = (-1)^n J_n
-            terms = np.concatenate([sign * bessel[:0:-1] * powers[:0:-1].conj(), bessel * powers])
+            terms = bessel * powers
             terms *= w[j]
-            moments[key] = (n_max, per_atom(terms.real) + 1j * per_atom(terms.imag))
+            half = per_atom(terms.real) + 1j * per_atom(terms.imag)  # orders 0..N
+            # order -n: (-1)^n times the conjugate of order n (J_-n = (-1)^n J_n, real weights):
+            # the same numbers as summing its own terms
+            sign = (-1.0) ** np.arange(n_max, 0, -1)[:, None]
+            moments[key] = (n_max, np.concatenate([sign * half[:0:-1].conj(), half]))
         n_max, moment = moments[key]
         orders = np.arange(-n_max, n_max + 1)
         c = (1j**orders * np.exp(1j * orders * gamma))[:, None] * moment
@@ -563,14 +577,17 @@ def lattice_match(
 
     out = {}
     for plane in PLANES:
-        g = plane_reciprocal(plane, d0)
+        g, period = _plane_geometry(plane, float(d0))
         # the match repeats with the plane's rotational symmetry: one period of 1° steps
-        coarse = np.arange(round(symmetry_period(g)))  # degrees: indices of a 360-point FFT
+        coarse = np.arange(round(period))  # degrees: indices of a 360-point FFT
         expansions = [coefficients(gv) for gv in g]
         m = np.zeros(len(coarse))
         for orders, c in expansions:
             grid = np.zeros((360, n), dtype=complex)  # S_i at φ = 0°, 1°, ... 359°
-            np.add.at(grid, orders % 360, c)
+            if len(orders) <= 360:  # each order its own angle
+                grid[orders % 360] = c
+            else:  # orders beyond the FFT's length fold onto it
+                np.add.at(grid, orders % 360, c)
             m += (np.abs(np.fft.ifft(grid, axis=0)[coarse] * 360) / norm).mean(axis=1)
         best = coarse[int(np.argmax(m))]
         fine = np.radians(best + np.arange(-1.0, 1.0001, 0.05))

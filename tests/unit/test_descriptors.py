@@ -161,3 +161,32 @@ def test_layer_means_of_the_bond_order_on_a_perfect_film(film):
     assert "bo1_q6(r=0.9)" in built.names() and "bo1_q4(r=0.9)" not in built.names()
     with pytest.raises(InputError, match="bond_order_stride"):
         InterfaceDescriptors(bond_order=order, bond_order_stride=0)
+
+
+@pytest.mark.parametrize("net", ["square", "hexagonal"])
+def test_bond_orientational_order_of_perfect_nets(net):
+    """|psi_4| and |psi_6| from one pass over a layer's in-plane pairs: 1 on the net of their own
+    symmetry, 0 for psi_6 on the square net (bonds 90° apart: e^{6iθ} = ±1 cancel), below 1 for
+    psi_4 on the hexagonal one; g(r) peaks at the nearest-neighbour distance."""
+    from nucleate.featurize.descriptors import _g2d_peak, _in_plane, _psi
+
+    a = 1.13
+    if net == "square":
+        basis, n = np.array([[a, 0.0], [0.0, a]]), (8, 8)
+    else:
+        basis, n = np.array([[a, 0.0], [a / 2, a * np.sqrt(3) / 2]]), (8, 8)
+    i, j = np.meshgrid(np.arange(n[0]), np.arange(n[1]), indexing="ij")
+    xy = i.reshape(-1, 1) * basis[0] + j.reshape(-1, 1) * basis[1]
+    lateral = basis * np.array(n)[:, None]
+    pairs = _in_plane(xy, lateral, 2.5 * a)
+    psi6, psi4 = _psi(pairs, len(xy), (6, 4), 1.2 * a)  # the first shell only
+    if net == "square":
+        np.testing.assert_allclose(psi4, 1.0, atol=1e-12)
+        np.testing.assert_allclose(psi6, 0.0, atol=1e-12)  # bonds 90° apart: e^{i 6 θ} = ±1
+    else:
+        np.testing.assert_allclose(psi6, 1.0, atol=1e-12)
+        assert np.all(psi4 < 0.9)
+    # the same numbers as one n-fold at a time
+    np.testing.assert_array_equal(_psi(pairs, len(xy), (4,), 1.2 * a)[0], psi4)
+    _, r = _g2d_peak(pairs, len(xy), lateral, 2.7)  # (a not on a bin edge)
+    assert r == pytest.approx(a, abs=2.7 / 120)  # its bin holds the nearest neighbours
