@@ -164,7 +164,8 @@ def landscape(
 
     At each mesh point the probe's energy is minimised over its height ``top + h``: h on
     ``linspace(*heights)`` (times σ; below ``top`` so that a probe may sink into vacancies and
-    between adatoms), then by a Newton search within one coarse step of the best.
+    between adatoms, but not below the slab's lowest atoms), then by a Newton search within one
+    coarse step of the best.
     ``strengths``: per-atom ε (two-component surfaces); default ``pair.eps``.
 
     Returns:
@@ -183,6 +184,10 @@ def landscape(
     weight = np.full(len(substrate_xyz), pair.eps) if strengths is None else np.asarray(strengths)
     unit = PairLJ(1.0, pair.sigma, pair.cutoff)
     coarse = np.linspace(*heights[:2], int(heights[2])) * pair.sigma
+    # no height below the slab's lowest atoms: there a probe would sit under a thin slab (two
+    # fcc(100) layers leave a hollow beneath as deep as those on top), where no liquid atom on
+    # top can go
+    coarse = coarse[coarse >= substrate_xyz[:, 2].min() - top - 1e-9 * pair.sigma]
     # atoms deeper than a cutoff below the lowest height scanned (the coarse mesh's first, less
     # one coarse step for the fine scan) reach no probe: left out, every sum is the same
     lowest = coarse[0] - (coarse[1] - coarse[0])

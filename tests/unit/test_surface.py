@@ -82,6 +82,28 @@ def test_a_facet_of_the_crystal_matches_its_own_plane_perfectly(name, value, pla
     assert max(others) < 0.7
 
 
+@pytest.mark.parametrize("name", ["fcc100", "fcc100-checker"])
+def test_a_thin_slab_is_seen_from_above_only(name):
+    """Two fcc(100) layers (what a data set's frames keep) leave a hollow beneath the slab as
+    deep as those on top: the probe must not sit there, so the slab's descriptors of shape are
+    those of a thick one (its top layer exposed, the (100) net matched perfectly)."""
+    slab, _ = build_named(FAMILIES.get(name), 1 if name.endswith("checker") else 0.0, A0, 3,
+                          10.0, 0)  # fmt: skip
+    z = slab.positions[:, 2]
+    lateral = slab.cell.array[:2, :2]
+    planes = np.unique(np.round(z, 6))
+    thin = z >= planes[-2] - 1e-6  # the top two layers
+    pair = PairLJ(1.0)
+    strengths = dict(eps_sl2=0.5) if name.endswith("checker") else {}
+    thick = substrate_descriptors(slab.positions, slab.numbers, lateral, D0, pair, **strengths)
+    two = substrate_descriptors(slab.positions[thin], slab.numbers[thin], lateral, D0, pair,
+                                **strengths)  # fmt: skip
+    for key in ("exposed_density", "match_100", "match_111", "match_110", "site_density"):
+        assert two[key] == pytest.approx(thick[key], rel=1e-9), key
+    land = landscape(slab.positions[thin], lateral, pair, float(z.max()))
+    assert land.height.min() > 0.5  # on top, in the hollows of the top layer
+
+
 def test_each_plane_is_scanned_over_its_own_symmetry():
     """Six-fold (111) repeats every 60°, four-fold (100) every 90°, (110) only every 180°."""
     periods = {p: symmetry_period(plane_reciprocal(p, D0)) for p in PLANES}
