@@ -457,7 +457,10 @@ def _fit_member(
         meta,
         polymorph_weight=float(cfg.polymorph_weight),
     )
-    checkpoint = ModelCheckpoint(out / "checkpoints", "best", monitor="val_loss", mode="min")
+    # a fit trained again (killed, or its config changed) replaces the checkpoint it left instead
+    # of writing best-v1.ckpt beside it (a stale file as large as the model)
+    checkpoint = ModelCheckpoint(out / "checkpoints", "best", monitor="val_loss", mode="min",
+                                 enable_version_counter=False)  # fmt: skip
     trainer = L.Trainer(
         max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=cfg.devices,
         strategy=cfg.strategy, num_nodes=cfg.num_nodes,

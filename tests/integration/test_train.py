@@ -354,4 +354,6 @@ def test_resume_reuses_finished_fits_and_retrains_changed_ones(capsys, tmp_path,
     # a changed setting changes every key: everything trains again
     assert cli.main([*args, "--lr", "0.002"]) == 0
     assert all(f.stat().st_mtime_ns != stamp for f, stamp in stamps.items())
+    # each fit trained again replaced its checkpoint (no best-v1.ckpt beside a stale best.ckpt)
+    assert sorted(p.name for p in out.rglob("*.ckpt")) == ["best.ckpt"] * 4
     capsys.readouterr()
