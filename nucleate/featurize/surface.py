@@ -164,7 +164,7 @@ def landscape(
 
     At each mesh point the probe's energy is minimised over its height ``top + h``: h on
     ``linspace(*heights)`` (times σ; below ``top`` so that a probe may sink into vacancies and
-    between adatoms, but not below the slab's lowest atoms), then by a Newton search within one
+    between adatoms, but none below the slab's lowest atoms), then by a Newton search within one
     coarse step of the best.
     ``strengths``: per-atom ε (two-component surfaces); default ``pair.eps``.
 
@@ -184,10 +184,12 @@ def landscape(
     weight = np.full(len(substrate_xyz), pair.eps) if strengths is None else np.asarray(strengths)
     unit = PairLJ(1.0, pair.sigma, pair.cutoff)
     coarse = np.linspace(*heights[:2], int(heights[2])) * pair.sigma
-    # no height below the slab's lowest atoms: there a probe would sit under a thin slab (two
-    # fcc(100) layers leave a hollow beneath as deep as those on top), where no liquid atom on
-    # top can go
+    # no coarse height below the slab's lowest atoms (the search after it goes at most one step
+    # below the lowest kept): there a probe would sit under a thin slab (two fcc(100) layers
+    # leave a hollow beneath as deep as those on top), where no liquid atom on top can go
     coarse = coarse[coarse >= substrate_xyz[:, 2].min() - top - 1e-9 * pair.sigma]
+    if len(coarse) < 2:
+        raise InputError(f"the probe heights {heights} lie below the slab (top at {top})")
     # atoms deeper than a cutoff below the lowest height scanned (the coarse mesh's first, less
     # one coarse step for the fine scan) reach no probe: left out, every sum is the same
     lowest = coarse[0] - (coarse[1] - coarse[0])

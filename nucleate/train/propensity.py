@@ -548,8 +548,7 @@ def _train_gnn(cfg, train: list[_Config], val: list[_Config], out: Path, meta: d
         contact_height=contact_height_of(meta.get("campaign")), **times,
     )  # fmt: skip
     L.seed_everything(cfg.seed if seed is None else seed, workers=True)
-    ckpt = ModelCheckpoint(out / "checkpoints", filename=tag, monitor="val_loss", mode="min",
-                           enable_version_counter=False)  # (a run again replaces it)  # fmt: skip
+    ckpt = ModelCheckpoint(out / "checkpoints", filename=tag, monitor="val_loss", mode="min")
     trainer = L.Trainer(
         max_epochs=cfg.max_epochs, accelerator=cfg.accelerator, devices=1,
         callbacks=[EarlyStopping("val_loss", patience=cfg.patience), ckpt],

@@ -443,6 +443,9 @@ def _fit_member(
         best = TnRegressor.load_from_checkpoint(path)
         pred, poly = _predict_all(best, loader, len(part), cfg.polymorph_weight > 0)
         return pred, record["epochs"], str(path), True, poly
+    # the record of an earlier fit here goes first: this fit replaces its checkpoint as it trains,
+    # and a run killed before this one finishes must not take that checkpoint for the old fit
+    (out / "fit.json").unlink(missing_ok=True)
     L.seed_everything(seed, workers=True)
     train = (part == "train") & ~censored
     module = TnRegressor(

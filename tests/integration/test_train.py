@@ -326,7 +326,7 @@ def test_graph_models_learn_more_than_the_mean(tmp_path, film, model):
     assert test["rmse"] < 0.5 * test["rmse_mean_baseline"], test
 
 
-def test_resume_reuses_finished_fits_and_retrains_changed_ones(capsys, tmp_path, film):
+def test_resume_reuses_finished_fits_and_retrains_changed_ones(capsys, tmp_path, film, monkeypatch):
     """A killed run goes on from its finished fits: with ``--resume true`` a fit whose key (config,
     seed, split, data) is unchanged is reloaded, not trained again; a changed one trains anew."""
     root = synthetic_dataset(tmp_path / "ds", film, 16)
@@ -356,4 +356,14 @@ def test_resume_reuses_finished_fits_and_retrains_changed_ones(capsys, tmp_path,
     assert all(f.stat().st_mtime_ns != stamp for f, stamp in stamps.items())
     # each fit trained again replaced its checkpoint (no best-v1.ckpt beside a stale best.ckpt)
     assert sorted(p.name for p in out.rglob("*.ckpt")) == ["best.ckpt"] * 4
+    # a fit begun again forgets the one it replaces before it trains: killed while training (its
+    # checkpoint half replaced), the old settings resumed train again instead of loading it
+    import lightning.pytorch as pl
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pl.Trainer, "fit", killed)
+    assert cli.main([*args, "--lr", "0.003"]) == 130
+    assert not (out / "member0" / "fit.json").exists()
     capsys.readouterr()

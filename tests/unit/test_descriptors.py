@@ -190,3 +190,53 @@ def test_bond_orientational_order_of_perfect_nets(net):
     np.testing.assert_array_equal(_psi(pairs, len(xy), (4,), 1.2 * a)[0], psi4)
     _, r = _g2d_peak(pairs, len(xy), lateral, 2.7)  # (a not on a bin edge)
     assert r == pytest.approx(a, abs=2.7 / 120)  # its bin holds the nearest neighbours
+
+
+def _psi_by_hand(xy, box, n_fold, cutoff):
+    """|psi_n| of each point from its n_fold nearest others within cutoff (minimum image in an
+    orthorhombic box, cutoff below half of it): the definition, point by point."""
+    out = np.zeros(len(xy))
+    if len(xy) < n_fold + 1:
+        return out
+    for k, p in enumerate(xy):
+        d = xy - p
+        d -= box * np.round(d / box)
+        r = np.hypot(d[:, 0], d[:, 1])
+        near = [j for j in np.argsort(r) if j != k and r[j] < cutoff][:n_fold]
+        if near:
+            out[k] = abs(np.exp(1j * n_fold * np.arctan2(d[near, 1], d[near, 0])).mean())
+    return out
+
+
+@pytest.mark.parametrize("n", [5, 6, 7, 40])
+def test_bond_orientational_order_is_its_definition(n):
+    """psi_6 and psi_4 of a disordered layer from one pass equal the definition evaluated for each
+    n-fold on its own (n = 5, 6: too few points for psi_6, enough for psi_4)."""
+    from nucleate.featurize.descriptors import _in_plane, _psi
+
+    rng = np.random.default_rng(n)
+    box = np.array([10.0, 9.0])
+    xy = rng.uniform(0.0, 1.0, (n, 2)) * box
+    pairs = _in_plane(xy, np.diag(box), 4.4)
+    psi6, psi4 = _psi(pairs, n, (6, 4), 4.0)
+    np.testing.assert_allclose(psi6, _psi_by_hand(xy, box, 6, 4.0), atol=1e-12)
+    np.testing.assert_allclose(psi4, _psi_by_hand(xy, box, 4, 4.0), atol=1e-12)
+    assert (psi6 == 0).all() == (n < 7)
+
+
+def test_pair_correlation_peak_counts_as_np_histogram():
+    """g(r)'s bins hold [e_k, e_k+1): distances on the bin edges counted as np.histogram does."""
+    from nucleate.featurize.descriptors import _g2d_peak
+
+    r_max = 3.0
+    edges = np.linspace(0, r_max, 61)
+    dist = np.concatenate([edges[[10, 20, 20, 20, 31]], [0.7, 1.234, 2.999, r_max, 3.5]])
+    pairs = (np.zeros(len(dist), int), np.zeros((len(dist), 2)), dist)
+    lateral = np.diag([10.0, 10.0])
+    counts, _ = np.histogram(dist[dist < r_max], bins=edges)
+    shell = np.pi * (edges[1:] ** 2 - edges[:-1] ** 2)
+    g = counts / (4 * shell * 4 / 100.0)
+    k = int(np.argmax(g))
+    height, r = _g2d_peak(pairs, 4, lateral, r_max)
+    assert (height, r) == pytest.approx((g[k], 0.5 * (edges[k] + edges[k + 1])), rel=1e-12)
+    assert k == 20  # the three distances on its lower edge
