@@ -25,8 +25,9 @@ def default_cache_dir() -> Path:
 REVISION = 4
 #: one featurizer's own revision where only its output changed (the others' caches stay good):
 #: descriptors 5, the probe landscape's heights found by a Newton search (site_depth and
-#: landscape_std moved by at most 1e-4 of their spread over the bundled data sets)
-FEATURIZER_REVISION = {"descriptors": 5}
+#: landscape_std moved by at most 1e-4 of their spread over the bundled data sets); 6, no probe
+#: below a thin slab (its shape descriptors; the bundled data sets' whole slabs unchanged)
+FEATURIZER_REVISION = {"descriptors": 6}
 
 
 def revision(name: str) -> int:
