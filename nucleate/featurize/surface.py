@@ -100,33 +100,50 @@ def lateral_pairs(
     """The pairs of :class:`LateralPairs`, from a k-d tree over the substrate and only those of
     its periodic images that lie within ``cutoff`` of the cell: memory linear in the substrate
     (not one copy per image)."""
-    from scipy.spatial import cKDTree
+    return LateralSearch(substrate_xy, lateral, cutoff).pairs(probes_xy)
 
-    inv = np.linalg.inv(lateral)
-    frac = np.asarray(substrate_xy, dtype=float) @ inv
-    frac = frac - np.floor(frac)  # every atom moved into the cell
-    heights, (n_a, n_b) = _image_steps(lateral, cutoff)
-    margin = cutoff / heights  # the cutoff in fractional units along each axis
-    steps_a, steps_b = np.arange(-n_a, n_a + 1), np.arange(-n_b, n_b + 1)
-    # the images (shift a, shift b, atom) within the margin of the cell, shift-major
-    ok_a = (frac[:, 0] + steps_a[:, None] > -margin[0]) & (
-        frac[:, 0] + steps_a[:, None] < 1 + margin[0]
-    )
-    ok_b = (frac[:, 1] + steps_b[:, None] > -margin[1]) & (
-        frac[:, 1] + steps_b[:, None] < 1 + margin[1]
-    )
-    ia, ib, owner = np.nonzero(ok_a[:, None, :] & ok_b[None, :, :])
-    images = (frac[owner] + np.column_stack([steps_a[ia], steps_b[ib]])) @ lateral
-    q = np.asarray(probes_xy, dtype=float) @ inv
-    q = (q - np.floor(q)) @ lateral  # probes into the cell too: distances are periodic
-    found = cKDTree(q).sparse_distance_matrix(cKDTree(images), cutoff, output_type="ndarray")
-    probe, image, dist = (np.ascontiguousarray(found[k]) for k in ("i", "j", "v"))
-    keep = dist < cutoff  # (the tree keeps pairs at the cutoff itself)
-    if not keep.all():
-        probe, image, dist = probe[keep], image[keep], dist[keep]
-    order = stable_argsort(probe)  # by probe (the tree's order within one)
-    dist = dist[order]
-    return LateralPairs(probe[order], owner[image[order]], dist * dist)
+
+class LateralSearch:
+    """The substrate's k-d tree for :func:`lateral_pairs`, made once: probes asked for a chunk at
+    a time (the pairs of all probes of a large slab at once, and their sort, grew faster than
+    the slab)."""
+
+    def __init__(self, substrate_xy: np.ndarray, lateral: np.ndarray, cutoff: float):
+        from scipy.spatial import cKDTree
+
+        self.lateral, self.cutoff = lateral, cutoff
+        self.inv = np.linalg.inv(lateral)
+        frac = np.asarray(substrate_xy, dtype=float) @ self.inv
+        frac = frac - np.floor(frac)  # every atom moved into the cell
+        heights, (n_a, n_b) = _image_steps(lateral, cutoff)
+        margin = cutoff / heights  # the cutoff in fractional units along each axis
+        steps_a, steps_b = np.arange(-n_a, n_a + 1), np.arange(-n_b, n_b + 1)
+        # the images (shift a, shift b, atom) within the margin of the cell, shift-major
+        ok_a = (frac[:, 0] + steps_a[:, None] > -margin[0]) & (
+            frac[:, 0] + steps_a[:, None] < 1 + margin[0]
+        )
+        ok_b = (frac[:, 1] + steps_b[:, None] > -margin[1]) & (
+            frac[:, 1] + steps_b[:, None] < 1 + margin[1]
+        )
+        ia, ib, self.owner = np.nonzero(ok_a[:, None, :] & ok_b[None, :, :])
+        images = (frac[self.owner] + np.column_stack([steps_a[ia], steps_b[ib]])) @ lateral
+        self.tree = cKDTree(images)
+
+    def pairs(self, probes_xy: np.ndarray) -> LateralPairs:
+        """The pairs of these probes (``probe`` indexes them), sorted by probe."""
+        from scipy.spatial import cKDTree
+
+        cutoff = self.cutoff
+        q = np.asarray(probes_xy, dtype=float) @ self.inv
+        q = (q - np.floor(q)) @ self.lateral  # probes into the cell too: distances are periodic
+        found = cKDTree(q).sparse_distance_matrix(self.tree, cutoff, output_type="ndarray")
+        probe, image, dist = (np.ascontiguousarray(found[k]) for k in ("i", "j", "v"))
+        keep = dist < cutoff  # (the tree keeps pairs at the cutoff itself)
+        if not keep.all():
+            probe, image, dist = probe[keep], image[keep], dist[keep]
+        order = stable_argsort(probe)  # by probe (the tree's order within one)
+        dist = dist[order]
+        return LateralPairs(probe[order], self.owner[image[order]], dist * dist)
 
 
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
@@ -195,16 +212,16 @@ def landscape(
     lowest = coarse[0] - (coarse[1] - coarse[0])
     keep = substrate_xyz[:, 2] - top > lowest - pair.cutoff * (1.0 + 1e-9)
     substrate_xyz, weight = substrate_xyz[keep], weight[keep]
-    pairs = lateral_pairs(probes, substrate_xyz[:, :2], lateral, pair.cutoff)
-    starts = np.searchsorted(pairs.probe, np.arange(len(probes) + 1))
+    search = LateralSearch(substrate_xyz[:, :2], lateral, pair.cutoff)
     e_min, height = np.empty(len(probes)), np.empty(len(probes))
-    # probes in chunks: each chunk's pairs stay in cache through its height evaluations
+    # probes in chunks: each chunk's pairs are found, sorted and kept in cache through its height
+    # evaluations on their own (memory and time linear in the slab)
     for p0 in range(0, len(probes), LANDSCAPE_CHUNK):
         p1 = min(len(probes), p0 + LANDSCAPE_CHUNK)
-        cut = slice(starts[p0], starts[p1])
+        pairs = search.pairs(probes[p0:p1])
         e_min[p0:p1], height[p0:p1] = _best_heights(
-            pairs.probe[cut] - p0, p1 - p0, pairs.r_xy2[cut],
-            substrate_xyz[pairs.atom[cut], 2] - top, weight[pairs.atom[cut]], unit, coarse,
+            pairs.probe, p1 - p0, pairs.r_xy2, substrate_xyz[pairs.atom, 2] - top,
+            weight[pairs.atom], unit, coarse,
         )  # fmt: skip
     probes_xyz = np.column_stack([probes, top + height])
     return Landscape(e_min.reshape(na, nb), height.reshape(na, nb), probes_xyz)
