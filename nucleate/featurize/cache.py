@@ -26,7 +26,8 @@ REVISION = 4
 #: one featurizer's own revision where only its output changed (the others' caches stay good):
 #: descriptors 5, the probe landscape's heights found by a Newton search (site_depth and
 #: landscape_std moved by at most 1e-4 of their spread over the bundled data sets); 6, no probe
-#: below a thin slab (its shape descriptors; the bundled data sets' whole slabs unchanged)
+#: below a thin slab (its shape descriptors; the bundled data sets' whole slabs unchanged), and
+#: the registry's whole first Bragg shell in a large cell (5 bundled twist samples changed)
 FEATURIZER_REVISION = {"descriptors": 6}
 
 

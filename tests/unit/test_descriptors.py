@@ -240,3 +240,19 @@ def test_pair_correlation_peak_counts_as_np_histogram():
     height, r = _g2d_peak(pairs, 4, lateral, r_max)
     assert (height, r) == pytest.approx((g[k], 0.5 * (edges[k] + edges[k + 1])), rel=1e-12)
     assert k == 20  # the three distances on its lower edge
+
+
+@pytest.mark.parametrize("n", [9, 16, 24])
+def test_first_bragg_shell_of_a_layer_in_any_cell(n):
+    """The substrate's first shell (for the registry of the liquid layers) is the six vectors of
+    length 4π/(√3 a) of a hexagonal layer, however large the cell (a fixed ±12 range of (h, k)
+    missed them beyond about 14 spacings and cut the shell of a 12.4 x 14.3 twist cell to 4)."""
+    from nucleate.featurize.descriptors import _reciprocal_shell
+
+    a = 1.1433
+    basis = np.array([[a, 0.0], [a / 2, a * np.sqrt(3) / 2]])
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    xy = i.reshape(-1, 1) * basis[0] + j.reshape(-1, 1) * basis[1]
+    g = _reciprocal_shell(xy, basis * n)
+    assert len(g) == 6
+    np.testing.assert_allclose(np.linalg.norm(g, axis=1), 4 * np.pi / (np.sqrt(3) * a), rtol=1e-12)
