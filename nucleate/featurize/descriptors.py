@@ -23,7 +23,7 @@ from nucleate.featurize.surface import (
     PairLJ,
     atom_strengths,
     lateral_pairs,
-    run_sums,
+    scan_energies,
     substrate_descriptors,
 )
 from nucleate.frame import Frame
@@ -231,23 +231,15 @@ def adsorption_landscape(
     anchor = substrate_xyz[np.argmax(substrate_xyz[:, 2] > substrate_xyz[:, 2].max() - 1e-6), :2]
     probes_xy = anchor + fu.reshape(-1, 1) * lateral[0] + fv.reshape(-1, 1) * lateral[1]
     pairs = lateral_pairs(probes_xy, substrate_xyz[:, :2], lateral, pair.cutoff)
-    above = top - substrate_xyz[pairs.atom, 2]  # each pair's atom below the top
-    strength = None if strengths is None else np.asarray(strengths, dtype=float)[pairs.atom]
-    per_probe = run_sums(pairs.probe, len(probes_xy))
-    energy = np.empty((len(heights), len(probes_xy)))
-    # a block of heights at a time (every pair at each): few numpy calls, bounded memory
-    block = max(1, min(len(heights), LANDSCAPE_BLOCK // max(1, len(above))))
-    for k in range(0, len(heights), block):
-        dz = above + heights[k : k + block, None]
-        energy[k : k + block] = per_probe(pair.energy_r2(pairs.r_xy2 + dz * dz, strength))
-    energy = energy.T  # (probes, heights)
+    weight = np.full(len(pairs.atom), float(pair.eps)) if strengths is None else (
+        np.asarray(strengths, dtype=float)[pairs.atom])  # fmt: skip
+    # (probes, heights), inf at heights that cannot be a probe's lowest
+    energy = scan_energies(pairs.probe, len(probes_xy), pairs.r_xy2,
+                           substrate_xyz[pairs.atom, 2] - top, weight,
+                           PairLJ(1.0, pair.sigma, pair.cutoff), heights)  # fmt: skip
     best = np.argmin(energy, axis=1)
     e_min = energy[np.arange(len(best)), best].reshape(grid, grid)
     return e_min, heights[best].reshape(grid, grid)
-
-
-#: (heights x pairs) values per block of the adsorption landscape's height scan
-LANDSCAPE_BLOCK = 1 << 16
 
 
 def _in_plane(xy: np.ndarray, lateral: np.ndarray, cutoff: float):

@@ -142,8 +142,9 @@ class LateralSearch:
         if not keep.all():
             probe, image, dist = probe[keep], image[keep], dist[keep]
         order = stable_argsort(probe)  # by probe (the tree's order within one)
-        dist = dist[order]
-        return LateralPairs(probe[order], self.owner[image[order]], dist * dist)
+        dist = np.take(dist, order)
+        return LateralPairs(np.take(probe, order), np.take(self.owner, np.take(image, order)),
+                            dist * dist)  # fmt: skip
 
 
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
@@ -245,18 +246,15 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
     # pairs out of reach at every height searched (coarse[0] - one step to coarse[-1] + one)
     # add exact zeros: left out, the sums are the same
     gap = np.maximum(np.maximum(coarse[0] - step - dz_atom, dz_atom - coarse[-1] - step), 0.0)
-    near = r_xy2 + gap * gap < rc2 * (1.0 + 1e-9)
-    probe_of, r_xy2, dz_atom, weight = probe_of[near], r_xy2[near], dz_atom[near], weight[near]
+    near = np.flatnonzero(r_xy2 + gap * gap < rc2 * (1.0 + 1e-9))
+    probe_of, r_xy2, dz_atom, weight = (
+        np.take(x, near) for x in (probe_of, r_xy2, dz_atom, weight)
+    )
 
     # the coarse scan, in float32 (r² floored at 0.01 σ², where the pair is 1e12 ε anyway: no
     # overflow)
-    f32 = np.float32
-    r_xy2_32, dz_32, weight_32 = r_xy2.astype(f32), dz_atom.astype(f32), weight.astype(f32)
-    floor = f32(0.01 * unit.sigma**2)
-
-    first = _first_heights(probe_of, n, r_xy2, dz_atom, weight, unit, coarse)
-    e_coarse = _coarse_energies(probe_of, n, r_xy2_32, dz_32, weight_32, unit, coarse, floor,
-                                first)  # fmt: skip
+    e_coarse = scan_energies(probe_of, n, r_xy2, dz_atom, weight, unit, coarse,
+                             floor=0.01 * unit.sigma**2, dtype=np.float32)  # fmt: skip
     k = np.argmin(e_coarse, axis=1)
     h0 = coarse[k]
     # the search starts at the vertex of the parabola through the lowest coarse point and its
@@ -272,6 +270,20 @@ def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
 
     return _newton_heights(h, h0 - step, h0 + step, probe_of, n, r_xy2, dz_atom, 4.0 * weight,
                            unit)  # fmt: skip
+
+
+def scan_energies(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, heights, floor=1e-12,
+                  dtype=np.float64) -> np.ndarray:  # fmt: skip
+    """(n, len(heights)) energy of each of ``n`` probes at each of the ``heights`` (increasing,
+    evenly spaced) that may be its lowest, inf at the others: ``unit.energy_r2(r², 1)`` of its
+    pairs (``probe_of`` sorted; r² floored at ``floor``) times their ``weight``, summed, the
+    same operations in the precision ``dtype``. Each probe is evaluated from
+    :func:`_first_heights` to :func:`_last_heights` only (the lowest scanned height and its
+    neighbours are the same as with every height: same numbers, the same argmin)."""
+    first = _first_heights(probe_of, n, r_xy2, dz_atom, weight, unit, heights)
+    last = np.maximum(_last_heights(probe_of, n, r_xy2, dz_atom, weight, unit, heights), first)
+    cast = (np.asarray(x, dtype=dtype) for x in (r_xy2, dz_atom, weight))
+    return _window_energies(probe_of, n, *cast, unit, heights, dtype(floor), first, last)
 
 
 def _first_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse) -> np.ndarray:
@@ -309,43 +321,76 @@ def _first_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse) ->
     hi = np.floor((centre + half - coarse[0]) / step - 1e-6).astype(np.int64)
     lo, hi = np.maximum(lo, 0), np.minimum(hi, n_h - 1)
     ok = lo <= hi
-    count = np.zeros((n, n_h + 1), dtype=np.int64)  # pairs covering each height
-    np.add.at(count, (probe[ok], lo[ok]), 1)
-    np.add.at(count, (probe[ok], hi[ok] + 1), -1)
-    blocked = np.cumsum(count[:, :n_h], axis=1) > 0
+    # pairs covering each height: +1 where a pair's range starts, -1 past its end, summed
+    row = probe[ok] * (n_h + 1)
+    count = np.bincount(row + lo[ok], minlength=n * (n_h + 1)) - np.bincount(
+        row + hi[ok] + 1, minlength=n * (n_h + 1)
+    )
+    blocked = np.cumsum(count.reshape(n, n_h + 1)[:, :n_h], axis=1) > 0
     return np.maximum(np.argmin(blocked, axis=1) - 1, 0)  # (the top height is never blocked)
 
 
-def _coarse_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor, first):
-    """(n, len(coarse)) energy of each probe at each coarse height: :meth:`PairLJ.energy_r2` of
-    every pair summed by probe, the same float32 operations in the same order (so the same
-    numbers, bitwise), in place in two buffers (no new array per operation). ``first``: each
-    probe's first height evaluated (:func:`_first_heights`), inf below it; the probes are taken
-    in the order of their first height, so that those evaluated at a height and their pairs are a
-    prefix of the arrays."""
-    f32 = np.float32
+def _last_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse) -> np.ndarray:
+    """(n,) for each probe the last coarse height worth evaluating: one above the lowest height
+    at or above which its energy can only rise (kept for the parabola through the lowest height
+    and its neighbours).
+
+    A pair's shifted energy ``w u(r)`` (w > 0) rises with r from the pair's minimum, 2^(1/6) σ,
+    to the cutoff and is zero beyond: with the atom below the probe, it rises with the probe's
+    height once the distance is 2^(1/6) σ or more. Above the highest such height of all its
+    pairs, a probe's energy rises with height, so no coarse height above the first one there is
+    the lowest of the scan. Every probe to the top height where a weight is not positive."""
+    n_h = len(coarse)
+    last = np.full(n, n_h - 1, dtype=np.int64)
+    if len(probe_of) == 0 or not np.all(weight > 0):
+        return last
+    r_min2 = 2.0 ** (1.0 / 3.0) * unit.sigma**2
+    rising = dz_atom + np.sqrt(np.maximum(r_min2 - r_xy2, 0.0))  # a pair's energy rises above
+    has = np.zeros(n, dtype=bool)
+    has[probe_of] = True
+    starts = np.searchsorted(probe_of, np.flatnonzero(has))
+    from_height = np.maximum.reduceat(rising, starts)  # each probe's: the highest of its pairs
+    last[has] = np.minimum(np.searchsorted(coarse, from_height, side="left") + 1, n_h - 1)
+    return last
+
+
+def _window_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor, first, last):
+    """(n, len(coarse)) energy of each probe at each coarse height from ``first`` to ``last``
+    (its own), inf at the others: :meth:`PairLJ.energy_r2` of every pair summed by probe, the
+    same operations in the same order and in the precision of ``dz`` (so the same numbers,
+    bitwise), in place in two buffers (no new array per operation). Pass j evaluates every probe at its height ``first + j``: the probes are taken
+    in the order of their number of heights, most first, so that those evaluated in a pass and
+    their pairs are a prefix of the arrays."""
+    real = dz.dtype.type
     s2, rc2 = unit.sigma**2, unit.cutoff**2
     shift = (s2 / rc2) ** 3
     shift = shift * shift - shift
-    order = np.argsort(first, kind="stable")  # probes by their first height
+    span = last - first  # heights after the first, per probe
+    order = np.argsort(-span, kind="stable")  # probes by their number of heights, most first
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     owner = rank[probe_of]
     moved = stable_argsort(owner)  # pairs by probe in that order (each probe's own order kept)
-    owner, r_xy2, dz, w4 = owner[moved], r_xy2[moved], dz[moved], 4.0 * weight[moved]
+    owner, r_xy2, dz = (np.take(x, moved) for x in (owner, r_xy2, dz))
+    w4 = 4.0 * np.take(weight, moved)
     starts = np.searchsorted(owner, np.arange(n + 1))
     has = starts[1:] > starts[:-1]  # probes with pairs (the others: zero at every height)
     run, whose = starts[:-1][has], order[has]
-    live = np.searchsorted(first[whose], np.arange(len(coarse)), side="right")  # of them, at k
-    r2, e = np.empty(len(dz), f32), np.empty(len(dz), f32)
+    count = np.diff(np.append(run, len(dz)))  # each one's pairs
+    first_w = first[whose]
+    live = np.searchsorted(-span[whose], -np.arange(int(span.max(initial=0)) + 1), side="right")
+    coarse_real = coarse.astype(real)
+    r2, e = np.empty(len(dz), real), np.empty(len(dz), real)
     reach = np.empty(len(dz), dtype=bool)
     out = np.full((len(coarse), n), np.inf)
     out[:, order[~has]] = 0.0
-    for k, h in enumerate(coarse):
-        m = live[k]
+    for j, m in enumerate(live):
+        if not m:
+            break
         p = run[m] if m < len(run) else len(dz)
         r2_, e_, reach_ = r2[:p], e[:p], reach[:p]
-        np.subtract(f32(h), dz[:p], out=r2_)
+        k = first_w[:m] + j  # each probe's height in this pass
+        np.subtract(np.repeat(coarse_real[k], count[:m]), dz[:p], out=r2_)  # (each pair's)
         np.multiply(r2_, r2_, out=r2_)
         np.add(r_xy2[:p], r2_, out=r2_)
         np.less(r2_, rc2, out=reach_)
@@ -358,8 +403,7 @@ def _coarse_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor
         np.subtract(e_, shift, out=e_)
         np.multiply(w4[:p], e_, out=e_)
         np.multiply(e_, reach_, out=e_)
-        if m:
-            out[k, whose[:m]] = np.add.reduceat(e_, run[:m])
+        out[k, whose[:m]] = np.add.reduceat(e_, run[:m])
     return out.T
 
 
@@ -377,8 +421,8 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
     shift = shift * shift - shift
     tol = NEWTON_TOL * unit.sigma
     gap = np.maximum(np.maximum(lo[probe_of] - dz_atom, dz_atom - hi[probe_of]), 0.0)
-    keep = r_xy2 + gap * gap < rc2 * (1.0 + 1e-9)
-    probe_of, r_xy2, dz_atom, w4 = probe_of[keep], r_xy2[keep], dz_atom[keep], w4[keep]
+    keep = np.flatnonzero(r_xy2 + gap * gap < rc2 * (1.0 + 1e-9))
+    probe_of, r_xy2, dz_atom, w4 = (np.take(x, keep) for x in (probe_of, r_xy2, dz_atom, w4))
     e_out, at_out = np.zeros(n), h.copy()
     which = np.arange(n)  # the probes searched, and their own bracket state
     lo_seen, hi_seen = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -392,8 +436,9 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
         t = s2 * inv
         s6 = t * t * t
         s12 = s6 * s6
-        d1 = wm * inv * (6.0 * s6 - 12.0 * s12)  # 2 dE/d(r²) of each pair
-        d2 = wm * inv * inv * (42.0 * s12 - 12.0 * s6)  # d²E/d(r²)²
+        a = wm * inv
+        d1 = a * (6.0 * s6 - 12.0 * s12)  # 2 dE/d(r²) of each pair
+        d2 = a * inv * (42.0 * s12 - 12.0 * s6)  # d²E/d(r²)²
         e, g1, g2 = (
             per_probe(x) for x in (wm * (s12 - s6 - shift), d1 * dz, d1 + 4 * dz * dz * d2)
         )
@@ -413,9 +458,9 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
         if not live.any():
             break
         if live.mean() < 0.5:  # only the probes still moving, and their pairs, from here on
-            pairs = live[probe_of]
-            probe_of = (np.cumsum(live) - 1)[probe_of[pairs]]
-            r_xy2, dz_atom, w4 = r_xy2[pairs], dz_atom[pairs], w4[pairs]
+            pairs = np.flatnonzero(live[probe_of])
+            probe_of = (np.cumsum(live) - 1)[np.take(probe_of, pairs)]
+            r_xy2, dz_atom, w4 = (np.take(x, pairs) for x in (r_xy2, dz_atom, w4))
             which, h, lo, hi = which[live], h[live], lo[live], hi[live]
             lo_seen, hi_seen, live = lo_seen[live], hi_seen[live], live[live]
             per_probe = run_sums(probe_of, len(which))
