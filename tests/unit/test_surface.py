@@ -8,6 +8,7 @@ from scipy.optimize import minimize_scalar
 
 from nucleate.data.families import FAMILIES, build_named
 from nucleate.errors import InputError
+from nucleate.featurize.descriptors import adsorption_landscape
 from nucleate.featurize.surface import (
     PLANES,
     PairLJ,
@@ -259,6 +260,44 @@ def test_skipping_heights_inside_the_substrate_changes_no_number(family, value, 
     np.testing.assert_array_equal(fast.energy, full.energy)
     np.testing.assert_array_equal(fast.height, full.height)
     assert np.concatenate(skipped).mean() > 5  # of 36 heights (21 on the flat fcc(111))
+
+
+@pytest.mark.parametrize("family, value", [("fcc111", 0.0), ("fcc111-vacancies", 0.35),
+                                           ("fcc111-adatoms", 0.3), ("bcc110", 0.0)])  # fmt: skip
+def test_stopping_the_scan_where_every_pair_is_past_its_minimum_changes_no_number(
+    family, value, monkeypatch
+):
+    """Above the height at which every pair of a probe is past the pair's minimum its energy
+    only rises: the scan stops one height above it, and the landscape (and the adsorption
+    landscape on its 171 heights) is the same to the last bit as with every height up to the
+    top, while most heights above the minimum are left out."""
+    from nucleate.featurize import surface
+
+    slab, _ = build_named(FAMILIES.get(family), value, A0, 4, 10.0, 0)
+    pos, lateral = slab.positions, slab.cell.array[:2, :2]
+    top = pos[:, 2].max()
+    spans = []
+    stops = surface._last_heights
+
+    def spy(probe_of, n, r_xy2, dz_atom, weight, unit, heights):
+        last = stops(probe_of, n, r_xy2, dz_atom, weight, unit, heights)
+        spans.append(len(heights) - 1 - last)
+        return last
+
+    monkeypatch.setattr(surface, "_last_heights", spy)
+    fast = landscape(pos, lateral, PairLJ(1.0), top)
+    fast_ads = adsorption_landscape(pos, lateral, PairLJ(0.7), top, grid=6)
+    monkeypatch.setattr(
+        surface, "_last_heights", lambda probe_of, n, *a: np.full(n, len(a[-1]) - 1)
+    )
+    full = landscape(pos, lateral, PairLJ(1.0), top)
+    full_ads = adsorption_landscape(pos, lateral, PairLJ(0.7), top, grid=6)
+    np.testing.assert_array_equal(fast.energy, full.energy)
+    np.testing.assert_array_equal(fast.height, full.height)
+    np.testing.assert_array_equal(fast_ads[0], full_ads[0])
+    np.testing.assert_array_equal(fast_ads[1], full_ads[1])
+    assert np.concatenate(spans[:-1]).mean() > 5  # of the 36 coarse heights, left out above
+    assert spans[-1].mean() > 50  # of the adsorption landscape's 171
 
 
 def test_a_minimum_beyond_the_range_scanned_stops_at_its_edge():
