@@ -304,33 +304,26 @@ def _reciprocal_shell(sub_xy: np.ndarray, lateral: np.ndarray, n_min: int = 12) 
     """The substrate top layer's strongest reciprocal vectors (its first Bragg shell): of the
     cell's reciprocal vectors (h, k up to where |G| passes 1.5 × 4π / (√3 a), a the layer's mean
     spacing, beyond the first shell of any 2-D net that dense; at least ±``n_min``), those with
-    a structure factor above 0.5, the shortest (within 1 %), in (h, k) order. Evaluated shortest
-    first, a block at a time, until that shell is complete: a large cell (its first shell at
-    high h, k) costs no more than a small one."""
+    a structure factor above 0.5, the shortest (within 1 %), in (h, k) order. The structure
+    factors of all of them by one non-uniform FFT (:func:`density_waves`): a large cell (its
+    first shell at high h, k, thousands of shorter vectors) costs little more than a small
+    one."""
     recip = 2 * np.pi * np.linalg.inv(lateral).T  # rows b1, b2 with a_i . b_j = 2 pi delta
     spacing = np.sqrt(abs(np.linalg.det(lateral)) / max(len(sub_xy), 1))
     k_max = 1.5 * 4 * np.pi / (np.sqrt(3) * spacing)
     n_max = max(n_min, int(np.ceil(k_max * np.linalg.norm(lateral, axis=1).max() / (2 * np.pi))))
     h, k = np.meshgrid(np.arange(-n_max, n_max + 1), np.arange(-n_max, n_max + 1), indexing="ij")
-    g = h.reshape(-1, 1) * recip[0] + k.reshape(-1, 1) * recip[1]
+    hk = np.column_stack([h.ravel(), k.ravel()])
+    g = hk[:, :1] * recip[0] + hk[:, 1:] * recip[1]
     norms = np.linalg.norm(g, axis=1)
-    g, norms = g[norms > 1e-9], norms[norms > 1e-9]
-    by_norm = np.argsort(norms, kind="stable")
-    strong = np.zeros(0, dtype=int)
-    for start in range(0, len(by_norm), RECIPROCAL_BLOCK):
-        if len(strong) and norms[by_norm[start]] >= norms[strong].min() * 1.01:
-            break  # the first shell is complete
-        block = by_norm[start : start + RECIPROCAL_BLOCK]
-        s = np.abs(np.exp(1j * sub_xy @ g[block].T).sum(axis=0)) / len(sub_xy)
-        strong = np.concatenate([strong, block[s > 0.5]])
+    nonzero = norms > 1e-9
+    hk, g, norms = hk[nonzero], g[nonzero], norms[nonzero]
+    if len(sub_xy) == 0:
+        return g[:0]
+    strong = np.flatnonzero(np.abs(density_waves(sub_xy, lateral, hk)) / len(sub_xy) > 0.5)
     if not len(strong):
         return g[:0]
-    first = np.sort(strong[norms[strong] < norms[strong].min() * 1.01])
-    return g[first]
-
-
-#: reciprocal vectors per block of :func:`_reciprocal_shell`'s search, shortest first
-RECIPROCAL_BLOCK = 256
+    return g[strong[norms[strong] < norms[strong].min() * 1.01]]
 
 
 def _cell_wavevectors(lateral: np.ndarray, k_lo: float, k_hi: float) -> np.ndarray:

@@ -229,7 +229,7 @@ def landscape(
 
 
 #: probes per chunk of the landscape scan
-LANDSCAPE_CHUNK = 2048
+LANDSCAPE_CHUNK = 1024
 
 
 def _best_heights(probe_of, n, r_xy2, dz_atom, weight, unit: PairLJ, coarse):
@@ -428,20 +428,48 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
     lo_seen, hi_seen = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     live = np.ones(n, dtype=bool)
     per_probe = run_sums(probe_of, n)
+    buffers = np.empty((8, len(probe_of)))  # every pair's values, in place
+    mask = np.empty(len(probe_of), dtype=bool)
     for _ in range(NEWTON_ITERATIONS):
-        dz = h[probe_of] - dz_atom
-        r2 = r_xy2 + dz * dz
-        inv = 1.0 / np.maximum(r2, 1e-12)
-        wm = w4 * (r2 < rc2)  # 0 out of the cutoff
-        t = s2 * inv
-        s6 = t * t * t
-        s12 = s6 * s6
-        a = wm * inv
-        d1 = a * (6.0 * s6 - 12.0 * s12)  # 2 dE/d(r²) of each pair
-        d2 = a * inv * (42.0 * s12 - 12.0 * s6)  # d²E/d(r²)²
-        e, g1, g2 = (
-            per_probe(x) for x in (wm * (s12 - s6 - shift), d1 * dz, d1 + 4 * dz * dz * d2)
-        )
+        m = len(probe_of)
+        dz, r2, inv, wm, s6, s12, d1, d2 = buffers[:, :m]
+        t, reach = np.empty(m), mask[:m]
+        np.take(h, probe_of, out=dz)
+        np.subtract(dz, dz_atom, out=dz)
+        np.multiply(dz, dz, out=r2)
+        np.add(r_xy2, r2, out=r2)
+        np.less(r2, rc2, out=reach)
+        np.maximum(r2, 1e-12, out=inv)
+        np.divide(1.0, inv, out=inv)
+        np.multiply(w4, reach, out=wm)  # 0 out of the cutoff
+        np.multiply(s2, inv, out=t)
+        np.multiply(t, t, out=s6)
+        np.multiply(s6, t, out=s6)
+        np.multiply(s6, s6, out=s12)
+        # d1 = wm inv (6 s6 - 12 s12): 2 dE/d(r²) of each pair
+        np.multiply(6.0, s6, out=d1)
+        np.multiply(12.0, s12, out=t)
+        np.subtract(d1, t, out=d1)
+        np.multiply(wm, inv, out=r2)  # (r² is not needed again)
+        np.multiply(r2, d1, out=d1)
+        # d2 = wm inv inv (42 s12 - 12 s6): d²E/d(r²)²
+        np.multiply(42.0, s12, out=d2)
+        np.multiply(12.0, s6, out=t)
+        np.subtract(d2, t, out=d2)
+        np.multiply(r2, inv, out=t)
+        np.multiply(t, d2, out=d2)
+        # the energy wm (s12 - s6 - shift), g1 = d1 dz, g2 = d1 + 4 dz dz d2 summed by probe
+        np.subtract(s12, s6, out=t)
+        np.subtract(t, shift, out=t)
+        np.multiply(wm, t, out=t)
+        e = per_probe(t)
+        np.multiply(d1, dz, out=t)
+        g1 = per_probe(t)
+        np.multiply(4.0, dz, out=t)
+        np.multiply(t, dz, out=t)
+        np.multiply(t, d2, out=t)
+        np.add(d1, t, out=t)
+        g2 = per_probe(t)
         e_out[which[live]], at_out[which[live]] = e[live], h[live]
         down = live & (g1 > 0)  # the minimum lies below h
         up = live & (g1 <= 0)
@@ -518,9 +546,10 @@ def deep_sites(energy: np.ndarray) -> np.ndarray:
         if a and b:
             parent[find(a)] = find(b)
     roots = np.array([find(k) for k in range(1, n + 1)], dtype=int)
-    firsts = [int(np.flatnonzero(labels.ravel() == k)[0]) for k in range(1, n + 1)]
+    value, first = np.unique(labels.ravel(), return_index=True)  # each basin's first point
+    firsts = first[value > 0]  # (basins 1..n, each present)
     _, keep = np.unique(roots, return_index=True)
-    return np.array([firsts[k] for k in keep], dtype=int)
+    return firsts[keep].astype(int)
 
 
 def touched(
