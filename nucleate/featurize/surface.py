@@ -420,8 +420,8 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
     shift = (s2 / rc2) ** 3
     shift = shift * shift - shift
     tol = NEWTON_TOL * unit.sigma
-    gap = np.maximum(np.maximum(lo[probe_of] - dz_atom, dz_atom - hi[probe_of]), 0.0)
-    keep = np.flatnonzero(r_xy2 + gap * gap < rc2 * (1.0 + 1e-9))
+    gap = np.maximum(np.take(lo, probe_of) - dz_atom, dz_atom - np.take(hi, probe_of))
+    keep = np.flatnonzero(r_xy2 + np.square(np.maximum(gap, 0.0)) < rc2 * (1.0 + 1e-9))
     probe_of, r_xy2, dz_atom, w4 = (np.take(x, keep) for x in (probe_of, r_xy2, dz_atom, w4))
     e_out, at_out = np.zeros(n), h.copy()
     which = np.arange(n)  # the probes searched, and their own bracket state
@@ -430,7 +430,7 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
     per_probe = run_sums(probe_of, n)
     buffers = np.empty((8, len(probe_of)))  # every pair's values, in place
     mask = np.empty(len(probe_of), dtype=bool)
-    for _ in range(NEWTON_ITERATIONS):
+    for step in range(NEWTON_ITERATIONS):
         m = len(probe_of)
         dz, r2, inv, wm, s6, s12, d1, d2 = buffers[:, :m]
         t, reach = np.empty(m), mask[:m]
@@ -458,11 +458,7 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
         np.subtract(d2, t, out=d2)
         np.multiply(r2, inv, out=t)
         np.multiply(t, d2, out=d2)
-        # the energy wm (s12 - s6 - shift), g1 = d1 dz, g2 = d1 + 4 dz dz d2 summed by probe
-        np.subtract(s12, s6, out=t)
-        np.subtract(t, shift, out=t)
-        np.multiply(wm, t, out=t)
-        e = per_probe(t)
+        # g1 = d1 dz, g2 = d1 + 4 dz dz d2 summed by probe
         np.multiply(d1, dz, out=t)
         g1 = per_probe(t)
         np.multiply(4.0, dz, out=t)
@@ -470,7 +466,6 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
         np.multiply(t, d2, out=t)
         np.add(d1, t, out=t)
         g2 = per_probe(t)
-        e_out[which[live]], at_out[which[live]] = e[live], h[live]
         down = live & (g1 > 0)  # the minimum lies below h
         up = live & (g1 <= 0)
         hi, hi_seen = np.where(down, h, hi), hi_seen | down
@@ -481,7 +476,14 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
         middle = 0.5 * (lo + hi)
         moved = np.where(newton < lo, np.where(lo_seen, middle, lo),
                          np.where(newton > hi, np.where(hi_seen, middle, hi), newton))  # fmt: skip
-        live &= (np.abs(moved - h) > tol) & (hi - lo > tol)
+        still = live & (np.abs(moved - h) > tol) & (hi - lo > tol)
+        done = live & ~still if step < NEWTON_ITERATIONS - 1 else live
+        if done.any():  # their energy where they were evaluated: wm (s12 - s6 - shift) summed
+            np.subtract(s12, s6, out=t)
+            np.subtract(t, shift, out=t)
+            np.multiply(wm, t, out=t)
+            e_out[which[done]], at_out[which[done]] = per_probe(t)[done], h[done]
+        live = still
         h = np.where(live, moved, h)  # (a probe done stays where it was evaluated)
         if not live.any():
             break
