@@ -751,6 +751,36 @@ def symmetry_period(g: np.ndarray) -> float:
     return 180.0
 
 
+def thin_slab_deepening(positions: np.ndarray, lateral: np.ndarray, pair: PairLJ) -> float:
+    """How much deeper the slab's adsorption sites (its ``site_depth``) would be with one more
+    layer beneath it, relative: 0 where no layer beneath would lie within the pair's cutoff of
+    the liquid's lowest contact site (the probe landscape's lowest best position), so that the
+    slab's substrate descriptors are a thick slab's; inf for a single layer. The layer added is
+    the second-lowest plane repeated two spacings down (ABAB stacking: exact for fcc(100),
+    fcc(110) and bcc facets); planes are the atoms' heights split at gaps above 0.2 σ."""
+    positions = np.asarray(positions, dtype=float)
+    lateral = np.asarray(lateral, dtype=float)
+    z = positions[:, 2]
+    order = np.sort(z)
+    cuts = order[np.flatnonzero(np.diff(order) > 0.2 * pair.sigma) + 1]  # each plane's lowest
+    if len(cuts) == 0:
+        return float("inf")
+    bottom = z < cuts[0]
+    second = ~bottom & (z < (cuts[1] if len(cuts) > 1 else np.inf))
+    spacing = float(np.median(positions[second, 2]) - np.median(positions[bottom, 2]))
+    unit, top = PairLJ(1.0, pair.sigma, pair.cutoff), float(order[-1])
+    land = landscape(positions, lateral, unit, top)
+    if land.probes[:, 2].min() - (z.min() - spacing) >= pair.cutoff:
+        return 0.0  # a layer beneath is out of every contact site's reach
+    beneath = positions[second] - [0.0, 0.0, 2.0 * spacing]
+    deeper = landscape(np.concatenate([positions, beneath]), lateral, unit, top)
+
+    def depth(energy):
+        return float(energy.ravel()[deep_sites(energy)].mean())
+
+    return depth(deeper.energy) / depth(land.energy) - 1.0
+
+
 def substrate_descriptors(
     positions: np.ndarray,
     types: np.ndarray,
