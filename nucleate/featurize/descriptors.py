@@ -223,6 +223,7 @@ def adsorption_landscape(
     """Minimum over height of the energy of one liquid atom above the substrate, on a grid x grid
     lateral mesh over the cell; returns ``(energy (grid, grid), height above top (grid, grid))``.
     ``strengths``: per-atom ε (a two-component surface); default ``pair.eps`` for every atom."""
+    substrate_xyz = np.asarray(substrate_xyz, dtype=float)
     heights = np.linspace(0.3 * pair.sigma, 2.0 * pair.sigma, 171)
     u = (np.arange(grid) + 0.5) / grid
     fu, fv = np.meshgrid(u, u, indexing="ij")

@@ -190,6 +190,7 @@ def landscape(
         a :class:`Landscape`: the mesh spans the cell with about ``spacing`` (times σ) between
         points, at fractional coordinates ``(i / na, j / nb)`` from the highest atom.
     """
+    substrate_xyz = np.asarray(substrate_xyz, dtype=float)
     if len(substrate_xyz) == 0:
         raise InputError("the substrate has no atoms")
     lengths = np.linalg.norm(lateral, axis=1)
@@ -358,9 +359,10 @@ def _window_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor
     """(n, len(coarse)) energy of each probe at each coarse height from ``first`` to ``last``
     (its own), inf at the others: :meth:`PairLJ.energy_r2` of every pair summed by probe, the
     same operations in the same order and in the precision of ``dz`` (so the same numbers,
-    bitwise), in place in two buffers (no new array per operation). Pass j evaluates every probe at its height ``first + j``: the probes are taken
-    in the order of their number of heights, most first, so that those evaluated in a pass and
-    their pairs are a prefix of the arrays."""
+    bitwise), in place in two buffers (no new array per operation). Pass j evaluates every
+    probe at its height ``first + j``: the probes are taken in the order of their number of
+    heights, most first, so that those evaluated in a pass and their pairs are a prefix of the
+    arrays."""
     real = dz.dtype.type
     s2, rc2 = unit.sigma**2, unit.cutoff**2
     shift = (s2 / rc2) ** 3
@@ -749,36 +751,6 @@ def symmetry_period(g: np.ndarray) -> float:
         if np.all(gap < 1e-9 * scale):
             return 180.0 / k
     return 180.0
-
-
-def thin_slab_deepening(positions: np.ndarray, lateral: np.ndarray, pair: PairLJ) -> float:
-    """How much deeper the slab's adsorption sites (its ``site_depth``) would be with one more
-    layer beneath it, relative: 0 where no layer beneath would lie within the pair's cutoff of
-    the liquid's lowest contact site (the probe landscape's lowest best position), so that the
-    slab's substrate descriptors are a thick slab's; inf for a single layer. The layer added is
-    the second-lowest plane repeated two spacings down (ABAB stacking: exact for fcc(100),
-    fcc(110) and bcc facets); planes are the atoms' heights split at gaps above 0.2 σ."""
-    positions = np.asarray(positions, dtype=float)
-    lateral = np.asarray(lateral, dtype=float)
-    z = positions[:, 2]
-    order = np.sort(z)
-    cuts = order[np.flatnonzero(np.diff(order) > 0.2 * pair.sigma) + 1]  # each plane's lowest
-    if len(cuts) == 0:
-        return float("inf")
-    bottom = z < cuts[0]
-    second = ~bottom & (z < (cuts[1] if len(cuts) > 1 else np.inf))
-    spacing = float(np.median(positions[second, 2]) - np.median(positions[bottom, 2]))
-    unit, top = PairLJ(1.0, pair.sigma, pair.cutoff), float(order[-1])
-    land = landscape(positions, lateral, unit, top)
-    if land.probes[:, 2].min() - (z.min() - spacing) >= pair.cutoff:
-        return 0.0  # a layer beneath is out of every contact site's reach
-    beneath = positions[second] - [0.0, 0.0, 2.0 * spacing]
-    deeper = landscape(np.concatenate([positions, beneath]), lateral, unit, top)
-
-    def depth(energy):
-        return float(energy.ravel()[deep_sites(energy)].mean())
-
-    return depth(deeper.energy) / depth(land.energy) - 1.0
 
 
 def substrate_descriptors(

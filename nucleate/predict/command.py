@@ -18,7 +18,7 @@ from nucleate.data.dataset import SAMPLE_SIDE, sample_record
 from nucleate.data.io import ReadOptions, read_frames
 from nucleate.data.propensity_campaign import contact_height_of
 from nucleate.errors import InputError
-from nucleate.predict.core import THIN_SLAB, load_checkpoints, predict_frames, screen
+from nucleate.predict.core import load_checkpoints, predict_frames, screen
 from nucleate.predict.per_atom import (
     load_propensity_checkpoints,
     model_geometry,
@@ -288,9 +288,7 @@ def predict_into(cfg: PredictConfig, out: Path, final: Path) -> dict:
         if r.get("outside_training_range"):
             below, outside = below + f"  ! outside: {r['outside_training_range']}", True
         if r.get("domain"):
-            below = below + f"  ~ {r['domain']}"
-            # (a thin slab's mark says its own fix)
-            unusual |= any(not m.startswith(THIN_SLAB) for m in r["domain"].split("; "))
+            below, unusual = below + f"  ~ {r['domain']}", True
         if r.get("far_from_training"):
             below, far = below + f"  ? far from training (novelty {r['novelty']:.1f})", True
         print(f"{k + 1:3d}  {r['id']:<{width}}  T_n = {r['tn']:.4f} ± {r['tn_std']:.4f}{below}")

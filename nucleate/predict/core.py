@@ -293,15 +293,12 @@ def predict_frames(
             )
         eps = None if eps_sl is None else float(eps_sl)
         # each distinct featurizer setting once (a committee's members may differ)
-        featurizers = {key: build("descriptors", settings)
-                       for key, settings in map_settings(models).items()}  # fmt: skip
         by_key = {
-            key: f(list(frames), substrate=substrate, eps_sl=eps, eps_sl2=eps_sl2)
-            for key, f in featurizers.items()
+            key: build("descriptors", settings)(
+                list(frames), substrate=substrate, eps_sl=eps, eps_sl2=eps_sl2
+            )
+            for key, settings in map_settings(models).items()
         }
-        if substrate is None and any(m.needs_eps_sl for m in models):  # the frames' own slab
-            thin = _thin_slab(frames[0], next(iter(featurizers.values())).pair)
-            departures = "; ".join(x for x in (departures, thin) if x)
         values = [by_key[settings_key(m)] for m in models]
         out = [m.predict(v) for m, v in zip(models, values, strict=True)]
         members = [t for t, _ in out]
@@ -384,36 +381,6 @@ def _member_novelty(model, embedding) -> tuple[float, bool] | None:
     scores, far = novelty.score(z), novelty.far(z)
     k = int(np.argmax(scores))
     return float(scores[k]), bool(far[k])
-
-
-#: how a prediction's domain mark of a substrate thinner than the pair's reach begins
-THIN_SLAB = "substrate slab too thin"
-
-
-def _thin_slab(frame, pair) -> str:
-    """A mark when the frame's substrate is too thin for the pair's reach: one more layer beneath
-    it would deepen its adsorption sites by more than :data:`THIN_SLAB_DEEPENING` (its substrate
-    descriptors then miss what a thicker slab adds); "" otherwise."""
-    from nucleate.featurize.surface import PairLJ, thin_slab_deepening
-
-    deepening = thin_slab_deepening(frame.positions[frame.substrate], frame.cell[:2, :2],
-                                     pair or PairLJ(1.0))  # fmt: skip
-    if deepening <= THIN_SLAB_DEEPENING:
-        return ""
-    said = (
-        "it is one layer"
-        if np.isinf(deepening)
-        else (
-            f"one more layer beneath would deepen its adsorption sites by {100 * deepening:.2g} %"
-        )
-    )
-    return (f"{THIN_SLAB}: {said} (give the whole slab, unless it was simulated this "
-            "thin)")  # fmt: skip
-
-
-#: the relative deepening of a slab's adsorption sites by one more layer beneath it above which
-#: a prediction marks the slab as too thin (two fcc(110) layers: 4 %, three: 0.25 %)
-THIN_SLAB_DEEPENING = 1e-3
 
 
 def _summary(per_member: list, any_far: bool = False) -> tuple[float | None, bool | None]:

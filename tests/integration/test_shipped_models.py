@@ -231,24 +231,3 @@ def test_prediction_loads_shipped_networks_without_lightning():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
-
-
-def test_a_prediction_marks_a_substrate_thinner_than_the_pair_reach():
-    """A sample's frames keep the top two layers of its slab: read as a user's trajectory, an
-    fcc(110) slab is too thin (a layer beneath would be felt by the liquid's lowest contact
-    sites) and the prediction says so; with its whole slab rebuilt, and on fcc(111) whose two
-    layers are all a contact site feels, nothing is marked."""
-    import json
-
-    from nucleate.featurize.pipeline import full_substrate
-
-    (model,) = load_checkpoints([MODELS / "descriptors-substrate"])
-    for sid, thin in (("fcc110_m+00.0_e1.00", True), ("fcc111_m+00.0_e1.00", False)):
-        sample = ROOT / "data" / "lj-fcc-v1" / "samples" / sid
-        params = json.loads((sample / "sample.json").read_text())["parameters"]
-        frames = read_frames(sample / "frames.extxyz.gz")[-4:]
-        p = predict_frames([model], frames, sid, params["eps_sl"])
-        assert ("too thin" in p.domain) == thin, p.domain
-        whole = predict_frames([model], frames, sid, params["eps_sl"],
-                               full_substrate(frames[0], params))  # fmt: skip
-        assert "too thin" not in whole.domain

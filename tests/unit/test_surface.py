@@ -22,7 +22,6 @@ from nucleate.featurize.surface import (
     stable_argsort,
     substrate_descriptors,
     symmetry_period,
-    thin_slab_deepening,
 )
 
 A0 = 1.617
@@ -104,44 +103,6 @@ def test_a_thin_slab_is_seen_from_above_only(name):
         assert two[key] == pytest.approx(thick[key], rel=1e-9), key
     land = landscape(slab.positions[thin], lateral, pair, float(z.max()))
     assert land.height.min() > 0.5  # on top, in the hollows of the top layer
-
-
-@pytest.mark.parametrize("family", ["fcc111", "fcc100", "fcc110", "bcc100", "bcc110"])
-def test_a_slab_too_thin_for_the_pair_says_how_much_one_more_layer_deepens_its_sites(family):
-    """The slab cut to its top 1, 2, 3, 4 layers: thin_slab_deepening, from the cut slab alone,
-    is the site depth the whole slab has over the cut one (to 10 %; these stackings repeat
-    every two layers, as the layer it adds does), 0 where they are equal (two fcc(111) layers
-    are all a contact site feels; fcc(110) needs four), inf for a single layer."""
-    slab, _ = build_named(FAMILIES.get(family), 0.0, A0, 6, 10.0, 0)
-    pos, lateral = slab.positions, slab.cell.array[:2, :2]
-    z = np.sort(pos[:, 2])
-    tops = np.sort(z[np.append(np.flatnonzero(np.diff(z) > 0.2) + 1, 0)])[::-1]  # plane by plane
-    pair = PairLJ(1.0)
-
-    def depth(keep):
-        return substrate_descriptors(pos[keep], np.ones(keep.sum(), int), lateral, D0,
-                                     pair)["site_depth"]  # fmt: skip
-
-    thick = depth(np.ones(len(pos), bool))
-    said = []
-    for n in range(1, 5):
-        cut = pos[:, 2] >= tops[n - 1] - 1e-9
-        est = thin_slab_deepening(pos[cut], lateral, pair)
-        if n == 1:
-            assert est == np.inf
-            continue
-        assert est == pytest.approx(thick / depth(cut) - 1.0, rel=0.1, abs=1e-5), n
-        said.append(est > 1e-3)
-    assert (
-        said
-        == {
-            "fcc111": [False] * 3,
-            "fcc100": [False] * 3,
-            "bcc110": [False] * 3,
-            "fcc110": [True, True, False],
-            "bcc100": [True, False, False],
-        }[family]
-    )
 
 
 def test_each_plane_is_scanned_over_its_own_symmetry():
@@ -400,3 +361,16 @@ def test_lattice_match_equals_its_direct_sum():
     got = lattice_match(xy, lateral, D0, weights)
     for plane in PLANES:
         assert got[plane] == pytest.approx(want[plane], abs=1e-12)
+
+
+def test_integer_positions_give_the_landscapes_of_their_float_values():
+    """Positions (and the top) given as integers, a hand-made slab, are read as floats."""
+    pos = np.array([[0, 0, 0], [1, 1, -1]])
+    lateral = np.diag([3.0, 3.0])
+    for fn in (
+        lambda p: landscape(p, lateral, PairLJ(1.0), 0),
+        lambda p: adsorption_landscape(p, lateral, PairLJ(1.0), 0, grid=4),
+    ):
+        got, want = fn(pos), fn(pos.astype(float))
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
