@@ -359,8 +359,8 @@ def _window_energies(probe_of, n, r_xy2, dz, weight, unit: PairLJ, coarse, floor
     """(n, len(coarse)) energy of each probe at each coarse height from ``first`` to ``last``
     (its own), inf at the others: :meth:`PairLJ.energy_r2` of every pair summed by probe, the
     same operations in the same order and in the precision of ``dz`` (so the same numbers,
-    bitwise), in place in two buffers (no new array per operation). Pass j evaluates every
-    probe at its height ``first + j``: the probes are taken in the order of their number of
+    bitwise), in place in two buffers (a new array per pass: each pair's height, not per
+    operation). Pass j evaluates every probe at its height ``first + j``: the probes are taken in the order of their number of
     heights, most first, so that those evaluated in a pass and their pairs are a prefix of the
     arrays."""
     real = dz.dtype.type
