@@ -422,20 +422,21 @@ def _newton_heights(h, lo, hi, probe_of, n, r_xy2, dz_atom, w4, unit: PairLJ):
     shift = (s2 / rc2) ** 3
     shift = shift * shift - shift
     tol = NEWTON_TOL * unit.sigma
-    gap = np.maximum(np.take(lo, probe_of) - dz_atom, dz_atom - np.take(hi, probe_of))
-    keep = np.flatnonzero(r_xy2 + np.square(np.maximum(gap, 0.0)) < rc2 * (1.0 + 1e-9))
+    gap = np.maximum(np.maximum(np.take(lo, probe_of) - dz_atom, dz_atom - np.take(hi, probe_of)),
+                     0.0)  # fmt: skip
+    keep = np.flatnonzero(r_xy2 + gap * gap < rc2 * (1.0 + 1e-9))
     probe_of, r_xy2, dz_atom, w4 = (np.take(x, keep) for x in (probe_of, r_xy2, dz_atom, w4))
     e_out, at_out = np.zeros(n), h.copy()
     which = np.arange(n)  # the probes searched, and their own bracket state
     lo_seen, hi_seen = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     live = np.ones(n, dtype=bool)
     per_probe = run_sums(probe_of, n)
-    buffers = np.empty((8, len(probe_of)))  # every pair's values, in place
+    buffers = np.empty((9, len(probe_of)))  # every pair's values, in place
     mask = np.empty(len(probe_of), dtype=bool)
     for step in range(NEWTON_ITERATIONS):
         m = len(probe_of)
-        dz, r2, inv, wm, s6, s12, d1, d2 = buffers[:, :m]
-        t, reach = np.empty(m), mask[:m]
+        dz, r2, inv, wm, s6, s12, d1, d2, t = buffers[:, :m]
+        reach = mask[:m]
         np.take(h, probe_of, out=dz)
         np.subtract(dz, dz_atom, out=dz)
         np.multiply(dz, dz, out=r2)
